@@ -1,0 +1,40 @@
+# Two commands do all the set-up:  make demo  and  make test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+KERNEL := grassroots-scorecard
+
+.PHONY: install demo test lint bench clean-outputs help
+
+help:
+	@echo "make demo   - build the environment and run the whole batch on the demo district"
+	@echo "make test   - build the environment and run the test suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - run the benchmarks and write docs/benchmarks.md"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (grassroots-scorecard)"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/scorecard demo
+	$(BIN)/scorecard run --round all
+
+test: $(STAMP)
+	$(BIN)/ruff check pipeline tests benchmarks
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean-outputs:
+	rm -rf data/processed/* reports/*

@@ -1,0 +1,267 @@
+"""The one configuration object.
+
+`load_config(path)` reads `scorecard.toml` into a frozen, typed `Config`.
+Nothing here runs at import time: paths are resolved when a file is loaded,
+relative to the folder that holds it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+WEAKNESSES: tuple[str, ...] = (
+    "uneven_progress",
+    "weak_basics",
+    "unclear_theme",
+    "shallow_understanding",
+)
+"""The four weaknesses of the July review, in the review's order."""
+
+WEAKNESS_LABELS: dict[str, str] = {
+    "uneven_progress": "进展不平衡",
+    "weak_basics": "基础较薄弱",
+    "unclear_theme": "主题不鲜明",
+    "shallow_understanding": "认识不够深",
+}
+
+DEFAULT_CONFIG_NAME = "scorecard.toml"
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    message: str
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; `problems` names every bad key."""
+
+    def __init__(self, path: Path, problems: list[ConfigProblem]):
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  {p.key}: {p.message}" for p in problems)
+        super().__init__(f"配置文件 {path} 有误:\n{lines}")
+
+
+class UnknownRoundError(KeyError):
+    """A round id that the configuration does not define."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Paths(_Frozen):
+    roster: Path
+    raw: Path
+    processed: Path
+    reports: Path
+
+    def raw_round(self, round_id: str) -> Path:
+        return self.raw / round_id
+
+    def processed_round(self, round_id: str) -> Path:
+        return self.processed / round_id
+
+    def reports_round(self, round_id: str) -> Path:
+        return self.reports / round_id
+
+
+class Stage(_Frozen):
+    id: str
+    title: str
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Stage:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class Campaign(_Frozen):
+    name: str
+    office: str = "区活动办公室"
+    contact: str = ""
+    start: date
+    form_version: int = 1
+    stages: tuple[Stage, ...] = ()
+
+
+class Round(_Frozen):
+    id: Annotated[str, Field(pattern=r"^[0-9A-Za-z_\-]+$")]
+    name: str
+    stage: str
+    as_of: date
+    deadline: date
+    inspection: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Round:
+        if self.deadline < self.as_of:
+            raise ValueError("deadline is before as_of")
+        if self.inspection < self.as_of:
+            raise ValueError("inspection is before as_of")
+        return self
+
+
+class Ingest(_Frozen):
+    jobs: Annotated[int, Field(ge=0)] = 0
+    max_file_mb: Annotated[float, Field(gt=0)] = 50
+    max_uncompressed_mb: Annotated[float, Field(gt=0)] = 200
+    max_rows: Annotated[int, Field(gt=0)] = 20000
+    timeout_seconds: Annotated[float, Field(gt=0)] = 60
+    name_match_cutoff: Annotated[float, Field(ge=0, le=100)] = 80
+
+
+class Weights(_Frozen):
+    uneven_progress: Annotated[float, Field(ge=0)] = 0.25
+    weak_basics: Annotated[float, Field(ge=0)] = 0.25
+    unclear_theme: Annotated[float, Field(ge=0)] = 0.25
+    shallow_understanding: Annotated[float, Field(ge=0)] = 0.25
+
+    @model_validator(mode="after")
+    def _positive(self) -> Weights:
+        if sum(self.as_dict().values()) <= 0:
+            raise ValueError("weights must not all be zero")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {w: float(getattr(self, w)) for w in WEAKNESSES}
+
+
+class Thresholds(_Frozen):
+    uneven_progress: Annotated[float, Field(ge=0, le=100)] = 50
+    weak_basics: Annotated[float, Field(ge=0, le=100)] = 50
+    unclear_theme: Annotated[float, Field(ge=0, le=100)] = 50
+    shallow_understanding: Annotated[float, Field(ge=0, le=100)] = 50
+
+    def as_dict(self) -> dict[str, float]:
+        return {w: float(getattr(self, w)) for w in WEAKNESSES}
+
+
+class Uncertainty(_Frozen):
+    runs: Annotated[int, Field(ge=10)] = 500
+    weight_spread: Annotated[float, Field(ge=0, lt=1)] = 0.25
+    seed: int = 20260701
+    unstable_rank_width: Annotated[float, Field(gt=0, le=1)] = 0.25
+
+
+class Scoring(_Frozen):
+    partial_credit: Annotated[float, Field(ge=0, le=1)] = 0.5
+    peer_min: Annotated[int, Field(ge=1)] = 5
+    modified_z_flag: Annotated[float, Field(gt=0)] = 3.5
+    theil_min_subunits: Annotated[int, Field(ge=2)] = 3
+    material_current_days: Annotated[int, Field(ge=1)] = 60
+    deadline_window_days: Annotated[int, Field(ge=1)] = 30
+    bunching_shrinkage: Annotated[float, Field(ge=0)] = 5
+    bunching_min_activities: Annotated[int, Field(ge=1)] = 4
+    late_action_days: Annotated[int, Field(ge=0)] = 7
+    copy_cosine: Annotated[float, Field(gt=0, le=1)] = 0.9
+    theme_neighbours: Annotated[int, Field(ge=1)] = 6
+    slogans: tuple[str, ...] = ()
+    weights: Weights = Weights()
+    thresholds: Thresholds = Thresholds()
+    uncertainty: Uncertainty = Uncertainty()
+
+
+class Notice(_Frozen):
+    min_flags: Annotated[int, Field(ge=1, le=4)] = 2
+    bottom_per_type: Annotated[int, Field(ge=0)] = 0
+
+
+class Report(_Frozen):
+    jobs: Annotated[int, Field(ge=1)] = 2
+    cell_timeout_seconds: Annotated[int, Field(ge=10)] = 600
+    kernel: str = "grassroots-scorecard"
+
+
+class Config(_Frozen):
+    """Everything a run depends on. Build it with `load_config`."""
+
+    source: Path | None = None
+    paths: Paths
+    campaign: Campaign
+    rounds: tuple[Round, ...]
+    ingest: Ingest = Ingest()
+    scoring: Scoring = Scoring()
+    notice: Notice = Notice()
+    report: Report = Report()
+
+    @model_validator(mode="after")
+    def _rounds(self) -> Config:
+        ids = [r.id for r in self.rounds]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"round ids repeat: {', '.join(dupes)}")
+        stages = {s.id for s in self.campaign.stages}
+        for r in self.rounds:
+            if stages and r.stage not in stages:
+                raise ValueError(f"round {r.id}: stage {r.stage!r} is not one of {sorted(stages)}")
+            if r.as_of < self.campaign.start:
+                raise ValueError(f"round {r.id}: as_of is before the campaign start")
+        return self
+
+    def round(self, round_id: str) -> Round:
+        """The round with this id; KeyError with the known ids otherwise."""
+        for r in self.rounds:
+            if r.id == round_id:
+                return r
+        known = ", ".join(r.id for r in self.rounds)
+        raise UnknownRoundError(f"未知的检查轮次 {round_id!r}（配置中有: {known}）")
+
+    def previous_round(self, round_id: str) -> Round | None:
+        """The round before this one in time, if any."""
+        current = self.round(round_id)
+        earlier = [r for r in self.rounds if r.as_of < current.as_of]
+        return max(earlier, key=lambda r: r.as_of) if earlier else None
+
+    def rounds_in_order(self) -> list[Round]:
+        return sorted(self.rounds, key=lambda r: r.as_of)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def config_from_dict(data: dict[str, Any], base: Path, source: Path | None = None) -> Config:
+    """Validate a parsed TOML mapping; relative paths are resolved against `base`."""
+    data = dict(data)
+    paths = data.get("paths")
+    if isinstance(paths, dict):
+        data["paths"] = {
+            k: (v if not isinstance(v, str) else str((base / v).resolve()))
+            for k, v in paths.items()
+        }
+    data["source"] = source
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = [ConfigProblem(_loc(e["loc"]), e["msg"]) for e in exc.errors()]
+        raise ConfigError(source or base, problems) from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read a configuration file (default: ./scorecard.toml)."""
+    path = Path(path) if path is not None else Path.cwd() / DEFAULT_CONFIG_NAME
+    path = path.resolve()
+    if not path.is_file():
+        raise ConfigError(path, [ConfigProblem("(file)", "文件不存在")])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [ConfigProblem("(syntax)", str(exc))]) from None
+    return config_from_dict(data, path.parent, source=path)
