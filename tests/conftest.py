@@ -1,0 +1,77 @@
+"""Shared fixtures.
+
+The demo district is generated, ingested and scored once per test session and
+shared by all pytest-xdist workers through a file lock (the pattern the
+pytest-xdist docs recommend for session-scoped data).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REALFILES = SHARED / "realfiles"
+REFERENCE_DATA = SHARED / "reference-data"
+
+DEMO_SEED = 7
+DEMO_UNITS = 60
+
+
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, FileLock]:
+    root = tmp_path_factory.getbasetemp().parent  # common to all xdist workers
+    return root / name, FileLock(str(root / f"{name}.lock"))
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated demo district (roster, raw returns of both rounds, truth, scorecard.toml)."""
+    from pipeline.demo import generate_demo
+
+    path, lock = _shared_dir(tmp_path_factory, "demo-district")
+    with lock:
+        if not (path / ".done").exists():
+            if path.exists():
+                shutil.rmtree(path)
+            generate_demo(config=None, out_dir=path, seed=DEMO_SEED, n_units=DEMO_UNITS)
+            (path / ".done").touch()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_config(demo_dir: Path):
+    from pipeline.config import load_config
+
+    return load_config(demo_dir / "scorecard.toml")
+
+
+@pytest.fixture(scope="session")
+def demo_ingested(demo_config, tmp_path_factory: pytest.TempPathFactory):
+    """The demo district with both rounds ingested into its processed folder."""
+    from pipeline.ingest import ingest_round
+
+    path, lock = _shared_dir(tmp_path_factory, "demo-ingested")
+    with lock:
+        if not path.exists():
+            for r in demo_config.rounds_in_order():
+                ingest_round(demo_config, r.id, jobs=1, progress=False)
+            path.touch()
+    return demo_config
+
+
+@pytest.fixture(scope="session")
+def demo_scored(demo_ingested, tmp_path_factory: pytest.TempPathFactory):
+    """The demo district ingested and scored, both rounds."""
+    from pipeline.score import score_round
+
+    path, lock = _shared_dir(tmp_path_factory, "demo-scored")
+    with lock:
+        if not path.exists():
+            for r in demo_ingested.rounds_in_order():
+                score_round(demo_ingested, r.id)
+            path.touch()
+    return demo_ingested
