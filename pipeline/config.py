@@ -53,6 +53,19 @@ class UnknownRoundError(KeyError):
     """A round id that the configuration does not define."""
 
 
+class _KeyedProblems(ValueError):
+    """Raised inside a validator: problems keyed relative to the model being validated.
+
+    Pydantic keeps the exception in the error's context, so `config_from_dict`
+    can report each problem under its own key (`rounds[1].stage`) rather than
+    under the model's location alone.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -82,7 +95,7 @@ class Stage(_Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> Stage:
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise _KeyedProblems([("end", f"结束日期 {self.end} 早于开始日期 {self.start}")])
         return self
 
 
@@ -105,10 +118,17 @@ class Round(_Frozen):
 
     @model_validator(mode="after")
     def _ordered(self) -> Round:
+        problems = []
         if self.deadline < self.as_of:
-            raise ValueError("deadline is before as_of")
+            problems.append(
+                ("deadline", f"报送截止日期 {self.deadline} 早于数据截至日期 as_of {self.as_of}")
+            )
         if self.inspection < self.as_of:
-            raise ValueError("inspection is before as_of")
+            problems.append(
+                ("inspection", f"检查日期 {self.inspection} 早于数据截至日期 as_of {self.as_of}")
+            )
+        if problems:
+            raise _KeyedProblems(problems)
         return self
 
 
@@ -130,7 +150,7 @@ class Weights(_Frozen):
     @model_validator(mode="after")
     def _positive(self) -> Weights:
         if sum(self.as_dict().values()) <= 0:
-            raise ValueError("weights must not all be zero")
+            raise _KeyedProblems([("", "权重不能全部为 0")])
         return self
 
     def as_dict(self) -> dict[str, float]:
@@ -197,16 +217,26 @@ class Config(_Frozen):
 
     @model_validator(mode="after")
     def _rounds(self) -> Config:
-        ids = [r.id for r in self.rounds]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"round ids repeat: {', '.join(dupes)}")
-        stages = {s.id for s in self.campaign.stages}
-        for r in self.rounds:
+        problems: list[tuple[str, str]] = []
+        seen: dict[str, int] = {}
+        for i, r in enumerate(self.rounds):
+            if r.id in seen:
+                problems.append(
+                    (f"rounds[{i}].id", f"轮次编号 {r.id!r} 重复（与 rounds[{seen[r.id]}] 相同）")
+                )
+            seen.setdefault(r.id, i)
+        stages = [s.id for s in self.campaign.stages]
+        for i, r in enumerate(self.rounds):
             if stages and r.stage not in stages:
-                raise ValueError(f"round {r.id}: stage {r.stage!r} is not one of {sorted(stages)}")
+                problems.append(
+                    (f"rounds[{i}].stage", f"阶段 {r.stage!r} 不是 campaign.stages 之一（{'、'.join(stages)}）")
+                )
             if r.as_of < self.campaign.start:
-                raise ValueError(f"round {r.id}: as_of is before the campaign start")
+                problems.append(
+                    (f"rounds[{i}].as_of", f"数据截至日期 {r.as_of} 早于活动开始日期 campaign.start {self.campaign.start}")
+                )
+        if problems:
+            raise _KeyedProblems(problems)
         return self
 
     def round(self, round_id: str) -> Round:
@@ -237,6 +267,62 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "(top level)"
 
 
+_MESSAGES: dict[str, str] = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "未知的配置项（拼写错误，或不该放在这一节）",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数（不能有小数）",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "string_type": "应为文本（加引号）",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "date_type": "应为日期，如 2026-07-15（不加引号）",
+    "date_parsing": "应为日期，如 2026-07-15（不加引号）",
+    "date_from_datetime_parsing": "应为日期，如 2026-07-15（不加引号）",
+    "date_from_datetime_inexact": "应为日期，不带时间",
+    "tuple_type": "应为列表 [...] 或 [[...]] 表",
+    "list_type": "应为列表 [...]",
+    "model_type": "应为一节 [...] 表",
+    "model_attributes_type": "应为一节 [...] 表",
+    "dict_type": "应为一节 [...] 表",
+    "path_type": "应为路径文本",
+    "string_pattern_mismatch": "只能包含字母、数字、- 和 _",
+    "greater_than_equal": "应 ≥ {ge}",
+    "greater_than": "应 > {gt}",
+    "less_than_equal": "应 ≤ {le}",
+    "less_than": "应 < {lt}",
+}
+
+
+def _problems(exc: ValidationError) -> list[ConfigProblem]:
+    """Every validation error as a (key, Chinese message) problem."""
+    out: list[ConfigProblem] = []
+    for e in exc.errors():
+        key = _loc(e["loc"])
+        ctx = e.get("ctx") or {}
+        err = ctx.get("error")
+        if isinstance(err, _KeyedProblems):
+            for sub, msg in err.problems:
+                full = ".".join(p for p in (key if e["loc"] else "", sub) if p) or "(top level)"
+                out.append(ConfigProblem(full, msg))
+            continue
+        template = _MESSAGES.get(e["type"])
+        if template is None:
+            msg = e["msg"]
+        else:
+            try:
+                msg = template.format(**ctx)
+            except (KeyError, IndexError):
+                msg = e["msg"]
+        value = e.get("input")
+        if e["type"] != "missing" and isinstance(value, str | int | float | date):
+            msg = f"{msg}（现为 {value!r}）"
+        out.append(ConfigProblem(key, msg))
+    return out
+
+
 def config_from_dict(data: dict[str, Any], base: Path, source: Path | None = None) -> Config:
     """Validate a parsed TOML mapping; relative paths are resolved against `base`."""
     data = dict(data)
@@ -250,8 +336,7 @@ def config_from_dict(data: dict[str, Any], base: Path, source: Path | None = Non
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = [ConfigProblem(_loc(e["loc"]), e["msg"]) for e in exc.errors()]
-        raise ConfigError(source or base, problems) from None
+        raise ConfigError(source or base, _problems(exc)) from None
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -259,9 +344,13 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path) if path is not None else Path.cwd() / DEFAULT_CONFIG_NAME
     path = path.resolve()
     if not path.is_file():
-        raise ConfigError(path, [ConfigProblem("(file)", "文件不存在")])
+        raise ConfigError(
+            path, [ConfigProblem("(file)", "文件不存在（用 --config 指定配置文件）")]
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, [ConfigProblem("(file)", "不是 UTF-8 编码的文本文件")]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, [ConfigProblem("(syntax)", str(exc))]) from None
+        raise ConfigError(path, [ConfigProblem("(syntax)", f"TOML 语法错误: {exc}")]) from None
     return config_from_dict(data, path.parent, source=path)

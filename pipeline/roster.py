@@ -184,7 +184,7 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
             )
     # cycles: follow parents; a walk longer than the roster or back to the start is a cycle
     reported: set[str] = set()
-    for row, uid in zip(rows, cols["unit_id"], strict=True):
+    for uid in cols["unit_id"]:
         if not uid or uid in reported:
             continue
         seen = [uid]
@@ -194,10 +194,16 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
             cur = parent.get(cur)
         if cur and cur in seen:
             cycle = seen[seen.index(cur):]
-            reported.update(cycle)
-            problems.append(
-                RosterProblem(row, "上级单位编码", "parent_cycle", f"上级关系成环: {' → '.join([*cycle, cur])}")
-            )
+            if reported.isdisjoint(cycle):  # a unit hanging below a cycle: report the cycle once
+                reported.update(cycle)
+                problems.append(
+                    RosterProblem(
+                        rows[cols["unit_id"].index(cur)],
+                        "上级单位编码",
+                        "parent_cycle",
+                        f"上级关系成环: {' → '.join([*cycle, cur])}",
+                    )
+                )
     # a name (or alias) that stands for two units makes matching ambiguous
     owners: dict[str, set[str]] = {}
     for rec in out.itertuples(index=False):
