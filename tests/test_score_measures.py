@@ -105,7 +105,7 @@ def test_bunching_table(dates, n_w, ds, hr, bi, p, dss, h, cov):
 
 
 def test_skew_kurtosis_screen():
-    x = list(range(1, 11)) + [100]
+    x = [*range(1, 11), 100]
     sc = outlier_screen(x)
     assert sc.skew == pytest.approx(3.2556381840605, abs=1e-10)
     assert sc.kurtosis == pytest.approx(10.706673906422, abs=1e-9)
