@@ -1,0 +1,208 @@
+"""The configuration loader: the repo file loads, a bad file names the key and the problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import (
+    WEAKNESS_LABELS,
+    WEAKNESSES,
+    Config,
+    ConfigError,
+    UnknownRoundError,
+    load_config,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+REPO_CONFIG = REPO / "scorecard.toml"
+TEXT = REPO_CONFIG.read_text(encoding="utf-8")
+
+
+def write(tmp_path: Path, text: str, name: str = "scorecard.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path: Path) -> dict[str, str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    err = info.value
+    assert err.problems, "a ConfigError lists its problems"
+    assert str(path.resolve()) in str(err) or err.path == path.resolve()
+    return {p.key: p.message for p in err.problems}
+
+
+def test_repo_config_loads() -> None:
+    config = load_config(REPO_CONFIG)
+    assert isinstance(config, Config)
+    assert config.source == REPO_CONFIG.resolve()
+    assert [r.id for r in config.rounds_in_order()] == ["2026-07", "2026-08"]
+    r = config.round("2026-07")
+    assert r.as_of <= r.deadline <= r.inspection
+    assert config.previous_round("2026-08").id == "2026-07"
+    assert config.previous_round("2026-07") is None
+    assert config.campaign.start == date(2026, 5, 1)
+    assert {s.id for s in config.campaign.stages} >= {r.stage for r in config.rounds}
+    assert set(config.scoring.weights.as_dict()) == set(WEAKNESSES) == set(WEAKNESS_LABELS)
+    assert set(config.scoring.thresholds.as_dict()) == set(WEAKNESSES)
+
+
+def test_unknown_round_names_known_ones() -> None:
+    config = load_config(REPO_CONFIG)
+    with pytest.raises(UnknownRoundError) as info:
+        config.round("2099-01")
+    assert "2026-07" in str(info.value)
+
+
+def test_paths_are_resolved_relative_to_the_config_file(tmp_path: Path, monkeypatch) -> None:
+    sub = tmp_path / "elsewhere"
+    sub.mkdir()
+    path = write(sub, TEXT)
+    monkeypatch.chdir(tmp_path)  # the working directory must not matter
+    config = load_config(path)
+    assert config.paths.roster == sub / "data" / "roster.xlsx"
+    assert config.paths.raw == sub / "data" / "raw"
+    assert config.paths.processed_round("2026-07") == sub / "data" / "processed" / "2026-07"
+    assert config.paths.reports_round("2026-08") == sub / "reports" / "2026-08"
+    assert config.paths.raw_round("2026-07") == sub / "data" / "raw" / "2026-07"
+
+
+def test_absolute_paths_stay(tmp_path: Path) -> None:
+    text = TEXT.replace('raw = "data/raw"', f'raw = "{tmp_path / "inbox"}"')
+    config = load_config(write(tmp_path, text))
+    assert config.paths.raw == tmp_path / "inbox"
+
+
+def test_default_is_scorecard_toml_in_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, TEXT)
+    monkeypatch.chdir(tmp_path)
+    assert load_config().source == (tmp_path / "scorecard.toml").resolve()
+
+
+def test_config_is_frozen() -> None:
+    config = load_config(REPO_CONFIG)
+    with pytest.raises(Exception, match="frozen"):
+        config.paths = config.paths  # type: ignore[misc]
+    with pytest.raises(Exception, match="frozen"):
+        config.scoring.weights.weak_basics = 1.0  # type: ignore[misc]
+    with pytest.raises(Exception, match="frozen"):
+        config.rounds[0].deadline = date(2026, 1, 1)  # type: ignore[misc]
+    assert isinstance(config.rounds, tuple)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    found = problems(tmp_path / "nope.toml")
+    assert list(found) == ["(file)"]
+    assert "不存在" in found["(file)"]
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT + "\n[scoring\npeer_min = 3\n"))
+    assert list(found) == ["(syntax)"]
+    assert "TOML" in found["(syntax)"]
+    assert "line" in found["(syntax)"]  # tomllib says where
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "scorecard.toml"
+    path.write_bytes(TEXT.encode("gb18030"))
+    assert "(file)" in problems(path)
+
+
+def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
+    text = TEXT.replace("peer_min = 5 ", 'peer_min = "five" ').replace(
+        "deadline = 2026-07-18", 'deadline = "July 18"'
+    )
+    found = problems(write(tmp_path, text))
+    assert set(found) == {"scoring.peer_min", "rounds[0].deadline"}  # every problem at once
+    assert "整数" in found["scoring.peer_min"] and "five" in found["scoring.peer_min"]
+    assert "日期" in found["rounds[0].deadline"]
+
+
+def test_out_of_range(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT.replace("runs = 500", "runs = 3")))
+    assert "≥ 10" in found["scoring.uncertainty.runs"]
+
+
+def test_unknown_key_is_refused(tmp_path: Path) -> None:
+    text = TEXT.replace("[ingest]\n", "[ingest]\nmax_file_size = 10\n").replace(
+        "[notice]", "[notice]\nbottom_per_typ = 3"
+    )
+    found = problems(write(tmp_path, text))
+    assert set(found) == {"ingest.max_file_size", "notice.bottom_per_typ"}
+    assert all("未知" in m for m in found.values())
+
+
+def test_unknown_section_is_refused(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT + "\n[reprot]\njobs = 2\n"))
+    assert "reprot" in found
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT.replace('processed = "data/processed"', "")))
+    assert "缺少" in found["paths.processed"]
+
+
+def test_deadline_before_as_of(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT.replace("deadline = 2026-08-28", "deadline = 2026-08-20")))
+    assert list(found) == ["rounds[1].deadline"]
+    assert "2026-08-20" in found["rounds[1].deadline"] and "as_of" in found["rounds[1].deadline"]
+
+
+def test_duplicate_round_ids(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT.replace('id = "2026-08"', 'id = "2026-07"')))
+    assert list(found) == ["rounds[1].id"]
+    assert "2026-07" in found["rounds[1].id"] and "重复" in found["rounds[1].id"]
+
+
+def test_unknown_stage(tmp_path: Path) -> None:
+    text = TEXT.replace('name = "8月检查"\nstage = "第二阶段"', 'name = "8月检查"\nstage = "第四阶段"')
+    found = problems(write(tmp_path, text))
+    assert list(found) == ["rounds[1].stage"]
+    assert "第四阶段" in found["rounds[1].stage"] and "第一阶段" in found["rounds[1].stage"]
+
+
+def test_bad_round_id(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT.replace('id = "2026-08"', 'id = "2026/08"')))
+    assert "rounds[1].id" in found
+
+
+def test_stage_end_before_start(tmp_path: Path) -> None:
+    found = problems(write(tmp_path, TEXT.replace("end = 2026-06-15", "end = 2026-04-15")))
+    assert list(found) == ["campaign.stages[0].end"]
+
+
+def test_all_weights_zero(tmp_path: Path) -> None:
+    data = tomllib.loads(TEXT)
+    text = TEXT
+    for w in data["scoring"]["weights"]:
+        text = text.replace(f"{w} = 0.25", f"{w} = 0")
+    found = problems(write(tmp_path, text))
+    assert list(found) == ["scoring.weights"]
+
+
+def test_nothing_computed_at_import_time(tmp_path: Path) -> None:
+    """Importing the package in a folder without any config reads no file and fixes no path."""
+    code = (
+        "import pipeline.config as c, pipeline.form as f, pipeline.roster, pipeline.cli, "
+        "pipeline.templates, pipeline.doctor\n"
+        "from pathlib import Path\n"
+        "bad = [k for k, v in vars(c).items() if isinstance(v, (Path, c.Config))]\n"
+        "assert not bad, bad\n"
+        "assert f.load_form.cache_info().currsize == 0\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+    assert list(tmp_path.iterdir()) == [] or all(p.name.startswith(".") for p in tmp_path.iterdir())
