@@ -1,0 +1,219 @@
+"""One return workbook → a small picklable `ParsedReturn` (runs in a worker).
+
+The worker hashes the file, reads only the form's sheets, cleans and
+validates them and sends back typed tables and findings; unit matching,
+supersession and statuses are decided afterwards over the whole round
+(`run.py`). Nothing here raises for a bad file: the problem is the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.form import FormSpec, load_form
+from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
+from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
+from pipeline.ingest.validate import (
+    FINDING_COLUMNS,
+    Context,
+    cross_checks,
+    finding,
+    validate_keyvalue,
+    validate_table,
+)
+
+STRAY_PREFIXES = ("~$", ".~lock", "._", ".")
+STRAY_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+_DTYPES = {"text": "string", "choice": "string", "integer": "Int64", "number": "Float64", "date": "datetime64[ms]", "yesno": "boolean"}
+
+
+@dataclass
+class ParsedReturn:
+    file: str
+    size: int
+    sha256: str
+    mtime: float  # POSIX seconds
+    status: str = "read"  # read | rejected | ignored
+    reason: str | None = None
+    message: str | None = None
+    written_name: str | None = None
+    report_date: date | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    findings: pd.DataFrame = field(default_factory=lambda: empty_findings())
+    rows_read: dict[str, int] = field(default_factory=dict)
+    sheets: dict[str, str] = field(default_factory=dict)  # table -> sheet name as spelt
+
+
+def empty_findings() -> pd.DataFrame:
+    return findings_frame([])
+
+
+def findings_frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
+    for c in FINDING_COLUMNS:
+        if c == "row":
+            df[c] = df[c].astype("Int64")
+        elif c == "row_rejected":
+            df[c] = df[c].fillna(False).astype(bool)
+        else:
+            df[c] = df[c].astype("string")
+    return df
+
+
+def table_frame(records: list[dict], sheet_spec, file: str, sheet_name: str | None) -> pd.DataFrame:
+    """Typed frame: file, sheet, row + the spec keys."""
+    cols = {"file": "string", "sheet": "string", "row": "Int64"}
+    cols.update({c.key: _DTYPES[c.type] for c in sheet_spec.columns})
+    data = {k: [] for k in cols}
+    for rec in records:
+        data["file"].append(file)
+        data["sheet"].append(sheet_name)
+        for k in list(cols)[2:]:
+            data[k].append(rec.get(k))
+    out = {}
+    for k, dtype in cols.items():
+        values = data[k]
+        if dtype == "datetime64[ms]":
+            out[k] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ms]")
+        elif dtype == "string":
+            out[k] = pd.Series(values, dtype=object).astype("string")
+        else:
+            out[k] = pd.Series(values, dtype=object).astype(dtype)
+    return pd.DataFrame(out)
+
+
+def is_stray(name: str) -> bool:
+    """Lock files, hidden files and system clutter: not returns at all."""
+    base = os.path.basename(name)
+    return base.lower() in STRAY_NAMES or base.startswith(STRAY_PREFIXES)
+
+
+def parse_return(
+    path: Path,
+    config,
+    round_id: str,
+    limits: Limits | None = None,
+    file_label: str | None = None,
+    form: FormSpec | None = None,
+) -> ParsedReturn:
+    """Read, clean and validate one file. Picklable, top-level, never raises for a bad file."""
+    path = Path(path)
+    label = file_label or path.name
+    form = form or load_form(config.campaign.form_version)
+    limits = limits or Limits.from_config(config)
+    stat = path.stat()
+    result = ParsedReturn(label, stat.st_size, "", stat.st_mtime)
+    if is_stray(label):
+        result.status, result.reason, result.message = "ignored", "not_a_return", "临时文件或系统文件，不是报表，已忽略"
+        result.sha256 = _sha256_file(path)
+        return result
+    if stat.st_size > limits.max_file_mb * 1024 * 1024:
+        result.sha256 = _sha256_file(path)
+        result.status, result.reason = "rejected", "too_large"
+        result.message = f"文件过大（{stat.st_size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）"
+        return result
+    data = path.read_bytes()
+    result.sha256 = hashlib.sha256(data).hexdigest()
+    year = config.round(round_id).as_of.year
+    try:
+        with time_limit(limits.timeout_seconds):
+            _parse(result, data, form, limits, year, config.campaign.start)
+    except ReadError as exc:
+        _reject(result, exc.reason, exc.message)
+    except FileTimeout:
+        _reject(result, "timeout", f"读取超时（超过 {limits.timeout_seconds:g} 秒），疑为异常文件")
+    except MemoryError:
+        _reject(result, "too_large", "文件内容过大，读取时内存不足，疑为异常文件")
+    return result
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _reject(result: ParsedReturn, reason: str, message: str) -> None:
+    result.status, result.reason, result.message = "rejected", reason, message
+    result.tables, result.rows_read = {}, {}
+
+
+def _parse(result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date) -> None:
+    found: dict[str, str] = {}
+
+    def wanted(names: list[str]) -> list[str]:
+        found.update(match_sheets(names, form))
+        return list(dict.fromkeys(found.values()))
+
+    _, grids = read_workbook(data, limits, wanted)
+    ctx = Context.build(result.file, year, start, form)
+    findings: list[dict] = []
+    records: dict[str, list[dict]] = {}
+    cells: dict[tuple[str, int, str], int] = {}
+    missing_sheets = []
+    for spec in form.data_sheets:
+        sheet_name = found.get(spec.name)
+        if sheet_name is None:
+            if spec.required:
+                missing_sheets.append(spec.name)
+            records[spec.table] = []
+            result.rows_read[spec.table] = 0
+            continue
+        result.sheets[spec.table] = sheet_name
+        rows = grids[sheet_name].rows
+        if spec.kind == "table":
+            layout = find_table(rows, spec, form.total_row_markers)
+            if layout is None:
+                findings.append(finding(ctx, sheet_name, "header_not_found",
+                                        f"工作表“{sheet_name}”中找不到表头（应有“{'”“'.join(spec.headers[:4])}”等列）"))
+                if spec.required:
+                    missing_sheets.append(spec.name)
+                records[spec.table], result.rows_read[spec.table] = [], 0
+                continue
+            recs, fnd, n = validate_table(ctx, sheet_name, spec, layout)
+            for r in layout.rows:
+                for key, (_, ci) in r.cells.items():
+                    cells[(spec.table, r.row + 1, key)] = ci
+        else:
+            layout = find_keyvalue(rows, spec)
+            if layout is None:
+                if spec.required:
+                    findings.append(finding(ctx, sheet_name, "header_not_found",
+                                            f"工作表“{sheet_name}”中找不到“{spec.columns[0].header}”等项目"))
+                    missing_sheets.append(spec.name)
+                records[spec.table], result.rows_read[spec.table] = [], 0
+                continue
+            rec, fnd, n = validate_keyvalue(ctx, sheet_name, spec, layout)
+            recs = [rec] if rec else []
+            for r in layout.rows:
+                for key, (_, ci) in r.cells.items():
+                    cells[(spec.table, rec["row"] if rec else r.row + 1, key)] = ci
+                    if rec:
+                        cells[(spec.table, r.row + 1, key)] = ci
+        records[spec.table] = recs
+        findings.extend(fnd)
+        result.rows_read[spec.table] = n
+    info = (records.get("info") or [None])[0]
+    if info:
+        result.written_name = info.get("unit_name")
+        result.report_date = info.get("report_date")
+    findings.extend(cross_checks(ctx, records, result.sheets, cells))
+    result.findings = findings_frame(findings)
+    result.tables = {
+        s.table: table_frame(records.get(s.table, []), s, result.file, result.sheets.get(s.table)) for s in form.data_sheets
+    }
+    if missing_sheets:
+        result.status, result.reason = "rejected", "missing_sheet"
+        result.message = f"缺少工作表或表头：{'、'.join(missing_sheets)}（请用报表模板填写）"
+
+
+def received_at(mtime: float) -> datetime:
+    return datetime.fromtimestamp(mtime).astimezone()

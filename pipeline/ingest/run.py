@@ -1,0 +1,279 @@
+"""One round's ingestion: every file read in parallel, then decided together.
+
+Workers run `parse_return` (one file → a small typed result); this process
+then ties each file to a roster unit, decides accepted / superseded /
+rejected / ignored, joins the roster for completeness and timeliness, and
+writes the parquet tables and the feedback workbooks. `data/raw` is only read.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from concurrent.futures import Executor, as_completed
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.executors import open_executor
+from pipeline.form import load_form
+from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
+from pipeline.ingest.feedback import write_feedback
+from pipeline.ingest.identify import filename_disagrees, identify
+from pipeline.ingest.parse import (
+    ParsedReturn,
+    empty_findings,
+    findings_frame,
+    parse_return,
+    table_frame,
+)
+from pipeline.ingest.read import Limits
+from pipeline.roster import build_name_index, load_roster
+from pipeline.tables import write_tables
+
+STATUS_ZH = {"accepted": "采用", "superseded": "被替代", "rejected": "退回", "ignored": "忽略"}
+SHEET_COUNT_COLUMNS = ("file", "table", "sheet", "rows_read", "rows_clean", "rows_rejected")
+
+
+@dataclass
+class IngestResult:
+    round_id: str
+    tables: dict[str, pd.DataFrame]
+    out_dir: Path
+    feedback_dir: Path
+    feedback_files: list[Path] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        subs = self.tables["submissions"]
+        f = self.tables["findings"]
+        accepted = set(subs.loc[subs["status"] == "accepted", "file"])
+        errs = f[(f["severity"] == "error") & f["file"].isin(accepted)]
+        return bool((subs["status"] == "rejected").any() or len(errs))
+
+    def summary(self) -> str:
+        subs = self.tables["submissions"]
+        units = self.tables["units"]
+        f = self.tables["findings"]
+        n = Counter(subs["status"])
+        expected = units[units["expected"]]
+        rep = Counter(expected["reporting"])
+        reasons = Counter(subs.loc[subs["status"] == "rejected", "reason"])
+        lines = [
+            f"轮次 {self.round_id}：共 {len(subs)} 个文件，采用 {n['accepted']}，被替代 {n['superseded']}，"
+            f"退回 {n['rejected']}，忽略 {n['ignored']}",
+        ]
+        if reasons:
+            lines.append("  退回原因：" + "，".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        lines.append(
+            f"应报单位 {len(expected)} 个：已报 {rep['on_time'] + rep['late']}（按时 {rep['on_time']}，迟报 {rep['late']}），"
+            f"未报 {rep['missing']}"
+        )
+        sev = Counter(f["severity"])
+        lines.append(f"发现问题 {len(f)} 处：错误 {sev['error']}，提醒 {sev['warning']}")
+        lines.append(f"清洁数据表：{self.out_dir}")
+        lines.append(f"退回修改清单：{self.feedback_dir}（{len(self.feedback_files)} 个文件）")
+        return "\n".join(lines)
+
+
+def _list_files(raw_dir: Path) -> list[tuple[Path, str]]:
+    if not raw_dir.is_dir():
+        return []
+    files = [p for p in raw_dir.rglob("*") if p.is_file()]
+    return sorted(((p, p.relative_to(raw_dir).as_posix()) for p in files), key=lambda t: t[1])
+
+
+def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
+    """A worker that died on a file: the file is rejected, the run goes on."""
+    import hashlib
+
+    try:
+        data = path.read_bytes()
+        size, sha, mtime = len(data), hashlib.sha256(data).hexdigest(), path.stat().st_mtime
+    except OSError:
+        size, sha, mtime = 0, "", 0.0
+    pr = ParsedReturn(label, size, sha, mtime)
+    pr.status, pr.reason = "rejected", "unreadable"
+    pr.message = f"文件无法读取（读取程序出错：{type(exc).__name__}），请用 Excel 另存为 .xlsx 后重新报送"
+    return pr
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is None:
+        return sys.stderr.isatty()
+    return bool(progress)
+
+
+def parse_all(files, config, round_id, executor: Executor, progress: bool | None) -> list[ParsedReturn]:
+    from tqdm import tqdm
+
+    form = load_form(config.campaign.form_version)
+    limits = Limits.from_config(config)
+    by_label = {label: path for path, label in files}
+    out: list[ParsedReturn] = []
+    bar = tqdm(total=len(files), desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
+    with bar:
+        futures = {executor.submit(parse_return, path, config, round_id, limits, lbl, form): lbl for path, lbl in files}
+        for fut in as_completed(futures):
+            label = futures[fut]
+            try:
+                out.append(fut.result())
+            except BaseException as exc:  # a crashed worker must not stop the round
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                out.append(_failed(by_label[label], label, exc))
+            bar.update(1)
+    return sorted(out, key=lambda p: p.file)
+
+
+def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Submissions table and the extra findings from identification."""
+    index = build_name_index(roster)
+    cutoff = config.ingest.name_match_cutoff
+    rows: list[dict] = []
+    extra: list[dict] = []
+
+    def file_finding(pr: ParsedReturn, code: str, message: str, severity: str = "error", unit_id=None, value=None, sheet=None):
+        extra.append({"file": pr.file, "sheet": sheet, "cell": None, "row": None, "column": None, "unit_id": unit_id,
+                      "severity": severity, "code": code, "message": message, "value": value, "row_rejected": False})
+
+    info_sheet = load_form(config.campaign.form_version).sheet("info")
+    for pr in parsed:
+        rec = {"file": pr.file, "sha256": pr.sha256, "size": pr.size, "unit_id": None, "written_name": pr.written_name,
+               "status": pr.status, "reason": pr.reason, "message": pr.message, "report_date": pr.report_date,
+               "received_at": pd.Timestamp(pr.mtime, unit="s", tz="UTC"), "superseded_by": None}
+        if pr.status == "read" or (pr.status == "rejected" and pr.written_name):
+            ident = identify(pr.written_name, index, cutoff)
+            if ident.unit_id:
+                rec["unit_id"] = ident.unit_id
+            elif pr.status == "read":
+                rec["status"], rec["reason"], rec["message"] = "rejected", ident.reason, ident.message
+                code = "name_near_miss" if ident.match and ident.match.how == "near_miss" else "unknown_unit"
+                file_finding(pr, code, ident.message, value=pr.written_name, sheet=pr.sheets.get("info"))
+            if ident.unit_id and ident.match and ident.match.how != "exact":
+                pass  # alias / normalised forms are accepted silently: the roster names them
+            if ident.unit_id and pr.written_name:
+                other = filename_disagrees(pr.file, ident.unit_id, pr.written_name, index, round_id)
+                if other:
+                    file_finding(pr, "filename_mismatch",
+                                 f"文件名中的单位（{other}）与“基本情况”中填写的{info_sheet.columns[0].header}"
+                                 f"（{pr.written_name}）不一致，已按表内单位名称确认为“{index.names[ident.unit_id]}”",
+                                 severity="warning", unit_id=ident.unit_id, value=pr.file, sheet=pr.sheets.get("info"))
+        if rec["status"] == "rejected" and pr.status == "rejected":
+            file_finding(pr, pr.reason or "unreadable", pr.message or "", unit_id=rec["unit_id"])
+        rows.append(rec)
+    subs = pd.DataFrame(rows)
+    # supersession among each unit's readable returns
+    cand = subs[(subs["status"] == "read") & subs["unit_id"].notna()].copy()
+    cand["_rd"] = pd.to_datetime(cand["report_date"]).fillna(pd.Timestamp.min)
+    cand = cand.sort_values(["unit_id", "_rd", "received_at", "file"], kind="stable")
+    for _uid, g in cand.groupby("unit_id", sort=False):
+        keep = g.index[-1]
+        subs.loc[keep, "status"] = "accepted"
+        keep_file, keep_sha = subs.loc[keep, "file"], subs.loc[keep, "sha256"]
+        for i in g.index[:-1]:
+            subs.loc[i, "status"] = "superseded"
+            subs.loc[i, "superseded_by"] = keep_file
+            if subs.loc[i, "sha256"] == keep_sha:
+                subs.loc[i, "reason"] = "duplicate_content"
+                subs.loc[i, "message"] = f"与 {keep_file} 内容完全相同（重复报送），以 {keep_file} 为准"
+            else:
+                subs.loc[i, "reason"] = "superseded_later"
+                subs.loc[i, "message"] = f"该单位后来报送了 {keep_file}，以后报的为准；本文件保留备查"
+    return subs, findings_frame(extra) if extra else empty_findings()
+
+
+def _typed_submissions(subs: pd.DataFrame, deadline) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "file": subs["file"].astype("string"),
+        "sha256": subs["sha256"].astype("string"),
+        "size": subs["size"].astype("Int64"),
+        "unit_id": pd.Series(subs["unit_id"], dtype=object).astype("string"),
+        "written_name": pd.Series(subs["written_name"], dtype=object).astype("string"),
+        "status": subs["status"].astype("string"),
+        "reason": subs["reason"].astype("string"),
+        "message": subs["message"].astype("string"),
+        "report_date": pd.Series(pd.to_datetime(pd.Series(subs["report_date"], dtype=object)), dtype="datetime64[ms]"),
+        "received_at": pd.Series(subs["received_at"]).astype("datetime64[ms, UTC]"),
+    })
+    out["on_time"] = on_time_flags(out["received_at"], deadline)
+    out["superseded_by"] = pd.Series(subs["superseded_by"], dtype=object).astype("string")
+    return out
+
+
+def ingest_round(
+    config,
+    round_id: str,
+    jobs: int | None = None,
+    raw_dir: Path | None = None,
+    out_dir: Path | None = None,
+    feedback_dir: Path | None = None,
+    roster: pd.DataFrame | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> IngestResult:
+    """Read, clean and validate every file of a round; write the tables and feedback."""
+    rnd = config.round(round_id)
+    raw_dir = Path(raw_dir) if raw_dir is not None else config.paths.raw_round(round_id)
+    out_dir = Path(out_dir) if out_dir is not None else config.paths.processed_round(round_id)
+    feedback_dir = Path(feedback_dir) if feedback_dir is not None else config.paths.reports_round(round_id) / "feedback"
+    roster = roster if roster is not None else load_roster(config.paths.roster)
+    files = _list_files(raw_dir)
+    ctx = nullcontext(executor) if executor is not None else open_executor(jobs if jobs is not None else config.ingest.jobs)
+    with ctx as ex:
+        parsed = parse_all(files, config, round_id, ex, progress)
+    subs, extra = decide(parsed, roster, config, round_id)
+    tables = build_tables(parsed, subs, extra, roster, config, rnd)
+    write_tables(tables, out_dir)
+    fb = write_feedback(tables["findings"], tables["submissions"], tables["units"], feedback_dir,
+                        round_name=rnd.name, office=config.campaign.office)
+    return IngestResult(round_id, tables, out_dir, feedback_dir, fb)
+
+
+def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataFrame]:
+    form = load_form(config.campaign.form_version)
+    submissions = _typed_submissions(subs, rnd.deadline) if len(subs) else _typed_submissions(
+        pd.DataFrame(columns=["file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
+                              "report_date", "received_at", "superseded_by"]), rnd.deadline)
+    unit_of = dict(zip(submissions["file"], submissions["unit_id"], strict=True))
+    status_of = dict(zip(submissions["file"], submissions["status"], strict=True))
+    for i in submissions.index:
+        if submissions.loc[i, "status"] == "accepted":
+            pr = next(p for p in parsed if p.file == submissions.loc[i, "file"])
+            submissions.loc[i, "reason"] = "ok_with_findings" if len(pr.findings) or (extra["file"] == pr.file).any() else "ok"
+            submissions.loc[i, "message"] = "已采用" + ("，有问题需核对（见问题清单）" if submissions.loc[i, "reason"] == "ok_with_findings" else "")
+    findings = pd.concat([p.findings for p in parsed if len(p.findings)] + [extra], ignore_index=True) if parsed else extra
+    findings = findings_frame(findings.to_dict("records")) if len(findings) else empty_findings()
+    findings["unit_id"] = findings["file"].map(unit_of).astype("string")
+    findings = findings.sort_values(["file", "sheet", "row", "cell"], na_position="first", kind="stable").reset_index(drop=True)
+    tables: dict[str, pd.DataFrame] = {"submissions": submissions}
+    units = units_table(roster, submissions)
+    tables["units"] = units
+    tables["completeness"] = completeness_table(units)
+    tables["findings"] = findings
+    counts: list[dict] = []
+    for spec in form.data_sheets:
+        parts = []
+        for p in parsed:
+            if status_of.get(p.file) != "accepted":
+                continue
+            df = p.tables.get(spec.table)
+            if df is None:
+                continue
+            parts.append(df)
+            rej = p.findings[(p.findings["sheet"] == p.sheets.get(spec.table)) & p.findings["row_rejected"]]
+            counts.append({"file": p.file, "table": spec.table, "sheet": p.sheets.get(spec.table),
+                           "rows_read": p.rows_read.get(spec.table, 0), "rows_clean": len(df),
+                           "rows_rejected": int(rej["row"].nunique())})
+        df = pd.concat(parts, ignore_index=True) if parts else table_frame([], spec, "", None)
+        df.insert(0, "unit_id", df["file"].map(unit_of).astype("string"))
+        tables[spec.table] = df.reset_index(drop=True)
+    sheets = pd.DataFrame(counts, columns=list(SHEET_COUNT_COLUMNS))
+    for c in ("file", "table", "sheet"):
+        sheets[c] = sheets[c].astype("string")
+    for c in ("rows_read", "rows_clean", "rows_rejected"):
+        sheets[c] = sheets[c].astype("Int64")
+    tables["sheets"] = sheets
+    return tables
