@@ -1,0 +1,212 @@
+"""Unclear themes (主题不鲜明): genericness, copying, specificity, missing theme.
+
+Themes are short Chinese sentences. They are normalised (NFKC, punctuation and
+spaces dropped), vectorised with character (2, 3)-gram TF-IDF with sublinear
+tf (scikit-learn defaults otherwise: smooth idf, l2 norm — these reproduce the
+reference cosines), and compared:
+
+- copying: the highest cosine to another unit's theme, found with a chunked
+  sparse top-k neighbour search over the distinct normalised themes (exact
+  copies are collapsed first; never a full n × n matrix);
+- copy clusters: connected components of exact copies and of pairs with
+  cosine ≥ `copy_cosine`;
+- genericness: the highest cosine to the district's slogans and boilerplate;
+- specificity: names one of the unit's own business keywords (roster
+  业务关键词) and states a concrete target (a number, 年内/年底, 户/件/万元 …).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+W_DISTINCT = 0.5
+"""Weight of the lack of distinctiveness (max of genericness and copying)."""
+W_KEYWORD = 0.25
+"""Weight of naming none of the unit's own business keywords."""
+W_TARGET = 0.25
+"""Weight of stating no concrete target."""
+MIN_THEME_CHARS = 4
+"""A normalised theme shorter than this counts as missing (e.g. 无, 暂无, 待定)."""
+_EMPTY_WORDS = {"无", "暂无", "待定", "没有", "空", "略", "同上", "见附件"}
+
+_CN_NUM = "一二三四五六七八九十百千万两"
+TARGET_RE = re.compile(
+    r"\d"  # any arabic number: 120户, 2024年, 50万元, 95%
+    r"|年内|年底|年前|月底|季度内|年末|当年|百分之"
+    rf"|[{_CN_NUM}]+(?:户|件|万元|亩|公里|家|名|人次|所|座|条|处)"
+)
+"""A concrete target: a number, a deadline or a counted result."""
+
+
+def normalise_theme(text: object) -> str:
+    """NFKC, then drop punctuation, separators, spaces and control characters."""
+    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text))
+    return "".join(ch for ch in s if unicodedata.category(ch)[0] not in "PZC" and not ch.isspace())
+
+
+def is_missing_theme(normalised: str) -> bool:
+    return len(normalised) < MIN_THEME_CHARS or normalised in _EMPTY_WORDS
+
+
+def has_target(normalised: str) -> bool:
+    return bool(TARGET_RE.search(normalised))
+
+
+def keyword_hits(normalised: str, keywords: Iterable[str] | None) -> list[str]:
+    """The unit's business keywords (normalised) that occur in the theme."""
+    if keywords is None:
+        return []
+    out = []
+    for k in keywords:
+        nk = normalise_theme(k)
+        if len(nk) >= 2 and nk in normalised:
+            out.append(str(k))
+    return out
+
+
+def vectoriser() -> TfidfVectorizer:
+    """Character (2, 3)-gram TF-IDF with sublinear tf (the references' setting)."""
+    return TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, lowercase=False,
+                           dtype=np.float32)
+
+
+def tfidf_cosine(texts: Sequence[str]) -> np.ndarray:
+    """Full cosine matrix of a few texts (for tests and small sets only)."""
+    x = vectoriser().fit_transform([normalise_theme(t) for t in texts])
+    return (x @ x.T).toarray()
+
+
+def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """The k most similar other rows of each row of an l2-normalised sparse matrix.
+
+    Works in row chunks so that at most `chunk_cells` similarities are held at
+    once. Returns (indices, cosines), both n × k, sorted by cosine descending;
+    missing neighbours (n ≤ k) are index −1 and cosine 0.
+    """
+    x = sparse.csr_matrix(x, dtype=np.float32)
+    n = x.shape[0]
+    k_eff = max(0, min(k, n - 1))
+    idx = np.full((n, k), -1, dtype=np.int64)
+    sim = np.zeros((n, k), dtype=np.float32)
+    if k_eff == 0:
+        return idx, sim
+    xt = x.T.tocsc()
+    step = max(1, chunk_cells // max(n, 1))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        block = (x[lo:hi] @ xt).toarray()
+        rows = np.arange(hi - lo)
+        block[rows, rows + lo] = -1.0  # not its own neighbour
+        part = np.argpartition(-block, k_eff - 1, axis=1)[:, :k_eff]
+        vals = np.take_along_axis(block, part, axis=1)
+        order = np.argsort(-vals, axis=1, kind="stable")
+        idx[lo:hi, :k_eff] = np.take_along_axis(part, order, axis=1)
+        sim[lo:hi, :k_eff] = np.clip(np.take_along_axis(vals, order, axis=1), 0, 1)
+    return idx, sim
+
+
+def theme_measures(
+    units: pd.DataFrame,
+    slogans: Sequence[str],
+    copy_cosine: float = 0.9,
+    neighbours: int = 6,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Theme sub-indicators per unit and the copy clusters.
+
+    `units` has columns unit_id, theme (as written, may be missing) and
+    keywords (list of str or None). Returns (measures, clusters): measures has
+    one row per unit (same order) with theme_missing, theme_generic,
+    theme_nearest, theme_copies (other units in its copy cluster),
+    theme_keywords (hits, joined by 、), theme_keyword, theme_target,
+    theme_cluster (Int64, NA when alone), unclear_theme (0–100);
+    clusters has cluster_id, unit_id, theme, size (clusters of 2 or more).
+    """
+    n = len(units)
+    norm = [normalise_theme(t) for t in units["theme"].tolist()]
+    missing = np.array([is_missing_theme(s) for s in norm], dtype=bool)
+    kws = units["keywords"].tolist() if "keywords" in units else [None] * n
+    hits = [keyword_hits(s, k) for s, k in zip(norm, kws, strict=True)]
+    target = np.array([has_target(s) for s in norm], dtype=bool)
+
+    generic = np.zeros(n)
+    nearest = np.zeros(n)
+    cluster = np.full(n, -1, dtype=np.int64)
+    present = np.flatnonzero(~missing)
+    if present.size:
+        texts = [norm[i] for i in present]
+        slog = [s for s in (normalise_theme(x) for x in slogans) if s]
+        vec = vectoriser().fit(texts + slog)
+        uniq, inverse, counts = np.unique(np.array(texts, dtype=object).astype(str), return_inverse=True,
+                                          return_counts=True)
+        xu = vec.transform(list(uniq))
+        if slog:
+            gs = (xu @ vec.transform(slog).T).toarray().max(axis=1)
+            generic[present] = np.clip(gs[inverse], 0, 1)
+        nidx, nsim = top_neighbours(xu, neighbours)
+        best = nsim[:, 0] if nsim.shape[1] else np.zeros(len(uniq))
+        best = np.where(counts > 1, 1.0, best)  # an exact copy elsewhere
+        nearest[present] = best[inverse]
+        # copy graph over distinct themes: near pairs; exact copies share a node
+        rows, cols = np.nonzero((nsim >= copy_cosine) & (nidx >= 0))
+        m = len(uniq)
+        g = sparse.coo_matrix((np.ones(rows.size), (rows, nidx[rows, cols])), shape=(m, m))
+        _, label = connected_components(g, directed=False)
+        comp_units = np.bincount(label, weights=counts)
+        unit_label = label[inverse]
+        in_cluster = comp_units[unit_label] >= 2
+        cluster[present[in_cluster]] = unit_label[in_cluster]
+
+    # renumber clusters 1..C by their first unit_id so the ids do not depend on row order
+    ids = units["unit_id"].astype(str).to_numpy()
+    size = np.zeros(n, dtype=np.int64)
+    cluster_id = pd.array([pd.NA] * n, dtype="Int64")
+    if (cluster >= 0).any():
+        frame = pd.DataFrame({"c": cluster, "u": ids})[cluster >= 0]
+        first = frame.groupby("c")["u"].min().sort_values()
+        renum = {c: i + 1 for i, c in enumerate(first.index)}
+        sizes = frame.groupby("c").size()
+        for i in np.flatnonzero(cluster >= 0):
+            cluster_id[i] = renum[cluster[i]]
+            size[i] = sizes[cluster[i]]
+
+    distinct_deficit = np.maximum(generic, nearest)
+    index = 100 * (
+        W_DISTINCT * distinct_deficit
+        + W_KEYWORD * np.array([not h for h in hits])
+        + W_TARGET * (~target)
+    )
+    index = np.where(missing, 100.0, np.clip(index, 0, 100))
+    measures = pd.DataFrame(
+        {
+            "unit_id": units["unit_id"].to_numpy(),
+            "theme_missing": missing,
+            "theme_generic": np.where(missing, np.nan, generic),
+            "theme_nearest": np.where(missing, np.nan, nearest),
+            "theme_copies": np.maximum(size - 1, 0),
+            "theme_keywords": ["、".join(h) for h in hits],
+            "theme_keyword": np.array([bool(h) for h in hits]) & ~missing,
+            "theme_target": target & ~missing,
+            "theme_cluster": cluster_id,
+            "unclear_theme": index,
+        }
+    )
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": cluster_id,
+            "unit_id": units["unit_id"].astype("string").to_numpy(),
+            "theme": units["theme"].astype("string").to_numpy(),
+            "size": pd.array(size, dtype="Int64"),
+        }
+    )
+    clusters = clusters[clusters["cluster_id"].notna()].sort_values(["cluster_id", "unit_id"])
+    return measures, clusters.reset_index(drop=True)
