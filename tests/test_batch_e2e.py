@@ -80,6 +80,16 @@ def test_rerun_with_nothing_changed_skips(local_run):
     assert again.status == "skipped" and again.exit_code == EXIT_OK, again.summary()
 
 
+def test_cli_run_and_status(local_run, capsys):
+    from pipeline.cli import main
+
+    config, rid, _ = local_run
+    assert main(["--config", str(config.source), "run", "--round", rid]) == EXIT_OK
+    assert "没有变化" in capsys.readouterr().out
+    assert main(["--config", str(config.source), "status", "--round", rid]) == EXIT_OK
+    assert "未报单位" in capsys.readouterr().out
+
+
 def test_second_round_compares_with_the_first(local_run):
     config, _first, _ = local_run
     second = config.rounds_in_order()[1].id
