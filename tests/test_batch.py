@@ -77,6 +77,7 @@ def test_first_run_publishes_tables_reports_manifest_and_record(district, tmp_pa
     assert (reports / "feedback" / "U1.txt").is_file()
     assert out.index == reports / "index.html"
     assert str(out.index) in out.summary()
+    assert f"结果已写入 {processed}" in out.summary() and ".tmp-" not in out.summary()
     assert calls(tmp_path) == ["ingest", "score", "report"]
     assert hidden_leftovers(district) == []
 

@@ -99,9 +99,10 @@ def _enter(config: Config, stage: str) -> None:
 class FakeIngestResult:
     tables: dict[str, pd.DataFrame]
     has_errors: bool
+    out_dir: Path | None = None
 
     def summary(self) -> str:
-        return f"读取 {len(self.tables['submissions'])} 个文件"
+        return f"读取 {len(self.tables['submissions'])} 个文件，结果已写入 {self.out_dir}"
 
 
 @dataclass
@@ -191,7 +192,7 @@ def fake_ingest(
         Path(feedback_dir).mkdir(parents=True, exist_ok=True)
         for uid in sorted(got):
             (Path(feedback_dir) / f"{uid}.txt").write_text("反馈", encoding="utf-8")
-    return FakeIngestResult(tables=tables, has_errors=not bad.empty)
+    return FakeIngestResult(tables=tables, has_errors=not bad.empty, out_dir=Path(out_dir))
 
 
 def fake_score(config, round_id, processed_dir=None, previous_dir=None):

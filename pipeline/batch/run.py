@@ -109,9 +109,13 @@ def outputs_intact(manifest: dict[str, Any], processed: Path, reports: Path) -> 
     return _report_files(reports) == out.get("report_files")
 
 
-def _summary(result: Any) -> str:
+def _summary(result: Any, renames: Mapping[Path, Path]) -> str:
+    """A stage's own summary, with temporary build paths shown as their published paths."""
     fn = getattr(result, "summary", None)
-    return str(fn()) if callable(fn) else ""
+    text = str(fn()) if callable(fn) else ""
+    for staged, target in renames.items():
+        text = text.replace(str(staged), str(target))
+    return text
 
 
 def _published_index(result: Any, staged: Path, target: Path) -> Path | None:
@@ -305,6 +309,10 @@ def _run_stages(
     n_jobs = jobs if jobs is not None else (config.ingest.jobs or None)
     progress = sys.stderr.isatty()
     results: dict[str, Any] = {}
+    renames = {
+        staged_processed: config.paths.processed_round(round_id),
+        staged_reports: config.paths.reports_round(round_id),
+    }
     where = f"Dask 集群 {scheduler}" if scheduler else "本机"
     log.info("并行执行: %s", where)
     with open_executor(n_jobs, scheduler) as executor:
@@ -339,7 +347,7 @@ def _run_stages(
                 raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
             outcome.timings[name] = meter.to_dict()
             results[name] = result
-            outcome.stage_summaries[name] = _summary(result)
+            outcome.stage_summaries[name] = _summary(result, renames)
             log.info(
                 "%s 完成，用时 %.1f 秒，内存峰值 %.0f MB", name, meter.seconds, meter.peak_rss_mb
             )
