@@ -386,3 +386,20 @@ def test_cli_status_prints_the_status(district, capsys):
     assert main(["--config", str(district.source), "status", "--round", "R1"]) == 0
     out = capsys.readouterr().out
     assert "报送情况" in out and "成功" in out
+
+
+def test_scheduler_sends_stage_work_to_the_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    local = make_district(tmp_path / "local")
+    remote = make_district(tmp_path / "remote")
+    assert run(local, jobs=1).exit_code == EXIT_OK
+    with distributed.LocalCluster(
+        n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        out = run(remote, jobs=None, scheduler=cluster.scheduler_address)
+    assert out.exit_code == EXIT_OK, out.summary()
+    assert (tmp_path / "local" / "executors.log").read_text().split() == ["InlineExecutor"]
+    assert (tmp_path / "remote" / "executors.log").read_text().split() == ["ClientExecutor"]
+    a = snapshot(local.paths.processed_round("R1"))
+    b = snapshot(remote.paths.processed_round("R1"))
+    assert list(a.values()) == list(b.values())  # byte-identical tables
