@@ -123,7 +123,7 @@ def parse_return(
     year = config.round(round_id).as_of.year
     try:
         with time_limit(limits.timeout_seconds):
-            _parse(result, data, form, limits, year, config.campaign.start)
+            _parse(result, data, form, limits, year, config.campaign.start, path)
     except ReadError as exc:
         _reject(result, exc.reason, exc.message)
     except FileTimeout:
@@ -146,14 +146,16 @@ def _reject(result: ParsedReturn, reason: str, message: str) -> None:
     result.tables, result.rows_read = {}, {}
 
 
-def _parse(result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date) -> None:
+def _parse(
+    result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date, path: Path | None = None
+) -> None:
     found: dict[str, str] = {}
 
     def wanted(names: list[str]) -> list[str]:
         found.update(match_sheets(names, form))
         return list(dict.fromkeys(found.values()))
 
-    _, grids = read_workbook(data, limits, wanted)
+    _, grids = read_workbook(data, limits, wanted, path)
     ctx = Context.build(result.file, year, start, form)
     findings: list[dict] = []
     records: dict[str, list[dict]] = {}

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from python_calamine import CalamineWorkbook, PasswordError
 
@@ -109,7 +110,8 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 # ---------------------------------------------------------------- sniffing
 
-def _zip_check(data: bytes, limits: Limits) -> None:
+def _zip_check(data: bytes, limits: Limits) -> str:
+    """The workbook kind inside a zip (.xlsx, .xlsb, .ods), or ReadError."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -124,11 +126,16 @@ def _zip_check(data: bytes, limits: Limits) -> None:
                 "too_large",
                 f"文件解压后过大（{total / 1048576:.0f} MB，上限 {limits.max_uncompressed_mb:g} MB），疑为异常文件",
             )
-        names = {i.filename for i in infos}
-        if "EncryptedPackage" in names:
-            raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送")
-        if not any(n.startswith("xl/") for n in names) and "mimetype" not in names and "content.xml" not in names:
-            raise ReadError("not_a_workbook", "不是 Excel 表格文件（压缩包中没有工作表），请用报表模板填写后报送")
+        names = {i.filename.replace("\\", "/") for i in infos}
+    if "EncryptedPackage" in names:
+        raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送")
+    if "word/document.xml" in names or "ppt/presentation.xml" in names:
+        raise ReadError("not_a_workbook", "文件是 Word 或 PowerPoint 文档，不是 Excel 表格，请用报表模板填写后报送")
+    if "xl/workbook.bin" in names:
+        return ".xlsb"
+    if "mimetype" in names or "content.xml" in names:
+        return ".ods"
+    return ".xlsx"
 
 
 def _ole_encrypted(data: bytes) -> bool:
@@ -142,19 +149,18 @@ def _ole_encrypted(data: bytes) -> bool:
 
 
 def sniff(data: bytes, limits: Limits) -> str:
-    """The container kind ('zip' or 'ole'), or ReadError for files that are not workbooks."""
+    """The workbook kind as a suffix (.xlsx, .xlsb, .ods, .xls), or ReadError for files that are not workbooks."""
     if len(data) > limits.max_file_mb * 1024 * 1024:
         raise ReadError("too_large", f"文件过大（{len(data) / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）")
     if not data:
         raise ReadError("not_a_workbook", "文件是空的（0 字节），请重新报送")
     head = data[:8]
     if head.startswith(ZIP_MAGIC) or head.startswith(ZIP_EMPTY):
-        _zip_check(data, limits)
-        return "zip"
+        return _zip_check(data, limits)
     if head == OLE_MAGIC:
         if _ole_encrypted(data):
             raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送")
-        return "ole"
+        return ".xls"
     if OLE_MAGIC.startswith(head) or ZIP_MAGIC.startswith(head[:4]):
         raise ReadError("truncated", "文件不完整（可能传输中断），请重新报送")
     if head[:2] in OLD_BIFF:
@@ -174,9 +180,16 @@ def sniff(data: bytes, limits: Limits) -> str:
 _PASSWORD = re.compile(r"password|encrypt", re.I)
 
 
-def open_workbook(data: bytes, limits: Limits) -> CalamineWorkbook:
-    sniff(data, limits)
+_SAME_KIND = {".xlsx": (".xlsx", ".xlsm", ".xltx", ".xltm"), ".xlsb": (".xlsb",), ".ods": (".ods",), ".xls": (".xls", ".et")}
+
+
+def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> CalamineWorkbook:
+    """Open with calamine: from the path when its suffix fits the content (calamine then names
+    the exact fault), else from the bytes (content sniffing)."""
+    kind = sniff(data, limits)
     try:
+        if path is not None and path.suffix.lower() in _SAME_KIND[kind]:
+            return CalamineWorkbook.from_path(str(path))
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
         raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送") from None
@@ -195,6 +208,8 @@ def _calamine_error(exc: BaseException) -> ReadError:
         return ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送", detail)
     if "EOCD" in text or "past end of file" in text or "too small" in text or "unexpected end" in text.lower():
         return ReadError("truncated", "文件不完整（可能传输中断），请重新报送", detail)
+    if "larger than its declared" in text:
+        return ReadError("too_large", "压缩内容与声明的大小不符，疑为异常文件", detail)
     if "Cell limit exceeded" in text:
         return ReadError("too_large", "工作表声明的单元格数量过大，疑为异常文件", detail)
     if "detect file format" in text:
@@ -239,10 +254,13 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
 
 
 def read_workbook(
-    data: bytes, limits: Limits, wanted: Callable[[list[str]], Iterable[str]] | None = None
+    data: bytes,
+    limits: Limits,
+    wanted: Callable[[list[str]], Iterable[str]] | None = None,
+    path: Path | None = None,
 ) -> tuple[list[str], dict[str, Grid]]:
     """All sheet names, and the grids of the sheets `wanted(names)` picks (default: all)."""
-    wb = open_workbook(data, limits)
+    wb = open_workbook(data, limits, path)
     try:
         names = list(wb.sheet_names)
         pick = names if wanted is None else list(wanted(names))
