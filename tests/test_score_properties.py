@@ -21,7 +21,7 @@ FORM = load_form(1)
 DUE = [a.name for a in FORM.actions_due(CFG.campaign.start, RND.as_of)]
 STATUSES = ["已完成", "进行中", "未开始", None]
 TYPES = ["社区", "村", "区级部门"]
-S, D, W = CFG.campaign.start, RND.inspection, CFG.scoring.deadline_window_days
+S, D, W = CFG.campaign.start, RND.deadline, CFG.scoring.deadline_window_days
 
 
 def _units(types: list[str]) -> pd.DataFrame:

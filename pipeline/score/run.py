@@ -112,7 +112,7 @@ def score_tables(
     theme_in = pd.DataFrame({"unit_id": scored["unit_id"], "theme": _themes(info, scored),
                              "keywords": scored["keywords"] if "keywords" in scored else None})
     thm, clusters = theme_measures(theme_in, sc.slogans, sc.copy_cosine, sc.theme_neighbours)
-    und = understanding_measures(scored, activities, actions, due, config.campaign.start, rnd.inspection,
+    und = understanding_measures(scored, activities, actions, due, config.campaign.start, rnd.deadline,
                                  sc.deadline_window_days, sc.bunching_shrinkage, sc.bunching_min_activities,
                                  sc.late_action_days)
     ind = pd.concat([prog, bas.drop(columns="unit_id"), thm.drop(columns="unit_id"), und.drop(columns="unit_id")],

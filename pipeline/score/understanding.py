@@ -1,7 +1,9 @@
 """Shallow understanding (认识不够深): a one-off task for the inspection, not daily work.
 
 From the activity log over the campaign period [S, D] (S = campaign start,
-D = the round's inspection date) and the action table:
+D = the round's submission deadline, the eve of the inspection) and the action
+table. Activities dated after D (returns sent late) count as on D: they are at
+least as close to the check as one on the deadline day.
 
 - bunching: deadline share DS, heaping ratio HR, bunching index BI, binomial p
   and the shrunk DS' = (n_w + k e)/(N + k) (`measures.bunching`, vectorised here);
@@ -63,7 +65,8 @@ def understanding_measures(
     t_days = (d_ts - s_ts).days + 1
     e = min(1.0, window / t_days)
     d = pd.to_datetime(activities["date"], errors="coerce")
-    keep = (d >= s_ts) & (d <= d_ts)
+    d = d.where(d <= d_ts, d_ts)  # after the deadline counts as on it
+    keep = d >= s_ts
     act = pd.DataFrame(
         {
             "unit_id": activities["unit_id"].astype(str).to_numpy(),
