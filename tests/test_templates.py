@@ -83,6 +83,15 @@ def test_one_unit_and_out_dir(config, tmp_path: Path) -> None:
     assert [p.name for p in write_templates(config, "2026-08", "C0401", tmp_path)] == ["金家村_2026-08.xlsx"]
 
 
+def test_cli_template(config, tmp_path: Path, capsys) -> None:
+    from pipeline.cli import EXIT_OK, main
+
+    code = main(["--config", str(config.source), "template", "--round", ROUND, "--out", str(tmp_path)])
+    assert code == EXIT_OK
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}_{ROUND}.xlsx" for n in EXPECTED.values())
+    assert str(tmp_path) in capsys.readouterr().out
+
+
 def test_unknown_unit_and_round(config, tmp_path: Path) -> None:
     with pytest.raises(UnknownUnitError, match="XX99"):
         write_templates(config, ROUND, unit_id="XX99", out_dir=tmp_path)

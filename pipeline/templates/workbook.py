@@ -166,6 +166,16 @@ def _style_header(cell: Cell, required: bool) -> None:
     cell.alignment = _CENTER
 
 
+def _print_setup(ws: Worksheet, landscape: bool) -> None:
+    """Printed on A4, one page wide, the header row repeated on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
 def _notes_sheet(ws: Worksheet, lines: list[Line]) -> None:
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
@@ -201,6 +211,7 @@ def _keyvalue_sheet(
     ws.column_dimensions["A"].width = max(display_width(c.header) for c in sheet.columns) + 6
     ws.column_dimensions["B"].width = 60
     ws.freeze_panes = "A2"
+    _print_setup(ws, landscape=False)
 
 
 def _table_sheet(
@@ -221,6 +232,7 @@ def _table_sheet(
             put(ws.cell(row=i, column=j), record.get(col.key), col)
     ws.row_dimensions[1].height = 30
     ws.freeze_panes = "A2"
+    _print_setup(ws, landscape=len(sheet.columns) > 5)
 
 
 def _is_actions_sheet(sheet: Sheet, form: FormSpec) -> bool:
