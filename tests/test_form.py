@@ -208,6 +208,9 @@ def _column(data: dict, sheet: str, key: str) -> dict:
             ["规定动作", "done_date", "required_when"],
         ),
         (lambda d: d["sheets"][2].update(kind="grid"), ["规定动作", "grid"]),
+        (lambda d: d["sheets"][3].update(name="基础资料/台账"), ["基础资料/台账", "sheet name"]),
+        (lambda d: d["sheets"][3].update(name="基础资料" * 8), ["基础资料", "31"]),
+        (lambda d: d["sheets"][3].update(name="活动记录"), ["活动记录", "repeat"]),
     ],
 )
 def test_bad_spec_names_sheet_and_column(change, names: list[str]) -> None:

@@ -18,6 +18,7 @@ ColumnType = Literal["text", "integer", "number", "date", "choice", "yesno"]
 SheetKind = Literal["notes", "keyvalue", "table"]
 _TYPES = {"text", "integer", "number", "date", "choice", "yesno"}
 _KINDS = {"notes", "keyvalue", "table"}
+_BAD_SHEET_CHARS = "[]:*?/\\"
 
 
 class FormSpecError(ValueError):
@@ -130,9 +131,18 @@ def parse_form(data: dict) -> FormSpec:
     """Build a FormSpec from a parsed TOML mapping, checking it as it goes."""
     actions = tuple(Action(a["stage"], a["name"], int(a["due_day"])) for a in data.get("actions", ()))
     sheets = []
+    names: set[str] = set()
     for s in data["sheets"]:
         if s.get("kind") not in _KINDS:
             raise FormSpecError(f"sheet {s.get('name')!r}: unknown kind {s.get('kind')!r}")
+        name = str(s.get("name", ""))
+        if not name or len(name) > 31 or any(ch in name for ch in _BAD_SHEET_CHARS):
+            raise FormSpecError(
+                f"sheet {name!r}: not a valid Excel sheet name (1-31 characters, none of {_BAD_SHEET_CHARS})"
+            )
+        if name in names:
+            raise FormSpecError(f"sheet {name!r}: sheet names repeat")
+        names.add(name)
         cols = tuple(_column(s["name"], c, actions) for c in s.get("columns", ()))
         keys = [c.key for c in cols]
         if len(set(keys)) != len(keys):
