@@ -169,11 +169,11 @@ def _config(config_path: str | None):
     try:
         config = load_config(config_path)
     except ConfigError as exc:
-        problems = "；".join(f"{p.key}: {p.message}" for p in exc.problems)
+        problems = "".join(f"\n    - {p.key}: {p.message}" for p in exc.problems)
         return None, Check(
             "配置文件",
             False,
-            f"{exc.path}: {problems}",
+            f"{exc.path} 有 {len(exc.problems)} 处问题:{problems}",
             "按提示改正配置文件中的这些项（说明见仓库根目录的 scorecard.toml），"
             "或用 scorecard --config 文件 指定另一个配置文件",
         )
@@ -266,7 +266,7 @@ def run_doctor(config_path: str | None) -> list[Check]:
         _optional_tool(
             "Chromium",
             ("chromium", "chromium-browser", "google-chrome"),
-            "浏览器测试与 HTML 报告截图",
+            "浏览器测试：检查 HTML 报告在浏览器中的显示",
             "sudo apt-get install chromium",
         )
     )
