@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -219,7 +220,14 @@ def normalise_header(value: object) -> str:
     """The comparison form of a header: NFKC, no bracketed unit, no spaces or punctuation."""
     if is_blank(value):
         return ""
-    text = unicodedata.normalize("NFKC", str(value))
+    if not isinstance(value, str):
+        return _normalise_header(str(value))
+    return _normalise_header(value) if len(value) < 64 else ""
+
+
+@lru_cache(maxsize=8192)
+def _normalise_header(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value)
     stripped = _BRACKETED.sub("", text)
     key = normalise_text(stripped)
     return key or normalise_text(text)

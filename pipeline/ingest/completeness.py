@@ -33,15 +33,15 @@ def on_time_flags(received_at: pd.Series, deadline: date) -> pd.Series:
 
 def units_table(roster: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFrame:
     """The roster joined with each unit's accepted return of the round."""
-    acc = submissions[submissions["status"] == "accepted"]
-    acc = acc.drop_duplicates("unit_id", keep="last").set_index("unit_id")
-    units = roster.copy()
-    uid = units["unit_id"].astype(str)
-    units["submitted"] = uid.isin(acc.index).astype(bool)
-    units["file"] = uid.map(acc["file"]).astype("string")
-    units["report_date"] = pd.Series(uid.map(acc["report_date"]), dtype="datetime64[ms]")
-    units["received_at"] = pd.Series(uid.map(acc["received_at"]), dtype="datetime64[ms, UTC]")
-    units["on_time"] = pd.Series(uid.map(acc["on_time"]), dtype="object").astype("boolean")
+    acc = submissions[submissions["status"] == "accepted"].drop_duplicates("unit_id", keep="last")
+    cols = ["unit_id", "file", "report_date", "received_at", "on_time"]
+    units = roster.merge(acc[cols], on="unit_id", how="left", validate="one_to_one")
+    units["submitted"] = units["file"].notna().astype(bool)
+    units["file"] = units["file"].astype("string")
+    units["report_date"] = units["report_date"].astype("datetime64[ms]")
+    units["received_at"] = units["received_at"].astype("datetime64[ms, UTC]")
+    units["on_time"] = units["on_time"].astype("boolean")
+    units = units[[*roster.columns, "submitted", "file", "report_date", "received_at", "on_time"]]
     reporting = []
     for exp, sub, ot in zip(units["expected"], units["submitted"], units["on_time"], strict=True):
         if not sub:
@@ -49,7 +49,7 @@ def units_table(roster: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFrame
         elif not exp:
             reporting.append("not_expected")
         else:
-            reporting.append("on_time" if ot is True else "late")
+            reporting.append("on_time" if (ot is not pd.NA and bool(ot)) else "late")
     units["reporting"] = pd.Series(reporting, dtype="string")
     return units.reset_index(drop=True)
 

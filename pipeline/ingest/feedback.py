@@ -89,7 +89,8 @@ def write_feedback(
         if rec.status == "rejected" and uid and uid not in accepted_units:
             per_unit.setdefault(uid, []).append(["", rec.file, "", "", "", "错误（文件未采用）", _text(rec.message), ""])
     f = findings.copy()
-    f = f[f["unit_id"].notna() & f["file"].map(lambda x: status.get(x) in ("accepted", "rejected"))]
+    shown_files = [k for k, v in status.items() if v in ("accepted", "rejected")]
+    f = f[f["unit_id"].notna() & f["file"].isin(shown_files)]
     f = f.sort_values(["unit_id", "file", "sheet", "row", "cell"], na_position="first", kind="stable")
     for rec in f.itertuples(index=False):
         uid = str(rec.unit_id)

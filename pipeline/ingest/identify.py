@@ -42,6 +42,12 @@ def identify(written: str | None, index: NameIndex, cutoff: float = 80) -> Ident
                             f"单位名称“{m.written}”与名册中多个单位同样接近：{names}，请按名册填写单位全称", m)
         return Identity(None, "unknown_unit",
                         f"单位名称“{m.written}”不在单位名册中，最接近的是：{names}，请按名册填写单位全称", m)
+    # nothing above the cutoff: still show the closest roster names, as suggestions only
+    loose = match_unit(written, index, cutoff=min(cutoff, 50))
+    if loose.candidates:
+        names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in loose.candidates)
+        return Identity(None, "unknown_unit",
+                        f"单位名称“{m.written}”不在单位名册中（名册中相近的有：{names}），请按名册填写单位全称", loose)
     return Identity(None, "unknown_unit", f"单位名称“{m.written}”不在单位名册中，请按名册填写单位全称", m)
 
 

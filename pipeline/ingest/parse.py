@@ -44,10 +44,26 @@ class ParsedReturn:
     message: str | None = None
     written_name: str | None = None
     report_date: date | None = None
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    findings: pd.DataFrame = field(default_factory=lambda: empty_findings())
+    records: dict[str, list[dict]] = field(default_factory=dict)  # table -> typed rows (plain Python)
+    finding_rows: list[dict] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)  # table -> sheet name as spelt
+    form_version: int = 1
+
+    # Frames are built on access, not in the worker: plain lists pickle and
+    # travel far cheaper than DataFrames (see docs/benchmarks.md).
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Clean rows per sheet table: file, sheet, row + the spec keys, typed."""
+        form = load_form(self.form_version)
+        return {
+            s.table: table_frame(self.records.get(s.table, []), s, self.file, self.sheets.get(s.table))
+            for s in form.data_sheets
+        }
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        return findings_frame(self.finding_rows)
 
 
 def empty_findings() -> pd.DataFrame:
@@ -66,16 +82,15 @@ def findings_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def table_frame(records: list[dict], sheet_spec, file: str, sheet_name: str | None) -> pd.DataFrame:
-    """Typed frame: file, sheet, row + the spec keys."""
+def table_frame(records: list[dict], sheet_spec, file: str | None = None, sheet_name: str | None = None) -> pd.DataFrame:
+    """Typed frame: file, sheet, row + the spec keys (file/sheet from each record unless given)."""
     cols = {"file": "string", "sheet": "string", "row": "Int64"}
     cols.update({c.key: _DTYPES[c.type] for c in sheet_spec.columns})
-    data = {k: [] for k in cols}
-    for rec in records:
-        data["file"].append(file)
-        data["sheet"].append(sheet_name)
-        for k in list(cols)[2:]:
-            data[k].append(rec.get(k))
+    data = {k: [rec.get(k) for rec in records] for k in cols}
+    if file is not None:
+        data["file"] = [file] * len(records)
+    if sheet_name is not None:
+        data["sheet"] = [sheet_name] * len(records)
     out = {}
     for k, dtype in cols.items():
         values = data[k]
@@ -108,7 +123,7 @@ def parse_return(
     form = form or load_form(config.campaign.form_version)
     limits = limits or Limits.from_config(config)
     stat = path.stat()
-    result = ParsedReturn(label, stat.st_size, "", stat.st_mtime)
+    result = ParsedReturn(label, stat.st_size, "", stat.st_mtime, form_version=form.version)
     if is_stray(label):
         result.status, result.reason, result.message = "ignored", "not_a_return", "临时文件或系统文件，不是报表，已忽略"
         result.sha256 = _sha256_file(path)
@@ -143,7 +158,7 @@ def _sha256_file(path: Path) -> str:
 
 def _reject(result: ParsedReturn, reason: str, message: str) -> None:
     result.status, result.reason, result.message = "rejected", reason, message
-    result.tables, result.rows_read = {}, {}
+    result.records, result.rows_read = {}, {}
 
 
 def _parse(
@@ -208,10 +223,8 @@ def _parse(
         result.written_name = info.get("unit_name")
         result.report_date = info.get("report_date")
     findings.extend(cross_checks(ctx, records, result.sheets, cells))
-    result.findings = findings_frame(findings)
-    result.tables = {
-        s.table: table_frame(records.get(s.table, []), s, result.file, result.sheets.get(s.table)) for s in form.data_sheets
-    }
+    result.finding_rows = findings
+    result.records = {s.table: records.get(s.table, []) for s in form.data_sheets}
     if missing_sheets:
         result.status, result.reason = "rejected", "missing_sheet"
         result.message = f"缺少工作表或表头：{'、'.join(missing_sheets)}（请用报表模板填写）"

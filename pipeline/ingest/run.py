@@ -24,7 +24,6 @@ from pipeline.ingest.feedback import write_feedback
 from pipeline.ingest.identify import filename_disagrees, identify
 from pipeline.ingest.parse import (
     ParsedReturn,
-    empty_findings,
     findings_frame,
     parse_return,
     table_frame,
@@ -34,6 +33,8 @@ from pipeline.roster import build_name_index, load_roster
 from pipeline.tables import write_tables
 
 STATUS_ZH = {"accepted": "采用", "superseded": "被替代", "rejected": "退回", "ignored": "忽略"}
+SUBMISSION_FIELDS = ("file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
+                     "report_date", "received_at", "superseded_by")
 SHEET_COUNT_COLUMNS = ("file", "table", "sheet", "rows_read", "rows_clean", "rows_rejected")
 
 
@@ -128,8 +129,8 @@ def parse_all(files, config, round_id, executor: Executor, progress: bool | None
     return sorted(out, key=lambda p: p.file)
 
 
-def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Submissions table and the extra findings from identification."""
+def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: str) -> tuple[pd.DataFrame, list[dict]]:
+    """Submissions table and the extra findings (file-level and identification)."""
     index = build_name_index(roster)
     cutoff = config.ingest.name_match_cutoff
     rows: list[dict] = []
@@ -164,7 +165,7 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
         if rec["status"] == "rejected" and pr.status == "rejected":
             file_finding(pr, pr.reason or "unreadable", pr.message or "", unit_id=rec["unit_id"])
         rows.append(rec)
-    subs = pd.DataFrame(rows)
+    subs = pd.DataFrame(rows, columns=list(SUBMISSION_FIELDS))
     # supersession among each unit's readable returns
     cand = subs[(subs["status"] == "read") & subs["unit_id"].notna()].copy()
     cand["_rd"] = pd.to_datetime(cand["report_date"]).fillna(pd.Timestamp.min)
@@ -182,7 +183,7 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
             else:
                 subs.loc[i, "reason"] = "superseded_later"
                 subs.loc[i, "message"] = f"该单位后来报送了 {keep_file}，以后报的为准；本文件保留备查"
-    return subs, findings_frame(extra) if extra else empty_findings()
+    return subs, extra
 
 
 def _typed_submissions(subs: pd.DataFrame, deadline) -> pd.DataFrame:
@@ -234,42 +235,46 @@ def ingest_round(
 
 def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataFrame]:
     form = load_form(config.campaign.form_version)
-    submissions = _typed_submissions(subs, rnd.deadline) if len(subs) else _typed_submissions(
-        pd.DataFrame(columns=["file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
-                              "report_date", "received_at", "superseded_by"]), rnd.deadline)
+    submissions = _typed_submissions(subs, rnd.deadline)
     unit_of = dict(zip(submissions["file"], submissions["unit_id"], strict=True))
     status_of = dict(zip(submissions["file"], submissions["status"], strict=True))
-    for i in submissions.index:
-        if submissions.loc[i, "status"] == "accepted":
-            pr = next(p for p in parsed if p.file == submissions.loc[i, "file"])
-            submissions.loc[i, "reason"] = "ok_with_findings" if len(pr.findings) or (extra["file"] == pr.file).any() else "ok"
-            submissions.loc[i, "message"] = "已采用" + ("，有问题需核对（见问题清单）" if submissions.loc[i, "reason"] == "ok_with_findings" else "")
-    findings = pd.concat([p.findings for p in parsed if len(p.findings)] + [extra], ignore_index=True) if parsed else extra
-    findings = findings_frame(findings.to_dict("records")) if len(findings) else empty_findings()
-    findings["unit_id"] = findings["file"].map(unit_of).astype("string")
+    with_findings = {f["file"] for p in parsed for f in p.finding_rows} | {f["file"] for f in extra}
+    accepted = submissions["status"] == "accepted"
+    ok = accepted & submissions["file"].isin(with_findings)
+    submissions.loc[accepted, "reason"] = "ok"
+    submissions.loc[accepted, "message"] = "已采用"
+    submissions.loc[ok, "reason"] = "ok_with_findings"
+    submissions.loc[ok, "message"] = "已采用，有问题需核对（见问题清单）"
+    rows = [f for p in parsed for f in p.finding_rows] + extra
+    for f in rows:
+        f["unit_id"] = unit_of.get(f["file"])
+    findings = findings_frame(rows)
+    findings["unit_id"] = findings["unit_id"].astype("string")
     findings = findings.sort_values(["file", "sheet", "row", "cell"], na_position="first", kind="stable").reset_index(drop=True)
-    tables: dict[str, pd.DataFrame] = {"submissions": submissions}
     units = units_table(roster, submissions)
-    tables["units"] = units
-    tables["completeness"] = completeness_table(units)
-    tables["findings"] = findings
+    tables: dict[str, pd.DataFrame] = {
+        "submissions": submissions,
+        "units": units,
+        "completeness": completeness_table(units),
+        "findings": findings,
+    }
     counts: list[dict] = []
     for spec in form.data_sheets:
-        parts = []
+        records: list[dict] = []
         for p in parsed:
             if status_of.get(p.file) != "accepted":
                 continue
-            df = p.tables.get(spec.table)
-            if df is None:
-                continue
-            parts.append(df)
-            rej = p.findings[(p.findings["sheet"] == p.sheets.get(spec.table)) & p.findings["row_rejected"]]
-            counts.append({"file": p.file, "table": spec.table, "sheet": p.sheets.get(spec.table),
-                           "rows_read": p.rows_read.get(spec.table, 0), "rows_clean": len(df),
-                           "rows_rejected": int(rej["row"].nunique())})
-        df = pd.concat(parts, ignore_index=True) if parts else table_frame([], spec, "", None)
-        df.insert(0, "unit_id", df["file"].map(unit_of).astype("string"))
-        tables[spec.table] = df.reset_index(drop=True)
+            recs = p.records.get(spec.table, [])
+            sheet = p.sheets.get(spec.table)
+            for r in recs:
+                r["file"], r["sheet"], r["unit_id"] = p.file, sheet, unit_of.get(p.file)
+            records.extend(recs)
+            rejected = {f["row"] for f in p.finding_rows if f["row_rejected"] and f["sheet"] == sheet}
+            counts.append({"file": p.file, "table": spec.table, "sheet": sheet, "rows_read": p.rows_read.get(spec.table, 0),
+                           "rows_clean": len(recs), "rows_rejected": len(rejected)})
+        df = table_frame(records, spec)
+        df.insert(0, "unit_id", pd.Series([r["unit_id"] for r in records], dtype=object).astype("string"))
+        tables[spec.table] = df
     sheets = pd.DataFrame(counts, columns=list(SHEET_COUNT_COLUMNS))
     for c in ("file", "table", "sheet"):
         sheets[c] = sheets[c].astype("string")
