@@ -65,7 +65,7 @@ def ranking_chart(
                 tick.set_color(RED)
                 tick.set_fontweight("bold")
     ax.invert_yaxis()
-    ax.set_xlim(0.5, n_all + 0.5)
+    ax.set_xlim(0.5, max(float(np.nanmax(hi)), float(np.nanmax(rank)), n_all) + 0.5)
     ax.set_xlabel("综合排名（1 = 最好；横线为 5%–95% 排名区间）", fontsize=9)
     style_axes(ax, "x")
     ax.set_title(title or f"综合排名及其不确定性{note}", fontsize=11, loc="left")

@@ -1,0 +1,110 @@
+"""Running one notebook with papermill, in whatever process the executor gives.
+
+`run_notebook(job)` executes `job.notebook` into `job.output` with an explicit
+kernel, absolute paths and a per-cell timeout, retries once when the kernel
+failed to start, and returns a `NotebookOutcome` (plain data, picklable)
+naming the failing cell when a cell failed. It never raises for a notebook
+failure: errors are data.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass(frozen=True)
+class NotebookJob:
+    name: str  # e.g. district, type-社区, unit-cards-1
+    notebook: Path  # the source notebook (absolute)
+    output: Path  # the executed copy (absolute)
+    parameters: dict[str, Any]
+    kernel: str
+    cell_timeout: int
+    cwd: Path
+    start_timeout: int = 60
+
+
+@dataclass
+class NotebookOutcome:
+    name: str
+    output: Path
+    ok: bool
+    seconds: float
+    attempts: int = 1
+    cell_index: int | None = None
+    cell_source: str = ""
+    error: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        where = f"第{self.cell_index + 1}个单元格（{self.cell_source}）" if self.cell_index is not None else "启动阶段"
+        return f"{self.output.name} {where}: {self.error}"
+
+
+def _failed_cell(output: Path) -> tuple[int | None, str, bool]:
+    """(index, first source line, any cell started) from papermill's cell metadata."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(output), as_version=4)
+    except Exception:
+        return None, "", False
+    started = False
+    failed: tuple[int | None, str] = (None, "")
+    for i, cell in enumerate(nb.cells):
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if status in ("running", "completed", "failed"):
+            if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+                started = True
+        if status in ("failed", "running") and failed[0] is None:
+            src = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            failed = (i, src[:80])
+    return failed[0], failed[1], started
+
+
+def _error_text(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:
+        return f"{ename}: {getattr(exc, 'evalue', '')}".strip()
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[-1] if text else ''}"
+
+
+def run_notebook(job: NotebookJob) -> NotebookOutcome:
+    """Execute one notebook; one retry if the kernel did not start."""
+    import papermill as pm
+
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            pm.execute_notebook(
+                str(job.notebook), str(job.output), parameters=job.parameters,
+                kernel_name=job.kernel, cwd=str(job.cwd), progress_bar=False, log_output=False,
+                start_timeout=job.start_timeout, execution_timeout=job.cell_timeout,
+            )
+            return NotebookOutcome(job.name, job.output, True, time.perf_counter() - t0, attempts)
+        except Exception as exc:
+            index, source, started = _failed_cell(job.output)
+            cell_index = getattr(exc, "cell_index", None)
+            if cell_index is not None:
+                index = cell_index
+            if index is None and not started and attempts == 1 and not _no_such_kernel(exc):
+                log.warning("%s: 内核启动失败（%s），重试一次", job.name, _error_text(exc))
+                continue
+            return NotebookOutcome(job.name, job.output, False, time.perf_counter() - t0, attempts,
+                                   cell_index=index, cell_source=source, error=_error_text(exc))
+
+
+def _no_such_kernel(exc: BaseException) -> bool:
+    return type(exc).__name__ == "NoSuchKernel"
