@@ -344,6 +344,18 @@ def plain(value: object) -> object:
     return value
 
 
+def assert_read_back(result, expected: dict[str, list[dict]], form: FormSpec) -> None:
+    """No error findings, and every table holds exactly what was typed."""
+    findings = result.findings
+    errors = findings[findings["severity"] == "error"]
+    assert len(errors) == 0, errors.to_dict("records")
+    for table, records in expected.items():
+        keys = [c.key for c in form.sheet(table).columns]
+        rows = result.tables[table][keys].itertuples(index=False)
+        got = [{k: plain(v) for k, v in zip(keys, row, strict=True)} for row in rows]
+        assert got == records, table
+
+
 def test_round_trip(config, form, tmp_path: Path) -> None:
     try:
         from pipeline.ingest import parse_return
@@ -355,14 +367,7 @@ def test_round_trip(config, form, tmp_path: Path) -> None:
     path = write_templates(config, ROUND, unit_id="SQ0101", out_dir=tmp_path)[0]
     expected = fill(path, form, config)
     result = parse_return(path, config, ROUND)
-    findings = result.findings
-    errors = findings[findings["severity"] == "error"] if len(findings) else findings
-    assert len(errors) == 0, errors.to_dict("records")
-    for table, records in expected.items():
-        df = result.tables[table]
-        keys = [c.key for c in form.sheet(table).columns]
-        got = [{k: plain(v) for k, v in zip(keys, row, strict=True)} for row in df[keys].itertuples(index=False)]
-        assert got == records, table
+    assert_read_back(result, expected, form)
     assert result.tables["info"]["phone"].iloc[0] == "08121234567"
 
 
@@ -386,3 +391,23 @@ def test_libreoffice_opens_a_template(written, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert pdf.is_file() and pdf.stat().st_size > 1000, (proc.stdout, proc.stderr)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_round_trip_after_libreoffice_saves_it(config, form, tmp_path: Path) -> None:
+    """A unit that fills the template and saves it with LibreOffice sends back what it typed."""
+    parse_return = pytest.importorskip("pipeline.ingest").parse_return
+    src = write_templates(config, ROUND, unit_id="SQ0101", out_dir=tmp_path / "in")[0]
+    expected = fill(src, form, config)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            "soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+            "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src),
+        ],
+        capture_output=True, text=True, timeout=180,
+    )
+    saved = out / src.name
+    assert proc.returncode == 0 and saved.is_file(), (proc.stdout, proc.stderr)
+    assert_read_back(parse_return(saved, config, ROUND), expected, form)
