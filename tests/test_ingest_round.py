@@ -118,7 +118,7 @@ def test_deadline_is_the_end_of_the_day_in_shanghai():
 
 
 def test_tables_written_and_typed_as_documented(district):
-    cfg, res = district
+    cfg, _ = district
     got = read_tables(cfg.paths.processed_round(R))
     assert {"submissions", "units", "completeness", "findings", "info", "actions", "materials", "activities",
             "evaluation", "sheets"} <= set(got)

@@ -14,8 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pipeline.form import Column
