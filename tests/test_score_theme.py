@@ -101,3 +101,17 @@ def test_vectorised_bunching_matches_reference_function():
         if b.n:
             assert m.loc[i, "bunching_p"] == pytest.approx(b.p)
             assert m.loc[i, "heaping_ratio"] == pytest.approx(b.hr)
+
+
+def test_candidate_search_close_to_exact():
+    rng = np.random.default_rng(1)
+    kws = ["加装电梯", "网格治理", "集体经济", "乡村振兴", "司法公正", "营商环境", "安全生产", "物业管理"]
+    places = "东南西北青龙凤凰太平红旗新华光明金沙"
+    texts = [f"聚焦{rng.choice(kws)}，{''.join(rng.choice(list(places), 2))}年内完成{rng.integers(5, 400)}户"
+             f"{rng.choice(kws)}任务" for _ in range(400)]
+    texts = sorted(set(texts))
+    x = vectoriser().fit_transform(texts)
+    _, exact = top_neighbours(x, 3)
+    _, approx = top_neighbours(x, 3, exact_max=0)
+    assert np.abs(exact[:, 0] - approx[:, 0]).mean() < 0.01
+    assert ((exact[:, 0] >= 0.9) <= (approx[:, 0] >= 0.9 - 1e-6)).all()
