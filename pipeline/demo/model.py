@@ -1,0 +1,506 @@
+"""The random model of each unit's return, with planted weaknesses.
+
+Everything is vectorised over units with numpy so that 100,000 units take
+seconds. `plant_weaknesses` draws the truth for every round; `simulate_round`
+turns the roster and one round's truth into the clean tables of that round
+(the values a perfect reader would get from the unit's final return) plus the
+delivery of the return (sent or not, on time or late, broken).
+
+Planted effects (severity s in [0.5, 1]):
+- uneven_progress: ≤ 50 % of the actions due by the as-of date done (≥ 80 % otherwise)
+- weak_basics: many copies but mostly 否 for 规范/归档/结合当前工作, stale updates,
+  missing 工作规程/群众意见台账/整改台账, one activity format, no publicity
+- unclear_theme: a slogan, a copy of another weak theme, or boilerplate with
+  none of the unit's keywords and no target
+- shallow_understanding: most activities in the last 14–30 days before the
+  deadline, few tied to daily work, required actions ticked off in the last week
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.config import WEAKNESSES, Round
+from pipeline.demo import pools
+from pipeline.demo.district import place_of
+from pipeline.form import FormSpec
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PLANT_SHARE = {"uneven_progress": 0.3, "weak_basics": 0.3, "unclear_theme": 0.3, "shallow_understanding": 0.3}
+KEEP_WEAKNESS = 0.6  # a planted weakness persists into the next round with this probability
+NEW_WEAKNESS = 0.06  # an unplanted unit develops it in the next round
+# delivery fates of an expected unit's return
+FATES = ("ok", "missing", "encrypted", "truncated", "not_a_workbook", "typo")
+FATE_P = (0.90, 0.05, 0.012, 0.012, 0.012, 0.014)
+LATE_P = 0.1
+RESEND_P = 0.5  # a unit whose file is broken sends a good one later
+TYPE_SHIFT = {"社区": 0.03, "街道": 0.0, "镇": 0.0, "村": -0.01, "区级部门": -0.04, "企业": -0.02}
+PARTY_MEMBERS = {"街道": (60, 300), "社区": (20, 160), "镇": (150, 700), "村": (25, 120), "区级部门": (8, 90), "企业": (40, 900)}
+_DAY = np.timedelta64(1, "D")
+
+
+def _d64(d: date) -> np.datetime64:
+    return np.datetime64(d, "D")
+
+
+def plant_weaknesses(roster: pd.DataFrame, n_rounds: int, rng: np.random.Generator) -> list[pd.DataFrame]:
+    """Per round: unit_id, `<w>_planted` (bool) and `<w>_severity` (0 when not planted)."""
+    n = len(roster)
+    out: list[pd.DataFrame] = []
+    planted = {w: rng.random(n) < PLANT_SHARE[w] for w in WEAKNESSES}
+    severity = {w: rng.uniform(0.5, 1.0, n) for w in WEAKNESSES}
+    for r in range(n_rounds):
+        if r > 0:
+            for w in WEAKNESSES:
+                keep = planted[w] & (rng.random(n) < KEEP_WEAKNESS)
+                new = ~planted[w] & (rng.random(n) < NEW_WEAKNESS)
+                severity[w] = np.where(new, rng.uniform(0.5, 1.0, n), np.clip(severity[w] + rng.normal(0, 0.05, n), 0.5, 1.0))
+                planted[w] = keep | new
+        frame = {"unit_id": roster["unit_id"].to_numpy()}
+        for w in WEAKNESSES:
+            frame[f"{w}_planted"] = planted[w].copy()
+            frame[f"{w}_severity"] = np.where(planted[w], np.round(severity[w], 3), 0.0)
+        out.append(pd.DataFrame(frame))
+    return out
+
+
+@dataclass(frozen=True)
+class RoundModel:
+    """One round of the district: truth, delivery, and the clean tables."""
+
+    round: Round
+    labels: pd.DataFrame  # unit_id, unit_type, expected, planted/severity per weakness
+    delivery: pd.DataFrame  # unit_id, fate, late, resend, report_date, received_at
+    tables: dict[str, pd.DataFrame]  # info, actions, materials, activities, evaluation (unit_id + keys)
+
+
+def _names(rng: np.random.Generator, k: int) -> np.ndarray:
+    s = np.array(list(pools.SURNAMES))[rng.integers(0, len(pools.SURNAMES), k)]
+    g1 = np.array(list(pools.GIVEN))[rng.integers(0, len(pools.GIVEN), k)]
+    g2 = np.array(list(pools.GIVEN))[rng.integers(0, len(pools.GIVEN), k)]
+    two = rng.random(k) < 0.6
+    return np.where(two, np.char.add(np.char.add(s, g1), g2), np.char.add(s, g1)).astype(object)
+
+
+def _phones(rng: np.random.Generator, k: int) -> np.ndarray:
+    kind = rng.random(k)
+    land = rng.integers(2000000, 9999999, k).astype(str)
+    mobile = rng.integers(100000000, 999999999, k).astype(str)
+    out = np.where(kind < 0.6, np.char.add("0812-", land), np.where(kind < 0.85, np.char.add("13", mobile), np.char.add("0812", land)))
+    return out.astype(object)
+
+
+def delivery(roster: pd.DataFrame, rnd: Round, rng: np.random.Generator, force: bool = True) -> pd.DataFrame:
+    """Whether and when each unit's return arrives, and how its first file fares."""
+    n = len(roster)
+    expected = roster["expected"].to_numpy(bool)
+    fate = np.array(FATES, dtype=object)[rng.choice(len(FATES), size=n, p=FATE_P)]
+    late = rng.random(n) < LATE_P
+    resend = rng.random(n) < RESEND_P
+    if force:
+        # every fate occurs at least once in a round, on distinct expected units
+        pool = list(rng.permutation(np.flatnonzero(expected & (fate == "ok"))))
+        for f in FATES[1:]:
+            if not np.any(expected & (fate == f)) and pool:
+                fate[pool.pop()] = f
+        broken = np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]) & expected
+        if broken.any() and not np.any(broken & resend):
+            resend[np.flatnonzero(broken)[0]] = True
+        if not np.any(late & expected & (fate == "ok")) and pool:
+            late[pool.pop()] = True
+    fate = np.where(expected, fate, "not_expected")
+    deadline = _d64(rnd.deadline)
+    as_of = _d64(rnd.as_of)
+    span = (deadline - as_of) // _DAY
+    # day received: on time within [as_of, deadline], late up to 6 days after
+    on_time_day = as_of + rng.integers(0, span + 1, n) * _DAY
+    late_day = deadline + rng.integers(1, 7, n) * _DAY
+    recv_day = np.where(late, late_day, on_time_day)
+    report_date = np.maximum(as_of, recv_day - rng.integers(0, 3, n) * _DAY)
+    seconds = rng.integers(8 * 3600 + 1800, 21 * 3600, n)
+    received = _to_utc(recv_day, seconds)
+    submitted = (fate == "ok") | (np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]) & resend)
+    return pd.DataFrame(
+        {
+            "unit_id": roster["unit_id"].to_numpy(),
+            "fate": fate,
+            "late": late & submitted,
+            "resend": resend & np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]),
+            "submitted": submitted,
+            "report_date": report_date.astype("datetime64[ms]"),
+            "received_at": received,
+        }
+    )
+
+
+def _to_utc(day: np.ndarray, seconds: np.ndarray) -> pd.Series:
+    """Local (Asia/Shanghai, UTC+8, no DST) day + seconds → UTC timestamps."""
+    local = day.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+    utc = local - np.timedelta64(8, "h")
+    return pd.Series(pd.to_datetime(utc).astype("datetime64[ms]")).dt.tz_localize("UTC")
+
+
+def on_time_flag(received_at: pd.Series, rnd: Round) -> pd.Series:
+    """Received by the end of the deadline day in Asia/Shanghai."""
+    end = datetime.combine(rnd.deadline + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    return received_at < pd.Timestamp(end)
+
+
+# ---------------------------------------------------------------- themes
+
+
+def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, ...], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(theme, theme_note) per unit for every round; healthy themes are stable across rounds."""
+    n = len(roster)
+    names = roster["unit_name"].to_numpy()
+    types = roster["unit_type"].to_numpy()
+    kws = roster["keywords"].to_numpy()
+    slogans = tuple(slogans) or ("推动科学发展", "创先争优")
+    healthy = np.empty(n, dtype=object)
+    healthy_note = np.empty(n, dtype=object)
+    t_pick = rng.integers(0, len(pools.HEALTHY_THEMES), n)
+    g_pick = rng.integers(0, len(pools.TARGET_PATTERNS), n)
+    note_pick = rng.integers(0, len(pools.HEALTHY_NOTES), n)
+    nums = rng.integers(3, 60, n) * 10
+    small = rng.integers(3, 40, n)
+    pct = rng.integers(17, 20, n) * 5
+    kw_order = rng.random((n, 2)) < 0.5
+    for i in range(n):
+        kw = list(kws[i]) or ["本职工作"]
+        k1, k2 = (kw[0], kw[-1]) if not kw_order[i, 0] or len(kw) < 2 else (kw[1], kw[0])
+        if k1 == k2 and len(kw) > 1:
+            k2 = kw[1]
+        target = pools.TARGET_PATTERNS[g_pick[i]].format(kw=k2, n=nums[i], m=small[i], p=pct[i], year=2026)
+        place = place_of(names[i], types[i])
+        healthy[i] = pools.HEALTHY_THEMES[t_pick[i]].format(kw1=k1, kw2=k2, target=target, place=place)
+        healthy_note[i] = pools.HEALTHY_NOTES[note_pick[i]].format(kw1=k1, kw2=k2)
+    # the weak theme each unit would write (style by its worst severity)
+    sev = np.max([t["unclear_theme_severity"].to_numpy() for t in truth], axis=0)
+    ever = np.any([t["unclear_theme_planted"].to_numpy() for t in truth], axis=0)
+    style = np.where(sev >= 0.8, np.where(rng.random(n) < 0.5, "slogan", "copy"), np.where(rng.random(n) < 0.5, "copy", "boilerplate"))
+    weak = np.empty(n, dtype=object)
+    s_pick = rng.integers(0, len(slogans), (n, 2))
+    b_pick = rng.integers(0, len(pools.BOILERPLATE), n)
+    for i in range(n):
+        if style[i] == "slogan":
+            a, b = slogans[s_pick[i, 0]], slogans[s_pick[i, 1]]
+            weak[i] = a if a == b or rng.random() < 0.6 else f"{a}，{b}"
+        else:
+            weak[i] = pools.BOILERPLATE[b_pick[i]]
+    # copies: weak units of the copy style fall into clusters that share one theme
+    copiers = np.flatnonzero(ever & (style == "copy"))
+    copiers = copiers[rng.permutation(len(copiers))]
+    pos = 0
+    while pos < len(copiers):
+        size = int(rng.integers(2, 5))
+        group = copiers[pos : pos + size]
+        base = weak[group[0]]
+        for j, u in enumerate(group[1:]):
+            weak[u] = base + ("！" if j % 3 == 0 else "" if j % 3 == 1 else "。")
+        pos += size
+    weak_note = np.array(pools.GENERIC_NOTES, dtype=object)[rng.integers(0, len(pools.GENERIC_NOTES), n)]
+    out = []
+    for t in truth:
+        p = t["unclear_theme_planted"].to_numpy()
+        out.append((np.where(p, weak, healthy), np.where(p, weak_note, healthy_note)))
+    return out
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _info(roster, rows, deliv, theme, note, rng) -> pd.DataFrame:
+    k = len(rows)
+    types = roster["unit_type"].to_numpy()[rows]
+    lo = np.array([PARTY_MEMBERS[t][0] for t in types])
+    hi = np.array([PARTY_MEMBERS[t][1] for t in types])
+    members = (lo + rng.random(k) * (hi - lo)).astype(int)
+    note = note[rows].copy()
+    note[note == ""] = None
+    return _frame(
+        {
+            "_u": rows,
+            "unit_id": roster["unit_id"].to_numpy()[rows],
+            "unit_name": roster["unit_name"].to_numpy()[rows],
+            "unit_type": types,
+            "secretary": _names(rng, k),
+            "party_members": pd.array(members, dtype="Int64"),
+            "report_date": deliv["report_date"].to_numpy()[rows],
+            "theme": theme[rows],
+            "theme_note": note,
+            "contact": _names(rng, k),
+            "phone": _phones(rng, k),
+        }
+    )
+
+
+def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round, rng) -> pd.DataFrame:
+    k = len(rows)
+    acts = form.actions
+    a = len(acts)
+    due = np.array([_d64(x.due_date(start)) for x in acts])
+    is_due = due <= _d64(rnd.as_of)
+    n_due = int(is_due.sum())
+    types = roster["unit_type"].to_numpy()[rows]
+    shift = np.array([TYPE_SHIFT[t] for t in types])
+    up = truth["uneven_progress_planted"].to_numpy()[rows]
+    up_s = truth["uneven_progress_severity"].to_numpy()[rows]
+    share = np.where(
+        up,
+        np.clip(0.5 - 0.8 * (up_s - 0.5) + rng.normal(0, 0.04, k), 0.0, 0.5),
+        np.clip(0.94 + shift + rng.normal(0, 0.04, k), 0.8, 1.0),
+    )
+    n_done = np.where(up, np.floor(share * n_due + 1e-9), np.ceil(share * n_due - 1e-9)).astype(int)
+    rank = np.cumsum(is_due) - 1  # order among due actions (the spec lists them by due day)
+    done = is_due[None, :] & (rank[None, :] < n_done[:, None])
+    not_due_soon = (~is_due) & (due <= _d64(rnd.as_of) + 30 * _DAY)
+    early = (~up)[:, None] & not_due_soon[None, :] & (rng.random((k, a)) < 0.08)
+    done |= early
+    u = rng.random((k, a))
+    started = np.where(is_due[None, :], u < 0.6, u < np.where(up, 0.12, 0.35)[:, None])
+    status = np.where(done, "已完成", np.where(started, "进行中", "未开始")).astype(object)
+    report = deliv["report_date"].to_numpy()[rows].astype("datetime64[D]")
+    start64 = _d64(start)
+    dd = due[None, :] + rng.integers(-4, 9, (k, a)) * _DAY
+    su = truth["shallow_understanding_planted"].to_numpy()[rows]
+    su_s = truth["shallow_understanding_severity"].to_numpy()[rows]
+    rush = su[:, None] & (rng.random((k, a)) < (0.5 + 0.8 * (su_s - 0.5))[:, None])
+    dd = np.where(rush, report[:, None] - rng.integers(0, 7, (k, a)) * _DAY, dd)
+    dd = np.minimum(np.maximum(dd, start64), report[:, None])
+    done_date = np.where(done, dd, np.datetime64("NaT"))
+    ev = np.array(pools.EVIDENCE, dtype=object)[rng.integers(0, len(pools.EVIDENCE), (k, a))]
+    evidence = np.where(done, ev, np.where(status == "进行中", "正在推进", None))
+    notes = np.where(rng.random((k, a)) < 0.04, "按计划推进", None)
+    return _frame(
+        {
+            "_u": np.repeat(rows, a),
+            "unit_id": np.repeat(roster["unit_id"].to_numpy()[rows], a),
+            "seq": pd.array(np.tile(np.arange(1, a + 1), k), dtype="Int64"),
+            "stage": np.tile(np.array([x.stage for x in acts], dtype=object), k),
+            "action": np.tile(np.array([x.name for x in acts], dtype=object), k),
+            "planned_date": np.tile(due, k).astype("datetime64[ms]"),
+            "status": status.ravel(),
+            "done_date": done_date.ravel().astype("datetime64[ms]"),
+            "evidence": evidence.ravel(),
+            "note": notes.ravel(),
+        }
+    )
+
+
+MISSING_WHEN_WEAK = ("工作规程", "群众意见台账", "整改台账")
+CORE = ("工作规程", "活动方案", "会议记录", "学习记录", "党员台账")
+
+
+def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> pd.DataFrame:
+    k = len(rows)
+    c = len(cats)
+    wb = truth["weak_basics_planted"].to_numpy()[rows]
+    s = truth["weak_basics_severity"].to_numpy()[rows]
+    core = np.array([x in CORE for x in cats])
+    gone = np.array([x in MISSING_WHEN_WEAK for x in cats])
+    p_present = np.where(core, 0.97, np.where(cats_is_other(cats), 0.3, 0.82))[None, :].repeat(k, 0)
+    p_present = np.where(wb[:, None] & gone[None, :], 0.12, np.where(wb[:, None], np.maximum(p_present, 0.85), p_present))
+    present = rng.random((k, c)) < p_present
+    present[:, 2] = True  # 会议记录 always
+    copies = np.where(wb[:, None], rng.integers(15, 61, (k, c)), rng.integers(1, 13, (k, c)))
+    p_yes = np.where(wb, 0.35 - 0.4 * (s - 0.5), 0.9)[:, None]
+    standard = rng.random((k, c)) < p_yes
+    filed = rng.random((k, c)) < p_yes
+    tied = rng.random((k, c)) < p_yes
+    as_of = _d64(rnd.as_of)
+    stale = wb[:, None] & (rng.random((k, c)) < (0.4 + 1.2 * (s - 0.5))[:, None])
+    updated = np.where(stale, as_of - rng.integers(75, 241, (k, c)) * _DAY, as_of - rng.integers(0, 46, (k, c)) * _DAY)
+    note = np.where(rng.random((k, c)) < 0.05, "已按要求整理", None)
+    keep = present.ravel()
+    uid = np.repeat(roster["unit_id"].to_numpy()[rows], c)
+    return _frame(
+        {
+            "_u": np.repeat(rows, c)[keep],
+            "unit_id": uid[keep],
+            "category": np.tile(np.array(cats, dtype=object), k)[keep],
+            "copies": pd.array(copies.ravel()[keep], dtype="Int64"),
+            "standard": pd.array(standard.ravel()[keep], dtype="boolean"),
+            "filed": pd.array(filed.ravel()[keep], dtype="boolean"),
+            "updated": updated.ravel()[keep].astype("datetime64[ms]"),
+            "tied_to_work": pd.array(tied.ravel()[keep], dtype="boolean"),
+            "note": note.ravel()[keep],
+        }
+    )
+
+
+def cats_is_other(cats: tuple[str, ...]) -> np.ndarray:
+    return np.array([x == "其他" for x in cats])
+
+
+def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tuple[str, ...], rng) -> pd.DataFrame:
+    k = len(rows)
+    report = deliv["report_date"].to_numpy()[rows].astype("datetime64[D]")
+    start64 = _d64(start)
+    deadline = _d64(rnd.deadline)
+    span = ((report - start64) // _DAY).astype(int) + 1
+    count = np.clip(rng.poisson(span / 6.0) + 3, 5, 40)
+    uidx = np.repeat(np.arange(k), count)
+    m = len(uidx)
+    su = truth["shallow_understanding_planted"].to_numpy()[rows]
+    su_s = truth["shallow_understanding_severity"].to_numpy()[rows]
+    wb = truth["weak_basics_planted"].to_numpy()[rows]
+    wb_s = truth["weak_basics_severity"].to_numpy()[rows]
+    # dates: spread over the campaign; shallow units cram them before the deadline
+    window = rng.integers(14, 31, k)
+    w_start = np.maximum(start64, deadline - window * _DAY)
+    w_days = np.maximum(((report - w_start) // _DAY).astype(int) + 1, 1)
+    in_window = su[uidx] & (rng.random(m) < (0.75 + 0.5 * (su_s[uidx] - 0.5)))
+    spread_days = np.where(su, np.maximum(((w_start - start64) // _DAY).astype(int), 1), span)
+    offs = (rng.random(m) * spread_days[uidx]).astype(int)
+    d_spread = start64 + offs * _DAY
+    d_window = w_start[uidx] + (rng.random(m) * w_days[uidx]).astype(int) * _DAY
+    dates = np.where(in_window, d_window, d_spread)
+    dates = np.minimum(dates, report[uidx])
+    order = np.lexsort((dates, uidx))
+    dates = dates[order]
+    # formats: weak basics → one format; else varied
+    fmts = np.array(formats, dtype=object)
+    main = np.array([formats.index(x) for x in ("主题党日", "专题学习", "座谈会") if x in formats])
+    unit_fmt = main[rng.integers(0, len(main), k)]
+    varied = rng.choice(len(formats), size=m, p=_format_p(formats))
+    single = wb[uidx] & ((wb_s[uidx] >= 0.65) | (rng.random(m) < 0.85))
+    fmt = fmts[np.where(single, unit_fmt[uidx], varied)]
+    # publicity
+    pubs = np.array(["无", "区级", "市级", "省级及以上"], dtype=object)
+    healthy_pub = rng.choice(4, size=m, p=[0.45, 0.37, 0.14, 0.04])
+    none_all = wb[uidx] & ((wb_s[uidx] >= 0.6) | (rng.random(m) < 0.9))
+    publicity = pubs[np.where(none_all, 0, healthy_pub)]
+    p_tied = np.where(su, 0.45 - 0.5 * (su_s - 0.5), 0.82)
+    tied = rng.random(m) < p_tied[uidx]
+    kws = roster["keywords"].to_numpy()[rows]
+    first_kw = np.array([(list(x) or ["本职工作"])[int(j) % max(len(x), 1)] for x, j in zip(kws, rng.integers(0, 3, k), strict=True)], dtype=object)
+    templates = pools.ACTIVITY_NAMES_TIED + pools.ACTIVITY_NAMES_PLAIN
+    n_tied = len(pools.ACTIVITY_NAMES_TIED)
+    t_idx = np.where(tied, rng.integers(0, n_tied, m), n_tied + rng.integers(0, len(templates) - n_tied, m))
+    names = compose(t_idx, templates, {"kw": first_kw[uidx], "fmt": fmt})
+    return _frame(
+        {
+            "_u": rows[uidx],
+            "unit_id": roster["unit_id"].to_numpy()[rows][uidx],
+            "date": dates.astype("datetime64[ms]"),
+            "name": names,
+            "format": fmt,
+            "participants": pd.array(rng.integers(8, 61, m), dtype="Int64"),
+            "tied_to_work": pd.array(tied, dtype="boolean"),
+            "public_participation": pd.array(rng.random(m) < 0.5, dtype="boolean"),
+            "publicity": publicity,
+        }
+    )
+
+
+def compose(which: np.ndarray, templates: tuple[str, ...], fields: dict[str, np.ndarray]) -> np.ndarray:
+    """Fill `templates[which[i]]` with `fields[...][i]`, vectorised per template."""
+    out = np.empty(len(which), dtype=object)
+    pattern = re.compile(r"\{(" + "|".join(fields) + r")\}")
+    for t, tmpl in enumerate(templates):
+        mask = which == t
+        if not mask.any():
+            continue
+        acc = np.full(int(mask.sum()), "", dtype=object)
+        pos = 0
+        for m in pattern.finditer(tmpl):
+            if m.start() > pos:
+                acc = acc + tmpl[pos : m.start()]
+            acc = acc + fields[m.group(1)][mask]
+            pos = m.end()
+        if pos < len(tmpl):
+            acc = acc + tmpl[pos:]
+        out[mask] = acc
+    return out
+
+
+def _format_p(formats: tuple[str, ...]) -> np.ndarray:
+    w = np.array([0.2 if f == "其他" else 1.0 for f in formats])
+    return w / w.sum()
+
+
+def _evaluation(roster, rows, rng) -> pd.DataFrame:
+    k = len(rows)
+    has = rng.random(k) < 0.85
+    surveyed = rng.integers(2, 11, k) * 20
+    dis = (rng.random(k) * 0.08 * surveyed).astype(int)
+    basic = (rng.random(k) * 0.25 * surveyed).astype(int)
+    sat = np.maximum(surveyed - basic - dis - rng.integers(0, 3, k), 0)
+    r = rows[has]
+    return _frame(
+        {
+            "_u": r,
+            "unit_id": roster["unit_id"].to_numpy()[r],
+            "surveyed": pd.array(surveyed[has], dtype="Int64"),
+            "satisfied": pd.array(sat[has], dtype="Int64"),
+            "basically_satisfied": pd.array(basic[has], dtype="Int64"),
+            "dissatisfied": pd.array(dis[has], dtype="Int64"),
+        }
+    )
+
+
+def as_string(values: object) -> pd.api.extensions.ExtensionArray:
+    """A pandas `string` array (pyarrow storage, NA for missing), built fast."""
+    items = np.asarray(values, dtype=object).tolist()
+    try:
+        arr = pa.array(items, type=pa.large_string())  # None → null; fastest path
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        arr = pa.array(items, type=pa.large_string(), from_pandas=True)  # NaN → null
+    return pd.arrays.ArrowStringArray(arr)
+
+
+def _frame(cols: dict[str, object]) -> pd.DataFrame:
+    """Build a table; object arrays become `string` columns without pandas' slow inference."""
+    out = {}
+    for k, v in cols.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind in "OUS":
+            out[k] = as_string(v)
+        else:
+            out[k] = v
+    return pd.DataFrame(out)
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """object/str columns → pandas string dtype (NA for missing)."""
+    cols = {}
+    for col in df.columns:
+        if df[col].dtype == object or isinstance(df[col].dtype, pd.StringDtype):
+            cols[col] = as_string(df[col].to_numpy(dtype=object))
+        else:
+            cols[col] = df[col]
+    return pd.DataFrame(cols)
+
+
+def simulate_round(
+    roster: pd.DataFrame,
+    truth: pd.DataFrame,
+    rnd: Round,
+    theme_note: tuple[np.ndarray, np.ndarray],
+    form: FormSpec,
+    start: date,
+    rng: np.random.Generator,
+    force: bool = True,
+) -> RoundModel:
+    """The clean content of every expected unit's return for one round (sent or not)."""
+    deliv = delivery(roster, rnd, rng, force=force)
+    rows = np.flatnonzero(roster["expected"].to_numpy(bool))
+    theme, note = theme_note
+    tables = {
+        "info": _info(roster, rows, deliv, theme, note, rng),
+        "actions": _actions(roster, rows, truth, deliv, form, start, rnd, rng),
+        "materials": _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng),
+        "activities": _activities(roster, rows, truth, deliv, rnd, start, form.sheet("activities").column("format").choices, rng),
+        "evaluation": _evaluation(roster, rows, rng),
+    }
+
+    labels = truth.copy()
+    labels.insert(1, "unit_type", roster["unit_type"].to_numpy())
+    labels.insert(2, "expected", roster["expected"].to_numpy(bool))
+    return RoundModel(rnd, labels, deliv, tables)
