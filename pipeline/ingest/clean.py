@@ -2,7 +2,7 @@
 
 Pure functions, no files. Every cleaner returns a `Cleaned(value, code)`:
 `code` is None when the value is usable (value may be None for an empty
-cell), otherwise a stable finding code (`bad_date`, `bad_integer`, ...) and
+cell), otherwise a stable finding code (`bad_date`, `bad_number`, ...) and
 `value` is None. Raw values are what python-calamine gives: str, int, float,
 bool, date, datetime, time, timedelta.
 """
@@ -100,13 +100,14 @@ def clean_number(value: object) -> Cleaned:
 
 
 def clean_integer(value: object) -> Cleaned:
+    """A count. `80%` is not a count (a share of what?): it is a bad number, like 12.5 or 十二."""
+    if isinstance(value, str) and value.strip().endswith(("%", "％")):
+        return Cleaned(None, "bad_number")
     c = clean_number(value)
-    if c.code:
-        return Cleaned(None, "bad_integer")
+    if c.code or (c.value is not None and not float(c.value).is_integer()):
+        return Cleaned(None, "bad_number")
     if c.value is None:
         return EMPTY
-    if not float(c.value).is_integer():
-        return Cleaned(None, "bad_integer")
     return Cleaned(int(c.value))
 
 

@@ -35,11 +35,7 @@ def identify(written: str | None, index: NameIndex, cutoff: float = 80) -> Ident
     if m.unit_id:
         return Identity(m.unit_id, None, None, m)
     if m.how == "near_miss":
-        top = m.candidates
-        names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in top)
-        if len(top) > 1 and top[0].score == top[1].score:
-            return Identity(None, "ambiguous_unit",
-                            f"单位名称“{m.written}”与名册中多个单位同样接近：{names}，请按名册填写单位全称", m)
+        names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in m.candidates)
         return Identity(None, "unknown_unit",
                         f"单位名称“{m.written}”不在单位名册中，最接近的是：{names}，请按名册填写单位全称", m)
     # nothing above the cutoff: still show the closest roster names, as suggestions only

@@ -166,23 +166,28 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
             file_finding(pr, pr.reason or "unreadable", pr.message or "", unit_id=rec["unit_id"])
         rows.append(rec)
     subs = pd.DataFrame(rows, columns=list(SUBMISSION_FIELDS))
-    # supersession among each unit's readable returns
+    # a byte-identical copy received later is ignored; the first of each content stands for it
+    cand = subs[(subs["status"] == "read") & subs["unit_id"].notna()].copy()
+    cand = cand.sort_values(["received_at", "file"], kind="stable")
+    first_of: dict[tuple[str, str], str] = {}
+    for i, rec in cand.iterrows():
+        key = (rec["unit_id"], rec["sha256"])
+        if key in first_of:
+            subs.loc[i, ["status", "reason", "superseded_by"]] = ["ignored", "duplicate_content", first_of[key]]
+            subs.loc[i, "message"] = f"与先收到的 {first_of[key]} 内容完全相同（重复报送），已忽略"
+        else:
+            first_of[key] = rec["file"]
+    # the later return of a unit (by 填报日期, then file time) supersedes the earlier ones
     cand = subs[(subs["status"] == "read") & subs["unit_id"].notna()].copy()
     cand["_rd"] = pd.to_datetime(cand["report_date"]).fillna(pd.Timestamp.min)
     cand = cand.sort_values(["unit_id", "_rd", "received_at", "file"], kind="stable")
     for _uid, g in cand.groupby("unit_id", sort=False):
         keep = g.index[-1]
         subs.loc[keep, "status"] = "accepted"
-        keep_file, keep_sha = subs.loc[keep, "file"], subs.loc[keep, "sha256"]
+        keep_file = subs.loc[keep, "file"]
         for i in g.index[:-1]:
-            subs.loc[i, "status"] = "superseded"
-            subs.loc[i, "superseded_by"] = keep_file
-            if subs.loc[i, "sha256"] == keep_sha:
-                subs.loc[i, "reason"] = "duplicate_content"
-                subs.loc[i, "message"] = f"与 {keep_file} 内容完全相同（重复报送），以 {keep_file} 为准"
-            else:
-                subs.loc[i, "reason"] = "superseded_later"
-                subs.loc[i, "message"] = f"该单位后来报送了 {keep_file}，以后报的为准；本文件保留备查"
+            subs.loc[i, ["status", "reason", "superseded_by"]] = ["superseded", "superseded_later", keep_file]
+            subs.loc[i, "message"] = f"该单位后来报送了 {keep_file}，以后报的为准；本文件保留备查"
     return subs, extra
 
 

@@ -56,7 +56,9 @@ def _problem_text(code: str, col: Column, value: object) -> str:
         return f"“{h}”未填写（必填项）"
     if code == "bad_date":
         return f"“{h}”填写的“{v}”不是可识别的日期，请按“2026年7月15日”或“2026-07-15”填写"
-    if code == "bad_integer":
+    if code == "bad_number" and col.type == "integer":
+        if v and v.strip().endswith(("%", "％")):
+            return f"“{h}”应填写人数或份数（整数），不能填写百分比，实际填写为“{v}”"
         return f"“{h}”应填写整数，实际填写为“{v}”"
     if code == "bad_number":
         return f"“{h}”应填写数字，实际填写为“{v}”"
