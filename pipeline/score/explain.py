@@ -118,7 +118,7 @@ def understanding_facts(r: dict, late_days: int, min_activities: int) -> list[Fa
     if n == 0:
         facts.append((100 * (understanding.W_SPREAD + understanding.W_TIED), "活动期内未记录任何活动"))
     else:
-        bunch = 100 * understanding.W_BUNCH * (min(1.0, max(0.0, r["bunching_index_shrunk"]))
+        bunch = 100 * understanding.W_BUNCH * (min(1.0, max(0.0, r["bunching_index_shrunk"] / understanding.BI_FULL))
                                                if r["bunching_counted"] else 0.0)
         text = f"{n}次活动中{nw}次集中在检查前{w}天（均匀开展约为{_n(r['expected_share'] * n)}次）"
         if n < min_activities:

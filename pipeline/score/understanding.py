@@ -14,7 +14,7 @@ least as close to the check as one on the deadline day.
 - last-minute actions: share of the done due actions completed within
   `late_action_days` before D.
 
-    shallow_understanding = 100 × (W_BUNCH × clip(BI', 0, 1) [0 when N < min_activities]
+    shallow_understanding = 100 × (W_BUNCH × clip(BI' / BI_FULL, 0, 1) [0 when N < min_activities]
                                    + W_SPREAD × (1 − coverage_before)
                                    + W_TIED × (1 − tied share)
                                    + W_LATE × last-minute share)
@@ -40,6 +40,10 @@ W_BUNCH = 0.4
 W_SPREAD = 0.2
 W_TIED = 0.2
 W_LATE = 0.2
+BI_FULL = 0.5
+"""A shrunk bunching index of this much counts as full bunching: the window then holds half
+of the activities not expected there (with a 30-day window in a 6-month campaign, 3.5 times
+its even share) — far beyond what an even spread produces."""
 DONE = "已完成"
 
 
@@ -116,7 +120,7 @@ def understanding_measures(
     late_n = ids.map(lg.sum()).fillna(0).to_numpy(dtype=int)
     late_share = np.where(done_n > 0, late_n / np.maximum(done_n, 1), 0.0)
 
-    bunch = np.where(n >= min_activities, np.clip(np.nan_to_num(bi_s), 0, 1), 0.0)
+    bunch = np.where(n >= min_activities, np.clip(np.nan_to_num(bi_s) / BI_FULL, 0, 1), 0.0)
     index = 100 * (W_BUNCH * bunch + W_SPREAD * (1 - coverage_before) + W_TIED * (1 - tied)
                    + W_LATE * late_share)
     return pd.DataFrame(
