@@ -16,6 +16,8 @@ import pandas as pd
 from pipeline.score import basics, progress, theme, understanding
 
 Fact = tuple[float, str]
+SIMILAR = 0.5
+"""A cosine from which a theme is called close to a slogan or to another unit's theme."""
 
 
 def _n(x: float) -> str:
@@ -93,9 +95,9 @@ def theme_facts(r: dict) -> list[Fact]:
     distinct = 100 * theme.W_DISTINCT * max(r["theme_generic"], r["theme_nearest"])
     if r["theme_copies"] > 0:
         facts.append((distinct, f"活动主题与另{int(r['theme_copies'])}个单位雷同"))
-    elif r["theme_generic"] >= r["theme_nearest"] and r["theme_generic"] >= 0.3:
+    elif r["theme_generic"] >= r["theme_nearest"] and r["theme_generic"] >= SIMILAR:
         facts.append((distinct, f"活动主题与全区通用口号相近（相似度{r['theme_generic']:.2f}）"))
-    elif r["theme_nearest"] >= 0.3:
+    elif r["theme_nearest"] >= SIMILAR:
         facts.append((distinct, f"活动主题与其他单位的主题相近（相似度{r['theme_nearest']:.2f}）"))
     else:
         facts.append((distinct, "活动主题有本单位特色，未与其他单位或通用口号雷同"))
