@@ -56,6 +56,19 @@ def _no_hooks():
     HOOKS.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fixed_code_digest(monkeypatch):
+    """The fingerprint hashes the package's files; others edit them while tests run."""
+    monkeypatch.setattr("pipeline.batch.fingerprint.code_digest", lambda: "fixed")
+
+
+def test_code_changes_are_part_of_the_fingerprint(district, monkeypatch):
+    assert run(district).exit_code == EXIT_OK
+    assert run(district).status == "skipped"
+    monkeypatch.setattr("pipeline.batch.fingerprint.code_digest", lambda: "new code")
+    assert run(district).status == "ok"
+
+
 @pytest.fixture
 def district(tmp_path):
     return make_district(tmp_path)

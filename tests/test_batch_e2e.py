@@ -39,6 +39,14 @@ def canonical(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[order].reset_index(drop=True)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _fixed_code_digest():
+    """The fingerprint hashes the package's files; others may edit them while tests run."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("pipeline.batch.fingerprint.code_digest", lambda: "fixed")
+        yield
+
+
 @pytest.fixture(scope="module")
 def local_run(demo_dir, tmp_path_factory):
     config = copy_district(demo_dir, tmp_path_factory.mktemp("batch-local") / "district")

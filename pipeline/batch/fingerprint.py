@@ -44,11 +44,11 @@ class Fingerprint:
     parts: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "digest": self.digest,
-            "parts": dict(self.parts),
-            "files": [asdict(f) for f in self.files],
-        }
+        """Digest and parts (the file list goes to the manifest's `inputs`)."""
+        return {"digest": self.digest, "parts": dict(self.parts)}
+
+    def files_list(self) -> list[dict[str, Any]]:
+        return [asdict(f) for f in self.files]
 
     @property
     def short(self) -> str:
@@ -156,9 +156,9 @@ def changed_parts(old: dict[str, Any] | None, new: Fingerprint) -> list[str]:
     return [k for k, v in new.parts.items() if before.get(k) != v]
 
 
-def changed_files(old: dict[str, Any] | None, new: Fingerprint) -> dict[str, list[str]]:
-    """Raw files added, changed or removed since a stored fingerprint dict."""
-    prev = {f["name"]: f for f in (old or {}).get("files", [])}
+def changed_files(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> dict[str, list[str]]:
+    """Raw files added, changed or removed since a stored file list (manifest `inputs.files`)."""
+    prev = {f["name"]: f for f in old_files or []}
     cur = {f.name: f for f in new.files}
     return {
         "added": sorted(set(cur) - set(prev)),

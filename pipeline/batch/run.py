@@ -211,7 +211,7 @@ def _run_locked(
         log.info("--force: 不论输入是否变化都重新计算")
     else:
         log.info("需要重新计算，变化的部分: %s", ", ".join(changed_parts(published_fp, fp)) or "-")
-        diff = changed_files(published_fp, fp)
+        diff = changed_files(((published or {}).get("inputs") or {}).get("files"), fp)
         if published_fp and any(diff.values()):
             log.info(
                 "报表文件: 新增 %d，修改 %d，删除 %d",
@@ -387,7 +387,7 @@ def _manifest(
         "fingerprint": fp.to_dict(),
         "inputs": {
             "raw_dir": str(config.paths.raw_round(round_id)),
-            "files": [f.__dict__ for f in fp.files],
+            "files": fp.files_list(),
             "roster": {"path": str(config.paths.roster), "sha256": fp.parts["roster"]},
         },
         "config_file": str(config.source) if config.source else None,
