@@ -304,26 +304,28 @@ def test_killed_run_leaves_previous_outputs_intact(district, tmp_path, stage):
     script.write_text(KILL_SCRIPT.format(tests=str(TESTS)), encoding="utf-8")
     marker = tmp_path / "in-stage"
     env = {**os.environ, "FAKE_SLOW_STAGE": stage, "FAKE_MARKER": str(marker)}
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(district.source)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        for _ in range(600):
-            if marker.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert marker.exists(), proc.communicate(timeout=5)
-        assert hidden_leftovers(district)  # the run was building in temporary folders
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    out_log = tmp_path / "killed-run.log"
+    with open(out_log, "wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(district.source)],
+            env=env,
+            cwd=REPO,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(600):
+                if marker.exists() or proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert marker.exists(), out_log.read_text(encoding="utf-8", errors="replace")
+            assert hidden_leftovers(district)  # the run was building in temporary folders
+            proc.send_signal(signal.SIGKILL)
             proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
 
     assert snapshot(processed, reports) == before  # last good outputs intact
