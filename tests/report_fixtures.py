@@ -65,8 +65,8 @@ def _s(values) -> pd.Series:
     return pd.Series(values, dtype="string")
 
 
-def unit_names(n: int, evil: bool) -> list[str]:
-    names = [f"{TYPES[i % len(TYPES)]}单位{i + 1:02d}" for i in range(n)]
+def unit_names(n: int, evil: bool, types: tuple[str, ...] = TYPES) -> list[str]:
+    names = [f"{types[i % len(types)]}单位{i + 1:02d}" for i in range(n)]
     if evil and n >= 3:
         names[1] = EVIL_NAME
         names[2] = FORMULA_NAME
@@ -74,11 +74,11 @@ def unit_names(n: int, evil: bool) -> list[str]:
 
 
 def round_tables(n_units: int, round_id: str, deadline: date, seed: int, evil: bool,
-                 previous: str | None) -> dict[str, pd.DataFrame]:
+                 previous: str | None, types: tuple[str, ...] = TYPES) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     ids = [f"U{i + 1:03d}" for i in range(n_units)]
-    names = unit_names(n_units, evil)
-    types = [TYPES[i % len(TYPES)] for i in range(n_units)]
+    names = unit_names(n_units, evil, types)
+    types = [types[i % len(types)] for i in range(n_units)]
     missing = {ids[-1]}
     late = {ids[-2]} if n_units > 3 else set()
     submitted = [u not in missing for u in ids]
@@ -222,7 +222,7 @@ def round_tables(n_units: int, round_id: str, deadline: date, seed: int, evil: b
             "inequality": inequality, "theme_clusters": theme_clusters, "changes": ch, "notice": notice}
 
 
-def make_district(root: Path, n_units: int = 8, evil: bool = True):
+def make_district(root: Path, n_units: int = 8, evil: bool = True, types: tuple[str, ...] = TYPES):
     """Write scorecard.toml + processed tables for both rounds under `root`; return the Config."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -230,7 +230,7 @@ def make_district(root: Path, n_units: int = 8, evil: bool = True):
     config = load_config(root / "scorecard.toml")
     previous = None
     for i, r in enumerate(config.rounds_in_order()):
-        tables = round_tables(n_units, r.id, r.deadline, seed=i, evil=evil, previous=previous)
+        tables = round_tables(n_units, r.id, r.deadline, seed=i, evil=evil, previous=previous, types=types)
         write_tables(tables, config.paths.processed_round(r.id))
         previous = r.id
     return config

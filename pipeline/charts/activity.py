@@ -72,5 +72,6 @@ def activity_timeline(
     ax.set_ylabel("活动次数（每周）", fontsize=9, color=GREY if unit_id else "black")
     style_axes(ax, "y")
     share = float(((days >= -window_days) & (days <= 0)).mean())
-    ax.set_title(f"活动时间分布：截止前{window_days}天内的活动占{share:.0%}", fontsize=11, loc="left")
+    who = "全区" if unit_id is not None else ""
+    ax.set_title(f"活动时间分布：{who}截止前{window_days}天内的活动占{share:.0%}", fontsize=11, loc="left")
     return fig

@@ -34,6 +34,7 @@ from pipeline.report.xlsx import write_summary
 log = logging.getLogger(__name__)
 
 MAX_CARDS_PER_BATCH = 120
+MIN_CARDS_PER_BATCH = 30
 
 __all__ = ["ReportFailure", "ReportResult", "build_reports"]
 
@@ -92,8 +93,9 @@ def _config_snapshot(config: Config, folder: Path) -> Path:
 def _batches(ids: list[str], jobs: int) -> list[list[str]]:
     if not ids:
         return []
-    n = max(jobs, math.ceil(len(ids) / MAX_CARDS_PER_BATCH))
-    n = min(n, len(ids))
+    # enough batches to keep every process busy, none bigger than MAX_CARDS_PER_BATCH,
+    # and no kernel start for fewer than MIN_CARDS_PER_BATCH cards
+    n = max(min(jobs, math.ceil(len(ids) / MIN_CARDS_PER_BATCH)), math.ceil(len(ids) / MAX_CARDS_PER_BATCH))
     size = math.ceil(len(ids) / n)
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 

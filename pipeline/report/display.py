@@ -13,6 +13,7 @@ import base64
 import html
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -34,6 +35,21 @@ def html_heading(text: str, level: int = 2) -> str:
     return f"<h{level}>{html.escape(str(text))}</h{level}>"
 
 
+def _cell(v: object) -> str:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return "是" if v else "否"
+    if isinstance(v, float | np.floating):
+        return "" if np.isnan(v) else f"{v:.1f}"
+    return str(v)
+
+
+def display_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as display text: blanks for missing, one decimal for floats, 是/否."""
+    return pd.DataFrame({c: [_cell(v) for v in df[c]] for c in df.columns}, columns=df.columns)
+
+
 def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（无）") -> str:
     """An escaped HTML table (pandas `to_html(escape=True)`), or a note when empty."""
     if df is None or df.empty:
@@ -42,8 +58,7 @@ def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（�
     if max_rows is not None and len(df) > max_rows:
         note = f'<p class="note">共{len(df)}行，仅显示前{max_rows}行，完整内容见汇总表 summary.xlsx。</p>'
         df = df.head(max_rows)
-    table = df.to_html(index=False, escape=True, na_rep="", border=0, classes="data",
-                       float_format=lambda v: f"{v:.1f}")
+    table = display_cells(df).to_html(index=False, escape=True, border=0, classes="data")
     return f'<div class="table-wrap">{table}</div>{note}'
 
 

@@ -49,6 +49,8 @@ def render(template: str, **context: Any) -> str:
 def _drop_noise(nb) -> None:
     """Remove stderr streams (warnings, progress) and the parameter cells' outputs."""
     for cell in nb.cells:
+        if cell.cell_type == "markdown":  # the page template already shows the title
+            cell.source = "\n".join(x for x in cell.source.splitlines() if not x.startswith("# "))
         if cell.cell_type != "code":
             continue
         tags = cell.get("metadata", {}).get("tags", [])

@@ -1,0 +1,111 @@
+"""Charts: every chart renders with Chinese text and no missing glyph; fonts are found or the error says how to fix it."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import date
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from pipeline import charts
+from pipeline.charts import fonts
+from pipeline.charts._style import figure_png
+from pipeline.report.frames import progress_values
+from pipeline.tables import read_tables
+from tests.report_fixtures import make_district
+
+TH = {"uneven_progress": 50, "weak_basics": 50, "unclear_theme": 50, "shallow_understanding": 50}
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    config = make_district(tmp_path_factory.mktemp("charts"), n_units=10)
+    return read_tables(config.paths.processed_round("2026-08"))
+
+
+def _all_charts(t: dict[str, pd.DataFrame]) -> dict[str, Figure]:
+    values, column, label = progress_values(t["scores"], t["indicators"])
+    deadline = date(2026, 8, 28)
+    return {
+        "ranking": charts.ranking_chart(t["scores"], highlight="U001"),
+        "ranking_cut": charts.ranking_chart(t["scores"], max_units=4),
+        "heatmap": charts.weakness_heatmap(t["scores"], TH),
+        "progress": charts.progress_by_type(values, t["inequality"], column=column, label=label),
+        "profile": charts.unit_profile_chart(t["scores"], "U001", TH),
+        "timeline": charts.activity_timeline(t["activities"], deadline, 30),
+        "timeline_unit": charts.activity_timeline(t["activities"], deadline, 30, unit_id="U001"),
+        "themes": charts.theme_clusters_chart(t["theme_clusters"]),
+        "completeness": charts.completeness_by_type(t["completeness"]),
+        "slope": charts.change_slope_chart(t["scores"], t["changes"], "7月调研", "8月检查"),
+        "empty_themes": charts.theme_clusters_chart(t["theme_clusters"].iloc[0:0]),
+        "empty_changes": charts.change_slope_chart(t["scores"], pd.DataFrame()),
+        "unscored_profile": charts.unit_profile_chart(t["scores"], t["scores"]["unit_id"].iloc[-1], TH),
+    }
+
+
+def test_find_cjk_fonts_lists_installed_families_only():
+    found = fonts.find_cjk_fonts()
+    assert found, "fonts-noto-cjk (or another CJK font) should be installed here"
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    assert set(found) <= installed
+
+
+def test_configure_sets_installed_families_and_ascii_minus():
+    import matplotlib
+
+    primary = fonts.configure_cjk_font()
+    assert matplotlib.rcParams["font.sans-serif"][0] == primary
+    assert matplotlib.rcParams["axes.unicode_minus"] is False
+    assert matplotlib.rcParams["font.family"] == ["sans-serif"]
+
+
+def test_no_cjk_font_raises_clear_error(monkeypatch):
+    monkeypatch.setattr(fonts, "_candidates", lambda installed: [])
+    monkeypatch.setattr(fonts, "_rebuild_font_list", lambda: None)
+    with pytest.raises(fonts.NoCJKFontError) as err:
+        fonts.configure_cjk_font()
+    msg = str(err.value)
+    assert "中文字体" in msg and "fonts-noto-cjk" in msg and "CJK" in msg
+
+
+def test_rebuilds_font_list_once_when_nothing_found(monkeypatch):
+    calls = []
+    results = iter([[], ["Noto Sans CJK SC"]])
+    monkeypatch.setattr(fonts, "_candidates", lambda installed: next(results))
+    monkeypatch.setattr(fonts, "_rebuild_font_list", lambda: calls.append(1))
+    assert fonts.find_cjk_fonts() == ["Noto Sans CJK SC"]
+    assert calls == [1]
+
+
+def test_every_chart_renders_chinese_without_missing_glyphs(tables, caplog):
+    caplog.set_level(logging.WARNING, logger="matplotlib")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figs = _all_charts(tables)
+        pngs = {name: figure_png(fig, dpi=60) for name, fig in figs.items()}
+    glyph = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
+    assert not glyph, glyph
+    findfont = [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "Glyph" in r.getMessage()]
+    assert not findfont, findfont
+    for name, png in pngs.items():
+        assert png.startswith(b"\x89PNG") and len(png) > 2000, name
+    texts = [t.get_text() for t in figs["heatmap"].findobj(lambda a: hasattr(a, "get_text"))]
+    assert any("基础较薄弱" in t for t in texts)
+
+
+def test_charts_do_not_touch_pyplot(tables):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    _all_charts(tables)
+    assert plt.get_fignums() == before
+
+
+def test_theil_note_shows_split_and_level(tables):
+    note = charts.theil_note(tables["inequality"])
+    assert "类型间" in note and "类型内" in note and "平均进度" in note

@@ -1,0 +1,217 @@
+"""build_reports end to end on a small fabricated district (real papermill kernel).
+
+One build per module: the unit-type notebook is made to fail for one type, so
+the same run shows that the failure is named (notebook and cell) and that
+every other report still comes out.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from pipeline.report import build_reports
+from pipeline.report.runner import NOTEBOOKS_DIR
+from tests.report_fixtures import EVIL_NAME, FORMULA_NAME, make_district
+
+ROUND = "2026-08"
+BROKEN_TYPE = "村"
+BOOM = f'if unit_type == "{BROKEN_TYPE}":\n    raise RuntimeError("故意失败")'
+
+
+def _broken_notebooks(folder: Path) -> Path:
+    shutil.copytree(NOTEBOOKS_DIR, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    path = folder / "unit_type.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(BOOM))
+    nbformat.write(nb, str(path))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    config = make_district(root / "district", n_units=6, types=("社区", "村"))
+    out = config.paths.reports_round(ROUND)
+    (out / "feedback").mkdir(parents=True)
+    (out / "feedback" / "社区单位02.xlsx").write_bytes(b"PK")
+    result = build_reports(config, ROUND, jobs=2, notebooks_dir=_broken_notebooks(root / "nb"))
+    return config, result, out
+
+
+def test_failure_names_notebook_and_cell(built):
+    _, result, _ = built
+    assert len(result.failures) == 1, result.failures
+    f = result.failures[0]
+    assert f.notebook == f"type-{BROKEN_TYPE}.ipynb"
+    assert 'if unit_type == "村"' in f.cell and "单元格" in f.cell
+    assert "RuntimeError" in f.error and "故意失败" in f.error
+    assert "type-村.ipynb" in result.summary()
+
+
+def test_other_reports_still_come_out(built):
+    _config, result, out = built
+    assert result.index == out / "index.html" and result.index.is_file()
+    assert str(result.index) in result.summary()
+    for name in ("district.html", "type-社区.html", "summary.xlsx"):
+        assert (out / name).is_file(), name
+    broken = (out / f"type-{BROKEN_TYPE}.html").read_text(encoding="utf-8")
+    assert "本报告生成时出错" in broken
+    units = sorted(p.stem for p in (out / "units").glob("*.html"))
+    assert units == [f"U{i:03d}" for i in range(1, 7)]
+    assert result.unit_pages == 6
+    executed = {p.name for p in (out / "notebooks").glob("*.ipynb")}
+    assert executed == {"district.ipynb", "type-社区.ipynb", "type-村.ipynb", "unit-cards-1.ipynb"}
+    index = result.index.read_text(encoding="utf-8")
+    assert 'href="district.html"' in index and 'href="units/U001.html"' in index
+    assert "feedback/%E7%A4%BE%E5%8C%BA%E5%8D%95%E4%BD%8D02.xlsx" in index and "社区单位02" in index
+    assert "有 1 项报告生成失败" in index
+
+
+def _pages(out: Path) -> list[Path]:
+    return sorted(out.glob("*.html")) + sorted((out / "units").glob("*.html"))
+
+
+def test_html_is_offline_without_code_and_prints(built):
+    _, _, out = built
+    for page in _pages(out):
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text.lower(), page.name
+        refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text)
+        external = [r for r in refs if re.match(r"^(https?:)?//", r)]
+        assert not external, (page.name, external[:3])
+        assert "@import" not in text and "url(http" not in text
+        assert "@media print" in text
+        assert "open_round(" not in text and "import " not in text, page.name
+    district = (out / "district.html").read_text(encoding="utf-8")
+    assert district.count('src="data:image/png;base64,') >= 5
+    assert "一、报送完整性" in district and "四项不足" in district
+
+
+def test_unit_text_is_escaped_in_html(built):
+    _, _, out = built
+    for page in _pages(out):
+        text = page.read_text(encoding="utf-8")
+        assert EVIL_NAME not in text, page.name
+        assert "<b>活动</b>" not in text
+    card = (out / "units" / "U002.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in card
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (out / "district.html").read_text(encoding="utf-8")
+
+
+def test_summary_xlsx_keeps_formula_like_text_as_text(built):
+    import openpyxl
+
+    _, _, out = built
+    path = out / "summary.xlsx"
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert "<f>" not in z.read(name).decode("utf-8"), name
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:4] == ["汇总表", "迟报缺报", "问题清单", "通报名单"]
+    ws = wb["汇总表"]
+    assert ws.freeze_panes == "E3" and ws.auto_filter.ref
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert cells[FORMULA_NAME].data_type == "s"
+    assert cells[EVIL_NAME].data_type == "s"
+    assert ws.conditional_formatting, "flags should be highlighted"
+    values = [c.value for row in wb["问题清单"].iter_rows() for c in row]
+    assert "=1+1" in values and "@SUM(A1)" in values and "-请填写活动主题" in values
+    assert ws.column_dimensions["D"].width >= 10
+
+
+def test_retry_once_when_kernel_does_not_start(tmp_path, monkeypatch):
+    import papermill
+
+    from pipeline.report.runner import NotebookJob, run_notebook
+
+    calls = []
+
+    def fake(input_path, output_path, **kwargs):
+        calls.append(kwargs["kernel_name"])
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        Path(output_path).write_text("{}", encoding="utf-8")
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake)
+    job = NotebookJob("x", NOTEBOOKS_DIR / "unit.ipynb", tmp_path / "x.ipynb", {}, "grassroots-scorecard", 60, tmp_path)
+    outcome = run_notebook(job)
+    assert outcome.ok and outcome.attempts == 2 and calls == ["grassroots-scorecard"] * 2
+
+
+def test_unit_card_failure_is_per_unit(built, tmp_path):
+    from pipeline.report.cards import write_unit_cards
+    from pipeline.report.context import open_round
+
+    config, _, _ = built
+    ctx = open_round(config.source, ROUND)
+    failures = write_unit_cards(ctx, ["U001", "NOPE"], tmp_path)
+    assert [f["unit_id"] for f in failures] == ["NOPE"]
+    assert (tmp_path / "U001.html").is_file()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+def test_pages_in_headless_chromium(built, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    _, _, out = built
+    outside: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+            viewport={"width": 1100, "height": 1400})
+        try:
+            page = browser.new_page()
+            page.route("**/*", guard)
+            for target in (out / "index.html", out / "district.html", out / "units" / "U002.html"):
+                page.goto(target.as_uri())
+                page.wait_for_load_state("load")
+                widths = page.evaluate("Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
+                assert all(w > 0 for w in widths), (target.name, widths)
+                if target.name != "index.html":
+                    assert widths, target.name
+                assert page.evaluate("document.querySelectorAll('script').length") == 0
+            page.goto((out / "units" / "U002.html").as_uri())
+            shot = tmp_path / "unit-card.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            assert "单位画像" in page.title()
+        finally:
+            browser.close()
+    assert not outside, outside
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice (soffice)")
+def test_summary_xlsx_converts_with_libreoffice(built, tmp_path):
+    import subprocess
+
+    _, _, out = built
+    profile = tmp_path / "lo-profile"
+    proc = subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(out / "summary.xlsx")],
+        capture_output=True, text=True, timeout=180)
+    pdf = tmp_path / "summary.pdf"
+    assert pdf.is_file(), proc.stdout + proc.stderr
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
