@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from pipeline.roster import Match, NameIndex, match_unit, normalise_name
+from pipeline.roster import Match, NameIndex, match_unit, normalise_name, normalise_text
 
 _NOISE = re.compile(r"(\(\d+\)|（\d+）|副本|copy|最终版|修改版|修订版|终稿|定稿|新版|更新版?|v\d+)", re.I)
 _ROUNDISH = re.compile(r"\d{4}[-_.年]?\d{1,2}月?|\d{6,8}")
@@ -47,10 +47,16 @@ def identify(written: str | None, index: NameIndex, cutoff: float = 80) -> Ident
     return Identity(None, "unknown_unit", f"单位名称“{m.written}”不在单位名册中，请按名册填写单位全称", m)
 
 
-def filename_unit(file: str, index: NameIndex, round_id: str) -> tuple[str | None, str]:
-    """The unit a file name names (if any), and the name part that was tried."""
+def filename_unit(file: str, index: NameIndex, round_id: str, round_name: str = "") -> tuple[str | None, str]:
+    """The unit a file name names (if any), and the name part that was tried.
+
+    Each part of the stem (split on _ - spaces) is looked up whole, then by
+    the longest roster name or alias it starts with (`摩梭河煤矿7月调研报表`).
+    """
     stem = PurePosixPath(file).stem
-    stem = stem.replace(round_id, " ")
+    for noise in (round_id, round_name):
+        if noise:
+            stem = stem.replace(noise, " ")
     stem = _NOISE.sub(" ", stem)
     parts = [p for p in re.split(r"[_\-\s—·.、]+", stem) if p]
     tried = []
@@ -59,20 +65,31 @@ def filename_unit(file: str, index: NameIndex, round_id: str) -> tuple[str | Non
         if not part:
             continue
         tried.append(part)
-        m = match_unit(part, index, cutoff=101)
-        if m.unit_id:
-            return m.unit_id, part
-        bare = _FORMWORDS.sub("", part)
-        if bare and bare != part:
-            m = match_unit(bare, index, cutoff=101)
-            if m.unit_id:
-                return m.unit_id, bare
+        uid = _lookup(part, index) or _prefix(part, index)
+        if uid:
+            return uid, part
     return None, " ".join(tried)
 
 
-def filename_disagrees(file: str, unit_id: str, written: str, index: NameIndex, round_id: str) -> str | None:
+def _prefix(text: str, index: NameIndex) -> str | None:
+    key = normalise_text(text)
+    best = None
+    for name, uid in index.normalised.items():
+        if len(name) >= 2 and key.startswith(name) and (best is None or len(name) > len(best[0])):
+            best = (name, uid)
+    return best[1] if best else None
+
+
+def _lookup(text: str, index: NameIndex) -> str | None:
+    """Exact, alias or normalised name; never fuzzy."""
+    return index.exact.get(text) or index.alias.get(text) or index.normalised.get(normalise_name(text))
+
+
+def filename_disagrees(
+    file: str, unit_id: str, written: str, index: NameIndex, round_id: str, round_name: str = ""
+) -> str | None:
     """The unit name the file name suggests when it is not the unit in the sheet."""
-    uid, part = filename_unit(file, index, round_id)
+    uid, part = filename_unit(file, index, round_id, round_name)
     if uid is not None:
         return index.names[uid] if uid != unit_id else None
     if not part:

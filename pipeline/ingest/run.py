@@ -156,7 +156,7 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
             if ident.unit_id and ident.match and ident.match.how != "exact":
                 pass  # alias / normalised forms are accepted silently: the roster names them
             if ident.unit_id and pr.written_name:
-                other = filename_disagrees(pr.file, ident.unit_id, pr.written_name, index, round_id)
+                other = filename_disagrees(pr.file, ident.unit_id, pr.written_name, index, round_id, config.round(round_id).name)
                 if other:
                     file_finding(pr, "filename_mismatch",
                                  f"文件名中的单位（{other}）与“基本情况”中填写的{info_sheet.columns[0].header}"
