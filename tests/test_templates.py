@@ -194,6 +194,16 @@ def test_validation_for_every_column(book, form) -> None:
                 assert "必填" in dv.prompt, where
 
 
+def test_within_excel_limits(book) -> None:
+    """Limits beyond which Excel 'repairs' a workbook (drops the validation) on opening."""
+    for ws in book:
+        assert len(ws.title) <= 31
+        for dv in ws.data_validations.dataValidation:
+            assert len(dv.promptTitle or "") <= 32 and len(dv.errorTitle or "") <= 32
+            assert len(dv.prompt or "") <= 255 and len(dv.error or "") <= 255
+            assert len(dv.formula1 or "") <= 255
+
+
 def test_long_choice_list_uses_the_list_sheet(book, form) -> None:
     sheet = form.sheet("actions")
     col = next(c for c in sheet.columns if c.choices == tuple(a.name for a in form.actions))
