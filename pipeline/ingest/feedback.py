@@ -21,7 +21,7 @@ SEVERITY_ZH = {"error": "错误（须修改）", "warning": "提醒（请核实�
 MISSING_NAME = "未报送单位.xlsx"
 UNKNOWN_NAME = "未识别单位的文件.xlsx"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 def safe_filename(name: str) -> str:

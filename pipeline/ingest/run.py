@@ -21,7 +21,7 @@ from pipeline.executors import open_executor
 from pipeline.form import load_form
 from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
 from pipeline.ingest.feedback import write_feedback
-from pipeline.ingest.identify import filename_disagrees, identify
+from pipeline.ingest.identify import filename_disagrees, identify, resolve_statuses
 from pipeline.ingest.parse import (
     ParsedReturn,
     findings_frame,
@@ -144,7 +144,7 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
     for pr in parsed:
         rec = {"file": pr.file, "sha256": pr.sha256, "size": pr.size, "unit_id": None, "written_name": pr.written_name,
                "status": pr.status, "reason": pr.reason, "message": pr.message, "report_date": pr.report_date,
-               "received_at": pd.Timestamp(pr.mtime, unit="s", tz="UTC"), "superseded_by": None}
+               "received_at": pr.mtime, "superseded_by": None}
         if pr.status == "read" or (pr.status == "rejected" and pr.written_name):
             ident = identify(pr.written_name, index, cutoff)
             if ident.unit_id:
@@ -165,29 +165,8 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
         if rec["status"] == "rejected" and pr.status == "rejected":
             file_finding(pr, pr.reason or "unreadable", pr.message or "", unit_id=rec["unit_id"])
         rows.append(rec)
+    resolve_statuses(rows)
     subs = pd.DataFrame(rows, columns=list(SUBMISSION_FIELDS))
-    # a byte-identical copy received later is ignored; the first of each content stands for it
-    cand = subs[(subs["status"] == "read") & subs["unit_id"].notna()].copy()
-    cand = cand.sort_values(["received_at", "file"], kind="stable")
-    first_of: dict[tuple[str, str], str] = {}
-    for i, rec in cand.iterrows():
-        key = (rec["unit_id"], rec["sha256"])
-        if key in first_of:
-            subs.loc[i, ["status", "reason", "superseded_by"]] = ["ignored", "duplicate_content", first_of[key]]
-            subs.loc[i, "message"] = f"与先收到的 {first_of[key]} 内容完全相同（重复报送），已忽略"
-        else:
-            first_of[key] = rec["file"]
-    # the later return of a unit (by 填报日期, then file time) supersedes the earlier ones
-    cand = subs[(subs["status"] == "read") & subs["unit_id"].notna()].copy()
-    cand["_rd"] = pd.to_datetime(cand["report_date"]).fillna(pd.Timestamp.min)
-    cand = cand.sort_values(["unit_id", "_rd", "received_at", "file"], kind="stable")
-    for _uid, g in cand.groupby("unit_id", sort=False):
-        keep = g.index[-1]
-        subs.loc[keep, "status"] = "accepted"
-        keep_file = subs.loc[keep, "file"]
-        for i in g.index[:-1]:
-            subs.loc[i, ["status", "reason", "superseded_by"]] = ["superseded", "superseded_later", keep_file]
-            subs.loc[i, "message"] = f"该单位后来报送了 {keep_file}，以后报的为准；本文件保留备查"
     return subs, extra
 
 
@@ -202,7 +181,7 @@ def _typed_submissions(subs: pd.DataFrame, deadline) -> pd.DataFrame:
         "reason": subs["reason"].astype("string"),
         "message": subs["message"].astype("string"),
         "report_date": pd.Series(pd.to_datetime(pd.Series(subs["report_date"], dtype=object)), dtype="datetime64[ms]"),
-        "received_at": pd.Series(subs["received_at"]).astype("datetime64[ms, UTC]"),
+        "received_at": pd.to_datetime(subs["received_at"].astype("float64"), unit="s", utc=True).astype("datetime64[ms, UTC]"),
     })
     out["on_time"] = on_time_flags(out["received_at"], deadline)
     out["superseded_by"] = pd.Series(subs["superseded_by"], dtype=object).astype("string")
