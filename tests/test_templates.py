@@ -421,3 +421,19 @@ def test_round_trip_after_libreoffice_saves_it(config, form, tmp_path: Path) -> 
     saved = out / src.name
     assert proc.returncode == 0 and saved.is_file(), (proc.stdout, proc.stderr)
     assert_read_back(parse_return(saved, config, ROUND), expected, form)
+
+
+def test_demo_district_templates(demo_config, tmp_path: Path) -> None:
+    """The demo roster: a template for every expected unit; one of them opens as a real template."""
+    from pipeline.roster import load_roster
+    from pipeline.templates import template_units
+
+    roster = load_roster(demo_config.paths.roster)
+    units = template_units(demo_config)
+    assert [u.unit_id for u in units] == list(roster.loc[roster["expected"], "unit_id"])
+    first = units[0]
+    path = write_templates(demo_config, demo_config.rounds[0].id, unit_id=first.unit_id, out_dir=tmp_path)[0]
+    assert path.name == template_filename(first.unit_name, demo_config.rounds[0].id)
+    wb = openpyxl.load_workbook(path)
+    info = load_form(demo_config.campaign.form_version).sheet("info")
+    assert wb[info.name]["B2"].value == first.unit_name
