@@ -204,3 +204,38 @@ def test_scales() -> None:
         assert len(t["units"]) == n
     with pytest.raises(ValueError):
         generate_tables(19)
+
+
+def _norm(value: object) -> str:
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(value))
+    text = re.sub(r"\(.*?\)", "", text)
+    return re.sub(r"\s+", "", text)
+
+
+def test_row_counts_read_back(small: Path) -> None:
+    """A plain reader finds exactly the truth's data rows in every readable file."""
+    from python_calamine import CalamineWorkbook
+
+    form = load_form()
+    headers = {_norm(c.header) for s in form.data_sheets for c in s.columns} | {"其他情况", "项目", "内容"}
+    markers = {_norm(m) for m in form.total_row_markers}
+    for rid in ("2026-07", "2026-08"):
+        rows = pd.read_parquet(small / "truth" / rid / "rows.parquet")
+        for (file, table), n in rows.set_index(["file", "table"])["rows"].items():
+            sheet = form.sheet(table)
+            if sheet.kind != "table":
+                continue
+            wb = CalamineWorkbook.from_path(str(small / "raw" / rid / file))
+            name = next(s for s in wb.sheet_names if _norm(s) == sheet.name)
+            grid = wb.get_sheet_by_name(name).to_python()
+            start = next(i for i, r in enumerate(grid) if sum(_norm(v) in headers for v in r if v != "") >= 3)
+            data = [
+                r for r in grid[start + 1 :]
+                if any(v != "" for v in r)
+                and _norm(r[0]) not in markers
+                and sum(_norm(v) in headers for v in r if v != "") < 2
+            ]
+            assert len(data) == n, f"{rid}/{file} {table}"

@@ -334,6 +334,21 @@ def _style_tags(style: dict) -> list[str]:
 # ---------------------------------------------------------------- values of one file
 
 
+def dropped_columns(plan: FilePlan, form: FormSpec) -> dict[str, set[str]]:
+    """Optional columns this file leaves out (their values are then missing)."""
+    if "missing_optional_column" not in plan.tags:
+        return {}
+    rng = np.random.default_rng(plan.style.get("seed", 0) + 2)
+    out: dict[str, set[str]] = {"info": {"theme_note"}}
+    for sheet in form.data_sheets:
+        if sheet.kind != "table":
+            continue
+        optional = [c for c in sheet.columns if not c.required and c.required_when is None and c.type == "text"]
+        if optional:
+            out[sheet.table] = {optional[int(rng.integers(0, len(optional)))].key}
+    return out
+
+
 def file_values(
     plan: FilePlan, unit_tables: dict[str, pd.DataFrame], form: FormSpec, rng: np.random.Generator
 ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, int, str], object], list[dict]]:
@@ -368,6 +383,9 @@ def file_values(
     if "html_text" in cos:
         info.loc[0, "theme_note"] = "<b>重点：</b>" + str(info.loc[0, "theme_note"] if pd.notna(info.loc[0, "theme_note"]) else "")
         values["actions"].loc[0, "note"] = "<script>alert('创先争优')</script>"
+        if len(values["activities"]):
+            j = int(rng.integers(0, len(values["activities"])))
+            values["activities"].loc[j, "name"] = f"<b>{values['activities'].loc[j, 'name']}</b>"
     if "percent" in cos and len(values["evaluation"]):
         ev = values["evaluation"]
         pct = round(100 * int(ev.loc[0, "satisfied"]) / max(int(ev.loc[0, "surveyed"]), 1))
@@ -403,6 +421,9 @@ def file_values(
             j = len(acts) - 1
             acts.loc[j, "date"] = report + pd.Timedelta(days=int(rng.integers(3, 20)))
             planted.append({"table": "activities", "data_row": j, "column": "date", "code": code})
+    for table, keys in dropped_columns(plan, form).items():
+        for key in keys:  # a column the file leaves out holds nothing
+            values[table][key] = values[table][key].where(pd.Series(False, index=values[table].index))
     return values, overrides, planted
 
 
@@ -505,6 +526,7 @@ def render(
     style = plan.style
     info = values["info"].iloc[0]
     unit_name = str(info["unit_name"])
+    dropped = dropped_columns(plan, form)
     grids: list[Grid] = []
     for sheet in form.sheets:
         if sheet.kind == "notes":
@@ -524,9 +546,7 @@ def render(
                 rows.append([t] + [None] * (width - 1))
         if sheet.kind == "keyvalue":
             rows.append([sheet.key_header, sheet.value_header])
-            cols = list(sheet.columns)
-            if "missing_optional_column" in tags:
-                cols = [c for c in cols if c.required or c.key != "theme_note"]
+            cols = [c for c in sheet.columns if c.key not in dropped.get(sheet.table, ())]
             rec = frame.iloc[0]
             for c in cols:
                 raw = overrides.get((sheet.table, 0, c.key), _cell(rec[c.key], c, style, rng)) if (sheet.table, 0, c.key) in overrides else _cell(rec[c.key], c, style, rng)
@@ -534,12 +554,7 @@ def render(
                 rows.append([label, raw])
             grids.append(Grid(name, rows, merges))
             continue
-        cols = list(sheet.columns)
-        if "missing_optional_column" in tags:
-            optional = [c for c in cols if not c.required and c.required_when is None and c.type == "text"]
-            if optional:
-                drop = optional[int(rng.integers(0, len(optional)))]
-                cols = [c for c in cols if c is not drop]
+        cols = [c for c in sheet.columns if c.key not in dropped.get(sheet.table, ())]
         if "reordered_columns" in tags:
             perm = rng.permutation(len(cols))
             cols = [cols[int(k)] for k in perm]

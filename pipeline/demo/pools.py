@@ -97,11 +97,11 @@ TARGET_PATTERNS: tuple[str, ...] = (
     "年内解决{kw}难题{m}项",
 )
 HEALTHY_THEMES: tuple[str, ...] = (
-    "聚焦{kw1}，{target}",
+    "{place}聚焦{kw1}，{target}",
     "以{kw1}为抓手，{target}",
     "围绕{kw1}和{kw2}，{target}",
     "{place}党员领办{kw1}，{target}",
-    "做实{kw1}，{target}",
+    "{place}做实{kw1}，{target}",
     "打造“{place}{kw1}”品牌，{target}",
     "抓{kw1}促{kw2}，{target}",
     "{place}支部带头攻坚{kw1}，{target}",
@@ -136,7 +136,7 @@ ACTIVITY_NAMES_TIED: tuple[str, ...] = (
     "党员{kw}攻坚{fmt}",
 )
 ACTIVITY_NAMES_PLAIN: tuple[str, ...] = (
-    "集中学习党章", "{fmt}活动", "学习上级文件精神", "观看专题片", "重温入党誓词", "{fmt}",
+    "集中学习党章", "{fmt}活动", "学习上级文件精神", "观看专题片", "重温入党誓词", "开展{fmt}",
 )
 TYPO_SWAPS: dict[str, str] = {
     "社": "杜", "区": "巨", "街": "衔", "道": "遒", "村": "材", "镇": "真", "局": "居",
