@@ -217,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     from pipeline.config import ConfigError, UnknownRoundError
+    from pipeline.roster import RosterError
 
     try:
         return int(args.func(args))
@@ -226,3 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownRoundError as exc:
         print(f"错误: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RosterError as exc:
+        print(str(exc), file=sys.stderr)
+        if any(p.code == "missing_file" for p in exc.problems):
+            print("提示: 先运行 `scorecard demo` 生成演示名册，或在配置 [paths] roster 中指定名册文件。", file=sys.stderr)
+        return EXIT_FAILED
+    except LookupError as exc:  # unknown unit id and similar lookups named by the user
+        if type(exc).__module__.startswith("pipeline."):
+            print(f"错误: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+            return EXIT_USAGE
+        raise

@@ -76,17 +76,18 @@ class RosterProblem:
     message: str
 
 
+def _where(p: RosterProblem) -> str:
+    where = " ".join(x for x in (f"第{p.row}行" if p.row else "", p.column or "") if x)
+    return f"{where}: " if where else ""
+
+
 class RosterError(Exception):
     """A roster that cannot be used; `problems` lists every problem found."""
 
     def __init__(self, source: str, problems: list[RosterProblem]):
         self.source = source
         self.problems = problems
-        lines = "\n".join(
-            f"  {'第' + str(p.row) + '行' if p.row else ''}{' ' + p.column if p.column else ''}: "
-            f"{p.message} [{p.code}]"
-            for p in problems
-        )
+        lines = "\n".join(f"  {_where(p)}{p.message} [{p.code}]" for p in problems)
         super().__init__(f"单位名册 {source} 有 {len(problems)} 处问题:\n{lines}")
 
 
