@@ -35,11 +35,14 @@ def ensure_fonts() -> str:
     return _font
 
 
-def new_figure(width: float, height: float) -> Figure:
-    """A pyplot-free figure (nothing registered globally), styled for print."""
+def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+    """A pyplot-free figure (nothing registered globally), styled for print.
+
+    Charts drawn hundreds of times (unit cards) pass ``layout=None`` and set fixed
+    margins: constrained layout costs an extra text-measuring pass per draw.
+    """
     ensure_fonts()
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    return fig
+    return Figure(figsize=(width, height), dpi=100, layout=layout)
 
 
 def style_axes(ax, grid_axis: str = "x") -> None:

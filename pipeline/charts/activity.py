@@ -46,16 +46,19 @@ def activity_timeline(
     days = days[(days >= -history_days) & (days <= 14)]
     if days.empty:
         return empty_figure("截止日期前后没有活动记录")
-    fig = new_figure(7.0, 3.2)
+    fig = new_figure(7.0, 3.2, layout=None)
+    fig.subplots_adjust(left=0.09, right=0.91 if unit_id is not None else 0.97, top=0.88, bottom=0.16)
     ax = fig.add_subplot()
     bins = np.arange(-history_days - (history_days % 7), 15, 7)
     ax.axvspan(-window_days, 0, color=ORANGE, alpha=0.12, linewidth=0)
     ax.hist(days, bins=bins, color=LIGHT if unit_id else BLUE, edgecolor="white",
             label="全区活动" if unit_id else "活动次数")
+    own_days = pd.Series(dtype=float)
     if unit_id is not None:
         own = activities.loc[activities["unit_id"] == unit_id, "date"]
         own_days = days_to_deadline(own, deadline).dropna()
         own_days = own_days[(own_days >= -history_days) & (own_days <= 14)]
+    if not own_days.empty:
         ax2 = ax.twinx()
         ax2.hist(own_days, bins=bins, color=BLUE, alpha=0.85, edgecolor="white", rwidth=0.5,
                  label="本单位活动")

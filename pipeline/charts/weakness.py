@@ -88,7 +88,8 @@ def unit_profile_chart(
     med = peers[list(WEAKNESSES)].astype(float).median()
     y = np.arange(len(WEAKNESSES))
     vals = np.array([float(row[w]) if pd.notna(row[w]) else np.nan for w in WEAKNESSES])
-    fig = new_figure(6.5, 3.0)
+    fig = new_figure(6.5, 3.0, layout=None)
+    fig.subplots_adjust(left=0.15, right=0.97, top=0.88, bottom=0.3)
     ax = fig.add_subplot()
     h = 0.38
     ax.barh(y - h / 2, vals, height=h, color=BLUE, label="本单位")
@@ -108,6 +109,6 @@ def unit_profile_chart(
     ax.set_xlim(0, 105)
     ax.set_xlabel("指数（0–100，越高越严重）", fontsize=9)
     style_axes(ax, "x")
-    fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False, ncols=3)
     ax.set_title("四项不足：本单位与同类单位比较", fontsize=11, loc="left")
     return fig
