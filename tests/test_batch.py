@@ -91,6 +91,9 @@ def test_first_run_publishes_tables_reports_manifest_and_record(district, tmp_pa
     assert out.index == reports / "index.html"
     assert str(out.index) in out.summary()
     assert f"结果已写入 {processed}" in out.summary() and ".tmp-" not in out.summary()
+    # executed notebooks name the published folders, not the temporary build folders
+    nb = json.loads((reports / "notebooks" / "district.ipynb").read_text(encoding="utf-8"))
+    assert nb["parameters"] == {"processed_dir": str(processed), "out_dir": str(reports)}
     assert calls(tmp_path) == ["ingest", "score", "report"]
     assert hidden_leftovers(district) == []
 

@@ -10,6 +10,7 @@ FAKE_SLOW_STAGE=<stage> and FAKE_MARKER=<file touched when that stage starts>.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -219,6 +220,10 @@ def fake_report(config, round_id, processed_dir=None, out_dir=None, jobs=None, e
     (out / "units").mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256("".join(sub["sha256"]).encode()).hexdigest()
     (out / "index.html").write_text(f"<p>files={len(sub)} digest={digest}</p>", encoding="utf-8")
+    nb = out / "notebooks"
+    nb.mkdir(exist_ok=True)
+    params = {"processed_dir": str(Path(processed_dir)), "out_dir": str(out)}
+    (nb / "district.ipynb").write_text(json.dumps({"parameters": params}), encoding="utf-8")
     for uid in sub["unit_id"].dropna():
         (out / "units" / f"{uid}.html").write_text(uid, encoding="utf-8")
     return FakeReportResult(index=out / "index.html")

@@ -54,6 +54,33 @@ def publish(staged: Path, target: Path, carry: Iterable[str] = CARRY_OVER) -> No
     log.debug("published %s", target)
 
 
+RETARGET_SUFFIXES: tuple[str, ...] = (".ipynb", ".json")
+
+
+def retarget(
+    folder: Path, renames: dict[str, str], suffixes: tuple[str, ...] = RETARGET_SUFFIXES
+) -> int:
+    """Rewrite temporary folder names to their published names in built text files.
+
+    Executed notebooks record the folders they ran with (papermill parameters);
+    those are the hidden build folders, siblings of the published ones, so
+    replacing each unique `.<round>.tmp-XXXX` name by `<round>` gives the
+    published path. Returns the number of files changed.
+    """
+    changed = 0
+    for p in Path(folder).rglob("*"):
+        if p.suffix not in suffixes or not p.is_file():
+            continue
+        text = p.read_text(encoding="utf-8", errors="surrogateescape")
+        new = text
+        for old, name in renames.items():
+            new = new.replace(old, name)
+        if new != text:
+            p.write_text(new, encoding="utf-8", errors="surrogateescape")
+            changed += 1
+    return changed
+
+
 def discard(staged: Path) -> None:
     shutil.rmtree(staged, ignore_errors=True)
 

@@ -36,7 +36,14 @@ from pipeline.batch.manifest import (
 )
 from pipeline.batch.measure import StageMeter, max_rss_mb
 from pipeline.batch.outcome import RunOutcome
-from pipeline.batch.publish import CARRY_OVER, discard, publish, recover, staging_dir
+from pipeline.batch.publish import (
+    CARRY_OVER,
+    discard,
+    publish,
+    recover,
+    retarget,
+    staging_dir,
+)
 from pipeline.config import Config
 
 log = logging.getLogger(__name__)
@@ -248,6 +255,10 @@ def _run_locked(
             staged_reports,
             jobs,
             scheduler,
+        )
+        retarget(
+            staged_reports,
+            {staged_processed.name: processed.name, staged_reports.name: reports.name},
         )
         write_json(manifest_path(staged_reports), manifest)
         with StageMeter() as meter:
