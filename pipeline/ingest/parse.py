@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.form import FormSpec, load_form
+from pipeline.ingest.guard import hard_stop
 from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
 from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
 from pipeline.ingest.validate import (
@@ -137,7 +138,7 @@ def parse_return(
     result.sha256 = hashlib.sha256(data).hexdigest()
     year = config.round(round_id).as_of.year
     try:
-        with time_limit(limits.timeout_seconds):
+        with time_limit(limits.timeout_seconds), hard_stop(limits.timeout_seconds * 2 + 10):
             _parse(result, data, form, limits, year, config.campaign.start, path)
     except ReadError as exc:
         _reject(result, exc.reason, exc.message)

@@ -21,6 +21,7 @@ from pipeline.executors import open_executor
 from pipeline.form import load_form
 from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
 from pipeline.ingest.feedback import write_feedback
+from pipeline.ingest.guard import run_isolated
 from pipeline.ingest.identify import filename_disagrees, identify, resolve_statuses
 from pipeline.ingest.parse import (
     ParsedReturn,
@@ -101,6 +102,26 @@ def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
     return pr
 
 
+def _isolated(items: list[tuple[Path, str, BaseException]], config, round_id: str, limits: Limits, form) -> list[ParsedReturn]:
+    """Read these files again, one after the other, in a fresh process with a hard time limit per file."""
+    calls = [((path, config, round_id, limits, label, form), {}) for path, label, _ in items]
+    out = []
+    for (path, label, first), (how, value) in zip(items, run_isolated(parse_return, calls, limits.timeout_seconds * 2 + 30), strict=True):
+        if how == "ok":
+            out.append(value)
+            continue
+        pr = _failed(path, label, first)
+        if how == "timeout":
+            pr.reason = "timeout"
+            pr.message = f"读取超时（超过 {limits.timeout_seconds:g} 秒仍未完成），疑为异常文件"
+        elif how == "crashed":
+            pr.message = f"读取该文件时读取程序异常退出（退出码 {value}），文件可能已损坏，请用 Excel 另存为 .xlsx 后重新报送"
+        else:
+            pr.message = f"文件无法读取（{value}），请用 Excel 另存为 .xlsx 后重新报送"
+        out.append(pr)
+    return out
+
+
 def _show_progress(progress: bool | None) -> bool:
     if progress is None:
         return sys.stderr.isatty()
@@ -117,15 +138,21 @@ def parse_all(files, config, round_id, executor: Executor, progress: bool | None
     bar = tqdm(total=len(files), desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
     with bar:
         futures = {executor.submit(parse_return, path, config, round_id, limits, lbl, form): lbl for path, lbl in files}
+        retry: list[tuple[str, BaseException]] = []
         for fut in as_completed(futures):
             label = futures[fut]
             try:
                 out.append(fut.result())
+                bar.update(1)
             except BaseException as exc:  # a crashed worker must not stop the round
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                out.append(_failed(by_label[label], label, exc))
-            bar.update(1)
+                retry.append((label, exc))
+        # files whose worker died (or that were in a pool another file broke): each again, alone
+        if retry:
+            items = [(by_label[label], label, exc) for label, exc in sorted(retry, key=lambda t: t[0])]
+            out.extend(_isolated(items, config, round_id, limits, form))
+            bar.update(len(items))
     return sorted(out, key=lambda p: p.file)
 
 
