@@ -343,7 +343,8 @@ def dropped_columns(plan: FilePlan, form: FormSpec) -> dict[str, set[str]]:
     for sheet in form.data_sheets:
         if sheet.kind != "table":
             continue
-        optional = [c for c in sheet.columns if not c.required and c.required_when is None and c.type == "text"]
+        # a remark column, never the evidence of a completed action (that would be a finding)
+        optional = [c for c in sheet.columns if not c.required and c.required_when is None and c.type == "text" and c.key != "evidence"]
         if optional:
             out[sheet.table] = {optional[int(rng.integers(0, len(optional)))].key}
     return out

@@ -124,6 +124,12 @@ def _round(world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: n
                     values_out[t].append(v)
                 for e in perrs:
                     err_recs.append({"file": plan.file, "sheet": form.sheet(e["table"]).name, **e})
+        findings = sorted({e["code"] for e in perrs} | ({"filename_mismatch"} if "filename_mismatch" in plan.tags else set()))
+        reason = plan.reason
+        if plan.status == "accepted" and findings:
+            reason = "ok_with_findings"
+        if plan.status not in ("accepted", "superseded"):
+            findings = []
         file_recs.append(
             {
                 "file": plan.file,
@@ -133,7 +139,8 @@ def _round(world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: n
                 "kind": plan.kind,
                 "format": plan.fmt,
                 "expected_status": plan.status,
-                "expected_reason": plan.reason,
+                "expected_reason": reason,
+                "expected_findings": findings,
                 "superseded_by": plan.superseded_by,
                 "duplicate_of": plan.same_as,
                 "report_date": report,

@@ -23,6 +23,8 @@ SHEET_TABLES = ("info", "actions", "materials", "activities", "evaluation")
 
 NOTES = {
     "statuses": "accepted / superseded / rejected / ignored with the reason codes of docs/data-dictionary.md",
+    "expected_findings": "finding codes the file must raise at least (planted errors, bad_number for a percent, filename_mismatch); an accepted file with any is ok_with_findings",
+    "planted_errors": "bad_choice (the row's status is not a choice; its value is missing in the truth), done_without_date, date_after_report, bad_number; rows.parquet counts every data row in the sheet, including rows a validator may reject",
     "sent_twice": "the earlier file is superseded (superseded_later) by the later one, which is accepted",
     "sent_identical": "byte-identical copy received later: the copy is ignored (duplicate_content), the first stays accepted",
     "name_typo": "a misspelt 单位名称 is never merged: the file is rejected (unknown_unit) and the unit counts as missing unless it sent another file",
@@ -40,7 +42,7 @@ NOTES = {
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
-        if (out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype)) and col != "tags":
+        if (out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype)) and col not in ("tags", "expected_findings"):
             out[col] = out[col].astype("string")
     return out
 
