@@ -356,10 +356,14 @@ def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tu
     window = rng.integers(14, 31, k)
     w_start = np.maximum(start64, deadline - window * _DAY)
     w_days = np.maximum(((report - w_start) // _DAY).astype(int) + 1, 1)
-    in_window = su[uidx] & (rng.random(m) < (0.75 + 0.5 * (su_s[uidx] - 0.5)))
-    spread_days = np.where(su, np.maximum(((w_start - start64) // _DAY).astype(int), 1), span)
-    offs = (rng.random(m) * spread_days[uidx]).astype(int)
-    d_spread = start64 + offs * _DAY
+    in_window = su[uidx] & (rng.random(m) < (0.85 + 0.3 * (su_s[uidx] - 0.5)))
+    # outside the window a shallow unit shows one burst (the kick-off), not a spread
+    before = np.maximum(((w_start - start64) // _DAY).astype(int), 1)
+    burst_len = np.minimum(before, 10)
+    burst_at = (rng.random(k) * np.maximum(before - burst_len, 1)).astype(int)
+    offs_spread = (rng.random(m) * span[uidx]).astype(int)
+    offs_burst = burst_at[uidx] + (rng.random(m) * burst_len[uidx]).astype(int)
+    d_spread = start64 + np.where(su[uidx], offs_burst, offs_spread) * _DAY
     d_window = w_start[uidx] + (rng.random(m) * w_days[uidx]).astype(int) * _DAY
     dates = np.where(in_window, d_window, d_spread)
     dates = np.minimum(dates, report[uidx])
@@ -377,7 +381,7 @@ def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tu
     healthy_pub = rng.choice(4, size=m, p=[0.45, 0.37, 0.14, 0.04])
     none_all = wb[uidx] & ((wb_s[uidx] >= 0.6) | (rng.random(m) < 0.9))
     publicity = pubs[np.where(none_all, 0, healthy_pub)]
-    p_tied = np.where(su, 0.45 - 0.5 * (su_s - 0.5), 0.82)
+    p_tied = np.where(su, 0.35 - 0.4 * (su_s - 0.5), 0.82)
     tied = rng.random(m) < p_tied[uidx]
     kws = roster["keywords"].to_numpy()[rows]
     first_kw = np.array([(list(x) or ["本职工作"])[int(j) % max(len(x), 1)] for x, j in zip(kws, rng.integers(0, 3, k), strict=True)], dtype=object)
