@@ -115,3 +115,22 @@ def test_candidate_search_close_to_exact():
     _, approx = top_neighbours(x, 3, exact_max=0)
     assert np.abs(exact[:, 0] - approx[:, 0]).mean() < 0.01
     assert ((exact[:, 0] >= 0.9) <= (approx[:, 0] >= 0.9 - 1e-6)).all()
+
+
+def test_weighted_tfidf_equals_vectoriser_on_the_corpus_with_copies():
+    from pipeline.score.theme import weighted_tfidf
+
+    corpus = [normalise_theme(t) for t in [*T, T[2], T[2], T[4]]]
+    full = vectoriser().fit_transform(corpus).toarray()
+    uniq, inverse, counts = np.unique(np.array(corpus), return_inverse=True, return_counts=True)
+    x = weighted_tfidf(list(uniq), counts).toarray()
+    assert x[inverse] == pytest.approx(full, abs=1e-6)
+
+
+def test_ranks_average_ties():
+    from pipeline.score.uncertainty import _ranks
+
+    s = np.array([[3.0, 1.0], [5.0, 1.0], [3.0, 2.0], [1.0, 0.0]])
+    r = _ranks(s)
+    assert r[:, 0].tolist() == [2.5, 1.0, 2.5, 4.0]
+    assert r[:, 1].tolist() == [2.5, 2.5, 1.0, 4.0]

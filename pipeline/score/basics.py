@@ -73,8 +73,10 @@ def basics_measures(
     shares = {k: ids.map(g[k].mean()).to_numpy(dtype=float) for k in ("standard", "filed", "current", "tied",
                                                                          "quality")}
     total_copies = ids.map(g["copies"].sum()).fillna(0).to_numpy(dtype=float)
-    have = g["category"].agg(lambda c: set(c))
-    missing = ["、".join(c for c in req if c not in have.get(u, ())) for u in ids]
+    have = (q.groupby(["unit_id", "category"]).size().unstack(fill_value=0)
+            .reindex(index=ids, columns=req, fill_value=0).to_numpy() > 0)
+    names = np.array(req, dtype=object)
+    missing = ["、".join(names[~row]) for row in have]
 
     a = activities
     fmt = a["format"].astype("string")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.score.measures import gini, modified_z, theil_decomposition
+from pipeline.score.measures import gini, modified_z, theil, theil_decomposition
 
 W_SHORTFALL = 0.5
 """Weight of the absolute shortfall (share of due work not done)."""
@@ -116,15 +116,13 @@ def inequality_table(units: pd.DataFrame, progress: pd.Series, names: pd.Series,
                      "n": p.size, "mean_progress": float(p.mean()), "theil": split.theil,
                      "between": split.between, "within": split.within, "gini": gini(p)})
     parent = units["parent_id"].astype("string").fillna("").to_numpy()
-    for pid in sorted(set(parent) - {""}):
-        mask = parent == pid
-        if mask.sum() < min_subunits:
+    for pid, idx in sorted(pd.Series(np.arange(p.size)).groupby(parent).indices.items()):
+        if pid == "" or len(idx) < min_subunits:
             continue
-        y = p[mask]
+        y = p[idx]
         name = names.get(pid, pid)
         rows.append({"level": "parent", "group": pid, "group_name": f"{name}所属单位",
-                     "n": int(mask.sum()), "mean_progress": float(y.mean()),
-                     "theil": theil_decomposition(y, np.zeros(y.size)).theil,
+                     "n": len(idx), "mean_progress": float(y.mean()), "theil": theil(y),
                      "between": np.nan, "within": np.nan, "gini": gini(y)})
     out = pd.DataFrame(rows, columns=["level", "group", "group_name", "n", "mean_progress", "theil",
                                       "between", "within", "gini"])

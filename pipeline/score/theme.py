@@ -80,6 +80,29 @@ def vectoriser() -> TfidfVectorizer:
                            dtype=np.float32)
 
 
+def weighted_tfidf(texts: Sequence[str], weights: Sequence[float] | np.ndarray) -> sparse.csr_matrix:
+    """TF-IDF rows of distinct texts, as if each text occurred `weights` times in the corpus.
+
+    Identical to `vectoriser().fit_transform` on the corpus with the repeats
+    (smooth idf = ln((1 + N)/(1 + df)) + 1, sublinear tf = 1 + ln tf, l2 rows),
+    without vectorising every copy.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
+    counts = CountVectorizer(analyzer="char", ngram_range=(2, 3), lowercase=False,
+                             dtype=np.float32).fit_transform(list(texts)).tocsr()
+    w = np.asarray(weights, dtype=np.float64)
+    present = counts.copy()
+    present.data[:] = 1.0
+    df = np.asarray(present.T @ w).ravel()
+    idf = np.log((1.0 + w.sum()) / (1.0 + df)) + 1.0
+    tf = counts
+    tf.data = (1.0 + np.log(tf.data)).astype(np.float32)
+    x = (tf @ sparse.diags(idf.astype(np.float32))).tocsr()
+    return normalize(x, norm="l2", copy=False).astype(np.float32)
+
+
 def tfidf_cosine(texts: Sequence[str]) -> np.ndarray:
     """Full cosine matrix of a few texts (for tests and small sets only)."""
     x = vectoriser().fit_transform([normalise_theme(t) for t in texts])
@@ -197,12 +220,14 @@ def theme_measures(
     if present.size:
         texts = [norm[i] for i in present]
         slog = [s for s in (normalise_theme(x) for x in slogans) if s]
-        vec = vectoriser().fit(texts + slog)
         uniq, inverse, counts = np.unique(np.array(texts, dtype=object).astype(str), return_inverse=True,
                                           return_counts=True)
-        xu = vec.transform(list(uniq))
+        m = len(uniq)
+        # IDF over the round's themes (copies counted) plus the slogans
+        xall = weighted_tfidf([*uniq.tolist(), *slog], np.r_[counts, np.ones(len(slog))])
+        xu = xall[:m]
         if slog:
-            gs = (xu @ vec.transform(slog).T).toarray().max(axis=1)
+            gs = (xu @ xall[m:].T).toarray().max(axis=1)
             generic[present] = np.clip(gs[inverse], 0, 1)
         nidx, nsim = top_neighbours(xu, neighbours)
         best = nsim[:, 0] if nsim.shape[1] else np.zeros(len(uniq))
@@ -210,7 +235,6 @@ def theme_measures(
         nearest[present] = best[inverse]
         # copy graph over distinct themes: near pairs; exact copies share a node
         rows, cols = np.nonzero((nsim >= copy_cosine) & (nidx >= 0))
-        m = len(uniq)
         g = sparse.coo_matrix((np.ones(rows.size), (rows, nidx[rows, cols])), shape=(m, m))
         _, label = connected_components(g, directed=False)
         comp_units = np.bincount(label, weights=counts)

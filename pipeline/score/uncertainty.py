@@ -64,10 +64,20 @@ def normalise(g: np.ndarray, method: str) -> tuple[np.ndarray, tuple[int, ...]]:
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Column-wise ranks, 1 = highest score, ties averaged; float32."""
-    from scipy.stats import rankdata
-
-    return rankdata(-np.round(scores, 9), method="average", axis=0).astype(np.float32)
+    """Column-wise ranks, 1 = highest score, ties averaged; float32 (n × runs)."""
+    n, r = scores.shape
+    out = np.empty((n, r), dtype=np.float32)
+    cols = np.ascontiguousarray(np.round(scores, 9).T)
+    for j in range(r):
+        s = cols[j]
+        order = np.argsort(-s, kind="stable")
+        sv = s[order]
+        new = np.r_[True, sv[1:] != sv[:-1]]
+        starts = np.flatnonzero(new)
+        ends = np.r_[starts[1:], n]
+        avg = (starts + ends + 1) / 2.0  # mean of ranks starts+1 .. ends
+        out[order, j] = avg[np.cumsum(new) - 1]
+    return out
 
 
 def monte_carlo(
