@@ -102,7 +102,7 @@ def test_type_commentary_compares_with_district():
     s = _scores([[10, 10, 10, 10], [90, 90, 10, 10], [50, 60, 10, 10]], types=["村", "社区", "社区"])
     lines = cm.type_commentary(s, "社区", TH)
     assert "社区类共2个应报单位" in lines[0] and "低于全区平均" in lines[0]
-    assert "“进展不平衡”" in lines[1]
+    assert "“基础较薄弱”" in lines[1]
 
 
 def test_frames_have_chinese_headers(t):
@@ -118,3 +118,10 @@ def test_frames_have_chinese_headers(t):
     assert col == "progress_share" and label == "规定动作完成进度"
     _values, col, _ = frames.progress_values(t["scores"], pd.DataFrame())
     assert col == "uneven_progress"
+
+
+def test_completeness_for_one_unit_type(t):
+    units = t["units"][t["units"]["unit_type"] == "区级部门"]
+    lines = cm.completeness_commentary(t["completeness"], units, unit_type="区级部门")
+    assert lines[0].startswith("区级部门类应报2个单位，已报1个，报送率50%")
+    assert not any("报送率最低" in line for line in lines)

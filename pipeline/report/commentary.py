@@ -30,20 +30,32 @@ def _pct(x: float) -> str:
     return f"{x:.0f}%"
 
 
-def completeness_commentary(completeness: pd.DataFrame, units: pd.DataFrame | None = None) -> list[str]:
-    """Reporting rate and timeliness, the weakest unit type, the units still missing."""
+def _flag_counts(s: pd.DataFrame, thresholds: Mapping[str, float]) -> tuple[dict[str, int], str]:
+    """Units at or over each threshold, and the most widespread weakness (ties: higher mean)."""
+    counts = {w: int((s[w].astype(float) >= thresholds[w]).sum()) for w in WEAKNESSES}
+    top = max(WEAKNESSES, key=lambda w: (counts[w], float(s[w].astype(float).mean())))
+    return counts, top
+
+
+def completeness_commentary(completeness: pd.DataFrame, units: pd.DataFrame | None = None,
+                            unit_type: str | None = None) -> list[str]:
+    """Reporting rate and timeliness (district, or one unit type), the weakest type, the units missing."""
     if completeness is None or completeness.empty:
         return ["本轮暂无报送完整性数据。"]
-    d = completeness[completeness["level"] == "district"]
+    if unit_type is None:
+        d, scope = completeness[completeness["level"] == "district"], "全区"
+    else:
+        d = completeness[(completeness["level"] == "unit_type") & (completeness["group"] == unit_type)]
+        scope = f"{unit_type}类"
     out: list[str] = []
     if not d.empty:
         r = d.iloc[0]
         out.append(
-            f"全区应报{int(r['expected'])}个单位，已报{int(r['received'])}个，报送率{_pct(float(r['reporting_rate']))}；"
+            f"{scope}应报{int(r['expected'])}个单位，已报{int(r['received'])}个，报送率{_pct(float(r['reporting_rate']))}；"
             f"其中按时{int(r['on_time'])}个，迟报{int(r['late'])}个，未报{int(r['missing'])}个。"
         )
     t = completeness[completeness["level"] == "unit_type"].dropna(subset=["reporting_rate"])
-    if len(t) > 1:
+    if len(t) > 1 and unit_type is None:
         worst = t.sort_values("reporting_rate").iloc[0]
         best = t.sort_values("reporting_rate").iloc[-1]
         if float(worst["reporting_rate"]) < float(best["reporting_rate"]):
@@ -61,8 +73,7 @@ def weakness_commentary(scores: pd.DataFrame, thresholds: Mapping[str, float]) -
     s = _scored(scores)
     if s.empty:
         return ["本轮没有可评分的单位。"]
-    counts = {w: int((s[w].astype(float) >= thresholds[w]).sum()) for w in WEAKNESSES}
-    top = max(WEAKNESSES, key=lambda w: (counts[w], float(s[w].astype(float).mean())))
+    counts, top = _flag_counts(s, thresholds)
     out = [f"已评分{len(s)}个单位。四项不足中，“{WEAKNESS_LABELS[top]}”最为普遍："
            f"{counts[top]}个单位达到预警线（{_pct(counts[top] / len(s) * 100)}）。"]
     rest = [f"{WEAKNESS_LABELS[w]}{counts[w]}个" for w in WEAKNESSES if w != top]
@@ -168,8 +179,7 @@ def type_commentary(scores: pd.DataFrame, unit_type: str, thresholds: Mapping[st
     mean_t, mean_d = float(s["overall"].astype(float).mean()), float(all_s["overall"].astype(float).mean())
     rel = "高于" if mean_t > mean_d else "低于" if mean_t < mean_d else "等于"
     out = [f"{unit_type}类共{n}个应报单位，已评分{len(s)}个，平均综合得分{mean_t:.1f}，{rel}全区平均（{mean_d:.1f}）。"]
-    counts = {w: int((s[w].astype(float) >= thresholds[w]).sum()) for w in WEAKNESSES}
-    top = max(WEAKNESSES, key=lambda w: counts[w])
+    counts, top = _flag_counts(s, thresholds)
     if counts[top]:
         out.append(f"本类最突出的不足是“{WEAKNESS_LABELS[top]}”，{counts[top]}个单位达到预警线。")
     s = s.sort_values("rank")
