@@ -216,3 +216,19 @@ def test_stray_files_are_ignored(cfg, tmp_path):
     (tmp_path / "~$r.xlsx").write_bytes(b"lock")
     pr = parse_return(tmp_path / "~$r.xlsx", cfg, "2026-07")
     assert pr.status == "ignored" and pr.reason == "not_a_return"
+
+
+def test_two_header_rows_without_merge_fill():
+    from pipeline.form import load_form
+    from pipeline.ingest.sheets import find_table
+
+    spec = load_form(1).sheet("activities")
+    rows = [
+        ["某社区活动记录", "", "", "", "", "", ""],
+        ["日期", "活动名称", "活动载体", "参加人数", "其他情况", "", ""],
+        ["", "", "", "", "是否结合业务工作", "群众参与", "宣传报道"],
+        ["2026-06-01", "学习", "专题学习", 5, "是", "否", "无"],
+    ]
+    layout = find_table(rows, spec, ["合计"])
+    assert layout.header_row == 2 and len(layout.columns) == 7
+    assert [r.row for r in layout.rows] == [3]

@@ -42,7 +42,11 @@ def hard_stop(seconds: float) -> Iterator[None]:
         timer.cancel()
 
 
+STARTUP_SECONDS = 120.0
+
+
 def _child(conn, fn: Callable, calls: list[tuple[tuple, dict]]) -> None:
+    conn.send((-1, "ready", None))  # the per-call clock starts after process start-up and imports
     for i, (args, kwargs) in enumerate(calls):
         try:
             conn.send((i, "ok", fn(*args, **kwargs)))
@@ -66,25 +70,41 @@ def run_isolated(fn: Callable, calls: list[tuple[tuple, dict]], seconds: float) 
         proc = ctx.Process(target=_child, args=(send, fn, calls[start:]), daemon=True)
         proc.start()
         send.close()
-        nxt = start
         try:
-            while nxt < len(calls):
-                if not recv.poll(seconds):
-                    proc.kill()
-                    out[nxt] = ("timeout", None)
-                    break
-                try:
-                    i, how, value = recv.recv()
-                except EOFError:
-                    proc.join(5)
-                    out[nxt] = ("crashed", proc.exitcode)
-                    break
-                out[start + i] = (how, value)
-                nxt = start + i + 1
+            failed = _collect(recv, proc, out, start, seconds)
         finally:
             recv.close()
             if proc.is_alive():
                 proc.kill()
             proc.join(5)
-        start = nxt + 1 if nxt < len(calls) else nxt
+        if failed is None:
+            break
+        start = failed + 1
     return [o if o is not None else ("crashed", None) for o in out]
+
+
+def _collect(recv, proc, out: list, start: int, seconds: float) -> int | None:
+    """Read the child's reports into `out`; the index of the call that failed it, or None when all are done."""
+    try:
+        ready = recv.poll(max(STARTUP_SECONDS, seconds)) and recv.recv()[1] == "ready"
+    except EOFError:
+        ready = False
+    if not ready:
+        for k in range(start, len(out)):
+            out[k] = ("error", "无法启动独立的读取进程")
+        return None
+    nxt = start
+    while nxt < len(out):
+        if not recv.poll(seconds):
+            proc.kill()
+            out[nxt] = ("timeout", None)
+            return nxt
+        try:
+            i, how, value = recv.recv()
+        except EOFError:
+            proc.join(5)
+            out[nxt] = ("crashed", proc.exitcode)
+            return nxt
+        out[start + i] = (how, value)
+        nxt = start + i + 1
+    return None

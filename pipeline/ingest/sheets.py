@@ -76,6 +76,15 @@ def find_table(rows: list[list[object]], spec: Sheet, total_markers: Sequence[st
     if best is None:
         return None
     header_row, columns = best
+    # a second header row below (merged header cells a reader did not fill, e.g. in .ods)
+    if header_row + 1 < len(rows):
+        below = rows[header_row + 1]
+        extra = map_headers(below, spec.columns)
+        filled = [c for c, v in enumerate(below) if not is_blank(v)]
+        new = {c: k for c, k in extra.items() if c not in columns and k not in columns.values()}
+        if new and all(c in extra for c in filled):
+            columns = {**columns, **new}
+            header_row += 1
     markers = {normalise_text(m) for m in total_markers}
     header_keys = {normalise_header(rows[header_row][c]) for c in columns}
     layout = Layout(header_row, columns)
