@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -213,9 +213,7 @@ def _parse(
             recs = [rec] if rec else []
             for r in layout.rows:
                 for key, (_, ci) in r.cells.items():
-                    cells[(spec.table, rec["row"] if rec else r.row + 1, key)] = ci
-                    if rec:
-                        cells[(spec.table, r.row + 1, key)] = ci
+                    cells[(spec.table, r.row + 1, key)] = ci
         records[spec.table] = recs
         findings.extend(fnd)
         result.rows_read[spec.table] = n
@@ -229,7 +227,3 @@ def _parse(
     if missing_sheets:
         result.status, result.reason = "rejected", "missing_sheet"
         result.message = f"缺少工作表或表头：{'、'.join(missing_sheets)}（请用报表模板填写）"
-
-
-def received_at(mtime: float) -> datetime:
-    return datetime.fromtimestamp(mtime).astimezone()
