@@ -61,16 +61,18 @@ def run(work: Path, quick: bool = False) -> str:
     out = work / "reports"
     if out.exists():
         shutil.rmtree(out)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     result = build_reports(config, round_id, out_dir=out, jobs=2)
     total = time.perf_counter() - t0
+    load_after = os.getloadavg()[0]
     cards = sum(v for k, v in result.timings.items() if k.startswith("unit-cards-"))
     batches = sum(1 for k in result.timings if k.startswith("unit-cards-"))
     pages = {k: v for k, v in result.timings.items() if k == "district" or k.startswith("type-")}
     marginal = _card_marginal(config, round_id)
     size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
     rows = [
-        ("units (unit cards written)", f"{n_units} ({result.unit_pages})"),
+        ("roster units / unit cards (one per unit expected to report)", f"{n_units} / {result.unit_pages}"),
         ("report set, wall time (2 processes)", f"{total:.1f} s"),
         ("notebook phase, wall time", f"{result.timings.get('notebooks', 0):.1f} s"),
         (f"district + {len(pages) - 1} type notebooks, summed", f"{sum(pages.values()):.1f} s"),
@@ -81,6 +83,8 @@ def run(work: Path, quick: bool = False) -> str:
         ("failures", str(len(result.failures))),
         ("output size", f"{size_mb:.1f} MB"),
         ("(not timed) demo + ingest + score of both rounds", f"{setup:.0f} s"),
+        ("1-min load average before / after (2 cores; other work inflates times)",
+         f"{load_before:.1f} / {load_after:.1f}"),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     return (
