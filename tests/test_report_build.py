@@ -195,6 +195,10 @@ def test_pages_in_headless_chromium(built, tmp_path):
             shot = tmp_path / "unit-card.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
+            page.emulate_media(media="print")
+            pdf = page.pdf(format="A4")  # prints without the breadcrumbs, charts kept whole
+            assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+            assert page.evaluate("getComputedStyle(document.querySelector('nav.crumbs')).display") == "none"
             assert "单位画像" in page.title()
         finally:
             browser.close()
