@@ -43,7 +43,7 @@ def progress_facts(r: dict) -> list[Fact]:
         return [(0.0, "截至本轮统计日尚无到期的规定动作")]
     peer = _PEER.get(str(r["peer_group"]).split(":")[0], "同类单位")
     med = r["peer_median"] * due
-    shortfall = 100 * progress.W_SHORTFALL * (1 - r["progress"])
+    shortfall = 100 * progress.W_SHORTFALL * min(1.0, (1 - r["progress"]) / progress.SHORTFALL_FULL)
     lag_pts = 100 * progress.W_LAG * min(1.0, max(0.0, r["progress_lag"]) / progress.LAG_FULL)
     head = f"应完成规定动作{due}项，已完成{done}项"
     if part:

@@ -5,7 +5,7 @@ actions due by the round's as-of date. The peer median is taken within the
 unit's type when it has at least `peer_min` scored units, otherwise within
 its parent's sub-units, otherwise the whole district. The index is
 
-    uneven_progress = 100 × (W_SHORTFALL × (1 − progress)
+    uneven_progress = 100 × (W_SHORTFALL × clip((1 − progress) / SHORTFALL_FULL, 0, 1)
                              + W_LAG × clip(lag / LAG_FULL, 0, 1))
 
 with lag = peer median − progress. Both parts are on fixed scales (not
@@ -23,10 +23,12 @@ import pandas as pd
 
 from pipeline.score.measures import gini, modified_z, theil, theil_decomposition
 
-W_SHORTFALL = 0.5
-"""Weight of the absolute shortfall (share of due work not done)."""
-W_LAG = 0.5
-"""Weight of the lag behind the peer median."""
+W_SHORTFALL = 0.7
+"""Weight of the absolute shortfall against the manual's schedule (the primary measure)."""
+W_LAG = 0.3
+"""Weight of the lag behind the peer median (context: a whole type can be behind)."""
+SHORTFALL_FULL = 0.5
+"""Half of the due work not done (or more) scores the full shortfall part."""
 LAG_FULL = 0.5
 """A lag of this share of the due actions (or more) scores the full lag part."""
 DONE, IN_PROGRESS = "已完成", "进行中"
@@ -82,7 +84,7 @@ def progress_measures(
         z[idx] = modified_z(frame["p"].to_numpy()[idx])
     p = progress.to_numpy(dtype=float)
     lag = med - p
-    index = 100 * (W_SHORTFALL * (1 - p) + W_LAG * np.clip(lag / LAG_FULL, 0, 1))
+    index = 100 * (W_SHORTFALL * np.clip((1 - p) / SHORTFALL_FULL, 0, 1) + W_LAG * np.clip(lag / LAG_FULL, 0, 1))
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),
