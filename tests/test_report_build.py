@@ -87,6 +87,7 @@ def test_html_is_offline_without_code_and_prints(built):
         assert not external, (page.name, external[:3])
         assert "@import" not in text and "url(http" not in text
         assert "@media print" in text
+        assert "No description has been provided" not in text, page.name
         assert "open_round(" not in text and "import " not in text, page.name
     district = (out / "district.html").read_text(encoding="utf-8")
     assert district.count('src="data:image/png;base64,') >= 5

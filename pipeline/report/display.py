@@ -62,8 +62,9 @@ def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（�
     return f'<div class="table-wrap">{table}</div>{note}'
 
 
-def figure_img(fig: Figure, alt: str = "图表", dpi: int = FIGURE_DPI) -> str:
+def figure_img(fig: Figure, alt: str | None = None, dpi: int = FIGURE_DPI) -> str:
     """An <img> with the figure as a data: URI, sized for screen at ~96 dpi."""
+    alt = alt or figure_title(fig)
     png = figure_png(fig, dpi=dpi)
     width = int(fig.get_figwidth() * SCREEN_DPI)
     data = base64.b64encode(png).decode("ascii")
@@ -92,9 +93,24 @@ def show_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（�
     _display_html(html_table(df, max_rows=max_rows, empty=empty))
 
 
-def show_figure(fig: Figure, dpi: int = FIGURE_DPI) -> None:
-    """Display a chart as an embedded PNG image."""
+def figure_title(fig: Figure) -> str:
+    """The chart's title (for alt text), or 图表."""
+    for ax in fig.axes:
+        for loc in ("left", "center"):
+            title = ax.get_title(loc=loc)
+            if title:
+                return title.replace("\n", " ")
+    for ax in fig.axes:  # charts that only say there is nothing to draw
+        for text in ax.texts:
+            if text.get_text():
+                return text.get_text()
+    return "图表"
+
+
+def show_figure(fig: Figure, dpi: int = FIGURE_DPI, alt: str | None = None) -> None:
+    """Display a chart as an embedded PNG image with alt text."""
     from IPython.display import Image, display
 
     png = figure_png(fig, dpi=dpi)
-    display(Image(data=png, format="png", width=int(fig.get_figwidth() * SCREEN_DPI)))
+    display(Image(data=png, format="png", width=int(fig.get_figwidth() * SCREEN_DPI),
+                  alt=alt or figure_title(fig)))
