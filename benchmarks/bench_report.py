@@ -88,6 +88,7 @@ def run(work: Path, quick: bool = False) -> str:
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     return (
+        "## Reports: the report set with unit cards\n\n"
         f"`build_reports` on a {n_units}-unit demo district (round {round_id}), "
         "papermill notebooks in 2 processes; unit cards are written in batches "
         "from one kernel per batch, so a card costs its rendering time, not a kernel start.\n\n"
