@@ -33,6 +33,7 @@ from pipeline.report.xlsx import write_summary
 
 log = logging.getLogger(__name__)
 
+NOTEBOOKS: tuple[str, ...] = ("district.ipynb", "unit_type.ipynb", "unit_cards.ipynb")
 MAX_CARDS_PER_BATCH = 120
 MIN_CARDS_PER_BATCH = 30
 
@@ -198,6 +199,9 @@ def build_reports(
     processed_dir = Path(processed_dir or config.paths.processed_round(round_id)).resolve()
     out_dir = Path(out_dir or config.paths.reports_round(round_id)).resolve()
     notebooks_dir = Path(notebooks_dir or NOTEBOOKS_DIR).resolve()
+    missing = [n for n in NOTEBOOKS if not (notebooks_dir / n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"找不到报告 notebook：{', '.join(missing)}（目录 {notebooks_dir}）")
     n_jobs = max(1, jobs or config.report.jobs)
     nb_dir = out_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
