@@ -31,7 +31,13 @@ class World:
     seed: int
 
 
-def build_world(n_units: int, seed: int, config: Config | None, round_ids: list[str] | None = None) -> World:
+def build_world(
+    n_units: int,
+    seed: int,
+    config: Config | None,
+    round_ids: list[str] | None = None,
+    only_submitted: bool = False,
+) -> World:
     config = config or default_config(Path.cwd())
     form = load_form(config.campaign.form_version)
     ordered = config.rounds_in_order()
@@ -44,7 +50,8 @@ def build_world(n_units: int, seed: int, config: Config | None, round_ids: list[
         if round_ids is not None and rnd.id not in round_ids:
             continue
         rounds[rnd.id] = model.simulate_round(
-            roster, truth[i], rnd, themes[i], form, config.campaign.start, streams[3 + i]
+            roster, truth[i], rnd, themes[i], form, config.campaign.start, streams[3 + i],
+            only_submitted=only_submitted,
         )
     return World(config, roster, rounds, seed)
 
@@ -68,7 +75,7 @@ def generate_tables(
     config = config or default_config(Path.cwd())
     rid = round_id or config.rounds_in_order()[0].id
     config.round(rid)  # unknown ids raise with the known ones
-    world = build_world(n_units, seed, config, [rid])
+    world = build_world(n_units, seed, config, [rid], only_submitted=True)
     rm = world.rounds[rid]
     form = load_form(config.campaign.form_version)
     roster = world.roster
@@ -85,27 +92,23 @@ def generate_tables(
     reporting = np.where(~roster["expected"].to_numpy(bool), "not_expected",
                          np.where(~submitted, "missing", np.where(on_time.fillna(False).to_numpy(bool), "on_time", "late")))
     units["reporting"] = pd.array(reporting, dtype="string")
-    file_arr = files.to_numpy(dtype=object)
     out: dict[str, pd.DataFrame] = {"units": units}
     for table, df in rm.tables.items():
         sheet = form.sheet(table)
         u = df["_u"].to_numpy()
-        df = df[submitted[u]].reset_index(drop=True)
-        u = df["_u"].to_numpy()
-        if sheet.kind == "keyvalue":
-            row = np.full(len(df), 2)
+        if sheet.kind == "keyvalue" or not len(u):
+            row = np.full(len(u), 2)
         else:
             starts = np.r_[0, np.flatnonzero(np.diff(u)) + 1]
-            row = np.arange(len(u)) - np.repeat(starts, np.diff(np.r_[starts, len(u)])) + 2 if len(u) else np.zeros(0, int)
-        front = pd.DataFrame(
-            {
-                "unit_id": df["unit_id"],
-                "file": model.as_string(file_arr[u]),
-                "sheet": model.as_string(np.full(len(df), sheet.name, dtype=object)),
-                "row": pd.array(row, dtype="Int64"),
-            }
-        )
-        out[table] = pd.concat([front, df.drop(columns=["unit_id", "_u"])], axis=1)
+            row = np.arange(len(u)) - np.repeat(starts, np.diff(np.r_[starts, len(u)])) + 2
+        cols = {
+            "unit_id": df["unit_id"],
+            "file": model.Coded(u, files).to_array(),
+            "sheet": model.Coded(np.zeros(len(u), dtype=np.int64), (sheet.name,)).to_array(),
+            "row": pd.array(row, dtype="Int64"),
+        }
+        cols.update({c: df[c] for c in df.columns if c not in ("unit_id", "_u")})
+        out[table] = pd.DataFrame(cols)
     labels = rm.labels.copy()
     labels["submits"] = d["fate"].to_numpy() != "missing"
     labels.loc[~labels["expected"], "submits"] = False

@@ -156,17 +156,20 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
     n = len(df)
     types = df["unit_type"].to_numpy()
     names = df["unit_name"].to_numpy()
-    keywords: list[list[str]] = []
     n_kw = rng.integers(2, 4, size=n)
     picks = rng.random(size=(n, 16))
-    for i in range(n):
-        named = pools.NAMED_KEYWORDS.get(names[i])
-        if named:
-            keywords.append(list(named))
+    keywords = [[] for _ in range(n)]
+    for kind, pool in pools.TYPE_KEYWORDS.items():
+        idx = np.flatnonzero(types == kind)
+        if not len(idx):
             continue
-        pool = pools.TYPE_KEYWORDS[types[i]]
-        order = np.argsort(picks[i, : len(pool)])
-        keywords.append([pool[j] for j in order[: n_kw[i]]])
+        order = np.argsort(picks[idx, : len(pool)], axis=1)[:, :3]
+        words = np.array(pool, dtype=object)[order].tolist()
+        for i, w, k in zip(idx.tolist(), words, n_kw[idx].tolist(), strict=True):
+            keywords[i] = w[:k]
+    for i, name in enumerate(names):
+        if name in pools.NAMED_KEYWORDS:
+            keywords[i] = list(pools.NAMED_KEYWORDS[name])
     aliases = [list(pools.NAMED_ALIASES.get(nm, ())) for nm in names]
     # a few units are not expected to report this campaign (merged, newly set up…)
     expected = np.ones(n, dtype=bool)

@@ -163,37 +163,37 @@ def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, 
     types = roster["unit_type"].to_numpy()
     kws = roster["keywords"].to_numpy()
     slogans = tuple(slogans) or ("推动科学发展", "创先争优")
-    healthy = np.empty(n, dtype=object)
-    healthy_note = np.empty(n, dtype=object)
     t_pick = rng.integers(0, len(pools.HEALTHY_THEMES), n)
     g_pick = rng.integers(0, len(pools.TARGET_PATTERNS), n)
     note_pick = rng.integers(0, len(pools.HEALTHY_NOTES), n)
-    nums = rng.integers(3, 60, n) * 10
-    small = rng.integers(3, 40, n)
-    pct = rng.integers(17, 20, n) * 5
-    kw_order = rng.random((n, 2)) < 0.5
-    for i in range(n):
-        kw = list(kws[i]) or ["本职工作"]
-        k1, k2 = (kw[0], kw[-1]) if not kw_order[i, 0] or len(kw) < 2 else (kw[1], kw[0])
-        if k1 == k2 and len(kw) > 1:
-            k2 = kw[1]
-        target = pools.TARGET_PATTERNS[g_pick[i]].format(kw=k2, n=nums[i], m=small[i], p=pct[i], year=2026)
-        place = place_of(names[i], types[i])
-        healthy[i] = pools.HEALTHY_THEMES[t_pick[i]].format(kw1=k1, kw2=k2, target=target, place=place)
-        healthy_note[i] = pools.HEALTHY_NOTES[note_pick[i]].format(kw1=k1, kw2=k2)
+    nums = (rng.integers(3, 60, n) * 10).astype(str).astype(object)
+    small = rng.integers(3, 40, n).astype(str).astype(object)
+    pct = (rng.integers(17, 20, n) * 5).astype(str).astype(object)
+    swap = rng.random((n, 2)) < 0.5
+    k1 = np.empty(n, dtype=object)
+    k2 = np.empty(n, dtype=object)
+    for i, kw in enumerate(kws.tolist()):
+        kw = list(kw) or ["本职工作"]
+        a, b = (kw[1], kw[0]) if swap[i, 0] and len(kw) > 1 else (kw[0], kw[-1])
+        if a == b and len(kw) > 1:
+            b = kw[1] if kw[1] != a else kw[0]
+        k1[i], k2[i] = a, b
+    year = np.full(n, "2026", dtype=object)
+    target = compose(g_pick, pools.TARGET_PATTERNS, {"kw": k2, "n": nums, "m": small, "p": pct, "year": year})
+    place = np.array([place_of(a, b) for a, b in zip(names.tolist(), types.tolist(), strict=True)], dtype=object)
+    healthy = compose(t_pick, pools.HEALTHY_THEMES, {"kw1": k1, "kw2": k2, "target": target, "place": place})
+    healthy_note = compose(note_pick, pools.HEALTHY_NOTES, {"kw1": k1, "kw2": k2})
     # the weak theme each unit would write (style by its worst severity)
     sev = np.max([t["unclear_theme_severity"].to_numpy() for t in truth], axis=0)
     ever = np.any([t["unclear_theme_planted"].to_numpy() for t in truth], axis=0)
     style = np.where(sev >= 0.8, np.where(rng.random(n) < 0.5, "slogan", "copy"), np.where(rng.random(n) < 0.5, "copy", "boilerplate"))
-    weak = np.empty(n, dtype=object)
     s_pick = rng.integers(0, len(slogans), (n, 2))
     b_pick = rng.integers(0, len(pools.BOILERPLATE), n)
-    for i in range(n):
-        if style[i] == "slogan":
-            a, b = slogans[s_pick[i, 0]], slogans[s_pick[i, 1]]
-            weak[i] = a if a == b or rng.random() < 0.6 else f"{a}，{b}"
-        else:
-            weak[i] = pools.BOILERPLATE[b_pick[i]]
+    sl = np.array(slogans, dtype=object)
+    one, two = sl[s_pick[:, 0]], sl[s_pick[:, 1]]
+    pair = (rng.random(n) >= 0.6) & (s_pick[:, 0] != s_pick[:, 1])
+    slogan_theme = np.where(pair, one + "，" + two, one)
+    weak = np.where(style == "slogan", slogan_theme, np.array(pools.BOILERPLATE, dtype=object)[b_pick])
     # copies: weak units of the copy style fall into clusters that share one theme
     copiers = np.flatnonzero(ever & (style == "copy"))
     copiers = copiers[rng.permutation(len(copiers))]
@@ -216,7 +216,7 @@ def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, 
 # ---------------------------------------------------------------- tables
 
 
-def _info(roster, rows, deliv, theme, note, rng) -> pd.DataFrame:
+def _info(roster, rows, deliv, theme, note, rng) -> dict:
     k = len(rows)
     types = roster["unit_type"].to_numpy()[rows]
     lo = np.array([PARTY_MEMBERS[t][0] for t in types])
@@ -224,12 +224,12 @@ def _info(roster, rows, deliv, theme, note, rng) -> pd.DataFrame:
     members = (lo + rng.random(k) * (hi - lo)).astype(int)
     note = note[rows].copy()
     note[note == ""] = None
-    return _frame(
+    return (
         {
             "_u": rows,
-            "unit_id": roster["unit_id"].to_numpy()[rows],
-            "unit_name": roster["unit_name"].to_numpy()[rows],
-            "unit_type": types,
+            "unit_id": Coded(rows, roster["unit_id"]),
+            "unit_name": Coded(rows, roster["unit_name"]),
+            "unit_type": Coded(rows, roster["unit_type"]),
             "secretary": _names(rng, k),
             "party_members": pd.array(members, dtype="Int64"),
             "report_date": deliv["report_date"].to_numpy()[rows],
@@ -241,7 +241,7 @@ def _info(roster, rows, deliv, theme, note, rng) -> pd.DataFrame:
     )
 
 
-def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round, rng) -> pd.DataFrame:
+def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round, rng) -> dict:
     k = len(rows)
     acts = form.actions
     a = len(acts)
@@ -265,7 +265,7 @@ def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round
     done |= early
     u = rng.random((k, a))
     started = np.where(is_due[None, :], u < 0.6, u < np.where(up, 0.12, 0.35)[:, None])
-    status = np.where(done, "已完成", np.where(started, "进行中", "未开始")).astype(object)
+    status_code = np.where(done, 0, np.where(started, 1, 2))
     report = deliv["report_date"].to_numpy()[rows].astype("datetime64[D]")
     start64 = _d64(start)
     dd = due[None, :] + rng.integers(-4, 9, (k, a)) * _DAY
@@ -275,21 +275,23 @@ def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round
     dd = np.where(rush, report[:, None] - rng.integers(0, 7, (k, a)) * _DAY, dd)
     dd = np.minimum(np.maximum(dd, start64), report[:, None])
     done_date = np.where(done, dd, np.datetime64("NaT"))
-    ev = np.array(pools.EVIDENCE, dtype=object)[rng.integers(0, len(pools.EVIDENCE), (k, a))]
-    evidence = np.where(done, ev, np.where(status == "进行中", "正在推进", None))
-    notes = np.where(rng.random((k, a)) < 0.04, "按计划推进", None)
-    return _frame(
+    n_ev = len(pools.EVIDENCE)
+    ev = rng.integers(0, n_ev, (k, a))
+    evidence = np.where(done, ev, np.where(status_code == 1, n_ev, n_ev + 1))
+    notes = np.where(rng.random((k, a)) < 0.04, 0, 1)
+    stages = tuple(dict.fromkeys(x.stage for x in acts))
+    return (
         {
             "_u": np.repeat(rows, a),
-            "unit_id": np.repeat(roster["unit_id"].to_numpy()[rows], a),
+            "unit_id": Coded(np.repeat(rows, a), roster["unit_id"]),
             "seq": pd.array(np.tile(np.arange(1, a + 1), k), dtype="Int64"),
-            "stage": np.tile(np.array([x.stage for x in acts], dtype=object), k),
-            "action": np.tile(np.array([x.name for x in acts], dtype=object), k),
+            "stage": Coded(np.tile(np.array([stages.index(x.stage) for x in acts]), k), stages),
+            "action": Coded(np.tile(np.arange(a), k), tuple(x.name for x in acts)),
             "planned_date": np.tile(due, k).astype("datetime64[ms]"),
-            "status": status.ravel(),
+            "status": Coded(status_code.ravel(), ("已完成", "进行中", "未开始")),
             "done_date": done_date.ravel().astype("datetime64[ms]"),
-            "evidence": evidence.ravel(),
-            "note": notes.ravel(),
+            "evidence": Coded(evidence.ravel(), (*pools.EVIDENCE, "正在推进", None)),
+            "note": Coded(notes.ravel(), ("按计划推进", None)),
         }
     )
 
@@ -298,7 +300,7 @@ MISSING_WHEN_WEAK = ("工作规程", "群众意见台账", "整改台账")
 CORE = ("工作规程", "活动方案", "会议记录", "学习记录", "党员台账")
 
 
-def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> pd.DataFrame:
+def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> dict:
     k = len(rows)
     c = len(cats)
     wb = truth["weak_basics_planted"].to_numpy()[rows]
@@ -317,20 +319,19 @@ def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> p
     as_of = _d64(rnd.as_of)
     stale = wb[:, None] & (rng.random((k, c)) < (0.4 + 1.2 * (s - 0.5))[:, None])
     updated = np.where(stale, as_of - rng.integers(75, 241, (k, c)) * _DAY, as_of - rng.integers(0, 46, (k, c)) * _DAY)
-    note = np.where(rng.random((k, c)) < 0.05, "已按要求整理", None)
+    note = np.where(rng.random((k, c)) < 0.05, 0, 1)
     keep = present.ravel()
-    uid = np.repeat(roster["unit_id"].to_numpy()[rows], c)
-    return _frame(
+    return (
         {
             "_u": np.repeat(rows, c)[keep],
-            "unit_id": uid[keep],
-            "category": np.tile(np.array(cats, dtype=object), k)[keep],
+            "unit_id": Coded(np.repeat(rows, c)[keep], roster["unit_id"]),
+            "category": Coded(np.tile(np.arange(c), k)[keep], cats),
             "copies": pd.array(copies.ravel()[keep], dtype="Int64"),
             "standard": pd.array(standard.ravel()[keep], dtype="boolean"),
             "filed": pd.array(filed.ravel()[keep], dtype="boolean"),
             "updated": updated.ravel()[keep].astype("datetime64[ms]"),
             "tied_to_work": pd.array(tied.ravel()[keep], dtype="boolean"),
-            "note": note.ravel()[keep],
+            "note": Coded(note.ravel()[keep], ("已按要求整理", None)),
         }
     )
 
@@ -339,7 +340,7 @@ def cats_is_other(cats: tuple[str, ...]) -> np.ndarray:
     return np.array([x == "其他" for x in cats])
 
 
-def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tuple[str, ...], rng) -> pd.DataFrame:
+def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tuple[str, ...], rng) -> dict:
     k = len(rows)
     report = deliv["report_date"].to_numpy()[rows].astype("datetime64[D]")
     start64 = _d64(start)
@@ -370,36 +371,47 @@ def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tu
     order = np.lexsort((dates, uidx))
     dates = dates[order]
     # formats: weak basics → one format; else varied
-    fmts = np.array(formats, dtype=object)
     main = np.array([formats.index(x) for x in ("主题党日", "专题学习", "座谈会") if x in formats])
     unit_fmt = main[rng.integers(0, len(main), k)]
     varied = rng.choice(len(formats), size=m, p=_format_p(formats))
     single = wb[uidx] & ((wb_s[uidx] >= 0.65) | (rng.random(m) < 0.85))
-    fmt = fmts[np.where(single, unit_fmt[uidx], varied)]
+    fmt_code = np.where(single, unit_fmt[uidx], varied)
     # publicity
-    pubs = np.array(["无", "区级", "市级", "省级及以上"], dtype=object)
+    pubs = ("无", "区级", "市级", "省级及以上")
     healthy_pub = rng.choice(4, size=m, p=[0.45, 0.37, 0.14, 0.04])
     none_all = wb[uidx] & ((wb_s[uidx] >= 0.6) | (rng.random(m) < 0.9))
-    publicity = pubs[np.where(none_all, 0, healthy_pub)]
+    pub_code = np.where(none_all, 0, healthy_pub)
     p_tied = np.where(su, 0.35 - 0.4 * (su_s - 0.5), 0.82)
     tied = rng.random(m) < p_tied[uidx]
+    # names: a template filled with one of the unit's keywords and the format;
+    # few distinct combinations, so compose each once
     kws = roster["keywords"].to_numpy()[rows]
-    first_kw = np.array([(list(x) or ["本职工作"])[int(j) % max(len(x), 1)] for x, j in zip(kws, rng.integers(0, 3, k), strict=True)], dtype=object)
+    vocab = sorted({w for x in kws for w in x} | {"本职工作"})
+    code_of = {w: i for i, w in enumerate(vocab)}
+    pick = rng.integers(0, 3, k)
+    kw_code = np.array([code_of[x[j % len(x)]] if len(x) else code_of["本职工作"] for x, j in zip(kws, pick, strict=True)], dtype=np.int64)
     templates = pools.ACTIVITY_NAMES_TIED + pools.ACTIVITY_NAMES_PLAIN
     n_tied = len(pools.ACTIVITY_NAMES_TIED)
     t_idx = np.where(tied, rng.integers(0, n_tied, m), n_tied + rng.integers(0, len(templates) - n_tied, m))
-    names = compose(t_idx, templates, {"kw": first_kw[uidx], "fmt": fmt})
-    return _frame(
+    v, f = len(vocab), len(formats)
+    combo = (t_idx * v + kw_code[uidx]) * f + fmt_code
+    uniq, inverse = np.unique(combo, return_inverse=True)
+    names = compose(
+        uniq // (v * f),
+        templates,
+        {"kw": np.array(vocab, dtype=object)[(uniq // f) % v], "fmt": np.array(formats, dtype=object)[uniq % f]},
+    )
+    return (
         {
             "_u": rows[uidx],
-            "unit_id": roster["unit_id"].to_numpy()[rows][uidx],
+            "unit_id": Coded(rows[uidx], roster["unit_id"]),
             "date": dates.astype("datetime64[ms]"),
-            "name": names,
-            "format": fmt,
+            "name": Coded(inverse.ravel(), tuple(names)),
+            "format": Coded(fmt_code, formats),
             "participants": pd.array(rng.integers(8, 61, m), dtype="Int64"),
             "tied_to_work": pd.array(tied, dtype="boolean"),
             "public_participation": pd.array(rng.random(m) < 0.5, dtype="boolean"),
-            "publicity": publicity,
+            "publicity": Coded(pub_code, pubs),
         }
     )
 
@@ -430,7 +442,7 @@ def _format_p(formats: tuple[str, ...]) -> np.ndarray:
     return w / w.sum()
 
 
-def _evaluation(roster, rows, rng) -> pd.DataFrame:
+def _evaluation(roster, rows, rng) -> dict:
     k = len(rows)
     has = rng.random(k) < 0.85
     surveyed = rng.integers(2, 11, k) * 20
@@ -438,10 +450,10 @@ def _evaluation(roster, rows, rng) -> pd.DataFrame:
     basic = (rng.random(k) * 0.25 * surveyed).astype(int)
     sat = np.maximum(surveyed - basic - dis - rng.integers(0, 3, k), 0)
     r = rows[has]
-    return _frame(
+    return (
         {
             "_u": r,
-            "unit_id": roster["unit_id"].to_numpy()[r],
+            "unit_id": Coded(r, roster["unit_id"]),
             "surveyed": pd.array(surveyed[has], dtype="Int64"),
             "satisfied": pd.array(sat[has], dtype="Int64"),
             "basically_satisfied": pd.array(basic[has], dtype="Int64"),
@@ -460,11 +472,28 @@ def as_string(values: object) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowStringArray(arr)
 
 
-def _frame(cols: dict[str, object]) -> pd.DataFrame:
-    """Build a table; object arrays become `string` columns without pandas' slow inference."""
+@dataclass(frozen=True)
+class Coded:
+    """A string column as codes into a list of labels (None = missing): cheap to build and filter."""
+
+    codes: np.ndarray
+    labels: object  # sequence of str | None
+
+    def to_array(self) -> pd.api.extensions.ExtensionArray:
+        labels = self.labels.to_numpy(dtype=object) if isinstance(self.labels, pd.Series) else self.labels
+        dictionary = pa.array(list(labels), type=pa.large_string())
+        return pd.arrays.ArrowStringArray(dictionary.take(pa.array(np.asarray(self.codes, dtype=np.int64))))
+
+
+def _frame(cols: dict[str, object], keep: np.ndarray | None = None) -> pd.DataFrame:
+    """Build a table (rows where `keep` is true); strings become `string` columns."""
     out = {}
     for k, v in cols.items():
-        if isinstance(v, np.ndarray) and v.dtype.kind in "OUS":
+        if keep is not None:
+            v = Coded(v.codes[keep], v.labels) if isinstance(v, Coded) else v[keep]
+        if isinstance(v, Coded):
+            out[k] = v.to_array()
+        elif isinstance(v, np.ndarray) and v.dtype.kind in "OUS":
             out[k] = as_string(v)
         else:
             out[k] = v
@@ -491,19 +520,25 @@ def simulate_round(
     start: date,
     rng: np.random.Generator,
     force: bool = True,
+    only_submitted: bool = False,
 ) -> RoundModel:
-    """The clean content of every expected unit's return for one round (sent or not)."""
+    """The clean content of every expected unit's return for one round (sent or not).
+
+    The random draws are the same either way; `only_submitted` only keeps the
+    rows of units whose return is accepted (cheaper for large districts).
+    """
     deliv = delivery(roster, rnd, rng, force=force)
     rows = np.flatnonzero(roster["expected"].to_numpy(bool))
     theme, note = theme_note
-    tables = {
+    raw = {
         "info": _info(roster, rows, deliv, theme, note, rng),
         "actions": _actions(roster, rows, truth, deliv, form, start, rnd, rng),
         "materials": _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng),
         "activities": _activities(roster, rows, truth, deliv, rnd, start, form.sheet("activities").column("format").choices, rng),
         "evaluation": _evaluation(roster, rows, rng),
     }
-
+    submitted = deliv["submitted"].to_numpy(bool)
+    tables = {k: _frame(v, submitted[v["_u"]] if only_submitted else None) for k, v in raw.items()}
     labels = truth.copy()
     labels.insert(1, "unit_type", roster["unit_type"].to_numpy())
     labels.insert(2, "expected", roster["expected"].to_numpy(bool))
