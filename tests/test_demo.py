@@ -239,3 +239,50 @@ def test_row_counts_read_back(small: Path) -> None:
                 and sum(_norm(v) in headers for v in r if v != "") < 2
             ]
             assert len(data) == n, f"{rid}/{file} {table}"
+
+
+def test_writes_into_config_locations(tmp_path: Path) -> None:
+    """Without out_dir: roster, raw and truth go where the configuration says."""
+    from pipeline.demo.settings import scorecard_text
+
+    text = scorecard_text().replace('roster = "roster.xlsx"', 'roster = "data/名册.xlsx"').replace(
+        'raw = "raw"', 'raw = "data/raw"'
+    )
+    (tmp_path / "scorecard.toml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "scorecard.toml")
+    result = generate_demo(config=config, out_dir=None, seed=2, n_units=SMALL)
+    assert (tmp_path / "data" / "名册.xlsx").is_file()
+    for rid in ("2026-07", "2026-08"):
+        assert any((tmp_path / "data" / "raw" / rid).iterdir())
+        assert (tmp_path / "data" / "truth" / rid / "files.parquet").is_file()
+    assert result.config_file is None
+    assert "名册" in result.summary()
+    assert not (tmp_path / "processed").exists() and not (tmp_path / "data" / "processed").exists()
+
+
+def test_out_dir_with_given_rounds(tmp_path: Path) -> None:
+    """With a configuration and out_dir, its campaign and rounds are written out."""
+    from pipeline.demo.settings import scorecard_text
+
+    text = scorecard_text().replace('name = "8月检查"', 'name = "八月检查"').replace(
+        "as_of = 2026-08-25", "as_of = 2026-08-24"
+    )
+    (tmp_path / "given.toml").write_text(text, encoding="utf-8")
+    given = load_config(tmp_path / "given.toml")
+    out = tmp_path / "demo"
+    generate_demo(config=given, out_dir=out, seed=2, n_units=SMALL)
+    config = load_config(out / "scorecard.toml")
+    assert config.round("2026-08").name == "八月检查"
+    assert str(config.round("2026-08").as_of) == "2026-08-24"
+    assert config.paths.raw == (out / "raw").resolve()
+    assert config.scoring.slogans == given.scoring.slogans
+
+
+def test_default_toml_matches_repository() -> None:
+    """The packaged defaults hold the campaign and rounds of the repository's scorecard.toml."""
+    from pipeline.demo.settings import default_config
+
+    repo = load_config(Path(__file__).resolve().parents[1] / "scorecard.toml")
+    demo = default_config(Path.cwd())
+    assert demo.campaign == repo.campaign
+    assert demo.rounds == repo.rounds

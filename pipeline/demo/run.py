@@ -92,7 +92,9 @@ def _round(world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: n
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
     plans = plan_round(roster, rm.delivery, rm.tables, rnd, rng)
-    tables = {t: df.drop(columns="_u") for t, df in rm.tables.items()}
+    typed = {t: df.drop(columns="_u") for t, df in rm.tables.items()}
+    # per-file work on plain Python values (arrow-backed cells are slow to touch one by one)
+    tables = {t: df.astype(object) for t, df in typed.items()}
     by_unit = {t: dict(tuple(df.groupby("unit_id", sort=False))) for t, df in tables.items()}
     empty = {t: df.iloc[0:0] for t, df in tables.items()}
     notes = _notes(form, world.config, rid)
@@ -162,7 +164,7 @@ def _round(world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: n
     )
     values = {}
     for t, parts in values_out.items():
-        base = tables[t].iloc[0:0].copy()
+        base = typed[t].iloc[0:0].copy()
         base.insert(1, "file", pd.Series(dtype="string"))
         base.insert(2, "data_row", pd.Series(dtype="Int64"))
         df = pd.concat([base, *parts], ignore_index=True) if parts else base
