@@ -11,7 +11,7 @@ except 其他):
 - format variety = min(1, (distinct 活动载体 − 1) / (FORMAT_FULL − 1));
 - publicity = min(1, share of activities with a publicity report / PUBLICITY_FULL).
 
-    weak_basics = 100 × (W_COVERAGE (1 − coverage) + W_QUALITY (1 − quality)
+    weak_basics = 100 × (W_COVERAGE (1 − coverage) + W_QUALITY clip((1 − quality) / QUALITY_FULL, 0, 1)
                          + W_VARIETY (1 − variety) + W_PUBLICITY (1 − publicity))
 """
 
@@ -27,6 +27,8 @@ W_COVERAGE = 0.2
 W_QUALITY = 0.4
 W_VARIETY = 0.2
 W_PUBLICITY = 0.2
+QUALITY_FULL = 0.5
+"""Half of the standards unmet (or more) scores the full quality part."""
 FORMAT_FULL = 4
 """Distinct activity formats (载体) that count as full variety."""
 PUBLICITY_FULL = 0.5
@@ -97,7 +99,7 @@ def basics_measures(
     quality = np.nan_to_num(shares["quality"], nan=0.0)
     variety = np.clip((n_formats - 1) / (FORMAT_FULL - 1), 0, 1)
     publicity = np.clip(pub_share / PUBLICITY_FULL, 0, 1)
-    index = 100 * (W_COVERAGE * (1 - coverage) + W_QUALITY * (1 - quality)
+    index = 100 * (W_COVERAGE * (1 - coverage) + W_QUALITY * np.clip((1 - quality) / QUALITY_FULL, 0, 1)
                    + W_VARIETY * (1 - variety) + W_PUBLICITY * (1 - publicity))
     return pd.DataFrame(
         {

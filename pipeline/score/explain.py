@@ -74,7 +74,7 @@ def basics_facts(r: dict, current_days: int) -> list[Fact]:
              f"结合当前工作{_pct(r['materials_tied_share'])}")
         if r["materials_quality"] < 0.5 and copies >= 2 * present:
             q += "（数量多、质量不高）"
-        facts.append((100 * basics.W_QUALITY * (1 - r["materials_quality"]), q))
+        facts.append((100 * basics.W_QUALITY * min(1.0, (1 - r["materials_quality"]) / basics.QUALITY_FULL), q))
     n = int(r["activities_n"])
     if n == 0:
         facts.append((100 * (basics.W_VARIETY + basics.W_PUBLICITY), "本轮未记录任何活动，载体与宣传无从体现"))
