@@ -133,5 +133,5 @@ def test_headers_with_a_missing_optional_column():
 
 def test_a_header_containing_a_spec_header():
     spec = FORM.sheet("activities")
-    mapping = map_headers(["活动日期", "活动名称"], spec.columns)
-    assert mapping == {0: "date", 1: "name"}
+    mapping = map_headers(["活动日期", "活动名称", "活动载体", "参加人数"], spec.columns)
+    assert mapping == {0: "date", 1: "name", 2: "format", 3: "participants"}

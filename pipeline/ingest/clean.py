@@ -234,20 +234,28 @@ def _normalise_header(value: str) -> str:
     return key or normalise_text(text)
 
 
+@lru_cache(maxsize=64)
+def _wanted(columns: tuple[Column, ...]) -> dict[str, str]:
+    return {normalise_header(c.header): c.key for c in columns}
+
+
 def map_headers(cells: Sequence[object], columns: Sequence[Column]) -> dict[int, str]:
     """Column index -> spec key for one header row.
 
-    Exact (normalised) header first; then a header that contains exactly one
-    not-yet-taken spec header (`活动日期` → 日期). Unknown headers are left out.
+    Exact (normalised) header first; then, in a row that already has two
+    exact headers, a header that contains exactly one not-yet-taken spec
+    header (`活动日期` → 日期). Unknown headers are left out.
     """
-    wanted = {normalise_header(c.header): c.key for c in columns}
+    wanted = _wanted(tuple(columns))
     found: dict[int, str] = {}
     taken: set[str] = set()
-    keys = [normalise_header(v) for v in cells]
+    keys = [normalise_header(v) if isinstance(v, str) else "" for v in cells]
     for i, k in enumerate(keys):
         if k in wanted and wanted[k] not in taken:
             found[i] = wanted[k]
             taken.add(wanted[k])
+    if len(found) < 2:
+        return found
     for i, k in enumerate(keys):
         if i in found or not k:
             continue

@@ -70,6 +70,8 @@ def find_table(rows: list[list[object]], spec: Sheet, total_markers: Sequence[st
     """The header row (the row matching most spec headers, below any title rows) and the data rows."""
     best: tuple[int, dict[int, str]] | None = None
     for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
+        if best is not None and i > best[0] + 2 and len(best[1]) >= min(3, len(spec.columns)):
+            break  # the header is behind us; what follows is data
         mapping = map_headers(cells, spec.columns)
         if len(mapping) >= 2 and (best is None or len(mapping) > len(best[1])):
             best = (i, mapping)
