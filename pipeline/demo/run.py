@@ -20,6 +20,9 @@ from pipeline.form import FormSpec, load_form
 from pipeline.roster import roster_to_frame
 
 
+STATUS_ZH = {"accepted": "采用", "superseded": "被替代", "rejected": "退回", "ignored": "忽略"}
+
+
 @dataclass(frozen=True)
 class RoundOutput:
     round_id: str
@@ -45,8 +48,8 @@ class DemoResult:
         if self.config_file:
             lines.append(f"  配置文件: {self.config_file}（用 scorecard --config {self.config_file} ... 处理这份演示数据）")
         for r in self.rounds:
-            counts = "，".join(f"{k} {v}" for k, v in sorted(r.status_counts.items()))
-            lines.append(f"  {r.round_id}: {r.n_files} 个文件 → {r.raw}（预期: {counts}）")
+            counts = "，".join(f"{STATUS_ZH.get(k, k)} {v}" for k, v in sorted(r.status_counts.items()))
+            lines.append(f"  {r.round_id}: {r.n_files} 个文件 → {r.raw}（应有结果: {counts}）")
             lines.append(f"           真值 → {r.truth}")
         missing = [t for t, c in self.coverage.items() if c == 0]
         if missing:
