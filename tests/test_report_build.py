@@ -67,6 +67,7 @@ def test_other_reports_still_come_out(built):
     assert result.unit_pages == 6
     executed = {p.name for p in (out / "notebooks").glob("*.ipynb")}
     assert executed == {"district.ipynb", "type-社区.ipynb", "type-村.ipynb", "unit-cards-1.ipynb"}
+    assert (out / "notebooks" / "district.kernel.log").is_file()  # kernel chatter kept out of the terminal
     index = result.index.read_text(encoding="utf-8")
     assert 'href="district.html"' in index and 'href="units/U001.html"' in index
     assert "feedback/%E7%A4%BE%E5%8C%BA%E5%8D%95%E4%BD%8D02.xlsx" in index and "社区单位02" in index

@@ -49,6 +49,24 @@ class NotebookOutcome:
         return f"{self.output.name} {where}: {self.error}"
 
 
+def _kernel_manager_class(log_path: Path):
+    """A kernel manager whose kernel writes its own stdout/stderr to `log_path`.
+
+    Keeps ipykernel's start-up chatter out of the user's terminal while keeping
+    anything a crashing kernel says next to the executed notebook.
+    """
+    from jupyter_client import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            with open(log_path, "ab") as handle:  # the kernel keeps its own copy of the fd
+                kw.setdefault("stdout", handle)
+                kw.setdefault("stderr", handle)
+                return await super().start_kernel(**kw)
+
+    return LoggedKernelManager
+
+
 def _failed_cell(output: Path) -> tuple[int | None, str, bool]:
     """(index, first source line, any cell started) from papermill's cell metadata."""
     import nbformat
@@ -92,6 +110,7 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
                 str(job.notebook), str(job.output), parameters=job.parameters,
                 kernel_name=job.kernel, cwd=str(job.cwd), progress_bar=False, log_output=False,
                 start_timeout=job.start_timeout, execution_timeout=job.cell_timeout,
+                kernel_manager_class=_kernel_manager_class(job.output.with_suffix(".kernel.log")),
             )
             return NotebookOutcome(job.name, job.output, True, time.perf_counter() - t0, attempts)
         except Exception as exc:
@@ -102,8 +121,20 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
             if index is None and not started and attempts == 1 and not _no_such_kernel(exc):
                 log.warning("%s: 内核启动失败（%s），重试一次", job.name, _error_text(exc))
                 continue
+            error = _error_text(exc)
+            if index is None:  # the kernel itself failed: what did it say?
+                error += _log_tail(job.output.with_suffix(".kernel.log"))
             return NotebookOutcome(job.name, job.output, False, time.perf_counter() - t0, attempts,
-                                   cell_index=index, cell_source=source, error=_error_text(exc))
+                                   cell_index=index, cell_source=source, error=error)
+
+
+def _log_tail(path: Path, lines: int = 3) -> str:
+    try:
+        tail = [x for x in path.read_text(encoding="utf-8", errors="replace").splitlines()
+                if x.strip() and "without encryption" not in x][-lines:]
+    except OSError:
+        return ""
+    return f"（内核输出：{' / '.join(tail)}）" if tail else ""
 
 
 def _no_such_kernel(exc: BaseException) -> bool:
