@@ -42,6 +42,10 @@ class Context:
         return cls(file, year, campaign_start, form, yesno_lookup(form.yes, form.no), choices)
 
 
+def zh_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def shown(value: object) -> str | None:
     if value is None:
         return None
@@ -116,11 +120,13 @@ def missing_column_findings(ctx: Context, sheet_name: str, spec: Sheet, layout: 
     out = []
     for key in layout.missing:
         col = spec.column(key)
-        if col.required or col.required_when:
-            out.append(
-                finding(ctx, sheet_name, "missing_column", f"工作表缺少“{col.header}”列（必填）", column=col.header,
-                        row=layout.header_row, col=None)
-            )
+        needed = col.required or col.required_when
+        out.append(
+            finding(ctx, sheet_name, "missing_column",
+                    f"工作表缺少“{col.header}”列（{'必填' if needed else '选填，请按模板补齐'}）",
+                    column=col.header, row=layout.header_row, col=None,
+                    severity="error" if needed else "warning")
+        )
     return out
 
 
@@ -217,11 +223,11 @@ def cross_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict
                 header = spec.column(key).header
                 if report is not None and d > report:
                     out.append(finding(ctx, sheet_names.get(table), "date_after_report",
-                                       f"“{header}”（{d:%Y年%m月%d日}）晚于填报日期（{report:%Y年%m月%d日}），请核实",
+                                       f"“{header}”（{zh_date(d)}）晚于填报日期（{zh_date(report)}），请核实",
                                        column=header, value=d, severity="warning", **where(table, rec, key)))
                 if key in CAMPAIGN_DATES.get(table, ()) and d < ctx.campaign_start:
                     out.append(finding(ctx, sheet_names.get(table), "date_before_campaign",
-                                       f"“{header}”（{d:%Y年%m月%d日}）早于活动开始日期（{ctx.campaign_start:%Y年%m月%d日}），请核实",
+                                       f"“{header}”（{zh_date(d)}）早于活动开始日期（{zh_date(ctx.campaign_start)}），请核实",
                                        column=header, value=d, severity="warning", **where(table, rec, key)))
     ev = (records.get("evaluation") or [None])[0]
     if ev and ev.get("surveyed") is not None:
@@ -235,6 +241,8 @@ def cross_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict
                                **where("evaluation", ev, "surveyed")))
     actions = form.sheet("actions")
     for rec in records.get("actions", []):
+        if ("actions", rec["row"], "evidence") not in cells:
+            continue  # the sheet has no 佐证材料 column: reported once as missing_column
         if rec.get("status") == "已完成" and rec.get("evidence") is None:
             header = actions.column("evidence").header
             out.append(finding(ctx, sheet_names.get("actions"), "done_without_evidence",
