@@ -377,10 +377,15 @@ def file_values(
         digits = "".join(ch for ch in str(info.loc[0, "phone"]) if ch.isdigit())[-7:]
         info.loc[0, "phone"] = f"0812{digits}"  # a number with a leading zero, typed as text
     cos = set(plan.tags)
-    if "formula_text" in cos and len(values["activities"]):
-        j = int(rng.integers(0, len(values["activities"])))
-        prefix = ("=", "+", "-", "@")[int(rng.integers(0, 4))]
-        values["activities"].loc[j, "name"] = f"{prefix}{values['activities'].loc[j, 'name']}"
+    if "formula_text" in cos:
+        # text that a spreadsheet would take for a formula: every leading character once
+        acts = values["activities"]
+        rows_ = rng.permutation(len(acts))[:4]
+        for prefix, j in zip(("=", "+", "-", "@"), rows_, strict=False):
+            acts.loc[int(j), "name"] = f"{prefix}{acts.loc[int(j), 'name']}"
+        done = np.flatnonzero((values["actions"]["status"] == "已完成").fillna(False).to_numpy(bool))
+        if len(done):
+            values["actions"].loc[int(done[0]), "evidence"] = '=HYPERLINK("http://example.com/照片","照片")'
     if "html_text" in cos:
         info.loc[0, "theme_note"] = "<b>重点：</b>" + str(info.loc[0, "theme_note"] if pd.notna(info.loc[0, "theme_note"]) else "")
         values["actions"].loc[0, "note"] = "<script>alert('创先争优')</script>"

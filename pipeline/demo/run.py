@@ -19,7 +19,6 @@ from pipeline.demo.settings import scorecard_text
 from pipeline.form import FormSpec, load_form
 from pipeline.roster import roster_to_frame
 
-
 STATUS_ZH = {"accepted": "采用", "superseded": "被替代", "rejected": "退回", "ignored": "忽略"}
 
 
@@ -129,7 +128,12 @@ def _round(world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: n
                     values_out[t].append(v)
                 for e in perrs:
                     err_recs.append({"file": plan.file, "sheet": form.sheet(e["table"]).name, **e})
-        findings = sorted({e["code"] for e in perrs} | ({"filename_mismatch"} if "filename_mismatch" in plan.tags else set()))
+        findings = {e["code"] for e in perrs}
+        if "filename_mismatch" in plan.tags:
+            findings.add("filename_mismatch")
+        if "missing_optional_column" in plan.tags:
+            findings.add("missing_column")  # a warning: the optional column is reported, the file used
+        findings = sorted(findings)
         reason = plan.reason
         if plan.status == "accepted" and findings:
             reason = "ok_with_findings"

@@ -23,7 +23,7 @@ SHEET_TABLES = ("info", "actions", "materials", "activities", "evaluation")
 
 NOTES = {
     "statuses": "accepted / superseded / rejected / ignored with the reason codes of docs/data-dictionary.md",
-    "expected_findings": "finding codes the file must raise at least (planted errors, bad_number for a percent, filename_mismatch); an accepted file with any is ok_with_findings",
+    "expected_findings": "finding codes the file must raise at least (planted errors, bad_number for a percent, filename_mismatch, missing_column for a left-out optional column); an accepted file with any is ok_with_findings",
     "planted_errors": "bad_choice (the row's status is not a choice; its value is missing in the truth), done_without_date, date_after_report, bad_number; rows.parquet counts every data row in the sheet, including rows a validator may reject",
     "sent_twice": "the earlier file is superseded (superseded_later) by the later one, which is accepted",
     "sent_identical": "byte-identical copy received later: the copy is ignored (duplicate_content), the first stays accepted",
