@@ -97,7 +97,7 @@ def test_rows_with_unusable_required_values_are_rejected_and_counted(cfg, tmp_pa
         [1, "第一阶段", "成立活动领导小组", None, "已完成", "2026-05-08", "文件", ""],
         [2, "第一阶段", "不存在的动作", None, "已完成", "2026-05-09", "文件", ""],  # bad choice in a required column
         [3, "第一阶段", "召开动员大会", None, None, None, None, ""],  # required 完成情况 missing
-        [4, "第一阶段", "提炼活动主题", "x", "已完成", None, None, ""],  # bad date + done without date
+        [4, "第一阶段", "提炼活动主题", "x", "已完成", None, None, ""],  # bad planned date + done without date
     ]
     pr = parse_return(make_return(tmp_path / "r.xlsx", actions=actions), cfg, "2026-07")
     f = pr.findings

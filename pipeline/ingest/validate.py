@@ -158,7 +158,8 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
         if reject is None:
             for key, col in cols.items():
                 rw = col.required_when
-                if rw and rec.get(key) is None and rec.get(rw.column) == rw.equals:
+                flagged = any(f["column"] == col.header for f in row_findings)
+                if rw and rec.get(key) is None and rec.get(rw.column) == rw.equals and not flagged:
                     _, ci = raw.cells.get(key, (None, None))
                     other = cols[rw.column].header
                     code = "done_without_date" if col.type == "date" else "required_missing"
