@@ -60,31 +60,47 @@ def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | 
     return lines or ["与上一轮相比没有可比较的数据。"]
 
 
+def _findings_section(ctx: RoundContext, unit_id: str, submitted: bool) -> CardSection:
+    findings = ctx.table("findings")
+    mine = findings[findings["unit_id"] == unit_id] if not findings.empty else findings
+    if mine.empty:
+        text = "报表未发现需要修改的问题。" if submitted else "本轮没有收到本单位的报表，请尽快报送。"
+        return CardSection("需要改正的问题", [text])
+    table = findings_frame(mine, unit_id).drop(columns=["单位编码", "单位名称"])
+    return CardSection("需要改正的问题", cm.findings_commentary(mine, unit_id), table=html_table(table))
+
+
 def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
-    """The content of one unit card, in reading order."""
+    """The content of one unit card, in reading order (charts only for scored units)."""
     scores = ctx.table("scores")
     th = ctx.thresholds
     prev = ctx.previous_round
-    sections = [
-        CardSection("总体评价", cm.unit_commentary(scores, unit_id, th)),
+    row = scores[scores["unit_id"] == unit_id].iloc[0]
+    scored = bool(row["scored"]) if pd.notna(row["scored"]) else False
+    units = ctx.table("units")
+    submitted = scored
+    if not units.empty and "submitted" in units:
+        u = units.loc[units["unit_id"] == unit_id, "submitted"]
+        submitted = bool(u.iloc[0]) if len(u) and pd.notna(u.iloc[0]) else scored
+    sections = [CardSection("总体评价", cm.unit_commentary(scores, unit_id, th))]
+    if not scored:
+        return [*sections, _findings_section(ctx, unit_id, submitted)]
+    sections += [
         CardSection("四项不足与同类单位比较", [],
-                    figure=figure_img(unit_profile_chart(scores, unit_id, th), "四项不足：本单位与同类单位比较", dpi=CARD_DPI)),
+                    figure=figure_img(unit_profile_chart(scores, unit_id, th), dpi=CARD_DPI)),
         CardSection("评分依据", [], table=html_table(explanations_frame(ctx.table("explanations"), unit_id),
-                                                    empty="本单位没有评分说明（未评分或无数据）。")),
+                                                    empty="本单位没有评分说明。")),
     ]
     acts = ctx.table("activities")
+    window = ctx.config.scoring.deadline_window_days
     if not acts.empty:
         sections.append(CardSection(
-            "活动时间分布",
-            cm.timeline_commentary(acts, ctx.round.deadline, ctx.config.scoring.deadline_window_days, unit_id),
-            figure=figure_img(activity_timeline(acts, ctx.round.deadline, ctx.config.scoring.deadline_window_days,
-                                                unit_id=unit_id), "活动时间分布", dpi=CARD_DPI)))
+            "活动时间分布", cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
+            figure=figure_img(activity_timeline(acts, ctx.round.deadline, window, unit_id=unit_id),
+                              dpi=CARD_DPI)))
     sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
                                                               prev.name if prev else None)))
-    findings = ctx.table("findings")
-    f = findings_frame(findings, unit_id).drop(columns=["单位编码", "单位名称"])
-    sections.append(CardSection("需要改正的问题", cm.findings_commentary(findings, unit_id) if not findings.empty
-                                else ["报表未发现需要修改的问题。"], table=html_table(f, empty="无")))
+    sections.append(_findings_section(ctx, unit_id, submitted))
     return sections
 
 
