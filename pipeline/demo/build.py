@@ -16,8 +16,10 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.demo import model
+from pipeline.demo.columns import Coded
 from pipeline.demo.district import build_roster
 from pipeline.demo.settings import default_config
+from pipeline.demo.themes import themes
 from pipeline.form import load_form
 
 DEFAULT_SEED = 20260719
@@ -44,13 +46,13 @@ def build_world(
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3 + len(ordered))]
     roster = build_roster(n_units, streams[0])
     truth = model.plant_weaknesses(roster, len(ordered), streams[1])
-    themes = model.themes(roster, truth, config.scoring.slogans, streams[2])
+    round_themes = themes(roster, truth, config.scoring.slogans, streams[2])
     rounds: dict[str, model.RoundModel] = {}
     for i, rnd in enumerate(ordered):
         if round_ids is not None and rnd.id not in round_ids:
             continue
         rounds[rnd.id] = model.simulate_round(
-            roster, truth[i], rnd, themes[i], form, config.campaign.start, streams[3 + i],
+            roster, truth[i], rnd, round_themes[i], form, config.campaign.start, streams[3 + i],
             only_submitted=only_submitted,
         )
     return World(config, roster, rounds, seed)
@@ -103,8 +105,8 @@ def generate_tables(
             row = np.arange(len(u)) - np.repeat(starts, np.diff(np.r_[starts, len(u)])) + 2
         cols = {
             "unit_id": df["unit_id"],
-            "file": model.Coded(u, files).to_array(),
-            "sheet": model.Coded(np.zeros(len(u), dtype=np.int64), (sheet.name,)).to_array(),
+            "file": Coded(u, files).to_array(),
+            "sheet": Coded(np.zeros(len(u), dtype=np.int64), (sheet.name,)).to_array(),
             "row": pd.array(row, dtype="Int64"),
         }
         cols.update({c: df[c] for c in df.columns if c not in ("unit_id", "_u")})

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from pipeline.demo.messiness import Grid
+from pipeline.demo.render import Grid
 
 PASSWORD = "123456"
 _VBA_SOURCE = (

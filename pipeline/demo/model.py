@@ -18,29 +18,23 @@ Planted effects (severity s in [0.5, 1]):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from pipeline.config import WEAKNESSES, Round
 from pipeline.demo import pools
-from pipeline.demo.district import place_of
+from pipeline.demo.columns import Coded, as_string, compose, frame
+from pipeline.demo.delivery import delivery, on_time_flag
 from pipeline.form import FormSpec
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+__all__ = ["WEAKNESSES", "RoundModel", "as_string", "on_time_flag", "plant_weaknesses", "simulate_round"]
+
 PLANT_SHARE = {"uneven_progress": 0.3, "weak_basics": 0.3, "unclear_theme": 0.3, "shallow_understanding": 0.3}
 KEEP_WEAKNESS = 0.6  # a planted weakness persists into the next round with this probability
 NEW_WEAKNESS = 0.06  # an unplanted unit develops it in the next round
-# delivery fates of an expected unit's return
-FATES = ("ok", "missing", "encrypted", "truncated", "not_a_workbook", "typo")
-FATE_P = (0.90, 0.05, 0.012, 0.012, 0.012, 0.014)
-LATE_P = 0.1
-RESEND_P = 0.5  # a unit whose file is broken sends a good one later
 TYPE_SHIFT = {"社区": 0.03, "街道": 0.0, "镇": 0.0, "村": -0.01, "区级部门": -0.04, "企业": -0.02}
 PARTY_MEMBERS = {"街道": (60, 300), "社区": (20, 160), "镇": (150, 700), "村": (25, 120), "区级部门": (8, 90), "企业": (40, 900)}
 _DAY = np.timedelta64(1, "D")
@@ -97,120 +91,10 @@ def _phones(rng: np.random.Generator, k: int) -> np.ndarray:
     return out.astype(object)
 
 
-def delivery(roster: pd.DataFrame, rnd: Round, rng: np.random.Generator, force: bool = True) -> pd.DataFrame:
-    """Whether and when each unit's return arrives, and how its first file fares."""
-    n = len(roster)
-    expected = roster["expected"].to_numpy(bool)
-    fate = np.array(FATES, dtype=object)[rng.choice(len(FATES), size=n, p=FATE_P)]
-    late = rng.random(n) < LATE_P
-    resend = rng.random(n) < RESEND_P
-    if force:
-        # every fate occurs at least once in a round, on distinct expected units
-        pool = list(rng.permutation(np.flatnonzero(expected & (fate == "ok"))))
-        for f in FATES[1:]:
-            if not np.any(expected & (fate == f)) and pool:
-                fate[pool.pop()] = f
-        broken = np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]) & expected
-        if broken.any() and not np.any(broken & resend):
-            resend[np.flatnonzero(broken)[0]] = True
-        if not np.any(late & expected & (fate == "ok")) and pool:
-            late[pool.pop()] = True
-    fate = np.where(expected, fate, "not_expected")
-    deadline = _d64(rnd.deadline)
-    as_of = _d64(rnd.as_of)
-    span = (deadline - as_of) // _DAY
-    # day received: on time within [as_of, deadline], late up to 6 days after
-    on_time_day = as_of + rng.integers(0, span + 1, n) * _DAY
-    late_day = deadline + rng.integers(1, 7, n) * _DAY
-    recv_day = np.where(late, late_day, on_time_day)
-    report_date = np.maximum(as_of, recv_day - rng.integers(0, 3, n) * _DAY)
-    seconds = rng.integers(8 * 3600 + 1800, 21 * 3600, n)
-    received = _to_utc(recv_day, seconds)
-    submitted = (fate == "ok") | (np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]) & resend)
-    return pd.DataFrame(
-        {
-            "unit_id": roster["unit_id"].to_numpy(),
-            "fate": fate,
-            "late": late & submitted,
-            "resend": resend & np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]),
-            "submitted": submitted,
-            "report_date": report_date.astype("datetime64[ms]"),
-            "received_at": received,
-        }
-    )
 
 
-def _to_utc(day: np.ndarray, seconds: np.ndarray) -> pd.Series:
-    """Local (Asia/Shanghai, UTC+8, no DST) day + seconds → UTC timestamps."""
-    local = day.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
-    utc = local - np.timedelta64(8, "h")
-    return pd.Series(pd.to_datetime(utc).astype("datetime64[ms]")).dt.tz_localize("UTC")
 
 
-def on_time_flag(received_at: pd.Series, rnd: Round) -> pd.Series:
-    """Received by the end of the deadline day in Asia/Shanghai."""
-    end = datetime.combine(rnd.deadline + timedelta(days=1), time(0), tzinfo=SHANGHAI)
-    return received_at < pd.Timestamp(end)
-
-
-# ---------------------------------------------------------------- themes
-
-
-def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, ...], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(theme, theme_note) per unit for every round; healthy themes are stable across rounds."""
-    n = len(roster)
-    names = roster["unit_name"].to_numpy()
-    types = roster["unit_type"].to_numpy()
-    kws = roster["keywords"].to_numpy()
-    slogans = tuple(slogans) or ("推动科学发展", "创先争优")
-    t_pick = rng.integers(0, len(pools.HEALTHY_THEMES), n)
-    g_pick = rng.integers(0, len(pools.TARGET_PATTERNS), n)
-    note_pick = rng.integers(0, len(pools.HEALTHY_NOTES), n)
-    nums = (rng.integers(3, 60, n) * 10).astype(str).astype(object)
-    small = rng.integers(3, 40, n).astype(str).astype(object)
-    pct = (rng.integers(17, 20, n) * 5).astype(str).astype(object)
-    swap = rng.random((n, 2)) < 0.5
-    k1 = np.empty(n, dtype=object)
-    k2 = np.empty(n, dtype=object)
-    for i, kw in enumerate(kws.tolist()):
-        kw = list(kw) or ["本职工作"]
-        a, b = (kw[1], kw[0]) if swap[i, 0] and len(kw) > 1 else (kw[0], kw[-1])
-        if a == b and len(kw) > 1:
-            b = kw[1] if kw[1] != a else kw[0]
-        k1[i], k2[i] = a, b
-    year = np.full(n, "2026", dtype=object)
-    target = compose(g_pick, pools.TARGET_PATTERNS, {"kw": k2, "n": nums, "m": small, "p": pct, "year": year})
-    place = np.array([place_of(a, b) for a, b in zip(names.tolist(), types.tolist(), strict=True)], dtype=object)
-    healthy = compose(t_pick, pools.HEALTHY_THEMES, {"kw1": k1, "kw2": k2, "target": target, "place": place})
-    healthy_note = compose(note_pick, pools.HEALTHY_NOTES, {"kw1": k1, "kw2": k2})
-    # the weak theme each unit would write (style by its worst severity)
-    sev = np.max([t["unclear_theme_severity"].to_numpy() for t in truth], axis=0)
-    ever = np.any([t["unclear_theme_planted"].to_numpy() for t in truth], axis=0)
-    style = np.where(sev >= 0.8, np.where(rng.random(n) < 0.5, "slogan", "copy"), np.where(rng.random(n) < 0.5, "copy", "boilerplate"))
-    s_pick = rng.integers(0, len(slogans), (n, 2))
-    b_pick = rng.integers(0, len(pools.BOILERPLATE), n)
-    sl = np.array(slogans, dtype=object)
-    one, two = sl[s_pick[:, 0]], sl[s_pick[:, 1]]
-    pair = (rng.random(n) >= 0.6) & (s_pick[:, 0] != s_pick[:, 1])
-    slogan_theme = np.where(pair, one + "，" + two, one)
-    weak = np.where(style == "slogan", slogan_theme, np.array(pools.BOILERPLATE, dtype=object)[b_pick])
-    # copies: weak units of the copy style fall into clusters that share one theme
-    copiers = np.flatnonzero(ever & (style == "copy"))
-    copiers = copiers[rng.permutation(len(copiers))]
-    pos = 0
-    while pos < len(copiers):
-        size = int(rng.integers(2, 5))
-        group = copiers[pos : pos + size]
-        base = weak[group[0]]
-        for j, u in enumerate(group[1:]):
-            weak[u] = base + ("！" if j % 3 == 0 else "" if j % 3 == 1 else "。")
-        pos += size
-    weak_note = np.array(pools.GENERIC_NOTES, dtype=object)[rng.integers(0, len(pools.GENERIC_NOTES), n)]
-    out = []
-    for t in truth:
-        p = t["unclear_theme_planted"].to_numpy()
-        out.append((np.where(p, weak, healthy), np.where(p, weak_note, healthy_note)))
-    return out
 
 
 # ---------------------------------------------------------------- tables
@@ -416,25 +300,6 @@ def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tu
     )
 
 
-def compose(which: np.ndarray, templates: tuple[str, ...], fields: dict[str, np.ndarray]) -> np.ndarray:
-    """Fill `templates[which[i]]` with `fields[...][i]`, vectorised per template."""
-    out = np.empty(len(which), dtype=object)
-    pattern = re.compile(r"\{(" + "|".join(fields) + r")\}")
-    for t, tmpl in enumerate(templates):
-        mask = which == t
-        if not mask.any():
-            continue
-        acc = np.full(int(mask.sum()), "", dtype=object)
-        pos = 0
-        for m in pattern.finditer(tmpl):
-            if m.start() > pos:
-                acc = acc + tmpl[pos : m.start()]
-            acc = acc + fields[m.group(1)][mask]
-            pos = m.end()
-        if pos < len(tmpl):
-            acc = acc + tmpl[pos:]
-        out[mask] = acc
-    return out
 
 
 def _format_p(formats: tuple[str, ...]) -> np.ndarray:
@@ -462,53 +327,8 @@ def _evaluation(roster, rows, rng) -> dict:
     )
 
 
-def as_string(values: object) -> pd.api.extensions.ExtensionArray:
-    """A pandas `string` array (pyarrow storage, NA for missing), built fast."""
-    items = np.asarray(values, dtype=object).tolist()
-    try:
-        arr = pa.array(items, type=pa.large_string())  # None → null; fastest path
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        arr = pa.array(items, type=pa.large_string(), from_pandas=True)  # NaN → null
-    return pd.arrays.ArrowStringArray(arr)
 
 
-@dataclass(frozen=True)
-class Coded:
-    """A string column as codes into a list of labels (None = missing): cheap to build and filter."""
-
-    codes: np.ndarray
-    labels: object  # sequence of str | None
-
-    def to_array(self) -> pd.api.extensions.ExtensionArray:
-        labels = self.labels.to_numpy(dtype=object) if isinstance(self.labels, pd.Series) else self.labels
-        dictionary = pa.array(list(labels), type=pa.large_string())
-        return pd.arrays.ArrowStringArray(dictionary.take(pa.array(np.asarray(self.codes, dtype=np.int64))))
-
-
-def _frame(cols: dict[str, object], keep: np.ndarray | None = None) -> pd.DataFrame:
-    """Build a table (rows where `keep` is true); strings become `string` columns."""
-    out = {}
-    for k, v in cols.items():
-        if keep is not None:
-            v = Coded(v.codes[keep], v.labels) if isinstance(v, Coded) else v[keep]
-        if isinstance(v, Coded):
-            out[k] = v.to_array()
-        elif isinstance(v, np.ndarray) and v.dtype.kind in "OUS":
-            out[k] = as_string(v)
-        else:
-            out[k] = v
-    return pd.DataFrame(out)
-
-
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    """object/str columns → pandas string dtype (NA for missing)."""
-    cols = {}
-    for col in df.columns:
-        if df[col].dtype == object or isinstance(df[col].dtype, pd.StringDtype):
-            cols[col] = as_string(df[col].to_numpy(dtype=object))
-        else:
-            cols[col] = df[col]
-    return pd.DataFrame(cols)
 
 
 def simulate_round(
@@ -538,7 +358,7 @@ def simulate_round(
         "evaluation": _evaluation(roster, rows, rng),
     }
     submitted = deliv["submitted"].to_numpy(bool)
-    tables = {k: _frame(v, submitted[v["_u"]] if only_submitted else None) for k, v in raw.items()}
+    tables = {k: frame(v, submitted[v["_u"]] if only_submitted else None) for k, v in raw.items()}
     labels = truth.copy()
     labels.insert(1, "unit_type", roster["unit_type"].to_numpy())
     labels.insert(2, "expected", roster["expected"].to_numpy(bool))

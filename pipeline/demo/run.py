@@ -14,7 +14,8 @@ from pipeline.config import Config, load_config
 from pipeline.demo import files as fw
 from pipeline.demo import model, truth
 from pipeline.demo.build import DEFAULT_SEED, World, build_world
-from pipeline.demo.messiness import MESSINESS, FilePlan, file_values, plan_round, render
+from pipeline.demo.messiness import MESSINESS, FilePlan, plan_round
+from pipeline.demo.render import Grid, file_values, render
 from pipeline.demo.settings import scorecard_text
 from pipeline.form import FormSpec, load_form
 from pipeline.roster import roster_to_frame
@@ -75,7 +76,6 @@ def _write_roster(roster: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False, encoding="utf-8-sig")
         return
     grid = [list(frame.columns), *frame.astype(str).values.tolist()]
-    from pipeline.demo.messiness import Grid
 
     data = fw.xlsx_bytes([Grid("单位名册", grid)], created=pd.Timestamp("2026-05-01").date())
     path.write_bytes(data)
