@@ -185,3 +185,12 @@ def test_empty_round_writes_empty_tables(tmp_path):
     assert len(res.tables["submissions"]) == 0
     assert (res.tables["units"]["reporting"].isin(["missing", "not_expected"])).all()
     assert list(res.tables["activities"].columns[:4]) == ["unit_id", "file", "sheet", "row"]
+
+
+def test_progress_bar_on_request(tmp_path, capsys):
+    cfg = make_config(tmp_path)
+    make_return(cfg.paths.raw_round(R) / "太平社区.xlsx")
+    ingest_round(cfg, R, jobs=1, progress=True)
+    assert "读取报表" in capsys.readouterr().err
+    ingest_round(cfg, R, jobs=1, progress=False)
+    assert "读取报表" not in capsys.readouterr().err
