@@ -107,6 +107,10 @@ def test_truth_consistent(small: Path) -> None:
         for _, s in sup.iterrows():
             later = files.set_index("file").loc[s["superseded_by"], "received_at"]
             assert later > s["received_at"]
+        # a file is never received before the day it is dated
+        dated = files[files["report_date"].notna()]
+        local_day = dated["received_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).dt.normalize()
+        assert (local_day >= dated["report_date"]).all()
         # mtimes are the received times
         for _, f in files.iterrows():
             mtime = (small / "raw" / rnd.id / f["file"]).stat().st_mtime

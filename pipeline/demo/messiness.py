@@ -174,6 +174,7 @@ def plan_round(
     fate = delivery["fate"].to_numpy()
     resend = delivery["resend"].to_numpy()
     recv = delivery["received_at"]
+    report = delivery["report_date"].to_numpy()
     n = len(roster)
     u = rng.random((n, 8))
     # extras on units whose return is fine: twice, identical copy, format, name form, file name
@@ -195,20 +196,21 @@ def plan_round(
                 return pool.pop(j)
         return None
 
-    if not twice.any() and (i := take()) is not None:
-        twice[i] = True
-    if not identical.any() and (i := take()) is not None:
-        identical[i] = True
-    for f in ("xls", "xlsm"):
-        if not (fmt == f).any() and (i := take()) is not None:
-            fmt[i] = f
-    if not mismatch.any() and (i := take()) is not None:
-        mismatch[i] = True
-    for form_ in ("name_old", "name_long", "name_short"):
+    # the scarcest first: only some units have an old name or a short form
+    for form_ in ("name_old", "name_short", "name_long"):
         if not (name_form == form_).any():
             i = take(lambda k, f=form_: f in _eligible_forms(types[k], list(aliases[k])))
             if i is not None:
                 name_form[i] = form_
+    for f in ("xls", "xlsm"):
+        if not (fmt == f).any() and (i := take()) is not None:
+            fmt[i] = f
+    if not twice.any() and (i := take()) is not None:
+        twice[i] = True
+    if not identical.any() and (i := take()) is not None:
+        identical[i] = True
+    if not mismatch.any() and (i := take()) is not None:
+        mismatch[i] = True
     # per-file cosmetic habits and planted errors, forced to show once on plain xlsx finals
     cosmetic = rng.random((n, len(COSMETIC))) < COSMETIC_P
     errors = rng.random((n, len(ERROR_CODES))) < ERROR_P
@@ -242,7 +244,10 @@ def plan_round(
         tags = _style_tags(style)
         base_fname = f"{name}_{rnd.id}.xlsx"
         if fate[i] in ("encrypted", "truncated", "not_a_workbook"):
-            t_bad = t_final - pd.Timedelta(seconds=int(rng.integers(2 * 3600, 36 * 3600))) if resend[i] else t_final
+            t_bad = t_final
+            if resend[i]:  # the broken file came first, but not before the day it was dated
+                t_bad = t_final - pd.Timedelta(seconds=int(rng.integers(2 * 3600, 36 * 3600)))
+                t_bad = min(max(t_bad, _office_hours(report[i], 0)), t_final - pd.Timedelta(minutes=5))
             reason = fate[i]
             plans.append(
                 FilePlan(unique(base_fname), uid, "broken", fate[i], t_bad, None, None, "rejected", reason, [fate[i]], style)
@@ -278,6 +283,7 @@ def plan_round(
         errs = [ERROR_CODES[j] for j in np.flatnonzero(errors[i])] if fmt[i] == "xlsx" else []
         if twice[i]:
             t_draft = t_final - pd.Timedelta(seconds=int(rng.integers(3600, 48 * 3600)))
+            t_draft = max(t_draft, _office_hours(report[i], -1))  # the draft is dated a day earlier
             draft = FilePlan(unique(fname), uid, "draft", str(fmt[i]), t_draft, wn, uid, "superseded", "superseded_later", [*ftags, "sent_twice"], style)
             plans.append(draft)
             stem, _, ext2 = fname.rpartition(".")
@@ -296,6 +302,12 @@ def plan_round(
         if stray_unit == i:
             plans.append(FilePlan(unique(f"~${final.file}"), uid, "stray", "stray", t_final, None, None, "ignored", "not_a_return", ["stray_file"]))
     return plans
+
+
+def _office_hours(day: object, shift_days: int) -> pd.Timestamp:
+    """08:30 Asia/Shanghai on `day` + shift, as a UTC timestamp."""
+    local = pd.Timestamp(day).normalize() + pd.Timedelta(days=shift_days, hours=8, minutes=30)
+    return local.tz_localize("Asia/Shanghai").tz_convert("UTC")
 
 
 def _style(rng: np.random.Generator, forced: dict[str, str], phone: object, year: int) -> dict:
