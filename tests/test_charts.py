@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from pipeline import charts
 from pipeline.charts import fonts
 from pipeline.charts._style import figure_png
+from pipeline.charts.activity import days_to_deadline
 from pipeline.report.frames import progress_values
 from pipeline.tables import read_tables
 from tests.report_fixtures import make_district
@@ -37,6 +38,9 @@ def _all_charts(t: dict[str, pd.DataFrame]) -> dict[str, Figure]:
         "profile": charts.unit_profile_chart(t["scores"], "U001", TH),
         "timeline": charts.activity_timeline(t["activities"], deadline, 30),
         "timeline_unit": charts.activity_timeline(t["activities"], deadline, 30, unit_id="U001"),
+        "timeline_precomputed": charts.activity_timeline(
+            t["activities"][t["activities"]["unit_id"] == "U001"], deadline, 30, unit_id="U001",
+            district_days=days_to_deadline(t["activities"]["date"], deadline)),
         "themes": charts.theme_clusters_chart(t["theme_clusters"]),
         "completeness": charts.completeness_by_type(t["completeness"]),
         "slope": charts.change_slope_chart(t["scores"], t["changes"], "7月调研", "8月检查"),

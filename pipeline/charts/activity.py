@@ -38,11 +38,17 @@ def activity_timeline(
     window_days: int = 30,
     unit_id: str | None = None,
     history_days: int = 120,
+    district_days: pd.Series | None = None,
 ) -> Figure:
-    """Activities per week relative to the deadline, the last `window_days` shaded."""
-    if activities is None or activities.empty:
+    """Activities per week relative to the deadline, the last `window_days` shaded.
+
+    `district_days` (``days_to_deadline`` of every activity) may be passed when
+    drawing many unit charts, so the district's distribution is computed once.
+    """
+    if district_days is None and (activities is None or activities.empty):
         return empty_figure("暂无活动记录")
-    days = days_to_deadline(activities["date"], deadline).dropna()
+    days = district_days if district_days is not None else days_to_deadline(activities["date"], deadline)
+    days = days.dropna()
     days = days[(days >= -history_days) & (days <= 14)]
     if days.empty:
         return empty_figure("截止日期前后没有活动记录")
@@ -54,7 +60,7 @@ def activity_timeline(
     ax.hist(days, bins=bins, color=LIGHT if unit_id else BLUE, edgecolor="white",
             label="全区活动" if unit_id else "活动次数")
     own_days = pd.Series(dtype=float)
-    if unit_id is not None:
+    if unit_id is not None and activities is not None and not activities.empty:
         own = activities.loc[activities["unit_id"] == unit_id, "date"]
         own_days = days_to_deadline(own, deadline).dropna()
         own_days = own_days[(own_days >= -history_days) & (own_days <= 14)]

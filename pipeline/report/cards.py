@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.charts import activity_timeline, unit_profile_chart
+from pipeline.charts.activity import days_to_deadline
 from pipeline.report import commentary as cm
 from pipeline.report.context import RoundContext
 from pipeline.report.display import figure_img, html_table
@@ -93,11 +94,12 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
     ]
     acts = ctx.table("activities")
     window = ctx.config.scoring.deadline_window_days
-    if not acts.empty:
+    district_days = ctx.cache.get("district_days")
+    if not acts.empty or district_days is not None:
         sections.append(CardSection(
             "活动时间分布", cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
-            figure=figure_img(activity_timeline(acts, ctx.round.deadline, window, unit_id=unit_id),
-                              dpi=CARD_DPI)))
+            figure=figure_img(activity_timeline(acts, ctx.round.deadline, window, unit_id=unit_id,
+                                                district_days=district_days), dpi=CARD_DPI)))
     sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
                                                               prev.name if prev else None)))
     sections.append(_findings_section(ctx, unit_id, submitted))
@@ -123,10 +125,33 @@ def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
     return render("unit.html.j2", **context)
 
 
+PER_UNIT_TABLES: tuple[str, ...] = ("explanations", "findings", "activities", "changes", "units")
+
+
+def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
+    """A context whose per-unit tables hold only these units (scores stay whole for
+    peers and ranks); the district's activity days are computed once and cached.
+    A card then filters small frames, not the whole district's, which keeps the
+    cost per card flat as the district grows."""
+    wanted = set(map(str, unit_ids))
+    tables = dict(ctx.tables)
+    for name in PER_UNIT_TABLES:
+        t = tables.get(name)
+        if t is not None and not t.empty and "unit_id" in t:
+            tables[name] = t[t["unit_id"].isin(wanted)]
+    cache = dict(ctx.cache)
+    acts = ctx.table("activities")
+    if not acts.empty:
+        cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
+    return RoundContext(config=ctx.config, round=ctx.round, processed_dir=ctx.processed_dir,
+                        tables=tables, cache=cache)
+
+
 def write_unit_cards(ctx: RoundContext, unit_ids: list[str], units_dir: Path) -> list[dict[str, str]]:
     """Write units/<unit_id>.html for each unit; return the failures (unit, error)."""
     units_dir = Path(units_dir)
     units_dir.mkdir(parents=True, exist_ok=True)
+    ctx = narrow_to_units(ctx, unit_ids)
     failures: list[dict[str, str]] = []
     for uid in unit_ids:
         try:

@@ -33,6 +33,7 @@ class RoundContext:
     round: Round
     processed_dir: Path
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cache: dict[str, object] = field(default_factory=dict)  # values computed once per batch of pages
 
     @property
     def previous_round(self) -> Round | None:
