@@ -73,7 +73,7 @@ def progress_measures(
     by_unit = credit.groupby("unit_id")["credit"]
     done = ids.map(credit[credit["credit"] >= 1].groupby("unit_id").size()).fillna(0)
     partial = ids.map(credit[(credit["credit"] > 0) & (credit["credit"] < 1)].groupby("unit_id").size()).fillna(0)
-    total = ids.map(by_unit.sum()).fillna(0.0)
+    total = ids.map(by_unit.sum()).fillna(0.0).astype(float)
     progress = (total / n_due) if n_due else pd.Series(1.0, index=units.index)
     group = peer_groups(units, peer_min)
     frame = pd.DataFrame({"p": progress.to_numpy(), "g": group.to_numpy()})

@@ -70,6 +70,13 @@ def _unscored_reasons(units: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> d
     return reasons
 
 
+def _keyword_list(k: object) -> list[str]:
+    """Roster keywords as a list of str (a list, an array from parquet, or missing)."""
+    if k is None or isinstance(k, (float, str)) or k is pd.NA:
+        return [k] if isinstance(k, str) and k else []
+    return [str(x) for x in k]
+
+
 def _themes(info: pd.DataFrame, scored: pd.DataFrame) -> pd.Series:
     """The theme of each scored unit (first accepted return by file, row)."""
     if info.empty:
@@ -148,11 +155,11 @@ def score_tables(
          "rank_p95": "Float64", "flags": "string", "n_flags": "Int64"}
     )
 
-    ind_out = ind.copy()
-    ind_out["keywords"] = scored["keywords"].map(lambda k: "、".join(map(str, k)) if k is not None and
-                                                 not isinstance(k, float) else "").to_numpy() \
-        if "keywords" in scored else ""
+    kw_lists = [_keyword_list(k) for k in scored["keywords"]] if "keywords" in scored else [[]] * len(scored)
+    ind["keywords"] = pd.Series(kw_lists, index=ind.index, dtype=object)
     expl = explanations(ind, sc.material_current_days, sc.late_action_days, sc.bunching_min_activities)
+    ind_out = ind.copy()
+    ind_out["keywords"] = ["、".join(k) for k in kw_lists]
     for c in ("unit_id", "unit_type", "peer_group", "materials_missing", "theme_keywords", "theme", "keywords"):
         ind_out[c] = ind_out[c].astype("string")
     ineq = inequality_table(scored, prog["progress"], units.set_index("unit_id")["unit_name"].astype(str),

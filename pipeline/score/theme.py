@@ -64,8 +64,10 @@ def has_target(normalised: str) -> bool:
 
 def keyword_hits(normalised: str, keywords: Iterable[str] | None) -> list[str]:
     """The unit's business keywords (normalised) that occur in the theme."""
-    if keywords is None:
+    if keywords is None or isinstance(keywords, float):
         return []
+    if isinstance(keywords, str):
+        keywords = [keywords]
     out = []
     for k in keywords:
         nk = normalise_theme(k)
@@ -258,7 +260,7 @@ def theme_measures(
     distinct_deficit = np.maximum(generic, nearest)
     index = 100 * (
         W_DISTINCT * distinct_deficit
-        + W_KEYWORD * np.array([not h for h in hits])
+        + W_KEYWORD * np.array([not h for h in hits], dtype=bool)
         + W_TARGET * (~target)
     )
     index = np.where(missing, 100.0, np.clip(index, 0, 100))
@@ -270,7 +272,7 @@ def theme_measures(
             "theme_nearest": np.where(missing, np.nan, nearest),
             "theme_copies": np.maximum(size - 1, 0),
             "theme_keywords": ["、".join(h) for h in hits],
-            "theme_keyword": np.array([bool(h) for h in hits]) & ~missing,
+            "theme_keyword": np.array([bool(h) for h in hits], dtype=bool) & ~missing,
             "theme_target": target & ~missing,
             "theme_cluster": cluster_id,
             "unclear_theme": index,
