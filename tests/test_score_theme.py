@@ -134,3 +134,14 @@ def test_ranks_average_ties():
     r = _ranks(s)
     assert r[:, 0].tolist() == [2.5, 1.0, 2.5, 4.0]
     assert r[:, 1].tolist() == [2.5, 2.5, 1.0, 4.0]
+
+
+def test_candidate_fallback_without_sparse_dot_topn(monkeypatch):
+    import sys
+
+    texts = sorted({f"聚焦加装电梯，第{i}网格年内完成{i * 7}户任务" for i in range(60)})
+    x = vectoriser().fit_transform(texts)
+    _, with_lib = top_neighbours(x, 2, exact_max=0)
+    monkeypatch.setitem(sys.modules, "sparse_dot_topn", None)  # import now fails
+    _, without = top_neighbours(x, 2, exact_max=0)
+    assert without[:, 0] == pytest.approx(with_lib[:, 0], abs=1e-6)

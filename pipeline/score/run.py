@@ -193,8 +193,9 @@ class ScoreResult:
             for k in WEAKNESSES:
                 lines.append(f"  {WEAKNESS_LABELS[k]}：中位数 {ok[k].median():.1f} 分，"
                              f"超过阈值 {int(ok['flags'].str.contains(k).sum())} 个单位")
-            lines.append(f"  综合得分中位数 {ok['overall'].median():.1f} 分；排名不稳定单位 "
-                         f"{int(ok['rank_unstable'].sum())} 个")
+            shift = self.tables["indicators"]["rank_shift"].mean()
+            lines.append(f"  综合得分中位数 {ok['overall'].median():.1f} 分；权重与方法扰动下平均排名变动 "
+                         f"{shift:.1f} 位，排名不稳定单位 {int(ok['rank_unstable'].sum())} 个")
         dist = self.tables["inequality"]
         d = dist[dist["level"] == "district"]
         if len(d):

@@ -131,6 +131,26 @@ def _exact_block(x: sparse.csr_matrix, xt: sparse.csr_matrix, lo: int, hi: int, 
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
 
 
+def _candidates(xr: sparse.csr_matrix, top: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) of the `top` best partial scores per row of xr @ xr.T (zeros dropped)."""
+    try:
+        from sparse_dot_topn import sp_matmul_topn
+    except ImportError:  # slower, same result: chunked scipy product
+        xrt = xr.T.tocsr()
+        rows, cols = [], []
+        for lo in range(0, xr.shape[0], step):
+            block = (xr[lo:lo + step] @ xrt).toarray()
+            t = min(top, block.shape[1])
+            part = np.argpartition(-block, t - 1, axis=1)[:, :t]
+            vals = np.take_along_axis(block, part, axis=1)
+            r, c = np.nonzero(vals > 0)
+            rows.append(r + lo)
+            cols.append(part[r, c])
+        return np.concatenate(rows), np.concatenate(cols)
+    cand = sp_matmul_topn(xr, xr.T.tocsr(), top_n=top, n_threads=2).tocoo()
+    return cand.row.astype(np.int64), cand.col.astype(np.int64)
+
+
 def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000,
                    exact_max: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The k most similar other rows of each row of an l2-normalised sparse matrix.
@@ -163,15 +183,13 @@ def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000,
             i, v = _exact_block(x, xt, lo, hi, k_eff)
             idx[lo:hi, :k_eff], sim[lo:hi, :k_eff] = i, np.clip(v, 0, 1)
         return idx, sim
-    from sparse_dot_topn import sp_matmul_topn
-
     df = np.asarray((x > 0).sum(axis=0)).ravel()
     rare = sparse.diags((df <= max(2, CANDIDATE_MAX_DF * n)).astype(np.float32))
     xr = (x @ rare).tocsr()
     xr.eliminate_zeros()
-    cand = sp_matmul_topn(xr, xr.T.tocsr(), top_n=CANDIDATES + 1, n_threads=2).tocoo()
-    keep = cand.row != cand.col
-    ci, cj = cand.row[keep], cand.col[keep]
+    ci, cj = _candidates(xr, CANDIDATES + 1, step)
+    keep = ci != cj
+    ci, cj = ci[keep], cj[keep]
     # exact cosine of each candidate pair, in chunks of pairs
     exact = np.empty(ci.size, dtype=np.float32)
     for lo in range(0, ci.size, 200_000):
