@@ -98,12 +98,12 @@ TARGET_PATTERNS: tuple[str, ...] = (
 )
 HEALTHY_THEMES: tuple[str, ...] = (
     "{place}聚焦{kw1}，{target}",
-    "以{kw1}为抓手，{target}",
+    "以{kw1}为抓手，{place}{target}",
     "围绕{kw1}和{kw2}，{target}",
     "{place}党员领办{kw1}，{target}",
     "{place}做实{kw1}，{target}",
     "打造“{place}{kw1}”品牌，{target}",
-    "抓{kw1}促{kw2}，{target}",
+    "{place}抓{kw1}促{kw2}，{target}",
     "{place}支部带头攻坚{kw1}，{target}",
 )
 HEALTHY_NOTES: tuple[str, ...] = (

@@ -26,9 +26,9 @@ def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, 
     t_pick = rng.integers(0, len(pools.HEALTHY_THEMES), n)
     g_pick = rng.integers(0, len(pools.TARGET_PATTERNS), n)
     note_pick = rng.integers(0, len(pools.HEALTHY_NOTES), n)
-    nums = (rng.integers(3, 60, n) * 10).astype(str).astype(object)
-    small = rng.integers(3, 40, n).astype(str).astype(object)
-    pct = (rng.integers(17, 20, n) * 5).astype(str).astype(object)
+    nums = (rng.integers(2, 100, n) * 10).astype(str).astype(object)
+    small = rng.integers(3, 61, n).astype(str).astype(object)
+    pct = rng.integers(80, 100, n).astype(str).astype(object)
     swap = rng.random((n, 2)) < 0.5
     k1 = np.empty(n, dtype=object)
     k2 = np.empty(n, dtype=object)
