@@ -256,7 +256,8 @@ def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataF
     submissions.loc[accepted, "message"] = "已采用"
     submissions.loc[ok, "reason"] = "ok_with_findings"
     submissions.loc[ok, "message"] = "已采用，有问题需核对（见问题清单）"
-    rows = [f for p in parsed for f in p.finding_rows] + extra
+    # an ignored file (a byte-identical copy) would only repeat its original's findings
+    rows = [f for p in parsed if status_of.get(p.file) != "ignored" for f in p.finding_rows] + extra
     for f in rows:
         f["unit_id"] = unit_of.get(f["file"])
     findings = findings_frame(rows)
