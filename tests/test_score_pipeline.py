@@ -115,3 +115,13 @@ def test_score_round_reads_and_writes(tmp_path, scored):
     r2 = score_round(CFG, "2026-08", processed_dir=second, previous_dir=first)
     assert len(read_table(second, "changes")) > 0
     assert "与上轮" in r2.summary()
+
+
+def test_scorer_never_imports_the_demo_or_reads_labels():
+    from pathlib import Path
+
+    import pipeline.score as pkg
+
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "pipeline.demo" not in text and "_planted" not in text and "labels.parquet" not in text, path.name
