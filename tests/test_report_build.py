@@ -40,6 +40,8 @@ def built(tmp_path_factory):
     out = config.paths.reports_round(ROUND)
     (out / "feedback").mkdir(parents=True)
     (out / "feedback" / "社区单位02.xlsx").write_bytes(b"PK")
+    (out / "units").mkdir()
+    (out / "units" / "GONE.html").write_text("a unit from an earlier run", encoding="utf-8")
     result = build_reports(config, ROUND, jobs=2, notebooks_dir=_broken_notebooks(root / "nb"))
     return config, result, out
 
@@ -62,7 +64,8 @@ def test_other_reports_still_come_out(built):
         assert (out / name).is_file(), name
     broken = (out / f"type-{BROKEN_TYPE}.html").read_text(encoding="utf-8")
     assert "本报告生成时出错" in broken
-    units = sorted(p.stem for p in (out / "units").glob("*.html"))
+    units = sorted(p.stem for p in (out / "units").glob("*.html"))  # GONE.html cleared
+    assert (out / "feedback" / "社区单位02.xlsx").is_file()  # ingestion's files are kept
     assert units == [f"U{i:03d}" for i in range(1, 7)]
     assert result.unit_pages == 6
     executed = {p.name for p in (out / "notebooks").glob("*.ipynb")}

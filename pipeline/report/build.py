@@ -132,7 +132,8 @@ def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path,
         page = type_page_name(t)
         name = page.removesuffix(".html")
         page_jobs.append(job(name, "unit_type.ipynb", unit_type=str(t)))
-        meta[name] = {"kind": "page", "page": page, "title": f"分类情况：{t}", "unit_type": str(t)}
+        meta[name] = {"kind": "page", "page": page, "title": f"分类情况：{t}", "unit_type": str(t),
+                      "order": len(page_jobs)}
     return card_jobs + page_jobs, meta  # longest first
 
 
@@ -142,14 +143,26 @@ def _cell_text(outcome: NotebookOutcome) -> str:
     return f"第{outcome.cell_index + 1}个单元格: {outcome.cell_source}"
 
 
-def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, outcome: NotebookOutcome) -> Path | None:
-    if not outcome.output.is_file():
-        return None
-    body = notebook_body(outcome.output)
+def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, outcome: NotebookOutcome) -> Path:
+    """The page of one executed notebook; a failed one still gets a page that says so."""
     failure = "" if outcome.ok else f"{outcome.output.name} {_cell_text(outcome)}: {outcome.error}"
+    body = ""
+    if outcome.output.is_file():
+        try:
+            body = notebook_body(outcome.output)
+        except Exception as exc:  # an unreadable notebook: say so on the page
+            failure = failure or f"{outcome.output.name} 无法转换为 HTML: {type(exc).__name__}: {exc}"
     context = page_context(config, ctx.round, info["title"], crumbs=[("index.html", "报告目录")],
                            body=body, failure=failure)
     return write_text(out_dir / info["page"], render("notebook.html.j2", **context))
+
+
+def _clear_previous(out_dir: Path) -> None:
+    """Remove pages this stage wrote last time (a unit or type may have gone since)."""
+    for pattern in ("units/*.html", "type-*.html", "notebooks/*"):
+        for p in out_dir.glob(pattern):
+            if p.is_file():
+                p.unlink()
 
 
 def _fmt(v: object, digits: int = 1) -> str:
@@ -203,6 +216,7 @@ def build_reports(
     if missing:
         raise FileNotFoundError(f"找不到报告 notebook：{', '.join(missing)}（目录 {notebooks_dir}）")
     n_jobs = max(1, jobs or config.report.jobs)
+    _clear_previous(out_dir)
     nb_dir = out_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "units").mkdir(exist_ok=True)
@@ -238,17 +252,13 @@ def build_reports(
                 result.failures += _card_failures(j, info)
                 result.unit_pages += sum((out_dir / "units" / unit_file_name(u)).is_file() for u in info["ids"])
             else:
-                page = _write_page(config, ctx, out_dir, info, outcome)
-                if page is not None:
-                    result.pages.append(page)
+                result.pages.append(_write_page(config, ctx, out_dir, info, outcome))
                 if "unit_type" in info:
                     n = int((ctx.table("scores")["unit_type"] == info["unit_type"]).sum())
                     type_pages.append({"href": quote(info["page"]), "label": info["unit_type"], "n": n,
-                                       "order": info["page"]})
+                                       "order": info["order"]})
     result.timings["notebooks"] = time.perf_counter() - t
-    pages_in_order = [m["page"] for m in meta.values() if m["kind"] == "page"]
-    order = {page: i for i, page in enumerate(pages_in_order)}
-    type_pages.sort(key=lambda p: order.get(p["order"], 0))
+    type_pages.sort(key=lambda p: p["order"])
     result.index = _index(config, ctx, out_dir, type_pages, result.failures)
     result.pages.append(result.index)
     result.seconds = time.perf_counter() - t0
