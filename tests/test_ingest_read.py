@@ -232,3 +232,10 @@ def test_two_header_rows_without_merge_fill():
     layout = find_table(rows, spec, ["合计"])
     assert layout.header_row == 2 and len(layout.columns) == 7
     assert [r.row for r in layout.rows] == [3]
+
+
+def test_a_sheet_too_wide_is_refused_before_its_cells_are_built(cfg, tmp_path):
+    wb = openpyxl.load_workbook(make_return(tmp_path / "a.xlsx"))
+    wb["活动记录"].cell(row=10, column=16000, value="x")
+    wb.save(tmp_path / "wide.xlsx")
+    assert _reason(cfg, tmp_path / "wide.xlsx", max_rows=20) == "too_large"

@@ -28,6 +28,7 @@ ZIP_EMPTY = b"PK\x05\x06"
 # BIFF2-BIFF4 stand-alone worksheets (Excel 2.x-4.0): BOF record ids
 OLD_BIFF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
 
+MAX_COLUMNS = 256  # a sheet's cells are limited to max_rows x this before they become Python objects
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et")
 
 
@@ -240,6 +241,10 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
         if end is not None and end[0] + 1 > limits.max_rows:
             raise ReadError(
                 "too_many_rows", f"工作表“{name}”行数过多（{end[0] + 1} 行，上限 {limits.max_rows} 行），疑为异常文件"
+            )
+        if end is not None and (end[0] + 1) * (end[1] + 1) > limits.max_rows * MAX_COLUMNS:
+            raise ReadError(
+                "too_large", f"工作表“{name}”的区域过大（{end[0] + 1} 行 × {end[1] + 1} 列），疑为异常文件"
             )
         rows = sheet.to_python(skip_empty_area=False)
         merged = list(sheet.merged_cell_ranges or [])
