@@ -34,7 +34,7 @@ from pipeline.report.xlsx import write_summary
 log = logging.getLogger(__name__)
 
 NOTEBOOKS: tuple[str, ...] = ("district.ipynb", "unit_type.ipynb", "unit_cards.ipynb")
-MAX_CARDS_PER_BATCH = 120
+MAX_CARDS_PER_BATCH = 250
 MIN_CARDS_PER_BATCH = 30
 
 __all__ = ["ReportFailure", "ReportResult", "build_reports"]
