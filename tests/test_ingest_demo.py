@@ -54,7 +54,7 @@ def test_findings_per_file_match_the_truth(rounds):
             want = set(rec["expected_findings"])
             if rec["expected_status"] == "rejected":
                 assert rec["expected_reason"] in mine or "name_near_miss" in mine, (rid, file, mine)
-            else:
+            elif rec["expected_status"] == "accepted":
                 assert mine == want, (rid, file, sorted(mine), sorted(want))
 
 
