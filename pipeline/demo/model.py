@@ -172,12 +172,18 @@ def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round
             "stage": Coded(np.tile(np.array([stages.index(x.stage) for x in acts]), k), stages),
             "action": Coded(np.tile(np.arange(a), k), tuple(x.name for x in acts)),
             "planned_date": np.tile(due, k).astype("datetime64[ms]"),
-            "status": Coded(status_code.ravel(), ("已完成", "进行中", "未开始")),
+            "status": Coded(status_code.ravel(), status_choices(form)),
             "done_date": done_date.ravel().astype("datetime64[ms]"),
             "evidence": Coded(evidence.ravel(), (*pools.EVIDENCE, "正在推进", None)),
             "note": Coded(notes.ravel(), ("按计划推进", None)),
         }
     )
+
+
+def status_choices(form: FormSpec) -> tuple[str, str, str]:
+    """(done, in progress, not started) as the form spells them: 完成情况's choices in order."""
+    choices = form.sheet("actions").column("status").choices
+    return choices[0], choices[1], choices[2]
 
 
 MISSING_WHEN_WEAK = ("工作规程", "群众意见台账", "整改台账")
@@ -194,7 +200,7 @@ def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> d
     p_present = np.where(core, 0.97, np.where(cats_is_other(cats), 0.3, 0.82))[None, :].repeat(k, 0)
     p_present = np.where(wb[:, None] & gone[None, :], 0.12, np.where(wb[:, None], np.maximum(p_present, 0.85), p_present))
     present = rng.random((k, c)) < p_present
-    present[:, 2] = True  # 会议记录 always
+    present[:, cats.index("会议记录") if "会议记录" in cats else 0] = True  # minutes are always kept
     copies = np.where(wb[:, None], rng.integers(15, 61, (k, c)), rng.integers(1, 13, (k, c)))
     p_yes = np.where(wb, 0.35 - 0.4 * (s - 0.5), 0.9)[:, None]
     standard = rng.random((k, c)) < p_yes
@@ -224,7 +230,7 @@ def cats_is_other(cats: tuple[str, ...]) -> np.ndarray:
     return np.array([x == "其他" for x in cats])
 
 
-def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tuple[str, ...], rng) -> dict:
+def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tuple[str, ...], publicity: tuple[str, ...], rng) -> dict:
     k = len(rows)
     report = deliv["report_date"].to_numpy()[rows].astype("datetime64[D]")
     start64 = _d64(start)
@@ -255,14 +261,15 @@ def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tu
     order = np.lexsort((dates, uidx))
     dates = dates[order]
     # formats: weak basics → one format; else varied
-    main = np.array([formats.index(x) for x in ("主题党日", "专题学习", "座谈会") if x in formats])
+    main = np.array([formats.index(x) for x in ("主题党日", "专题学习", "座谈会") if x in formats] or list(range(len(formats))))
     unit_fmt = main[rng.integers(0, len(main), k)]
     varied = rng.choice(len(formats), size=m, p=_format_p(formats))
     single = wb[uidx] & ((wb_s[uidx] >= 0.65) | (rng.random(m) < 0.85))
     fmt_code = np.where(single, unit_fmt[uidx], varied)
     # publicity
-    pubs = ("无", "区级", "市级", "省级及以上")
-    healthy_pub = rng.choice(4, size=m, p=[0.45, 0.37, 0.14, 0.04])
+    pubs = publicity  # the first choice is "none"
+    weights = np.array([0.45, 0.37, 0.14, 0.04][: len(pubs)] + [0.04] * max(0, len(pubs) - 4))
+    healthy_pub = rng.choice(len(pubs), size=m, p=weights / weights.sum())
     none_all = wb[uidx] & ((wb_s[uidx] >= 0.6) | (rng.random(m) < 0.9))
     pub_code = np.where(none_all, 0, healthy_pub)
     p_tied = np.where(su, 0.35 - 0.4 * (su_s - 0.5), 0.82)
@@ -354,7 +361,12 @@ def simulate_round(
         "info": _info(roster, rows, deliv, theme, note, rng),
         "actions": _actions(roster, rows, truth, deliv, form, start, rnd, rng),
         "materials": _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng),
-        "activities": _activities(roster, rows, truth, deliv, rnd, start, form.sheet("activities").column("format").choices, rng),
+        "activities": _activities(
+            roster, rows, truth, deliv, rnd, start,
+            form.sheet("activities").column("format").choices,
+            form.sheet("activities").column("publicity").choices,
+            rng,
+        ),
         "evaluation": _evaluation(roster, rows, rng),
     }
     submitted = deliv["submitted"].to_numpy(bool)

@@ -22,6 +22,7 @@ from pipeline.demo.messiness import (
     FilePlan,
     excel_serial,
 )
+from pipeline.demo.model import status_choices
 from pipeline.form import FormSpec, Sheet
 
 # ---------------------------------------------------------------- values of one file
@@ -48,6 +49,7 @@ def file_values(
 ) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, int, str], object], list[dict]]:
     """(typed values per table, raw overrides for planted errors, planted error records)."""
     values = {k: v.reset_index(drop=True).copy() for k, v in unit_tables.items()}
+    done_word = status_choices(form)[0]
     overrides: dict[tuple[str, int, str], object] = {}
     planted: list[dict] = []
     info = values["info"]
@@ -60,7 +62,7 @@ def file_values(
         values["activities"] = acts.iloc[: max(1, len(acts) - 2)].reset_index(drop=True)
         a = values["actions"]
         late = a["done_date"] > report
-        a.loc[late, "status"] = "进行中"
+        a.loc[late, "status"] = status_choices(form)[1]
         a.loc[late, "done_date"] = pd.NaT
         a.loc[late, "evidence"] = "正在推进"
         values["actions"] = a
@@ -76,7 +78,7 @@ def file_values(
         rows_ = rng.permutation(len(acts))[:4]
         for prefix, j in zip(("=", "+", "-", "@"), rows_, strict=False):
             acts.loc[int(j), "name"] = f"{prefix}{acts.loc[int(j), 'name']}"
-        done = np.flatnonzero((values["actions"]["status"] == "已完成").fillna(False).to_numpy(bool))
+        done = np.flatnonzero((values["actions"]["status"] == done_word).fillna(False).to_numpy(bool))
         if len(done):
             values["actions"].loc[int(done[0]), "evidence"] = '=HYPERLINK("http://example.com/照片","照片")'
     if "html_text" in cos:
@@ -98,14 +100,14 @@ def file_values(
             a = values["actions"]
             j = int(rng.integers(0, len(a)))
             overrides[("actions", j, "status")] = "基本完成"
-            if a.loc[j, "status"] == "已完成":
+            if a.loc[j, "status"] == done_word:
                 a.loc[j, "done_date"] = pd.NaT  # keep the row free of a second problem
                 overrides[("actions", j, "done_date")] = None
             a.loc[j, "status"] = pd.NA
             planted.append({"table": "actions", "data_row": j, "column": "status", "code": code})
         elif code == "done_without_date":
             a = values["actions"]
-            done = np.flatnonzero((a["status"] == "已完成").fillna(False).to_numpy())
+            done = np.flatnonzero((a["status"] == done_word).fillna(False).to_numpy())
             if not len(done):
                 continue
             j = int(done[int(rng.integers(0, len(done)))])
