@@ -149,6 +149,20 @@ def _ole_encrypted(data: bytes) -> bool:
         return False
 
 
+def _ole_other_document(data: bytes) -> bool:
+    """An OLE file that is readable and holds another program's document, not a workbook."""
+    try:
+        import olefile
+
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            streams = {"/".join(p).lower() for p in ole.listdir()}
+    except Exception:
+        return False  # leave it to the workbook reader, which names the fault
+    if streams & {"workbook", "book"}:
+        return False
+    return bool(streams & {"worddocument", "powerpoint document"})
+
+
 def sniff(data: bytes, limits: Limits) -> str:
     """The workbook kind as a suffix (.xlsx, .xlsb, .ods, .xls), or ReadError for files that are not workbooks."""
     if len(data) > limits.max_file_mb * 1024 * 1024:
@@ -161,6 +175,8 @@ def sniff(data: bytes, limits: Limits) -> str:
     if head == OLE_MAGIC:
         if _ole_encrypted(data):
             raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送")
+        if _ole_other_document(data):
+            raise ReadError("not_a_workbook", "文件是 Word 或 PowerPoint 等其他文档，不是 Excel 表格，请用报表模板填写后报送")
         return ".xls"
     if OLE_MAGIC.startswith(head) or ZIP_MAGIC.startswith(head[:4]):
         raise ReadError("truncated", "文件不完整（可能传输中断），请重新报送")
