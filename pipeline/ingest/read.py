@@ -14,6 +14,7 @@ import io
 import re
 import signal
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -98,6 +99,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     def _raise(signum, frame):
         raise FileTimeout()
 
+    started = time.monotonic()
     old_handler = signal.signal(signal.SIGALRM, _raise)
     old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -105,8 +107,9 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
-        if old_delay:
-            signal.setitimer(signal.ITIMER_REAL, old_delay, old_interval)
+        if old_delay:  # the outer alarm keeps its own deadline
+            left = max(old_delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, old_interval)
 
 
 # ---------------------------------------------------------------- sniffing
