@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from datetime import date
@@ -113,3 +114,12 @@ def test_charts_do_not_touch_pyplot(tables):
 def test_theil_note_shows_split_and_level(tables):
     note = charts.theil_note(tables["inequality"])
     assert "类型间" in note and "类型内" in note and "平均进度" in note
+
+
+def test_slope_labels_are_spread_apart():
+    from pipeline.charts.ranking import spread_labels
+
+    ys = spread_labels({1: 10.0, 2: 10.2, 3: 10.1, 4: 30.0}, gap=1.0)
+    ordered = sorted(ys.values())
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(ordered))
+    assert abs(ys[4] - 30.0) < 1.0

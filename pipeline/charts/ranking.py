@@ -75,6 +75,22 @@ def ranking_chart(
     return fig
 
 
+def spread_labels(positions: dict[int, float], gap: float) -> dict[int, float]:
+    """Label heights at least `gap` apart, as close as possible to their points."""
+    items = sorted(positions.items(), key=lambda kv: kv[1])
+    out: dict[int, float] = {}
+    last = -np.inf
+    for key, y in items:
+        y = max(y, last + gap)
+        out[key] = y
+        last = y
+    # shift the stack back down so it is centred on the points it labels
+    if out:
+        shift = (sum(out.values()) - sum(y for _, y in items)) / len(out)
+        out = {k: v - shift for k, v in out.items()}
+    return out
+
+
 def change_slope_chart(
     scores: pd.DataFrame,
     changes: pd.DataFrame,
@@ -104,11 +120,15 @@ def change_slope_chart(
         width, alpha = (1.6, 0.95) if i in labelled else (0.7, 0.35)
         ax.plot([0, 1], [before[i], now[i]], color=colour, linewidth=width, alpha=alpha, marker="o",
                 markersize=3)
-        if i in labelled:
-            sign = "+" if delta[i] >= 0 else "-"
-            ax.annotate(f"{short(m['unit_name'].iloc[i], 10)} {sign}{abs(delta[i]):.1f}",
-                        (1, now[i]), xytext=(6, 0), textcoords="offset points",
-                        va="center", fontsize=8, color=colour)
+    lo, hi = float(min(before.min(), now.min())), float(max(before.max(), now.max()))
+    ys = spread_labels({i: float(now[i]) for i in labelled}, gap=max(hi - lo, 1.0) * 0.045)
+    for i, y_label in ys.items():
+        colour = BLUE if delta[i] >= 0 else RED
+        sign = "+" if delta[i] >= 0 else "-"
+        ax.annotate(f"{short(m['unit_name'].iloc[i], 10)} {sign}{abs(delta[i]):.1f}",
+                    (1, now[i]), xytext=(1.06, y_label), textcoords="data", va="center",
+                    fontsize=8, color=colour,
+                    arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5, "alpha": 0.6})
     ax.set_xticks([0, 1], [previous_label, current_label], fontsize=10)
     ax.set_xlim(-0.15, 1.6)
     ax.set_ylabel("综合得分（越高越好）", fontsize=9)
