@@ -87,6 +87,16 @@ def test_rebuilds_font_list_once_when_nothing_found(monkeypatch):
     assert calls == [1]
 
 
+def test_font_installed_after_the_cache_was_built_is_found(monkeypatch):
+    from matplotlib import font_manager
+
+    fm = font_manager.fontManager
+    monkeypatch.setattr(fm, "ttflist", [f for f in fm.ttflist if "CJK" not in f.name])
+    assert not fonts._candidates({f.name for f in fm.ttflist})
+    assert fonts.find_cjk_fonts()  # rebuilt the list in place
+    assert any("CJK" in f.name for f in font_manager.fontManager.ttflist)
+
+
 def test_every_chart_renders_chinese_without_missing_glyphs(tables, caplog):
     caplog.set_level(logging.WARNING, logger="matplotlib")
     with warnings.catch_warnings(record=True) as caught:

@@ -15,6 +15,7 @@ nothing is found the list is rebuilt once before giving up.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
@@ -94,11 +95,20 @@ def _candidates(installed: set[str]) -> list[str]:
 
 
 def _rebuild_font_list() -> None:
+    """Rescan the system fonts into matplotlib's existing font manager (in place:
+    other matplotlib modules hold references to it) and rewrite its cache file."""
     log.info("未找到中文字体，重新扫描系统字体 (rebuilding matplotlib's font list)")
-    fm = font_manager._load_fontmanager(try_read_cache=False)
-    font_manager.fontManager = fm
-    font_manager.findfont = fm.findfont
-    font_manager.get_font_names = fm.get_font_names
+    fm = font_manager.fontManager
+    fm.__dict__.update(font_manager.FontManager().__dict__)
+    for cached in (getattr(font_manager.FontManager, "_findfont_cached", None),
+                   getattr(font_manager, "_get_font", None)):
+        if cached is not None and hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+    try:
+        path = Path(matplotlib.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json")
+        font_manager.json_dump(fm, path)
+    except Exception as exc:  # a read-only cache folder: the rebuilt list still serves this process
+        log.debug("could not write the font cache: %s", exc)
 
 
 def find_cjk_fonts() -> list[str]:
