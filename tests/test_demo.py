@@ -290,3 +290,25 @@ def test_default_toml_matches_repository() -> None:
     demo = default_config(Path.cwd())
     assert demo.campaign == repo.campaign
     assert demo.rounds == repo.rounds
+
+
+def test_done_actions_stay_done(small: Path) -> None:
+    """An action done in the July return is done in the August return, on the same date."""
+    form = load_form()
+    done_word = form.sheet("actions").column("status").choices[0]
+
+    def accepted_actions(rid: str) -> pd.DataFrame:
+        files = pd.read_parquet(small / "truth" / rid / "files.parquet")
+        acc = set(files.loc[files["expected_status"] == "accepted", "file"])
+        errs = pd.read_parquet(small / "truth" / rid / "planted_errors.parquet")
+        bad = set(errs.loc[errs["table"] == "actions", "file"])
+        a = pd.read_parquet(small / "truth" / rid / "actions.parquet")
+        return a[a["file"].isin(acc - bad)]
+
+    july, aug = accepted_actions("2026-07"), accepted_actions("2026-08")
+    j = july[july["status"] == done_word].set_index(["unit_id", "action"])["done_date"]
+    a = aug.set_index(["unit_id", "action"])
+    both = j.index.intersection(a.index)
+    assert len(both) > 20
+    assert (a.loc[both, "status"] == done_word).all()
+    assert (a.loc[both, "done_date"] == j.loc[both]).all()

@@ -48,13 +48,16 @@ def build_world(
     truth = model.plant_weaknesses(roster, len(ordered), streams[1])
     round_themes = themes(roster, truth, config.scoring.slogans, streams[2])
     rounds: dict[str, model.RoundModel] = {}
-    for i, rnd in enumerate(ordered):
-        if round_ids is not None and rnd.id not in round_ids:
-            continue
-        rounds[rnd.id] = model.simulate_round(
+    wanted = [r.id for r in ordered] if round_ids is None else list(round_ids)
+    last = max(i for i, r in enumerate(ordered) if r.id in wanted)
+    previous = None
+    for i, rnd in enumerate(ordered[: last + 1]):  # earlier rounds hand their state on
+        previous = model.simulate_round(
             roster, truth[i], rnd, round_themes[i], form, config.campaign.start, streams[3 + i],
-            only_submitted=only_submitted,
+            only_submitted=only_submitted, previous=previous, materialise=rnd.id in wanted,
         )
+        if rnd.id in wanted:
+            rounds[rnd.id] = previous
     return World(config, roster, rounds, seed)
 
 

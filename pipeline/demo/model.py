@@ -34,7 +34,8 @@ __all__ = ["WEAKNESSES", "RoundModel", "as_string", "on_time_flag", "plant_weakn
 
 PLANT_SHARE = {"uneven_progress": 0.3, "weak_basics": 0.3, "unclear_theme": 0.3, "shallow_understanding": 0.3}
 KEEP_WEAKNESS = 0.6  # a planted weakness persists into the next round with this probability
-NEW_WEAKNESS = 0.06  # an unplanted unit develops it in the next round
+# an unplanted unit develops it in the next round (never lagging: done actions stay done)
+NEW_WEAKNESS = {"uneven_progress": 0.0, "weak_basics": 0.06, "unclear_theme": 0.06, "shallow_understanding": 0.06}
 TYPE_SHIFT = {"社区": 0.03, "街道": 0.0, "镇": 0.0, "村": -0.01, "区级部门": -0.04, "企业": -0.02}
 PARTY_MEMBERS = {"街道": (60, 300), "社区": (20, 160), "镇": (150, 700), "村": (25, 120), "区级部门": (8, 90), "企业": (40, 900)}
 _DAY = np.timedelta64(1, "D")
@@ -54,7 +55,7 @@ def plant_weaknesses(roster: pd.DataFrame, n_rounds: int, rng: np.random.Generat
         if r > 0:
             for w in WEAKNESSES:
                 keep = planted[w] & (rng.random(n) < KEEP_WEAKNESS)
-                new = ~planted[w] & (rng.random(n) < NEW_WEAKNESS)
+                new = ~planted[w] & (rng.random(n) < NEW_WEAKNESS[w])
                 severity[w] = np.where(new, rng.uniform(0.5, 1.0, n), np.clip(severity[w] + rng.normal(0, 0.05, n), 0.5, 1.0))
                 planted[w] = keep | new
         frame = {"unit_id": roster["unit_id"].to_numpy()}
@@ -73,6 +74,7 @@ class RoundModel:
     labels: pd.DataFrame  # unit_id, unit_type, expected, planted/severity per weakness
     delivery: pd.DataFrame  # unit_id, fate, late, resend, report_date, received_at
     tables: dict[str, pd.DataFrame]  # info, actions, materials, activities, evaluation (unit_id + keys)
+    state: dict  # the actions' done flags and dates, handed to the next round
 
 
 def _names(rng: np.random.Generator, k: int) -> np.ndarray:
@@ -125,7 +127,8 @@ def _info(roster, rows, deliv, theme, note, rng) -> dict:
     )
 
 
-def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round, rng) -> dict:
+def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round, rng, prev: dict | None = None) -> tuple[dict, dict]:
+    """The 规定动作 rows; `prev` (the previous round's state) keeps done actions done, on their dates."""
     k = len(rows)
     acts = form.actions
     a = len(acts)
@@ -147,6 +150,8 @@ def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round
     not_due_soon = (~is_due) & (due <= _d64(rnd.as_of) + 30 * _DAY)
     early = (~up)[:, None] & not_due_soon[None, :] & (rng.random((k, a)) < 0.08)
     done |= early
+    prev_done = prev["done"] if prev is not None else np.zeros((k, a), dtype=bool)
+    done |= prev_done  # an action done by the last round stays done
     u = rng.random((k, a))
     started = np.where(is_due[None, :], u < 0.6, u < np.where(up, 0.12, 0.35)[:, None])
     status_code = np.where(done, 0, np.where(started, 1, 2))
@@ -156,14 +161,24 @@ def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round
     su = truth["shallow_understanding_planted"].to_numpy()[rows]
     su_s = truth["shallow_understanding_severity"].to_numpy()[rows]
     rush = su[:, None] & (rng.random((k, a)) < (0.5 + 0.8 * (su_s - 0.5))[:, None])
-    dd = np.where(rush, report[:, None] - rng.integers(0, 7, (k, a)) * _DAY, dd)
+    rushed = report[:, None] - rng.integers(0, 7, (k, a)) * _DAY
+    if prev is not None:
+        # overdue at the last report and done since: dated between the two reports
+        last = prev["report"][:, None]
+        gap = np.maximum(((report[:, None] - last) // _DAY).astype(int), 1)
+        catch_up = done & ~prev_done & (due[None, :] <= last)
+        dd = np.where(catch_up, last + (1 + (rng.random((k, a)) * gap).astype(int)) * _DAY, dd)
+    dd = np.where(rush, rushed, dd)
     dd = np.minimum(np.maximum(dd, start64), report[:, None])
+    if prev is not None:
+        dd = np.where(prev_done, prev["date"], dd)
     done_date = np.where(done, dd, np.datetime64("NaT"))
     n_ev = len(pools.EVIDENCE)
     ev = rng.integers(0, n_ev, (k, a))
     evidence = np.where(done, ev, np.where(status_code == 1, n_ev, n_ev + 1))
     notes = np.where(rng.random((k, a)) < 0.04, 0, 1)
     stages = tuple(dict.fromkeys(x.stage for x in acts))
+    state = {"done": done, "date": np.where(done, dd, np.datetime64("NaT")), "report": report}
     return (
         {
             "_u": np.repeat(rows, a),
@@ -176,7 +191,8 @@ def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round
             "done_date": done_date.ravel().astype("datetime64[ms]"),
             "evidence": Coded(evidence.ravel(), (*pools.EVIDENCE, "正在推进", None)),
             "note": Coded(notes.ravel(), ("按计划推进", None)),
-        }
+        },
+        state,
     )
 
 
@@ -348,18 +364,24 @@ def simulate_round(
     rng: np.random.Generator,
     force: bool = True,
     only_submitted: bool = False,
+    previous: RoundModel | None = None,
+    materialise: bool = True,
 ) -> RoundModel:
     """The clean content of every expected unit's return for one round (sent or not).
 
     The random draws are the same either way; `only_submitted` only keeps the
-    rows of units whose return is accepted (cheaper for large districts).
+    rows of units whose return is accepted (cheaper for large districts), and
+    `materialise=False` keeps no tables at all (a round needed only for the
+    state it hands to the next one). `previous` carries actions already done.
     """
     deliv = delivery(roster, rnd, rng, force=force)
     rows = np.flatnonzero(roster["expected"].to_numpy(bool))
     theme, note = theme_note
+    info = _info(roster, rows, deliv, theme, note, rng)
+    actions, state = _actions(roster, rows, truth, deliv, form, start, rnd, rng, previous.state if previous else None)
     raw = {
-        "info": _info(roster, rows, deliv, theme, note, rng),
-        "actions": _actions(roster, rows, truth, deliv, form, start, rnd, rng),
+        "info": info,
+        "actions": actions,
         "materials": _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng),
         "activities": _activities(
             roster, rows, truth, deliv, rnd, start,
@@ -370,8 +392,10 @@ def simulate_round(
         "evaluation": _evaluation(roster, rows, rng),
     }
     submitted = deliv["submitted"].to_numpy(bool)
-    tables = {k: frame(v, submitted[v["_u"]] if only_submitted else None) for k, v in raw.items()}
+    tables = {}
+    if materialise:
+        tables = {k: frame(v, submitted[v["_u"]] if only_submitted else None) for k, v in raw.items()}
     labels = truth.copy()
     labels.insert(1, "unit_type", roster["unit_type"].to_numpy())
     labels.insert(2, "expected", roster["expected"].to_numpy(bool))
-    return RoundModel(rnd, labels, deliv, tables)
+    return RoundModel(rnd, labels, deliv, tables, state)
