@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -33,11 +34,30 @@ def sizes(quick: bool) -> list[int]:
     return [200] if quick else [200, 2000]
 
 
-def _scorecard(*args: str, timeout: float = 3 * 3600) -> tuple[float, subprocess.CompletedProcess]:
+def snapshot_code(work: Path) -> Path:
+    """A frozen copy of the package and notebooks, so that edits made while the
+    benchmark runs neither mix versions nor change the run's fingerprint."""
+    dest = Path(work) / "code"
+    shutil.rmtree(dest, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    shutil.copytree(REPO / "pipeline", dest / "pipeline", ignore=ignore)
+    if (REPO / "notebooks").is_dir():
+        shutil.copytree(REPO / "notebooks", dest / "notebooks", ignore=ignore)
+    return dest
+
+
+def _scorecard(
+    code: Path, *args: str, timeout: float = 3 * 3600
+) -> tuple[float, subprocess.CompletedProcess]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")]),
+    }
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pipeline", *args],
-        cwd=REPO,
+        cwd=code,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -45,9 +65,11 @@ def _scorecard(*args: str, timeout: float = 3 * 3600) -> tuple[float, subprocess
     return time.perf_counter() - t0, proc
 
 
-def measure(work: Path, n: int) -> dict:
+def measure(work: Path, n: int, code: Path) -> dict:
     folder = work / f"demo-{n}"
-    gen_s, proc = _scorecard("demo", "--units", str(n), "--seed", str(SEED), "--out", str(folder))
+    gen_s, proc = _scorecard(
+        code, "demo", "--units", str(n), "--seed", str(SEED), "--out", str(folder)
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"scorecard demo failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     from pipeline.config import load_config
@@ -57,19 +79,13 @@ def measure(work: Path, n: int) -> dict:
     round_id = config.rounds_in_order()[0].id
     files = sum(1 for p in config.paths.raw_round(round_id).rglob("*") if p.is_file())
 
-    first_s, proc = _scorecard("--config", str(cfg_path), "run", "--round", round_id)
+    first_s, proc = _scorecard(code, "--config", str(cfg_path), "run", "--round", round_id)
     if proc.returncode not in (0, 3):
         raise RuntimeError(f"scorecard run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    manifest = json.loads(
-        (config.paths.reports_round(round_id) / "manifest.json").read_text("utf-8")
-    )
-    # The fingerprint covers the package's own files: if someone edited the code
-    # between the two commands, the rerun recomputes; then measure once more.
-    for _ in range(3):
-        rerun_s, proc2 = _scorecard("--config", str(cfg_path), "run", "--round", round_id)
-        skipped = "没有变化" in proc2.stdout
-        if skipped:
-            break
+    record = json.loads((config.paths.processed / ".runs" / f"{round_id}.json").read_text("utf-8"))
+    first = record["last"]
+    rerun_s, proc2 = _scorecard(code, "--config", str(cfg_path), "run", "--round", round_id)
+    skipped = "没有变化" in proc2.stdout
     return {
         "units": n,
         "files": files,
@@ -79,8 +95,8 @@ def measure(work: Path, n: int) -> dict:
         "exit_code": proc.returncode,
         "rerun_s": rerun_s,
         "rerun_skipped": skipped,
-        "timings": manifest.get("timings", {}),
-        "counts": manifest.get("counts", {}),
+        "timings": first.get("timings", {}),
+        "counts": first.get("counts", {}),
     }
 
 
@@ -96,12 +112,15 @@ def render(results: list[dict], note: str = "") -> str:
     lines = [
         "## End to end: `scorecard run` on the demo district",
         "",
-        "First round of a generated demo district (`scorecard demo --units N`), one",
+        "First round of a generated demo district (`scorecard demo --units N`): one",
         "`scorecard run --round ROUND` in a fresh process with default workers (all",
         "cores), then the same command again with nothing changed. Stage seconds and",
         "peak memory (resident memory of the run's process plus its worker",
-        "processes, sampled every 0.1 s) come from `reports/<round>/manifest.json`;",
-        '"run" is the wall time of the whole command including Python start-up.',
+        "processes, sampled every 0.1 s) come from the run record",
+        "(`data/processed/.runs/<round>.json`, the same figures as the manifest);",
+        '"run" is the wall time of the whole command including Python start-up. The',
+        "code is a frozen copy of `pipeline/` and `notebooks/` taken when the",
+        "benchmark starts (the run's fingerprint covers the code).",
         "",
         "| units | files | ingest s | score s | report s | run s | rerun s | rerun / run | demo generation s |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -156,7 +175,8 @@ def render(results: list[dict], note: str = "") -> str:
 
 
 def run(work: Path, quick: bool = False) -> str:
-    results = [measure(Path(work), n) for n in sizes(quick)]
+    code = snapshot_code(Path(work))
+    results = [measure(Path(work), n, code) for n in sizes(quick)]
     note = ""
     if 20000 not in sizes(quick):
         note = (
