@@ -3,7 +3,7 @@
 `activity_timeline(activities, deadline, window_days=30, unit_id=None)`: a
 histogram of activity dates as days before (negative) or after the deadline,
 weekly bins, with the pre-deadline window shaded. With `unit_id` the unit's own
-activities are drawn as marks on top of the district's distribution.
+activities are drawn as a rug (one tick each) under the district's distribution.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 
 from pipeline.charts._style import (
     BLUE,
-    GREY,
     LIGHT,
     ORANGE,
     RED,
@@ -53,7 +52,7 @@ def activity_timeline(
     if days.empty:
         return empty_figure("截止日期前后没有活动记录")
     fig = new_figure(7.0, 3.2, layout=None)
-    fig.subplots_adjust(left=0.09, right=0.91 if unit_id is not None else 0.97, top=0.88, bottom=0.16)
+    fig.subplots_adjust(left=0.09, right=0.97, top=0.88, bottom=0.16)
     ax = fig.add_subplot()
     bins = np.arange(-history_days - (history_days % 7), 15, 7)
     ax.axvspan(-window_days, 0, color=ORANGE, alpha=0.12, linewidth=0)
@@ -65,20 +64,19 @@ def activity_timeline(
         own_days = days_to_deadline(own, deadline).dropna()
         own_days = own_days[(own_days >= -history_days) & (own_days <= 14)]
     if not own_days.empty:
-        ax2 = ax.twinx()
-        ax2.hist(own_days, bins=bins, color=BLUE, alpha=0.85, edgecolor="white", rwidth=0.5,
-                 label="本单位活动")
-        ax2.set_ylabel("本单位活动次数", fontsize=9, color=BLUE)
-        ax2.tick_params(labelsize=8)
-        ax2.spines[["top"]].set_visible(False)
-        ax2.yaxis.get_major_locator().set_params(integer=True)
+        # the unit's own activities as a rug under the district's weekly bars:
+        # one tick per activity, so bunching before the deadline shows as a dense band
+        ax.plot(own_days.to_numpy(), np.zeros(len(own_days)), linestyle="none", marker="|",
+                markersize=18, markeredgewidth=1.6, color=BLUE, alpha=0.8, clip_on=False,
+                label=f"本单位活动（{len(own_days)}次，每条竖线一次）")
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.axvline(0, color=RED, linewidth=1.5)
     ymax = ax.get_ylim()[1]
     ax.text(0, ymax * 0.97, " 截止日", color=RED, fontsize=9, va="top")
     ax.text(-window_days, ymax * 0.97, f" 截止前{window_days}天", color=ORANGE, fontsize=9,
             va="top")
     ax.set_xlabel("距报送截止日的天数（负数 = 截止前）", fontsize=9)
-    ax.set_ylabel("活动次数（每周）", fontsize=9, color=GREY if unit_id else "black")
+    ax.set_ylabel("全区活动次数（每周）" if unit_id else "活动次数（每周）", fontsize=9)
     style_axes(ax, "y")
     share = float(((days >= -window_days) & (days <= 0)).mean())
     who = "全区" if unit_id is not None else ""
