@@ -19,6 +19,9 @@ from pipeline.report import build_reports
 from pipeline.report.runner import NOTEBOOKS_DIR
 from tests.report_fixtures import EVIL_NAME, FORMULA_NAME, make_district
 
+# one worker builds the report set once for the whole module (pytest -n 2 --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("report-build")
+
 ROUND = "2026-08"
 BROKEN_TYPE = "村"
 BOOM = f'if unit_type == "{BROKEN_TYPE}":\n    raise RuntimeError("故意失败")'

@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.report.runner import NOTEBOOKS_DIR
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report-demo")]
 
 
 def _execute(name: str, cwd: Path, out: Path, parameters: dict | None = None) -> nbformat.NotebookNode:
