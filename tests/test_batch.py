@@ -257,6 +257,7 @@ def _start_blocked_run(district):
 def test_concurrent_run_exits_4_without_touching_anything(district, tmp_path):
     t, release, first = _start_blocked_run(district)
     try:
+        assert f"进程 {os.getpid()}" in round_status(district, "R1").render()  # 正在运行
         second = run(district)
     finally:
         release.set()
@@ -334,6 +335,7 @@ def test_killed_run_leaves_previous_outputs_intact(district, tmp_path, stage):
     assert snapshot(processed, reports) == before  # last good outputs intact
     assert "files=3" in (reports / "index.html").read_text(encoding="utf-8")
     assert not any(p.name.startswith(".") for p in processed.iterdir())
+    assert "正在运行" not in round_status(district, "R1").render()  # the dead holder does not count
 
     # the next run cleans up, takes the lock (the dead process released it) and publishes
     out = run(district)
@@ -382,6 +384,7 @@ def test_templates_survive_a_run(district):
 def test_status_before_any_run(district):
     text = round_status(district, "R1").render()
     assert "第一轮" in text and "还没有数据" in text and "无记录" in text
+    assert "正在运行" not in text
 
 
 def test_status_after_a_run(district, tmp_path):

@@ -55,6 +55,23 @@ def read_holder(path: Path) -> dict | None:
         return None
 
 
+def running_holder(processed_root: Path, round_id: str) -> dict | None:
+    """Who is running this round now, if anyone (best effort, without taking the lock).
+
+    The holder file is removed when a run ends; after a SIGKILL it stays, so a
+    holder on this host whose process is gone does not count.
+    """
+    holder = read_holder(lock_path(processed_root, round_id))
+    if not holder:
+        return None
+    if holder.get("host") == socket.gethostname():
+        import psutil
+
+        if not psutil.pid_exists(int(holder.get("pid", -1))):
+            return None
+    return holder
+
+
 @contextmanager
 def round_lock(processed_root: Path, round_id: str, wait: bool = False) -> Iterator[Path]:
     """Hold the round's lock; raise RoundLockedError at once, or wait when `wait`."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline.batch.lock import running_holder
 from pipeline.batch.manifest import last_run, manifest_path, read_json
 from pipeline.batch.outcome import STATUS_LABELS
 from pipeline.config import Config
@@ -52,6 +53,7 @@ class RoundStatus:
     files_by_status: dict[str, int] = field(default_factory=dict)
     last_run: dict[str, Any] | None = None
     published: dict[str, Any] | None = None
+    running: dict[str, Any] | None = None
 
     @property
     def has_data(self) -> bool:
@@ -94,11 +96,17 @@ class RoundStatus:
         return lines
 
     def _run_lines(self) -> list[str]:
+        lines = []
+        if self.running:
+            lines.append(
+                f"正在运行: 主机 {self.running.get('host', '?')} 上的进程 "
+                f"{self.running.get('pid', '?')}，开始于 {local_time(self.running.get('started'))}"
+            )
         run = self.last_run
         if not run:
-            return ["最近一次运行: 无记录"]
+            return [*lines, "最近一次运行: 无记录"]
         label = STATUS_LABELS.get(run.get("status", ""), run.get("status", "?"))
-        lines = [
+        lines += [
             f"最近一次运行: {local_time(run.get('finished'))}（北京时间）结束，结果: {label}"
             f"（退出码 {run.get('exit_code', '?')}），用时 {float(run.get('seconds') or 0):.1f} 秒"
         ]
@@ -148,6 +156,7 @@ def round_status(config: Config, round_id: str) -> RoundStatus:
         completeness=tables.get("completeness"),
         last_run=last_run(config.paths.processed, round_id),
         published=read_json(manifest_path(config.paths.reports_round(round_id))),
+        running=running_holder(config.paths.processed, round_id),
     )
     units = tables.get("units")
     if units is not None and "reporting" in units.columns:
