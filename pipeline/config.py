@@ -7,11 +7,12 @@ relative to the folder that holds it.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -167,11 +168,121 @@ class Thresholds(_Frozen):
         return {w: float(getattr(self, w)) for w in WEAKNESSES}
 
 
+class _IndexWeights(_Frozen):
+    """Weights of the parts of one index: each ≥ 0, not all 0, normalised to sum to 1."""
+
+    @model_validator(mode="after")
+    def _positive(self) -> _IndexWeights:
+        if math.fsum(self.as_dict().values()) <= 0:
+            raise _KeyedProblems([("", "权重不能全部为 0")])
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: float(getattr(self, k)) for k in type(self).model_fields}
+
+    def normalised(self) -> dict[str, float]:
+        """The weights divided by their (exactly rounded) sum: the defaults stay as written."""
+        w = self.as_dict()
+        total = math.fsum(w.values())
+        return {k: v / total for k, v in w.items()}
+
+
+_Weight = Annotated[float, Field(ge=0)]
+_Share = Annotated[float, Field(gt=0, le=1)]
+
+
+class ProgressWeights(_IndexWeights):
+    shortfall: _Weight = 0.7
+    lag: _Weight = 0.3
+
+
+class ScoringProgress(_Frozen):
+    """uneven_progress = 100 × (w_shortfall × clip((1 − progress)/shortfall_full) + w_lag × clip(lag/lag_full))."""
+
+    shortfall_full: _Share = 0.5
+    lag_full: _Share = 0.5
+    weights: ProgressWeights = ProgressWeights()
+
+
+class BasicsWeights(_IndexWeights):
+    coverage: _Weight = 0.2
+    quality: _Weight = 0.4
+    variety: _Weight = 0.2
+    publicity: _Weight = 0.2
+
+
+class ScoringBasics(_Frozen):
+    """weak_basics: coverage, quality (full at `quality_full` unmet), format variety, publicity."""
+
+    quality_full: _Share = 0.5
+    formats_full: Annotated[int, Field(ge=2)] = 4
+    publicity_full: _Share = 0.5
+    weights: BasicsWeights = BasicsWeights()
+
+
+class ThemeWeights(_IndexWeights):
+    distinct: _Weight = 0.5
+    keyword: _Weight = 0.25
+    target: _Weight = 0.25
+
+
+class ScoringTheme(_Frozen):
+    """unclear_theme: missing theme, distinctiveness, business keyword, concrete target; search tuning."""
+
+    min_chars: Annotated[int, Field(ge=1)] = 4
+    exact_max: Annotated[int, Field(ge=0)] = 20_000
+    candidate_max_df: _Share = 0.02
+    candidates: Annotated[int, Field(ge=1)] = 50
+    weights: ThemeWeights = ThemeWeights()
+
+
+class UnderstandingWeights(_IndexWeights):
+    bunching: _Weight = 0.4
+    spread: _Weight = 0.2
+    tied: _Weight = 0.2
+    late: _Weight = 0.2
+
+
+class ScoringUnderstanding(_Frozen):
+    """shallow_understanding: bunching (full at BI' = `bunching_full`), spread, tied share, last-minute."""
+
+    bunching_full: _Share = 0.5
+    weights: UnderstandingWeights = UnderstandingWeights()
+
+
+class ScoringExplain(_Frozen):
+    """Wording thresholds of the explanations (得分依据); they change no score."""
+
+    similar_cosine: _Share = 0.5
+    poor_quality: Annotated[float, Field(ge=0, le=1)] = 0.5
+    plenty_copies: Annotated[float, Field(gt=0)] = 2
+    max_facts: Annotated[int, Field(ge=1)] = 4
+
+
 class Uncertainty(_Frozen):
     runs: Annotated[int, Field(ge=10)] = 500
     weight_spread: Annotated[float, Field(ge=0, lt=1)] = 0.25
     seed: int = 20260701
     unstable_rank_width: Annotated[float, Field(gt=0, le=1)] = 0.25
+    max_cells: Annotated[int, Field(ge=1)] = 50_000_000
+    normalisations: Annotated[
+        tuple[Literal["fixed", "minmax", "rank"], ...], Field(min_length=1)
+    ] = ("fixed", "minmax", "rank")
+    aggregations: Annotated[
+        tuple[Literal["arithmetic", "geometric"], ...], Field(min_length=1)
+    ] = ("arithmetic", "geometric")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Uncertainty:
+        problems = [
+            (key, f"{name!r} 重复")
+            for key in ("normalisations", "aggregations")
+            for i, name in enumerate(getattr(self, key))
+            if name in getattr(self, key)[:i]
+        ]
+        if problems:
+            raise _KeyedProblems(problems)
+        return self
 
 
 class Scoring(_Frozen):
@@ -190,6 +301,11 @@ class Scoring(_Frozen):
     weights: Weights = Weights()
     thresholds: Thresholds = Thresholds()
     uncertainty: Uncertainty = Uncertainty()
+    progress: ScoringProgress = ScoringProgress()
+    basics: ScoringBasics = ScoringBasics()
+    theme: ScoringTheme = ScoringTheme()
+    understanding: ScoringUnderstanding = ScoringUnderstanding()
+    explain: ScoringExplain = ScoringExplain()
 
 
 class Notice(_Frozen):
@@ -293,6 +409,8 @@ _MESSAGES: dict[str, str] = {
     "greater_than": "应 > {gt}",
     "less_than_equal": "应 ≤ {le}",
     "less_than": "应 < {lt}",
+    "literal_error": "应为以下之一: {expected}",
+    "too_short": "至少要有 {min_length} 项",
 }
 
 
