@@ -8,11 +8,14 @@ except 其他):
   of the four standards met: 规范 (standard), 归档 (filed), current (最近更新日期
   within `material_current_days` of the as-of date), 结合当前工作 (tied to work).
   Copies do not enter: many copies of poor material is still poor;
-- format variety = min(1, (distinct 活动载体 − 1) / (FORMAT_FULL − 1));
-- publicity = min(1, share of activities with a publicity report / PUBLICITY_FULL).
+- format variety = min(1, (distinct 活动载体 − 1) / (formats_full − 1));
+- publicity = min(1, share of activities with a publicity report / publicity_full).
 
-    weak_basics = 100 × (W_COVERAGE (1 − coverage) + W_QUALITY clip((1 − quality) / QUALITY_FULL, 0, 1)
-                         + W_VARIETY (1 − variety) + W_PUBLICITY (1 − publicity))
+    weak_basics = 100 × (w_coverage (1 − coverage) + w_quality clip((1 − quality) / quality_full, 0, 1)
+                         + w_variety (1 − variety) + w_publicity (1 − publicity))
+
+The weights and scales are `config.scoring.basics` (`[scoring.basics]`,
+defaults 0.2, 0.4, 0.2, 0.2; quality_full 0.5, formats_full 4, publicity_full 0.5).
 """
 
 from __future__ import annotations
@@ -23,16 +26,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-W_COVERAGE = 0.2
-W_QUALITY = 0.4
-W_VARIETY = 0.2
-W_PUBLICITY = 0.2
-QUALITY_FULL = 0.5
-"""Half of the standards unmet (or more) scores the full quality part."""
-FORMAT_FULL = 4
-"""Distinct activity formats (载体) that count as full variety."""
-PUBLICITY_FULL = 0.5
-"""Share of activities with a publicity report that counts as full reach."""
+from pipeline.config import ScoringBasics
+
 NO_PUBLICITY = "无"
 OTHER = "其他"
 
@@ -48,8 +43,14 @@ def basics_measures(
     required: Sequence[str],
     as_of: date,
     current_days: int = 60,
+    params: ScoringBasics | None = None,
 ) -> pd.DataFrame:
-    """Basics sub-indicators and the weak_basics index, one row per unit (same order)."""
+    """Basics sub-indicators and the weak_basics index, one row per unit (same order).
+
+    `params`: `config.scoring.basics` (its defaults when None).
+    """
+    params = params or ScoringBasics()
+    w = params.weights.normalised()
     ids = units["unit_id"].astype(str)
     req = list(required)
     m = materials[materials["category"].isin(req)].copy()
@@ -97,10 +98,11 @@ def basics_measures(
 
     coverage = present / len(req) if req else np.ones(len(ids))
     quality = np.nan_to_num(shares["quality"], nan=0.0)
-    variety = np.clip((n_formats - 1) / (FORMAT_FULL - 1), 0, 1)
-    publicity = np.clip(pub_share / PUBLICITY_FULL, 0, 1)
-    index = 100 * (W_COVERAGE * (1 - coverage) + W_QUALITY * np.clip((1 - quality) / QUALITY_FULL, 0, 1)
-                   + W_VARIETY * (1 - variety) + W_PUBLICITY * (1 - publicity))
+    variety = np.clip((n_formats - 1) / (params.formats_full - 1), 0, 1)
+    publicity = np.clip(pub_share / params.publicity_full, 0, 1)
+    index = 100 * (w["coverage"] * (1 - coverage)
+                   + w["quality"] * np.clip((1 - quality) / params.quality_full, 0, 1)
+                   + w["variety"] * (1 - variety) + w["publicity"] * (1 - publicity))
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),

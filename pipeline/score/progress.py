@@ -5,10 +5,11 @@ actions due by the round's as-of date. The peer median is taken within the
 unit's type when it has at least `peer_min` scored units, otherwise within
 its parent's sub-units, otherwise the whole district. The index is
 
-    uneven_progress = 100 × (W_SHORTFALL × clip((1 − progress) / SHORTFALL_FULL, 0, 1)
-                             + W_LAG × clip(lag / LAG_FULL, 0, 1))
+    uneven_progress = 100 × (w_shortfall × clip((1 − progress) / shortfall_full, 0, 1)
+                             + w_lag × clip(lag / lag_full, 0, 1))
 
-with lag = peer median − progress. Both parts are on fixed scales (not
+with lag = peer median − progress; the weights and the `*_full` scales are
+`config.scoring.progress` (`[scoring.progress]`, defaults 0.7, 0.3, 0.5, 0.5). Both parts are on fixed scales (not
 re-normalised across units), so one more completed action never raises the
 index (the median moves by at most as much as the unit itself), and indices
 are comparable across rounds.
@@ -21,16 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pipeline.config import ScoringProgress
 from pipeline.score.measures import gini, modified_z, theil, theil_decomposition
 
-W_SHORTFALL = 0.7
-"""Weight of the absolute shortfall against the manual's schedule (the primary measure)."""
-W_LAG = 0.3
-"""Weight of the lag behind the peer median (context: a whole type can be behind)."""
-SHORTFALL_FULL = 0.5
-"""Half of the due work not done (or more) scores the full shortfall part."""
-LAG_FULL = 0.5
-"""A lag of this share of the due actions (or more) scores the full lag part."""
 DONE, IN_PROGRESS = "已完成", "进行中"
 
 
@@ -62,11 +56,15 @@ def progress_measures(
     partial_credit: float = 0.5,
     peer_min: int = 5,
     z_flag: float = 3.5,
+    params: ScoringProgress | None = None,
 ) -> pd.DataFrame:
     """Progress sub-indicators and the uneven_progress index, one row per unit (same order).
 
-    `units`: unit_id, unit_type, parent_id of the scored units.
+    `units`: unit_id, unit_type, parent_id of the scored units; `params`:
+    `config.scoring.progress` (its defaults when None).
     """
+    params = params or ScoringProgress()
+    w = params.weights.normalised()
     n_due = len(due_names)
     ids = units["unit_id"].astype(str)
     credit = action_credit(actions, due_names, partial_credit)
@@ -84,7 +82,8 @@ def progress_measures(
         z[idx] = modified_z(frame["p"].to_numpy()[idx])
     p = progress.to_numpy(dtype=float)
     lag = med - p
-    index = 100 * (W_SHORTFALL * np.clip((1 - p) / SHORTFALL_FULL, 0, 1) + W_LAG * np.clip(lag / LAG_FULL, 0, 1))
+    index = 100 * (w["shortfall"] * np.clip((1 - p) / params.shortfall_full, 0, 1)
+                   + w["lag"] * np.clip(lag / params.lag_full, 0, 1))
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),

@@ -114,14 +114,14 @@ def score_tables(
     materials = _sheet(tables, "materials", ids)
     activities = _sheet(tables, "activities", ids)
 
-    prog = progress_measures(scored, actions, due, sc.partial_credit, sc.peer_min, sc.modified_z_flag)
-    bas = basics_measures(scored, materials, activities, required, rnd.as_of, sc.material_current_days)
+    prog = progress_measures(scored, actions, due, sc.partial_credit, sc.peer_min, sc.modified_z_flag, sc.progress)
+    bas = basics_measures(scored, materials, activities, required, rnd.as_of, sc.material_current_days, sc.basics)
     theme_in = pd.DataFrame({"unit_id": scored["unit_id"], "theme": _themes(info, scored),
                              "keywords": scored["keywords"] if "keywords" in scored else None})
-    thm, clusters = theme_measures(theme_in, sc.slogans, sc.copy_cosine, sc.theme_neighbours)
+    thm, clusters = theme_measures(theme_in, sc.slogans, sc.copy_cosine, sc.theme_neighbours, sc.theme)
     und = understanding_measures(scored, activities, actions, due, config.campaign.start, rnd.deadline,
                                  sc.deadline_window_days, sc.bunching_shrinkage, sc.bunching_min_activities,
-                                 sc.late_action_days)
+                                 sc.late_action_days, sc.understanding)
     ind = pd.concat([prog, bas.drop(columns="unit_id"), thm.drop(columns="unit_id"), und.drop(columns="unit_id")],
                     axis=1)
     ind.insert(1, "unit_type", scored["unit_type"].astype(str).to_numpy())
@@ -133,7 +133,7 @@ def score_tables(
     rank_type = rank_desc(overall, scored["unit_type"].astype(str).to_numpy())
     u = sc.uncertainty
     mc = monte_carlo(goodness(ind), normalised_weights(weights), rank.astype(float), u.runs, u.weight_spread,
-                     u.seed, u.unstable_rank_width)
+                     u.seed, u.unstable_rank_width, u.max_cells, u.normalisations, u.aggregations)
     flag_names, n_flags = flags(ind, sc.thresholds.as_dict())
     ind["overall"] = overall
     ind["rank_shift"] = mc.table["rank_shift"].to_numpy()
@@ -157,7 +157,7 @@ def score_tables(
 
     kw_lists = [_keyword_list(k) for k in scored["keywords"]] if "keywords" in scored else [[]] * len(scored)
     ind["keywords"] = pd.Series(kw_lists, index=ind.index, dtype=object)
-    expl = explanations(ind, sc.material_current_days, sc.late_action_days, sc.bunching_min_activities)
+    expl = explanations(ind, sc)
     ind_out = ind.copy()
     ind_out["keywords"] = ["、".join(k) for k in kw_lists]
     for c in ("unit_id", "unit_type", "peer_group", "materials_missing", "theme_keywords", "theme", "keywords"):

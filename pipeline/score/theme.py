@@ -13,6 +13,13 @@ reference cosines), and compared:
 - genericness: the highest cosine to the district's slogans and boilerplate;
 - specificity: names one of the unit's own business keywords (roster
   业务关键词) and states a concrete target (a number, 年内/年底, 户/件/万元 …).
+
+    unclear_theme = 100 × (w_distinct × max(generic, nearest) + w_keyword × [no keyword]
+                           + w_target × [no target]),   100 when the theme is missing
+
+The weights, the missing-theme length and the search tuning are
+`config.scoring.theme` (`[scoring.theme]`; defaults 0.5, 0.25, 0.25,
+min_chars 4, exact_max 20,000, candidate_max_df 0.02, candidates 50).
 """
 
 from __future__ import annotations
@@ -27,14 +34,12 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-W_DISTINCT = 0.5
-"""Weight of the lack of distinctiveness (max of genericness and copying)."""
-W_KEYWORD = 0.25
-"""Weight of naming none of the unit's own business keywords."""
-W_TARGET = 0.25
-"""Weight of stating no concrete target."""
-MIN_THEME_CHARS = 4
-"""A normalised theme shorter than this counts as missing (e.g. 无, 暂无, 待定)."""
+from pipeline.config import ScoringTheme
+
+_DEFAULT = ScoringTheme()
+EXACT_MAX = _DEFAULT.exact_max
+"""The default of `config.scoring.theme.exact_max` (read by benchmarks/bench_score.py); the
+scorer passes the configured value."""
 _EMPTY_WORDS = {"无", "暂无", "待定", "没有", "空", "略", "同上", "见附件"}
 
 _CN_NUM = "一二三四五六七八九十百千万两"
@@ -54,8 +59,9 @@ def normalise_theme(text: object) -> str:
     return "".join(ch for ch in s if unicodedata.category(ch)[0] not in "PZC" and not ch.isspace())
 
 
-def is_missing_theme(normalised: str) -> bool:
-    return len(normalised) < MIN_THEME_CHARS or normalised in _EMPTY_WORDS
+def is_missing_theme(normalised: str, min_chars: int = _DEFAULT.min_chars) -> bool:
+    """Shorter than `min_chars` (config.scoring.theme.min_chars) or a placeholder (无, 暂无, 待定 …)."""
+    return len(normalised) < min_chars or normalised in _EMPTY_WORDS
 
 
 def has_target(normalised: str) -> bool:
@@ -111,14 +117,6 @@ def tfidf_cosine(texts: Sequence[str]) -> np.ndarray:
     return (x @ x.T).toarray()
 
 
-EXACT_MAX = 20_000
-"""Up to this many distinct themes the neighbour search is exact (all pairs, in chunks)."""
-CANDIDATE_MAX_DF = 0.02
-"""Above EXACT_MAX, candidates come from n-grams in at most this share of distinct themes."""
-CANDIDATES = 50
-"""Candidates per theme, re-scored with the exact cosine, above EXACT_MAX."""
-
-
 def _exact_block(x: sparse.csr_matrix, xt: sparse.csr_matrix, lo: int, hi: int, k: int,
                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k of rows `rows` (default lo..hi) against all rows."""
@@ -152,24 +150,28 @@ def _candidates(xr: sparse.csr_matrix, top: int, step: int) -> tuple[np.ndarray,
 
 
 def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000,
-                   exact_max: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   exact_max: int | None = None, candidate_max_df: float | None = None,
+                   candidates: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The k most similar other rows of each row of an l2-normalised sparse matrix.
 
-    Exact for up to `exact_max` (default EXACT_MAX) rows: all pairs, in row
-    chunks holding at most `chunk_cells` similarities at once. Above that,
-    all-pairs is quadratic in the rows that share common n-grams, so
-    candidates are generated from the rarer n-grams only (document frequency
-    ≤ CANDIDATE_MAX_DF), the best CANDIDATES per row re-scored with the exact
-    cosine, and rows without any candidate searched exactly. Near copies share
+    Exact for up to `exact_max` rows: all pairs, in row chunks holding at
+    most `chunk_cells` similarities at once. Above that, all-pairs is
+    quadratic in the rows that share common n-grams, so candidates are
+    generated from the rarer n-grams only (document frequency ≤
+    `candidate_max_df` × rows), the best `candidates` per row re-scored with
+    the exact cosine, and rows without any candidate searched exactly. Near copies share
     their rare n-grams, so copies are found; a low nearest cosine may be
     underestimated (the benchmark reports the error on a sample).
 
     Returns (indices, cosines), both n × k, sorted by cosine descending;
-    missing neighbours are index −1 and cosine 0.
+    missing neighbours are index −1 and cosine 0. A tuning value left None
+    takes its `config.scoring.theme` default.
     """
     x = sparse.csr_matrix(x, dtype=np.float32)
     n = x.shape[0]
-    exact_max = EXACT_MAX if exact_max is None else exact_max
+    exact_max = _DEFAULT.exact_max if exact_max is None else exact_max
+    candidate_max_df = _DEFAULT.candidate_max_df if candidate_max_df is None else candidate_max_df
+    candidates = _DEFAULT.candidates if candidates is None else candidates
     k_eff = max(0, min(k, n - 1))
     idx = np.full((n, k), -1, dtype=np.int64)
     sim = np.zeros((n, k), dtype=np.float32)
@@ -184,10 +186,10 @@ def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000,
             idx[lo:hi, :k_eff], sim[lo:hi, :k_eff] = i, np.clip(v, 0, 1)
         return idx, sim
     df = np.asarray((x > 0).sum(axis=0)).ravel()
-    rare = sparse.diags((df <= max(2, CANDIDATE_MAX_DF * n)).astype(np.float32))
+    rare = sparse.diags((df <= max(2, candidate_max_df * n)).astype(np.float32))
     xr = (x @ rare).tocsr()
     xr.eliminate_zeros()
-    ci, cj = _candidates(xr, CANDIDATES + 1, step)
+    ci, cj = _candidates(xr, candidates + 1, step)
     keep = ci != cj
     ci, cj = ci[keep], cj[keep]
     # exact cosine of each candidate pair, in chunks of pairs
@@ -215,6 +217,7 @@ def theme_measures(
     slogans: Sequence[str],
     copy_cosine: float = 0.9,
     neighbours: int = 6,
+    params: ScoringTheme | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Theme sub-indicators per unit and the copy clusters.
 
@@ -225,10 +228,13 @@ def theme_measures(
     theme_keywords (hits, joined by 、), theme_keyword, theme_target,
     theme_cluster (Int64, NA when alone), unclear_theme (0–100);
     clusters has cluster_id, unit_id, theme, size (clusters of 2 or more).
+    `params`: `config.scoring.theme` (its defaults when None).
     """
+    params = params or _DEFAULT
+    w = params.weights.normalised()
     n = len(units)
     norm = [normalise_theme(t) for t in units["theme"].tolist()]
-    missing = np.array([is_missing_theme(s) for s in norm], dtype=bool)
+    missing = np.array([is_missing_theme(s, params.min_chars) for s in norm], dtype=bool)
     kws = units["keywords"].tolist() if "keywords" in units else [None] * n
     hits = [keyword_hits(s, k) for s, k in zip(norm, kws, strict=True)]
     target = np.array([has_target(s) for s in norm], dtype=bool)
@@ -249,7 +255,8 @@ def theme_measures(
         if slog:
             gs = (xu @ xall[m:].T).toarray().max(axis=1)
             generic[present] = np.clip(gs[inverse], 0, 1)
-        nidx, nsim = top_neighbours(xu, neighbours)
+        nidx, nsim = top_neighbours(xu, neighbours, exact_max=params.exact_max,
+                                    candidate_max_df=params.candidate_max_df, candidates=params.candidates)
         best = nsim[:, 0] if nsim.shape[1] else np.zeros(len(uniq))
         best = np.where(counts > 1, 1.0, best)  # an exact copy elsewhere
         nearest[present] = best[inverse]
@@ -277,9 +284,9 @@ def theme_measures(
 
     distinct_deficit = np.maximum(generic, nearest)
     index = 100 * (
-        W_DISTINCT * distinct_deficit
-        + W_KEYWORD * np.array([not h for h in hits], dtype=bool)
-        + W_TARGET * (~target)
+        w["distinct"] * distinct_deficit
+        + w["keyword"] * np.array([not h for h in hits], dtype=bool)
+        + w["target"] * (~target)
     )
     index = np.where(missing, 100.0, np.clip(index, 0, 100))
     measures = pd.DataFrame(

@@ -5,19 +5,20 @@ Each Monte Carlo run draws
 - every weight times U(1 − s, 1 + s) (s = `weight_spread`, default 0.25),
   renormalised to sum to 1;
 - a normalisation of the four goodness scores g = 100 − index, uniformly among
-  `fixed` (1 + 0.99 g: the nominal fixed scale moved onto [1, 100]), `minmax`
+  `normalisations` (default all three:) `fixed` (1 + 0.99 g: the nominal fixed scale moved onto [1, 100]), `minmax`
   (min-max onto [1, 100] across units, after COINr's skew/kurtosis screen and
   winsorisation) and `rank` (percentile rank onto [1, 100]);
-- an aggregation, arithmetic or geometric mean (all normalisations are ≥ 1,
-  so the geometric mean is defined);
+- an aggregation among `aggregations` (default both: arithmetic and geometric
+  mean; all normalisations are ≥ 1, so the geometric mean is defined);
 
 and ranks the units (1 = best). Per unit: the median rank, the 5 % and 95 %
 quantiles and the mean absolute shift from the nominal rank. A unit whose
 5–95 % interval is wider than `unstable_rank_width` × the number of units is
 rank-unstable. All runs sharing a (normalisation, aggregation) pair are done
 as one matrix product, so 100,000 units × 500 runs takes seconds; the number
-of runs is capped so that the rank matrix stays below `MAX_CELLS` entries
-(at 100,000 units: 500 runs).
+of runs is capped so that the rank matrix stays below `max_cells` entries
+(default 5·10⁷; at 100,000 units: 500 runs). All these settings are
+`config.scoring.uncertainty` (`[scoring.uncertainty]`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.config import Uncertainty
 from pipeline.score.measures import minmax, outlier_screen, winsorise
 
-NORMALISATIONS = ("fixed", "minmax", "rank")
-AGGREGATIONS = ("arithmetic", "geometric")
-MAX_CELLS = 50_000_000
+_DEFAULT = Uncertainty()
 
 
 @dataclass(frozen=True)
@@ -88,22 +88,28 @@ def monte_carlo(
     spread: float = 0.25,
     seed: int = 0,
     unstable_width: float = 0.25,
+    max_cells: int = _DEFAULT.max_cells,
+    normalisations: tuple[str, ...] = _DEFAULT.normalisations,
+    aggregations: tuple[str, ...] = _DEFAULT.aggregations,
 ) -> UncertaintyResult:
-    """Run the uncertainty analysis on an n × k goodness matrix (see module docstring)."""
+    """Run the uncertainty analysis on an n × k goodness matrix (see module docstring).
+
+    The keyword defaults are those of `config.scoring.uncertainty`.
+    """
     n, k = g.shape
     empty = pd.DataFrame({"rank_median": np.full(n, np.nan), "rank_p05": np.nan, "rank_p95": np.nan,
                           "rank_unstable": False, "rank_shift": np.nan})
     if n == 0:
         return UncertaintyResult(empty, 0, float("nan"), ())
-    runs = int(max(10, min(runs, MAX_CELLS // max(n, 1))))
+    runs = int(max(10, min(runs, max_cells // max(n, 1))))
     rng = np.random.default_rng(seed)
     w = weights[None, :] * rng.uniform(1 - spread, 1 + spread, size=(runs, k))
     w = w / w.sum(axis=1, keepdims=True)
-    norm_choice = rng.integers(0, len(NORMALISATIONS), size=runs)
-    agg_choice = rng.integers(0, len(AGGREGATIONS), size=runs)
+    norm_choice = rng.integers(0, len(normalisations), size=runs)
+    agg_choice = rng.integers(0, len(aggregations), size=runs)
     ranks = np.empty((n, runs), dtype=np.float32)
     treated: tuple[int, ...] = ()
-    for ni, method in enumerate(NORMALISATIONS):
+    for ni, method in enumerate(normalisations):
         sel_n = norm_choice == ni
         if not sel_n.any():
             continue
@@ -111,7 +117,7 @@ def monte_carlo(
         if method == "minmax":
             treated = tr
         logx = np.log(x)
-        for ai, agg in enumerate(AGGREGATIONS):
+        for ai, agg in enumerate(aggregations):
             sel = np.flatnonzero(sel_n & (agg_choice == ai))
             if sel.size == 0:
                 continue

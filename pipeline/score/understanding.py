@@ -14,11 +14,15 @@ least as close to the check as one on the deadline day.
 - last-minute actions: share of the done due actions completed within
   `late_action_days` before D.
 
-    shallow_understanding = 100 × (W_BUNCH × clip(BI' / BI_FULL, 0, 1) [0 when N < min_activities]
-                                   + W_SPREAD × (1 − coverage_before)
-                                   + W_TIED × (1 − tied share)
-                                   + W_LATE × last-minute share)
+    shallow_understanding = 100 × (w_bunching × clip(BI' / bunching_full, 0, 1) [0 when N < min_activities]
+                                   + w_spread × (1 − coverage_before)
+                                   + w_tied × (1 − tied share)
+                                   + w_late × last-minute share)
 
+The weights and bunching_full are `config.scoring.understanding`
+(`[scoring.understanding]`, defaults 0.4, 0.2, 0.2, 0.2 and 0.5: BI' = 0.5
+means the window holds half of the activities not expected there — with a
+30-day window in a 6-month campaign, 3.5 times its even share).
 BI' = (DS' − e)/(1 − e). The spread part uses `coverage_before` rather than H
 so that moving an activity out of the pre-deadline window never raises the
 index (H can fall when an activity moves into an already busy month); H and
@@ -34,16 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.config import ScoringUnderstanding
 from pipeline.score.measures import campaign_months
 
-W_BUNCH = 0.4
-W_SPREAD = 0.2
-W_TIED = 0.2
-W_LATE = 0.2
-BI_FULL = 0.5
-"""A shrunk bunching index of this much counts as full bunching: the window then holds half
-of the activities not expected there (with a 30-day window in a 6-month campaign, 3.5 times
-its even share) — far beyond what an even spread produces."""
 DONE = "已完成"
 
 
@@ -62,8 +59,14 @@ def understanding_measures(
     shrinkage: float = 5.0,
     min_activities: int = 4,
     late_days: int = 7,
+    params: ScoringUnderstanding | None = None,
 ) -> pd.DataFrame:
-    """Understanding sub-indicators and the shallow_understanding index, one row per unit."""
+    """Understanding sub-indicators and the shallow_understanding index, one row per unit.
+
+    `params`: `config.scoring.understanding` (its defaults when None).
+    """
+    params = params or ScoringUnderstanding()
+    wt = params.weights.normalised()
     ids = units["unit_id"].astype(str)
     s_ts, d_ts = pd.Timestamp(start), pd.Timestamp(deadline)
     t_days = (d_ts - s_ts).days + 1
@@ -120,9 +123,9 @@ def understanding_measures(
     late_n = ids.map(lg.sum()).fillna(0).to_numpy(dtype=int)
     late_share = np.where(done_n > 0, late_n / np.maximum(done_n, 1), 0.0)
 
-    bunch = np.where(n >= min_activities, np.clip(np.nan_to_num(bi_s) / BI_FULL, 0, 1), 0.0)
-    index = 100 * (W_BUNCH * bunch + W_SPREAD * (1 - coverage_before) + W_TIED * (1 - tied)
-                   + W_LATE * late_share)
+    bunch = np.where(n >= min_activities, np.clip(np.nan_to_num(bi_s) / params.bunching_full, 0, 1), 0.0)
+    index = 100 * (wt["bunching"] * bunch + wt["spread"] * (1 - coverage_before) + wt["tied"] * (1 - tied)
+                   + wt["late"] * late_share)
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),
