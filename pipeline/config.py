@@ -271,6 +271,9 @@ class Uncertainty(_Frozen):
     aggregations: Annotated[
         tuple[Literal["arithmetic", "geometric"], ...], Field(min_length=1)
     ] = ("arithmetic", "geometric")
+    outlier_skew: Annotated[float, Field(gt=0)] = 2.0
+    outlier_kurtosis: Annotated[float, Field(gt=0)] = 3.5
+    winsorise_max_points: Annotated[int, Field(ge=0)] = 5
 
     @model_validator(mode="after")
     def _distinct(self) -> Uncertainty:

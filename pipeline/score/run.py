@@ -133,7 +133,8 @@ def score_tables(
     rank_type = rank_desc(overall, scored["unit_type"].astype(str).to_numpy())
     u = sc.uncertainty
     mc = monte_carlo(goodness(ind), normalised_weights(weights), rank.astype(float), u.runs, u.weight_spread,
-                     u.seed, u.unstable_rank_width, u.max_cells, u.normalisations, u.aggregations)
+                     u.seed, u.unstable_rank_width, u.max_cells, u.normalisations, u.aggregations,
+                     u.outlier_skew, u.outlier_kurtosis, u.winsorise_max_points)
     flag_names, n_flags = flags(ind, sc.thresholds.as_dict())
     ind["overall"] = overall
     ind["rank_shift"] = mc.table["rank_shift"].to_numpy()

@@ -5,9 +5,11 @@ Each Monte Carlo run draws
 - every weight times U(1 − s, 1 + s) (s = `weight_spread`, default 0.25),
   renormalised to sum to 1;
 - a normalisation of the four goodness scores g = 100 − index, uniformly among
-  `normalisations` (default all three:) `fixed` (1 + 0.99 g: the nominal fixed scale moved onto [1, 100]), `minmax`
-  (min-max onto [1, 100] across units, after COINr's skew/kurtosis screen and
-  winsorisation) and `rank` (percentile rank onto [1, 100]);
+  `normalisations` (default all three): `fixed` (1 + 0.99 g: the nominal fixed
+  scale moved onto [1, 100]), `minmax` (min-max onto [1, 100] across units,
+  after COINr's skew/kurtosis screen — |skew| > `outlier_skew` and kurtosis >
+  `outlier_kurtosis` — and winsorisation of at most `winsorise_max_points`
+  points) and `rank` (percentile rank onto [1, 100]);
 - an aggregation among `aggregations` (default both: arithmetic and geometric
   mean; all normalisations are ≥ 1, so the geometric mean is defined);
 
@@ -42,8 +44,14 @@ class UncertaintyResult:
     treated: tuple[int, ...]  # columns winsorised by the outlier screen
 
 
-def normalise(g: np.ndarray, method: str) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Normalise each column of the goodness matrix onto [1, 100]."""
+def normalise(
+    g: np.ndarray,
+    method: str,
+    skew_max: float = _DEFAULT.outlier_skew,
+    kurt_max: float = _DEFAULT.outlier_kurtosis,
+    max_points: int = _DEFAULT.winsorise_max_points,
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Normalise each column of the goodness matrix onto [1, 100] (screen defaults: the config's)."""
     treated: list[int] = []
     out = np.empty_like(g, dtype=float)
     for j in range(g.shape[1]):
@@ -51,8 +59,8 @@ def normalise(g: np.ndarray, method: str) -> tuple[np.ndarray, tuple[int, ...]]:
         if method == "fixed":
             out[:, j] = 1 + 0.99 * np.clip(col, 0, 100)
         elif method == "minmax":
-            if outlier_screen(col).needs_treatment:
-                col = winsorise(col)
+            if outlier_screen(col, skew_max, kurt_max).needs_treatment:
+                col = winsorise(col, max_points, skew_max, kurt_max)
                 treated.append(j)
             out[:, j] = minmax(col)
         elif method == "rank":
@@ -91,6 +99,9 @@ def monte_carlo(
     max_cells: int = _DEFAULT.max_cells,
     normalisations: tuple[str, ...] = _DEFAULT.normalisations,
     aggregations: tuple[str, ...] = _DEFAULT.aggregations,
+    outlier_skew: float = _DEFAULT.outlier_skew,
+    outlier_kurtosis: float = _DEFAULT.outlier_kurtosis,
+    winsorise_max_points: int = _DEFAULT.winsorise_max_points,
 ) -> UncertaintyResult:
     """Run the uncertainty analysis on an n × k goodness matrix (see module docstring).
 
@@ -113,7 +124,7 @@ def monte_carlo(
         sel_n = norm_choice == ni
         if not sel_n.any():
             continue
-        x, tr = normalise(g, method)
+        x, tr = normalise(g, method, outlier_skew, outlier_kurtosis, winsorise_max_points)
         if method == "minmax":
             treated = tr
         logx = np.log(x)
