@@ -429,6 +429,8 @@ def _problems(exc: ValidationError) -> list[ConfigProblem]:
                 full = ".".join(p for p in (key if e["loc"] else "", sub) if p) or "(top level)"
                 out.append(ConfigProblem(full, msg))
             continue
+        if e["type"] == "literal_error" and isinstance(ctx.get("expected"), str):
+            ctx = {**ctx, "expected": ctx["expected"].replace(" or ", ", ")}
         template = _MESSAGES.get(e["type"])
         if template is None:
             msg = e["msg"]

@@ -206,3 +206,108 @@ def test_nothing_computed_at_import_time(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
     assert list(tmp_path.iterdir()) == [] or all(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+# --- scoring: every weight, scale and threshold of the scorer is a config key ---------------
+
+DEMO_CONFIG = REPO / "pipeline" / "demo" / "demo.toml"
+
+
+def test_scoring_keys_load_with_their_documented_defaults() -> None:
+    from pipeline.config import Scoring
+
+    sc = load_config(REPO_CONFIG).scoring
+    # the file states every default explicitly: it equals the models' defaults
+    assert sc == Scoring(slogans=sc.slogans)
+    assert sc.progress.weights.as_dict() == {"shortfall": 0.7, "lag": 0.3}
+    assert (sc.progress.shortfall_full, sc.progress.lag_full) == (0.5, 0.5)
+    assert sc.basics.weights.as_dict() == {"coverage": 0.2, "quality": 0.4, "variety": 0.2, "publicity": 0.2}
+    assert (sc.basics.quality_full, sc.basics.formats_full, sc.basics.publicity_full) == (0.5, 4, 0.5)
+    assert sc.theme.weights.as_dict() == {"distinct": 0.5, "keyword": 0.25, "target": 0.25}
+    assert (sc.theme.min_chars, sc.theme.exact_max, sc.theme.candidate_max_df, sc.theme.candidates) == (
+        4, 20_000, 0.02, 50)
+    assert sc.understanding.weights.as_dict() == {"bunching": 0.4, "spread": 0.2, "tied": 0.2, "late": 0.2}
+    assert sc.understanding.bunching_full == 0.5
+    assert (sc.explain.similar_cosine, sc.explain.poor_quality, sc.explain.plenty_copies,
+            sc.explain.max_facts) == (0.5, 0.5, 2, 4)
+    u = sc.uncertainty
+    assert (u.max_cells, u.normalisations, u.aggregations) == (
+        50_000_000, ("fixed", "minmax", "rank"), ("arithmetic", "geometric"))
+    assert (u.outlier_skew, u.outlier_kurtosis, u.winsorise_max_points) == (2.0, 3.5, 5)
+
+
+def test_index_weights_are_normalised_exactly() -> None:
+    from pipeline.config import BasicsWeights, ProgressWeights, ThemeWeights, UnderstandingWeights
+
+    for model in (ProgressWeights(), BasicsWeights(), ThemeWeights(), UnderstandingWeights()):
+        assert model.normalised() == model.as_dict()  # the defaults sum to 1: used as written
+    assert ProgressWeights(shortfall=7, lag=3).normalised() == {"shortfall": 0.7, "lag": 0.3}
+
+
+def test_every_scoring_key_has_a_comment() -> None:
+    section = ""
+    bare = []
+    for line in TEXT.splitlines():
+        if line.startswith("["):
+            section = line.split("]")[0] + "]"
+        elif section.startswith("[scoring") and "=" in line.split("#")[0] and "#" not in line:
+            bare.append(f"{section} {line.strip()}")
+    assert not bare
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ("lag = 0.3 ", "lag = -0.3 ", "scoring.progress.weights.lag", "≥ 0"),
+        ("shortfall_full = 0.5 ", "shortfall_full = 0 ", "scoring.progress.shortfall_full", "> 0"),
+        ("formats_full = 4 ", "formats_full = 1 ", "scoring.basics.formats_full", "≥ 2"),
+        ("publicity_full = 0.5 ", "publicity_full = 1.5 ", "scoring.basics.publicity_full", "≤ 1"),
+        ("min_chars = 4 ", 'min_chars = "four" ', "scoring.theme.min_chars", "整数"),
+        ("candidates = 50 ", "candidates = 0 ", "scoring.theme.candidates", "≥ 1"),
+        ("bunching_full = 0.5 ", "bunching_full = 2 ", "scoring.understanding.bunching_full", "≤ 1"),
+        ("similar_cosine = 0.5 ", "similar_cosine = 0 ", "scoring.explain.similar_cosine", "> 0"),
+        ("max_facts = 4 ", "max_facts = 0 ", "scoring.explain.max_facts", "≥ 1"),
+        ("max_cells = 50000000 ", "max_cells = 0 ", "scoring.uncertainty.max_cells", "≥ 1"),
+        ('normalisations = ["fixed", "minmax", "rank"]', 'normalisations = ["fixed", "zscore"]',
+         "scoring.uncertainty.normalisations[1]", "minmax"),
+        ('aggregations = ["arithmetic", "geometric"]', "aggregations = []",
+         "scoring.uncertainty.aggregations", "至少"),
+        ('aggregations = ["arithmetic", "geometric"]', 'aggregations = ["geometric", "geometric"]',
+         "scoring.uncertainty.aggregations", "重复"),
+        ("winsorise_max_points = 5 ", "winsorise_max_points = -1 ", "scoring.uncertainty.winsorise_max_points",
+         "≥ 0"),
+    ],
+)
+def test_bad_scoring_value_names_the_key(tmp_path: Path, old: str, new: str, key: str, words: str) -> None:
+    assert TEXT.count(old) == 1, old
+    found = problems(write(tmp_path, TEXT.replace(old, new)))
+    assert list(found) == [key]
+    assert words in found[key]
+
+
+def test_unknown_key_in_an_index_table_is_refused(tmp_path: Path) -> None:
+    text = TEXT.replace("[scoring.theme.weights]\n", "[scoring.theme.weights]\nslogan = 0.1\n")
+    found = problems(write(tmp_path, text))
+    assert list(found) == ["scoring.theme.weights.slogan"]
+
+
+@pytest.mark.parametrize("index", ["progress", "basics", "theme", "understanding"])
+def test_all_index_weights_zero(tmp_path: Path, index: str) -> None:
+    weights = tomllib.loads(TEXT)["scoring"][index]["weights"]
+    head = f"[scoring.{index}.weights]\n"
+    start = TEXT.index(head) + len(head)
+    end = TEXT.index("\n\n", start)
+    block = "".join(f"{k} = 0\n" for k in weights)
+    found = problems(write(tmp_path, TEXT[:start] + block + TEXT[end + 1:]))
+    assert list(found) == [f"scoring.{index}.weights"]
+    assert "0" in found[f"scoring.{index}.weights"]
+
+
+def test_demo_config_defines_the_same_campaign_rounds_and_scoring() -> None:
+    """The packaged demo config and the repository's config cannot drift apart."""
+    repo = tomllib.loads(TEXT)
+    demo = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    for section in ("campaign", "rounds", "scoring"):
+        assert demo[section] == repo[section], section
+    a, b = load_config(REPO_CONFIG), load_config(DEMO_CONFIG)
+    assert (a.campaign, a.rounds, a.scoring) == (b.campaign, b.rounds, b.scoring)
