@@ -38,8 +38,8 @@ class BreakingExecutor(InlineExecutor):
     """Like a process pool whose worker died while holding some files."""
 
     def submit(self, fn, /, *args, **kwargs):
-        label = args[4] if len(args) > 4 else kwargs.get("file_label", "")
-        if str(label).startswith("broken"):
+        labels = [label for _, label in args[0]]
+        if any(label.startswith("broken") for label in labels):
             fut: Future = Future()
             fut.set_exception(BrokenProcessPool("a worker died"))
             return fut

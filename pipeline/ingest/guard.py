@@ -58,7 +58,8 @@ def _child(conn, fn: Callable, calls: list[tuple[tuple, dict]]) -> None:
 def run_isolated(fn: Callable, calls: list[tuple[tuple, dict]], seconds: float) -> list[tuple[str, object]]:
     """Run fn on each call, one after the other, in a fresh process; outcome per call.
 
-    Outcomes: ('ok', result) | ('error', text) | ('timeout', None) | ('crashed', exitcode).
+    Outcomes: ('ok', result) | ('error', text) | ('timeout', None) | ('crashed', exitcode)
+    | ('nostart', None) when no process could be started (the caller may run those calls in-process).
     A call that hangs past `seconds` is killed, one that kills its process is
     reported; either way a new process carries on with the calls after it.
     """
@@ -91,7 +92,7 @@ def _collect(recv, proc, out: list, start: int, seconds: float) -> int | None:
         ready = False
     if not ready:
         for k in range(start, len(out)):
-            out[k] = ("error", "无法启动独立的读取进程")
+            out[k] = ("nostart", None)
         return None
     nxt = start
     while nxt < len(out):

@@ -227,3 +227,8 @@ def _parse(
     if missing_sheets:
         result.status, result.reason = "rejected", "missing_sheet"
         result.message = f"缺少工作表或表头：{'、'.join(missing_sheets)}（请用报表模板填写）"
+
+
+def parse_batch(items: list[tuple[Path, str]], config, round_id: str, limits: Limits, form: FormSpec) -> list[ParsedReturn]:
+    """A few files per worker task: fewer round trips (picklable, top level)."""
+    return [parse_return(path, config, round_id, limits, label, form) for path, label in items]

@@ -26,6 +26,7 @@ from pipeline.ingest.identify import filename_disagrees, identify, resolve_statu
 from pipeline.ingest.parse import (
     ParsedReturn,
     findings_frame,
+    parse_batch,
     parse_return,
     table_frame,
 )
@@ -34,6 +35,7 @@ from pipeline.roster import build_name_index, load_roster
 from pipeline.tables import write_tables
 
 STATUS_ZH = {"accepted": "采用", "superseded": "被替代", "rejected": "退回", "ignored": "忽略"}
+BATCH = 8  # files per worker task
 SUBMISSION_FIELDS = ("file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
                      "report_date", "received_at", "superseded_by")
 SHEET_COUNT_COLUMNS = ("file", "table", "sheet", "rows_read", "rows_clean", "rows_rejected")
@@ -110,6 +112,9 @@ def _isolated(items: list[tuple[Path, str, BaseException]], config, round_id: st
         if how == "ok":
             out.append(value)
             continue
+        if how == "nostart":  # no worker process can start here: read it in this process
+            out.append(parse_return(path, config, round_id, limits, label, form))
+            continue
         pr = _failed(path, label, first)
         if how == "timeout":
             pr.reason = "timeout"
@@ -137,17 +142,18 @@ def parse_all(files, config, round_id, executor: Executor, progress: bool | None
     out: list[ParsedReturn] = []
     bar = tqdm(total=len(files), desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
     with bar:
-        futures = {executor.submit(parse_return, path, config, round_id, limits, lbl, form): lbl for path, lbl in files}
+        batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
+        futures = {executor.submit(parse_batch, b, config, round_id, limits, form): b for b in batches}
         retry: list[tuple[str, BaseException]] = []
         for fut in as_completed(futures):
-            label = futures[fut]
+            batch = futures[fut]
             try:
-                out.append(fut.result())
-                bar.update(1)
+                out.extend(fut.result())
+                bar.update(len(batch))
             except BaseException as exc:  # a crashed worker must not stop the round
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                retry.append((label, exc))
+                retry.extend((label, exc) for _, label in batch)
         # files whose worker died (or that were in a pool another file broke): each again, alone
         if retry:
             items = [(by_label[label], label, exc) for label, exc in sorted(retry, key=lambda t: t[0])]
@@ -215,6 +221,16 @@ def _typed_submissions(subs: pd.DataFrame, deadline) -> pd.DataFrame:
     return out
 
 
+def _preload_workers() -> None:
+    """Have forkserver workers start with the reader already imported (best effort)."""
+    import multiprocessing
+
+    try:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["pipeline.ingest.parse"])
+    except (ValueError, OSError):
+        pass
+
+
 def ingest_round(
     config,
     round_id: str,
@@ -233,6 +249,8 @@ def ingest_round(
     feedback_dir = Path(feedback_dir) if feedback_dir is not None else config.paths.reports_round(round_id) / "feedback"
     roster = roster if roster is not None else load_roster(config.paths.roster)
     files = _list_files(raw_dir)
+    if executor is None:
+        _preload_workers()
     ctx = nullcontext(executor) if executor is not None else open_executor(jobs if jobs is not None else config.ingest.jobs)
     with ctx as ex:
         parsed = parse_all(files, config, round_id, ex, progress)
