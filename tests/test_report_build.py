@@ -54,7 +54,7 @@ def test_failure_names_notebook_and_cell(built):
     assert len(result.failures) == 1, result.failures
     f = result.failures[0]
     assert f.notebook == f"type-{BROKEN_TYPE}.ipynb"
-    assert 'if unit_type == "村"' in f.cell and "单元格" in f.cell
+    assert 'if unit_type == "村"' in f.cell and "单元格 In [" in f.cell
     assert "RuntimeError" in f.error and "故意失败" in f.error
     assert "type-村.ipynb" in result.summary()
 

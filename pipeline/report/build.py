@@ -138,9 +138,7 @@ def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path,
 
 
 def _cell_text(outcome: NotebookOutcome) -> str:
-    if outcome.cell_index is None:
-        return "内核启动或执行超时"
-    return f"第{outcome.cell_index + 1}个单元格: {outcome.cell_source}"
+    return outcome.where()
 
 
 def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, outcome: NotebookOutcome) -> Path:

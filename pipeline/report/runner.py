@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,17 @@ class NotebookOutcome:
     cell_index: int | None = None
     cell_source: str = ""
     error: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    exec_count: int | None = None
+
+    def where(self) -> str:
+        """The failing cell as a reader finds it in the executed notebook."""
+        if self.cell_index is None:
+            return "内核启动或执行超时"
+        label = f"单元格 In [{self.exec_count}]" if self.exec_count else f"第{self.cell_index + 1}个单元格"
+        return f"{label}: {self.cell_source}"
 
     def describe(self) -> str:
-        where = f"第{self.cell_index + 1}个单元格（{self.cell_source}）" if self.cell_index is not None else "启动阶段"
-        return f"{self.output.name} {where}: {self.error}"
+        return f"{self.output.name}（{self.where()}）{self.error}"
 
 
 def _kernel_manager_class(log_path: Path):
@@ -125,7 +131,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
             if index is None:  # the kernel itself failed: what did it say?
                 error += _log_tail(job.output.with_suffix(".kernel.log"))
             return NotebookOutcome(job.name, job.output, False, time.perf_counter() - t0, attempts,
-                                   cell_index=index, cell_source=source, error=error)
+                                   cell_index=index, cell_source=source, error=error,
+                                   exec_count=getattr(exc, "exec_count", None))
 
 
 def _log_tail(path: Path, lines: int = 3) -> str:
