@@ -1,6 +1,8 @@
 """One round's ingestion: every file read in parallel, then decided together.
 
-Workers run `parse_return` (one file → a small typed result); this process
+Workers run `parse_batch` (a few files → small typed results, plain Python
+records rather than DataFrames); a file whose worker died is read again
+alone in a fresh process (`guard.run_isolated`). This process
 then ties each file to a roster unit, decides accepted / superseded /
 rejected / ignored, joins the roster for completeness and timeliness, and
 writes the parquet tables and the feedback workbooks. `data/raw` is only read.
@@ -34,7 +36,6 @@ from pipeline.ingest.read import Limits
 from pipeline.roster import build_name_index, load_roster
 from pipeline.tables import write_tables
 
-STATUS_ZH = {"accepted": "采用", "superseded": "被替代", "rejected": "退回", "ignored": "忽略"}
 BATCH = 8  # files per worker task
 SUBMISSION_FIELDS = ("file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
                      "report_date", "received_at", "superseded_by")
