@@ -311,3 +311,39 @@ def test_demo_config_defines_the_same_campaign_rounds_and_scoring() -> None:
         assert demo[section] == repo[section], section
     a, b = load_config(REPO_CONFIG), load_config(DEMO_CONFIG)
     assert (a.campaign, a.rounds, a.scoring) == (b.campaign, b.rounds, b.scoring)
+
+
+def test_methodology_lists_every_scoring_key_with_its_default() -> None:
+    """docs/methodology.md says where each default lives; it must match the models."""
+    from pydantic import BaseModel
+
+    from pipeline.config import Notice, Scoring
+
+    rows = {}
+    for line in (REPO / "docs" / "methodology.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 2:
+            rows[cells[0].strip("`")] = cells[1]
+
+    def leaves(model: BaseModel, prefix: str):
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if isinstance(value, BaseModel):
+                yield from leaves(value, f"{prefix}.{name}")
+            else:
+                yield f"{prefix}.{name}", value
+
+    missing, wrong = [], []
+    for key, value in [*leaves(Scoring(), "scoring"), *leaves(Notice(), "notice")]:
+        section, _, last = key.rpartition(".")
+        row = key if key in rows else f"{section}.<weakness>" if last in WEAKNESSES else None
+        if row not in rows:
+            missing.append(key)
+        elif key == "scoring.slogans":
+            continue
+        elif isinstance(value, tuple):
+            if rows[row] != ", ".join(value):
+                wrong.append(key)
+        elif float(rows[row].split()[0]) != float(value):
+            wrong.append(key)
+    assert not missing and not wrong, (missing, wrong)
