@@ -239,3 +239,14 @@ def test_a_sheet_too_wide_is_refused_before_its_cells_are_built(cfg, tmp_path):
     wb["活动记录"].cell(row=10, column=16000, value="x")
     wb.save(tmp_path / "wide.xlsx")
     assert _reason(cfg, tmp_path / "wide.xlsx", max_rows=20) == "too_large"
+
+
+def test_signature_and_note_lines_under_the_table_are_not_records(cfg, tmp_path):
+    wb = openpyxl.load_workbook(make_return(tmp_path / "a.xlsx"))
+    ws = wb["活动记录"]
+    ws.append([])
+    ws.append(["填表人：王五", None, "审核人：赵六"])
+    ws.append(["注：参加人数按签到表统计"])
+    wb.save(tmp_path / "b.xlsx")
+    pr = parse_return(tmp_path / "b.xlsx", cfg, "2026-07")
+    assert pr.rows_read["activities"] == 2 and not pr.findings["row_rejected"].any()

@@ -7,6 +7,7 @@ only where each value sits. A raw record is `RawRow(row, cells)` with the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -62,6 +63,15 @@ def _is_total(cells: Sequence[object], markers: set[str]) -> bool:
     return False
 
 
+_FOOTER = re.compile(r"^\s*(填表人|填报人|审核人|负责人|制表人|单位负责人|联系人|联系电话|填表日期|注|说明|备注)\s*[:：]")
+
+
+def _is_footer(cells: Sequence[object]) -> bool:
+    """A signature or note line under the table (填表人：…, 注：…), not a record."""
+    filled = [v for v in cells if not is_blank(v)]
+    return 0 < len(filled) <= 3 and isinstance(filled[0], str) and bool(_FOOTER.match(filled[0]))
+
+
 def _blank(cells: Sequence[object]) -> bool:
     return all(is_blank(v) for v in cells)
 
@@ -95,7 +105,7 @@ def find_table(rows: list[list[object]], spec: Sheet, total_markers: Sequence[st
         cells = rows[i]
         picked = {key: (cells[c] if c < len(cells) else None, c) for c, key in columns.items()}
         values = [v for v, _ in picked.values()]
-        if _blank(values) or _is_total(cells, markers):
+        if _blank(values) or _is_total(cells, markers) or _is_footer(cells):
             continue
         # a second header row (merged header cells) or a header repeated on a printed page
         if sum(1 for v in values if normalise_header(v) in header_keys) >= max(2, len(columns) // 2):
