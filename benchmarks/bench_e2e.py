@@ -12,6 +12,7 @@ BENCH_E2E_SIZES=200,2000,20000.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -19,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -34,16 +36,29 @@ def sizes(quick: bool) -> list[int]:
     return [200] if quick else [200, 2000]
 
 
-def snapshot_code(work: Path) -> Path:
-    """A frozen copy of the package and notebooks, so that edits made while the
-    benchmark runs neither mix versions nor change the run's fingerprint."""
+def snapshot_code(work: Path) -> tuple[Path, str]:
+    """The committed package and notebooks (`git archive HEAD`), frozen: the
+    working tree may be mid-edit, and edits made while the benchmark runs
+    would both mix versions and change the run's fingerprint."""
     dest = Path(work) / "code"
     shutil.rmtree(dest, ignore_errors=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    shutil.copytree(REPO / "pipeline", dest / "pipeline", ignore=ignore)
-    if (REPO / "notebooks").is_dir():
-        shutil.copytree(REPO / "notebooks", dest / "notebooks", ignore=ignore)
-    return dest
+    dest.mkdir(parents=True)
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD", "pipeline", "notebooks"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest, rev
 
 
 def _scorecard(
@@ -108,7 +123,7 @@ def _stage(r: dict, stage: str, key: str) -> float | None:
     return (r["timings"].get(stage) or {}).get(key)
 
 
-def render(results: list[dict], note: str = "") -> str:
+def render(results: list[dict], note: str = "", rev: str = "") -> str:
     lines = [
         "## End to end: `scorecard run` on the demo district",
         "",
@@ -119,8 +134,8 @@ def render(results: list[dict], note: str = "") -> str:
         "processes, sampled every 0.1 s) come from the run record",
         "(`data/processed/.runs/<round>.json`, the same figures as the manifest);",
         '"run" is the wall time of the whole command including Python start-up. The',
-        "code is a frozen copy of `pipeline/` and `notebooks/` taken when the",
-        "benchmark starts (the run's fingerprint covers the code).",
+        f"code is `pipeline/` and `notebooks/` as committed at {rev or 'HEAD'}, copied",
+        "when the benchmark starts (the run's fingerprint covers the code).",
         "",
         "| units | files | ingest s | score s | report s | run s | rerun s | rerun / run | demo generation s |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -175,7 +190,7 @@ def render(results: list[dict], note: str = "") -> str:
 
 
 def run(work: Path, quick: bool = False) -> str:
-    code = snapshot_code(Path(work))
+    code, rev = snapshot_code(Path(work))
     results = [measure(Path(work), n, code) for n in sizes(quick)]
     note = ""
     if 20000 not in sizes(quick):
@@ -185,4 +200,4 @@ def run(work: Path, quick: bool = False) -> str:
             "to include it (expect the report stage to grow roughly linearly from the "
             "2,000-unit figure above)."
         )
-    return render(results, note)
+    return render(results, note, rev)
