@@ -49,6 +49,12 @@ from pipeline.config import Config
 log = logging.getLogger(__name__)
 
 STAGE_NAMES: tuple[str, ...] = ("ingest", "score", "report")
+STAGE_LABELS: dict[str, str] = {
+    "setup": "准备",
+    "ingest": "读取报表（ingest）",
+    "score": "评分（score）",
+    "report": "生成报告（report）",
+}
 StageFn = Callable[..., Any]
 
 
@@ -294,7 +300,7 @@ def _failed(
     outcome.failed_stage = stage
     outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.message = (
-        f"轮次 {outcome.round_id}：运行失败（{stage or '准备'}阶段）：{exc}。"
+        f"轮次 {outcome.round_id}：运行失败，{STAGE_LABELS.get(stage or '', '发布')}一步出错：{exc}。"
         "未发布任何结果，上次的结果保持不变。"
     )
     return _finish(config, outcome, t0)
