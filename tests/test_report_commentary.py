@@ -125,3 +125,10 @@ def test_completeness_for_one_unit_type(t):
     lines = cm.completeness_commentary(t["completeness"], units, unit_type="区级部门")
     assert lines[0].startswith("区级部门类应报2个单位，已报1个，报送率50%")
     assert not any("报送率最低" in line for line in lines)
+
+
+def test_findings_by_unit_counts_errors_first(t):
+    f = frames.findings_by_unit_frame(t["findings"], t["units"])
+    assert list(f.columns) == ["单位编码", "单位名称", "错误", "需核实", "最常见的问题"]
+    assert f.iloc[0]["单位编码"] == "U001" and f.iloc[0]["错误"] == 1
+    assert f["需核实"].sum() == 2

@@ -167,3 +167,21 @@ def progress_values(scores: pd.DataFrame, indicators: pd.DataFrame | None) -> tu
                 return indicators[["unit_id", col]].merge(types, on="unit_id"), col, "规定动作完成进度"
     s = scores[_scored(scores)]
     return s[["unit_id", "unit_type", "uneven_progress"]], "uneven_progress", "进展不平衡指数（越高越严重）"
+
+
+def findings_by_unit_frame(findings: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per unit: errors, warnings and the most frequent problem (most errors first)."""
+    cols = ["单位编码", "单位名称", "错误", "需核实", "最常见的问题"]
+    if findings is None or findings.empty:
+        return pd.DataFrame(columns=cols)
+    f = findings.assign(unit_id=findings["unit_id"].fillna("（未识别单位）"))
+    rows = []
+    for uid, g in f.groupby("unit_id", sort=False):
+        top = g["message"].mode()
+        rows.append({"单位编码": uid, "错误": int((g["severity"] == "error").sum()),
+                     "需核实": int((g["severity"] == "warning").sum()),
+                     "最常见的问题": str(top.iloc[0]) if len(top) else ""})
+    out = pd.DataFrame(rows)
+    names = units.set_index("unit_id")["unit_name"] if units is not None and not units.empty else {}
+    out.insert(1, "单位名称", out["单位编码"].map(names) if len(names) else "")
+    return out.sort_values(["错误", "需核实"], ascending=False).reset_index(drop=True)[cols]
