@@ -7,6 +7,7 @@ pytest-xdist docs recommend for session-scoped data).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -23,7 +24,10 @@ DEMO_UNITS = 60
 
 
 def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, FileLock]:
-    root = tmp_path_factory.getbasetemp().parent  # common to all xdist workers
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker has basetemp .../pytest-N/popen-gwK: share .../pytest-N;
+    # without xdist basetemp is .../pytest-N itself (its parent outlives the session)
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     return root / name, FileLock(str(root / f"{name}.lock"))
 
 
