@@ -227,3 +227,19 @@ def test_summary_xlsx_converts_with_libreoffice(built, tmp_path):
     pdf = tmp_path / "summary.pdf"
     assert pdf.is_file(), proc.stdout + proc.stderr
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
+
+
+def test_cell_timeout_names_the_cell(tmp_path):
+    from pipeline.report.runner import NotebookJob, run_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "grassroots-scorecard", "display_name": "x", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
+    src = tmp_path / "slow.ipynb"
+    nbformat.write(nb, str(src))
+    job = NotebookJob("slow", src, tmp_path / "out" / "slow.ipynb", {}, "grassroots-scorecard", 2, tmp_path)
+    outcome = run_notebook(job)
+    assert not outcome.ok and outcome.attempts == 1
+    assert outcome.cell_index == 1 and outcome.cell_source == "import time"
+    assert "import time" in outcome.describe()
+    assert "单元格执行超过 2 秒" in outcome.error, outcome.error

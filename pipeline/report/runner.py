@@ -88,7 +88,8 @@ def _failed_cell(output: Path) -> tuple[int | None, str, bool]:
         if status in ("running", "completed", "failed"):
             if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
                 started = True
-        if status in ("failed", "running") and failed[0] is None:
+        errored = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if (status in ("failed", "running") or errored) and failed[0] is None:
             src = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
             failed = (i, src[:80])
     return failed[0], failed[1], started
@@ -128,6 +129,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
                 log.warning("%s: 内核启动失败（%s），重试一次", job.name, _error_text(exc))
                 continue
             error = _error_text(exc)
+            if isinstance(exc, TimeoutError) and index is not None:
+                error = f"单元格执行超过 {job.cell_timeout} 秒（report.cell_timeout_seconds），已中止: {error}"
             if index is None:  # the kernel itself failed: what did it say?
                 error += _log_tail(job.output.with_suffix(".kernel.log"))
             return NotebookOutcome(job.name, job.output, False, time.perf_counter() - t0, attempts,
