@@ -243,3 +243,19 @@ def test_cell_timeout_names_the_cell(tmp_path):
     assert outcome.cell_index == 1 and outcome.cell_source == "import time"
     assert "import time" in outcome.describe()
     assert "单元格执行超过 2 秒" in outcome.error, outcome.error
+
+
+def test_failed_card_batch_leaves_no_dead_link(built, tmp_path):
+    from pipeline.report.build import _placeholder_cards
+    from pipeline.report.context import open_round
+    from pipeline.report.runner import NotebookOutcome
+
+    config, _, _ = built
+    ctx = open_round(config.source, ROUND)
+    (tmp_path / "units").mkdir()
+    (tmp_path / "units" / "U001.html").write_text("written by the batch", encoding="utf-8")
+    died = NotebookOutcome("unit-cards-1", tmp_path / "unit-cards-1.ipynb", False, 1.0, error="DeadKernelError: 内核退出")
+    _placeholder_cards(config, ctx, tmp_path, ["U001", "U002"], died)
+    assert (tmp_path / "units" / "U001.html").read_text(encoding="utf-8") == "written by the batch"
+    page = (tmp_path / "units" / "U002.html").read_text(encoding="utf-8")
+    assert "单位画像生成失败" in page and "DeadKernelError" in page and EVIL_NAME not in page

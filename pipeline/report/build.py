@@ -249,6 +249,7 @@ def build_reports(
             if info["kind"] == "cards":
                 result.failures += _card_failures(j, info)
                 result.unit_pages += sum((out_dir / "units" / unit_file_name(u)).is_file() for u in info["ids"])
+                _placeholder_cards(config, ctx, out_dir, info["ids"], outcome)
             else:
                 result.pages.append(_write_page(config, ctx, out_dir, info, outcome))
                 if "unit_type" in info:
@@ -261,6 +262,25 @@ def build_reports(
     result.pages.append(result.index)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: list[str],
+                       outcome: NotebookOutcome) -> None:
+    """A page for every unit whose card did not come out, so no link in index.html is dead."""
+    from pipeline.report.cards import CardSection
+
+    scores = ctx.table("scores").set_index("unit_id", drop=False)
+    for uid in ids:
+        path = out_dir / "units" / unit_file_name(uid)
+        if path.is_file() or uid not in scores.index:
+            continue
+        row = scores.loc[uid]
+        reason = outcome.describe() if not outcome.ok else "生成该单位画像时出错，详见 notebooks/ 中的失败清单"
+        context = page_context(
+            config, ctx.round, f"单位画像：{row['unit_name']}",
+            crumbs=[("../index.html", "报告目录")], unit=row.to_dict(), reporting="—", reporting_ok=False,
+            flags=[], sections=[CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])])
+        write_text(path, render("unit.html.j2", **context))
 
 
 def _card_failures(job: NotebookJob, info: dict) -> list[ReportFailure]:
