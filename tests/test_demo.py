@@ -312,3 +312,18 @@ def test_done_actions_stay_done(small: Path) -> None:
     assert len(both) > 20
     assert (a.loc[both, "status"] == done_word).all()
     assert (a.loc[both, "done_date"] == j.loc[both]).all()
+
+
+def test_parallel_writing_gives_the_same_files(small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.demo.write as write
+
+    monkeypatch.setattr(write, "INLINE_BELOW", 0)
+    generate_demo(config=None, out_dir=tmp_path, seed=11, n_units=SMALL, jobs=2)
+    a, b = _digest(small), _digest(tmp_path)
+    raw = [k for k in a if k.startswith("raw/")]
+    assert raw and {k: a[k] for k in raw} == {k: b[k] for k in raw}
+    for rid in ("2026-07", "2026-08"):
+        for name in ("files", "rows", "actions", "activities", "planted_errors"):
+            x = pd.read_parquet(small / "truth" / rid / f"{name}.parquet")
+            y = pd.read_parquet(tmp_path / "truth" / rid / f"{name}.parquet")
+            pd.testing.assert_frame_equal(x, y)
