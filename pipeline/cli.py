@@ -232,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if any(p.code == "missing_file" for p in exc.problems):
             print("提示: 先运行 `scorecard demo` 生成演示名册，或在配置 [paths] roster 中指定名册文件。", file=sys.stderr)
         return EXIT_FAILED
+    except FileNotFoundError as exc:  # a stage run before the one it needs, a missing notebook
+        print(f"错误: {exc.args[-1] if exc.args else exc}", file=sys.stderr)
+        return EXIT_FAILED
     except LookupError as exc:  # unknown unit id and similar lookups named by the user
         if type(exc).__module__.startswith("pipeline."):
             print(f"错误: {exc.args[0] if exc.args else exc}", file=sys.stderr)
