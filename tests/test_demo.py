@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import WEAKNESSES, load_config
-from pipeline.demo import MESSINESS, generate_demo, generate_tables
+from pipeline.demo import MESSINESS, DemoSizeError, generate_demo, generate_tables
 from pipeline.form import load_form
 from pipeline.roster import load_roster
 
@@ -206,8 +206,16 @@ def test_scales() -> None:
     for n in (20, 21, 57, 1000):
         t = generate_tables(n, seed=n)
         assert len(t["units"]) == n
-    with pytest.raises(ValueError):
+    with pytest.raises(DemoSizeError):
         generate_tables(19)
+    with pytest.raises(DemoSizeError):
+        generate_tables(100_001)
+
+
+def test_bad_size_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(DemoSizeError):
+        generate_demo(out_dir=tmp_path / "d", n_units=5)
+    assert not (tmp_path / "d").exists()
 
 
 def _norm(value: object) -> str:

@@ -14,7 +14,8 @@ scorer's code.
 from __future__ import annotations
 
 from pipeline.demo.build import generate_tables
+from pipeline.demo.district import DemoSizeError
 from pipeline.demo.messiness import MESSINESS
 from pipeline.demo.run import DemoResult, generate_demo
 
-__all__ = ["MESSINESS", "DemoResult", "generate_demo", "generate_tables"]
+__all__ = ["MESSINESS", "DemoResult", "DemoSizeError", "generate_demo", "generate_tables"]

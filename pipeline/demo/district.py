@@ -18,6 +18,19 @@ MIN_UNITS = 20
 MAX_UNITS = 100_000
 
 
+class DemoSizeError(ValueError):
+    """A district size outside what the generator supports."""
+
+    def __init__(self, n_units: int):
+        self.n_units, self.min_units, self.max_units = n_units, MIN_UNITS, MAX_UNITS
+        super().__init__(f"单位数量应在 {MIN_UNITS} 到 {MAX_UNITS} 之间（给出 {n_units}）")
+
+
+def check_size(n_units: int) -> None:
+    if not MIN_UNITS <= n_units <= MAX_UNITS:
+        raise DemoSizeError(n_units)
+
+
 def _counts(n: int) -> dict[str, int]:
     streets = max(1, round(n * 0.04))
     towns = max(1, round(n / 200))
@@ -66,8 +79,7 @@ def _split(total: int, parts: int, rng: np.random.Generator) -> list[int]:
 
 def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
     """A district of `n_units` units in the roster schema (see module docstring)."""
-    if not MIN_UNITS <= n_units <= MAX_UNITS:
-        raise ValueError(f"单位数量应在 {MIN_UNITS} 到 {MAX_UNITS} 之间（给出 {n_units}）")
+    check_size(n_units)
     counts = _counts(n_units)
     rows: list[dict] = []
     named_places = set(pools.STREETS) | set(pools.COMMUNITIES) | set(pools.VILLAGES) | {pools.TOWN}

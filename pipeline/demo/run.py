@@ -14,6 +14,7 @@ from pipeline.config import Config, load_config
 from pipeline.demo import files as fw
 from pipeline.demo import model, truth
 from pipeline.demo.build import DEFAULT_SEED, World, build_world
+from pipeline.demo.district import check_size
 from pipeline.demo.messiness import MESSINESS, plan_round
 from pipeline.demo.render import Grid
 from pipeline.demo.settings import scorecard_text
@@ -209,6 +210,7 @@ def generate_demo(
     configuration's roster and raw paths (truth beside raw). Large districts
     are written by `jobs` processes (default: all cores); the bytes are the same.
     """
+    check_size(n_units)  # before anything is written
     t0 = time.perf_counter()
     config_file: Path | None = None
     if out_dir is not None:
