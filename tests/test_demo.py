@@ -107,6 +107,18 @@ def test_truth_consistent(small: Path) -> None:
         for _, s in sup.iterrows():
             later = files.set_index("file").loc[s["superseded_by"], "received_at"]
             assert later > s["received_at"]
+        # the written names match the roster as the truth says
+        from pipeline.roster import build_name_index, load_roster, match_unit
+
+        index = build_name_index(load_roster(small / "roster.xlsx"))
+        named = files[files["written_name"].notna()]
+        for _, f in named.iterrows():
+            m = match_unit(f["written_name"], index)
+            if f["expected_match"] == "unmatched":
+                assert m.unit_id is None and m.how in ("near_miss", "none"), f["written_name"]
+            else:
+                assert m.how == f["expected_match"], f["written_name"]
+                assert m.unit_id == f["expected_unit_id"]
         # a file is never received before the day it is dated
         dated = files[files["report_date"].notna()]
         local_day = dated["received_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).dt.normalize()

@@ -76,7 +76,7 @@ COSMETIC_P = 0.12
 ERROR_CODES = ("bad_choice", "done_without_date", "date_after_report")
 ERROR_P = 0.03
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
-LONG_FORM = {"街道": "街道办事处", "社区": "社区居民委员会", "村": "村民委员会", "镇": "镇人民政府", "区级部门": "党委", "企业": "党委"}
+LONG_FORM = {"街道": "街道办事处", "社区": "社区居民委员会", "村": "村民委员会", "镇": "人民政府", "区级部门": "党委", "企业": "党委"}
 SHORT_FORM = {"街道": "街办", "村": "村委"}
 KIND_SUFFIX = {"街道": "街道", "社区": "社区", "村": "村", "镇": "镇"}
 FOLD_ALIASES = ("街办", "街道办", "村委")
@@ -101,6 +101,7 @@ class FilePlan:
     errors: list[str] = field(default_factory=list)  # planted row error codes
     same_as: str | None = None  # identical bytes to this file
     superseded_by: str | None = None
+    match: str | None = None  # how the roster should match written_name (see `match_kind`)
 
 
 def excel_serial(d: date) -> int:
@@ -301,7 +302,25 @@ def plan_round(
             plans.append(copy)
         if stray_unit == i:
             plans.append(FilePlan(unique(f"~${final.file}"), uid, "stray", "stray", t_final, None, None, "ignored", "not_a_return", ["stray_file"]))
+    alias_of = {str(u): set(a) for u, a in zip(ids, aliases, strict=True)}
+    for p in plans:
+        p.match = match_kind(p, alias_of.get(p.unit_id, set()))
     return plans
+
+
+def match_kind(plan: FilePlan, aliases: set[str]) -> str | None:
+    """How `pipeline.roster.match_unit` should match the written name: its `how`,
+    or `unmatched` (near_miss or none) for a misspelt name."""
+    if plan.written_name is None:
+        return None
+    tags = set(plan.tags)
+    if "name_typo" in tags:
+        return "unmatched"
+    if plan.written_name in aliases or "name_old" in tags:
+        return "alias"
+    if tags & {"name_long", "name_short"}:
+        return "normalised"
+    return "exact"
 
 
 def _office_hours(day: object, shift_days: int) -> pd.Timestamp:

@@ -142,6 +142,7 @@ def _round(
                 "unit_id": plan.unit_id,
                 "expected_unit_id": plan.expected_unit_id,
                 "written_name": plan.written_name,
+                "expected_match": plan.match,
                 "kind": plan.kind,
                 "format": plan.fmt,
                 "expected_status": plan.status,
