@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.demo import model
 from pipeline.demo.columns import Coded
+from pipeline.demo.delivery import on_time_flag
 from pipeline.demo.district import build_roster
 from pipeline.demo.settings import default_config
 from pipeline.demo.themes import themes
@@ -92,7 +93,7 @@ def generate_tables(
     units["file"] = files.where(submitted, pd.NA)
     units["report_date"] = d["report_date"].where(submitted).astype("datetime64[ms]")
     units["received_at"] = d["received_at"].where(submitted)
-    on_time = model.on_time_flag(d["received_at"], rm.round).astype("boolean")
+    on_time = on_time_flag(d["received_at"], rm.round).astype("boolean")
     units["on_time"] = on_time.where(submitted, pd.NA)
     reporting = np.where(~roster["expected"].to_numpy(bool), "not_expected",
                          np.where(~submitted, "missing", np.where(on_time.fillna(False).to_numpy(bool), "on_time", "late")))

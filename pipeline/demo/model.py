@@ -3,8 +3,10 @@
 Everything is vectorised over units with numpy so that 100,000 units take
 seconds. `plant_weaknesses` draws the truth for every round; `simulate_round`
 turns the roster and one round's truth into the clean tables of that round
-(the values a perfect reader would get from the unit's final return) plus the
-delivery of the return (sent or not, on time or late, broken).
+(the values a perfect reader would get from the unit's final return), with the
+delivery of the return (`pipeline.demo.delivery`) and the themes
+(`pipeline.demo.themes`) drawn beside it. Actions done in one round stay done
+in the next.
 
 Planted effects (severity s in [0.5, 1]):
 - uneven_progress: ≤ 50 % of the actions due by the as-of date done (≥ 80 % otherwise)
@@ -26,11 +28,11 @@ import pandas as pd
 
 from pipeline.config import WEAKNESSES, Round
 from pipeline.demo import pools
-from pipeline.demo.columns import Coded, as_string, compose, frame
-from pipeline.demo.delivery import delivery, on_time_flag
+from pipeline.demo.columns import Coded, compose, frame
+from pipeline.demo.delivery import delivery
 from pipeline.form import FormSpec
 
-__all__ = ["WEAKNESSES", "RoundModel", "as_string", "on_time_flag", "plant_weaknesses", "simulate_round"]
+__all__ = ["WEAKNESSES", "RoundModel", "plant_weaknesses", "simulate_round", "status_choices"]
 
 PLANT_SHARE = {"uneven_progress": 0.3, "weak_basics": 0.3, "unclear_theme": 0.3, "shallow_understanding": 0.3}
 KEEP_WEAKNESS = 0.6  # a planted weakness persists into the next round with this probability

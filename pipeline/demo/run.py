@@ -14,6 +14,7 @@ from pipeline.config import Config, load_config
 from pipeline.demo import files as fw
 from pipeline.demo import model, truth
 from pipeline.demo.build import DEFAULT_SEED, World, build_world
+from pipeline.demo.delivery import on_time_flag
 from pipeline.demo.district import check_size
 from pipeline.demo.messiness import MESSINESS, plan_round
 from pipeline.demo.render import Grid
@@ -84,7 +85,7 @@ def _write_roster(roster: pd.DataFrame, path: Path) -> None:
 
 
 def _on_time(rnd):
-    return lambda s: model.on_time_flag(s, rnd)
+    return lambda s: on_time_flag(s, rnd)
 
 
 def _round(
