@@ -38,7 +38,7 @@ PLANT_SHARE = {"uneven_progress": 0.3, "weak_basics": 0.3, "unclear_theme": 0.3,
 KEEP_WEAKNESS = 0.6  # a planted weakness persists into the next round with this probability
 # an unplanted unit develops it in the next round (never lagging: done actions stay done)
 NEW_WEAKNESS = {"uneven_progress": 0.0, "weak_basics": 0.06, "unclear_theme": 0.06, "shallow_understanding": 0.06}
-TYPE_SHIFT = {"社区": 0.03, "街道": 0.0, "镇": 0.0, "村": -0.01, "区级部门": -0.04, "企业": -0.02}
+TYPE_SHIFT = {"社区": 0.05, "街道": 0.02, "镇": 0.0, "村": -0.02, "区级部门": -0.07, "企业": -0.05}
 PARTY_MEMBERS = {"街道": (60, 300), "社区": (20, 160), "镇": (150, 700), "村": (25, 120), "区级部门": (8, 90), "企业": (40, 900)}
 _DAY = np.timedelta64(1, "D")
 
@@ -144,7 +144,7 @@ def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round
     share = np.where(
         up,
         np.clip(0.5 - 0.8 * (up_s - 0.5) + rng.normal(0, 0.04, k), 0.0, 0.5),
-        np.clip(0.94 + shift + rng.normal(0, 0.04, k), 0.8, 1.0),
+        np.clip(0.9 + shift + rng.normal(0, 0.05, k), 0.8, 1.0),
     )
     n_done = np.where(up, np.floor(share * n_due + 1e-9), np.ceil(share * n_due - 1e-9)).astype(int)
     rank = np.cumsum(is_due) - 1  # order among due actions (the spec lists them by due day)
