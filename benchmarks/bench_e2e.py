@@ -82,6 +82,7 @@ def _scorecard(
 
 def measure(work: Path, n: int, code: Path) -> dict:
     folder = work / f"demo-{n}"
+    load_before = os.getloadavg()[0]
     gen_s, proc = _scorecard(
         code, "demo", "--units", str(n), "--seed", str(SEED), "--out", str(folder)
     )
@@ -110,6 +111,7 @@ def measure(work: Path, n: int, code: Path) -> dict:
         "exit_code": proc.returncode,
         "rerun_s": rerun_s,
         "rerun_skipped": skipped,
+        "load": (load_before, os.getloadavg()[0]),
         "timings": first.get("timings", {}),
         "counts": first.get("counts", {}),
     }
@@ -179,6 +181,15 @@ def render(results: list[dict], note: str = "", rev: str = "") -> str:
                 cells.append(_fmt(math.log(tb / ta) / ratio, 2) if ta and tb else "-")
             cells.append(_fmt(math.log(b["first_s"] / a["first_s"]) / ratio, 2))
             lines.append(f"| {a['units']:,} → {b['units']:,} | " + " | ".join(cells) + " |")
+    loads = ", ".join(
+        f"{r['units']:,} units {r['load'][0]:.1f} → {r['load'][1]:.1f}"
+        for r in results
+        if "load" in r
+    )
+    lines += [
+        "",
+        f"1-minute load average before → after each size (2 cores; other work on the machine inflates times): {loads}.",
+    ]
     counts = [
         f"{r['units']:,} units: files {r['counts'].get('files_by_status', {})}, exit code {r['exit_code']}"
         for r in results
@@ -194,10 +205,16 @@ def run(work: Path, quick: bool = False) -> str:
     results = [measure(Path(work), n, code) for n in sizes(quick)]
     note = ""
     if 20000 not in sizes(quick):
+        big = results[-1]
+        k = 20000 / big["units"]
+        est = {st: (_stage(big, st, "seconds") or 0) * k for st in ("ingest", "score", "report")}
         note = (
-            "20,000 units was not run here: it means generating and reading 20,000 "
-            "workbooks and rendering 20,000 unit pages; set BENCH_E2E_SIZES=200,2000,20000 "
-            "to include it (expect the report stage to grow roughly linearly from the "
-            "2,000-unit figure above)."
+            "20,000 units was not measured: generating 20,000 workbooks alone takes about "
+            f"{big['generate_s'] * k / 60:.0f} minutes here, and the report stage renders one page "
+            "per unit. Scaling the largest measured size linearly (an upper bound while the growth "
+            f"exponents above stay below 1) gives about {est['ingest']:,.0f} s of ingestion, "
+            f"{est['score']:,.0f} s of scoring and {est['report'] / 60:,.0f} minutes of reports on "
+            "this 2-core machine; that is the point where rendering on a Dask cluster pays "
+            '(README, "Running on a cluster"). Run it with BENCH_E2E_SIZES=200,2000,20000.'
         )
     return render(results, note, rev)
