@@ -64,12 +64,16 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pipeline.demo import generate_demo
+    from pipeline.demo import DemoSizeError, generate_demo
 
-    config = None if args.out else _config(args)
-    result = generate_demo(
-        config=config, out_dir=Path(args.out) if args.out else None, seed=args.seed, n_units=args.units
-    )
+    config = _config(args) if (args.config or not args.out) else None
+    try:
+        result = generate_demo(
+            config=config, out_dir=Path(args.out) if args.out else None, seed=args.seed, n_units=args.units
+        )
+    except DemoSizeError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     print(result.summary())
     return EXIT_OK
 
