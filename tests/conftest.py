@@ -17,7 +17,7 @@ from filelock import FileLock
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 REALFILES = SHARED / "realfiles"
-REFERENCE_DATA = SHARED / "reference-data"
+REFERENCE_DATA = Path(__file__).resolve().parent / "data"  # mexico.csv from libpysal (BSD-3), see PROVENANCE.tsv
 
 DEMO_SEED = 7
 DEMO_UNITS = 60
