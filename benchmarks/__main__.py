@@ -110,17 +110,17 @@ def machine_facts() -> str:
     return "\n".join(["| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)])
 
 
-def run_one(name: str, work: Path, quick: bool) -> tuple[str, float]:
+def run_one(name: str, work: Path, quick: bool) -> tuple[str | None, str | None, float]:
+    """(section, error, seconds): the module's Markdown, or the traceback if it raised."""
     module = importlib.import_module(f"benchmarks.bench_{name}")
     folder = work / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     t0 = time.perf_counter()
     try:
-        body = module.run(folder, quick=quick)
+        return module.run(folder, quick=quick).rstrip() + "\n", None, time.perf_counter() - t0
     except Exception:
-        body = f"## {name}\n\n**This benchmark failed:**\n\n```\n{traceback.format_exc()}```\n"
-    return body.rstrip() + "\n", time.perf_counter() - t0
+        return None, traceback.format_exc(), time.perf_counter() - t0
 
 
 def render(sections: dict[str, str], command: str, when: str) -> str:
@@ -169,11 +169,26 @@ def main(argv: list[str] | None = None) -> int:
             m["name"]: m["body"] for m in SECTION.finditer(args.out.read_text(encoding="utf-8"))
         }
     sections = {n: existing[n] for n in names if n in existing and n not in selected}
+    failed = []
     for name in selected:
         print(f"[benchmarks] {name} …", file=sys.stderr, flush=True)
-        body, seconds = run_one(name, args.work, args.quick)
+        body, error, seconds = run_one(name, args.work, args.quick)
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        sections[name] = body + f"\n_Produced by `{command}` on {when} (took {seconds:.0f} s)._\n"
+        if body is not None:
+            sections[name] = (
+                body + f"\n_Produced by `{command}` on {when} (took {seconds:.0f} s)._\n"
+            )
+        elif name in existing:  # keep the last good figures, say that a refresh failed
+            last = error.strip().splitlines()[-1] if error else "?"
+            sections[name] = (
+                existing[name].rstrip()
+                + f"\n\n_A later run (`{command}`, {when}) failed ({last}); the figures above are older._\n"
+            )
+        else:
+            sections[name] = f"## {name}\n\n**This benchmark failed:**\n\n```\n{error}```\n"
+        if error:
+            failed.append(name)
+            print(error, file=sys.stderr)
         print(f"[benchmarks] {name} done in {seconds:.0f} s", file=sys.stderr, flush=True)
     ordered = {n: sections[n] for n in names if n in sections}
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         render(ordered, command, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8"
     )
     print(f"[benchmarks] wrote {args.out}", file=sys.stderr)
-    return 0
+    if failed:
+        print(f"[benchmarks] failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
