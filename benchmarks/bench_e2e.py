@@ -211,8 +211,8 @@ def run(work: Path, quick: bool = False) -> str:
         note = (
             "20,000 units was not measured: generating 20,000 workbooks alone takes about "
             f"{big['generate_s'] * k / 60:.0f} minutes here, and the report stage renders one page "
-            "per unit. Scaling the largest measured size linearly (an upper bound while the growth "
-            f"exponents above stay below 1) gives about {est['ingest']:,.0f} s of ingestion, "
+            "per unit. Scaling the largest measured size linearly (likely pessimistic: the growth "
+            f"exponents above are below 1) gives about {est['ingest']:,.0f} s of ingestion, "
             f"{est['score']:,.0f} s of scoring and {est['report'] / 60:,.0f} minutes of reports on "
             "this 2-core machine; that is the point where rendering on a Dask cluster pays "
             '(README, "Running on a cluster"). Run it with BENCH_E2E_SIZES=200,2000,20000.'
