@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 
 from pipeline.batch import EXIT_FINDINGS, EXIT_OK, round_status, run_round
 from pipeline.config import load_config
@@ -39,29 +41,55 @@ def canonical(df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[order].reset_index(drop=True)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _fixed_code_digest():
+@pytest.fixture(scope="session")
+def _pinned_code_digest():
     """The fingerprint hashes the package's files; others may edit them while tests run."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("pipeline.batch.fingerprint.code_digest", lambda: "fixed")
         yield
 
 
-@pytest.fixture(scope="module")
-def local_run(demo_dir, tmp_path_factory):
-    config = copy_district(demo_dir, tmp_path_factory.mktemp("batch-local") / "district")
-    first = config.rounds_in_order()[0].id
-    outcome = run_round(config, first, jobs=2)
-    return config, first, outcome
+@pytest.fixture(autouse=True)
+def _fixed_code_digest(_pinned_code_digest):
+    yield
+
+
+@dataclass
+class LocalRun:
+    config: object
+    round_id: str
+    exit_code: int
+    index: str | None
+
+
+@pytest.fixture(scope="session")
+def local_run(demo_dir, tmp_path_factory, _pinned_code_digest) -> LocalRun:
+    """One full local run of the demo's first round, shared by all xdist workers."""
+    root = tmp_path_factory.getbasetemp().parent
+    folder, done = root / "batch-e2e-local", root / "batch-e2e-local.json"
+    with FileLock(str(root / "batch-e2e-local.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            config = copy_district(demo_dir, folder)
+            rid = config.rounds_in_order()[0].id
+            out = run_round(config, rid, jobs=2)
+            assert out.exit_code in (EXIT_OK, EXIT_FINDINGS), out.summary()
+            done.write_text(
+                json.dumps({"round": rid, "exit_code": out.exit_code, "index": str(out.index)}),
+                encoding="utf-8",
+            )
+    info = json.loads(done.read_text(encoding="utf-8"))
+    config = load_config(folder / "scorecard.toml")
+    return LocalRun(config, info["round"], info["exit_code"], info["index"])
 
 
 def test_run_end_to_end_publishes_everything(local_run):
-    config, rid, outcome = local_run
-    assert outcome.exit_code in (EXIT_OK, EXIT_FINDINGS), outcome.summary()
+    config, rid = local_run.config, local_run.round_id
+    assert local_run.exit_code in (EXIT_OK, EXIT_FINDINGS)
     processed = config.paths.processed_round(rid)
     reports = config.paths.reports_round(rid)
     assert {p.stem for p in processed.glob("*.parquet")} >= {*INGEST_TABLES, *SCORE_TABLES}
-    assert (reports / "index.html").is_file() and outcome.index == reports / "index.html"
+    assert (reports / "index.html").is_file() and local_run.index == str(reports / "index.html")
     m = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     assert m["counts"]["units"] >= 60
     assert len(m["inputs"]["files"]) == sum(
@@ -83,7 +111,7 @@ def test_run_end_to_end_publishes_everything(local_run):
 
 
 def test_rerun_with_nothing_changed_skips(local_run):
-    config, rid, _ = local_run
+    config, rid = local_run.config, local_run.round_id
     again = run_round(config, rid, jobs=2)
     assert again.status == "skipped" and again.exit_code == EXIT_OK, again.summary()
 
@@ -91,7 +119,7 @@ def test_rerun_with_nothing_changed_skips(local_run):
 def test_cli_run_and_status(local_run, capsys):
     from pipeline.cli import main
 
-    config, rid, _ = local_run
+    config, rid = local_run.config, local_run.round_id
     assert main(["--config", str(config.source), "run", "--round", rid]) == EXIT_OK
     assert "没有变化" in capsys.readouterr().out
     assert main(["--config", str(config.source), "status", "--round", rid]) == EXIT_OK
@@ -104,7 +132,7 @@ def _index_only(config, round_id, processed_dir=None, out_dir=None, jobs=None, e
 
 
 def test_second_round_compares_with_the_first(local_run):
-    config, _first, _ = local_run
+    config = local_run.config
     second = config.rounds_in_order()[1].id
     out = run_round(config, second, jobs=2, stages={"report": _index_only})
     assert out.exit_code in (EXIT_OK, EXIT_FINDINGS), out.summary()
@@ -114,13 +142,13 @@ def test_second_round_compares_with_the_first(local_run):
 
 def test_dask_cluster_gives_the_same_tables_as_a_local_run(local_run, demo_dir, tmp_path):
     distributed = pytest.importorskip("distributed")
-    config, rid, local = local_run
+    config, rid = local_run.config, local_run.round_id
     other = copy_district(demo_dir, tmp_path / "district")
     with distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
     ) as cluster:
         out = run_round(other, rid, scheduler=cluster.scheduler_address)
-    assert out.exit_code == local.exit_code, out.summary()
+    assert out.exit_code == local_run.exit_code, out.summary()
     m = json.loads((other.paths.reports_round(rid) / "manifest.json").read_text("utf-8"))
     assert m["execution"]["scheduler"] == cluster.scheduler_address
     mine = read_tables(config.paths.processed_round(rid))
