@@ -367,13 +367,8 @@ def assert_read_back(result, expected: dict[str, list[dict]], form: FormSpec) ->
 
 
 def test_round_trip(config, form, tmp_path: Path) -> None:
-    try:
-        from pipeline.ingest import parse_return
-    except ImportError as exc:  # ingestion lands in parallel; the test runs once it does
-        missing = getattr(exc, "name", None) == "pipeline.ingest" or "cannot import name 'parse_return'" in str(exc)
-        if missing:
-            pytest.skip(f"pipeline.ingest.parse_return not available yet: {exc}")
-        raise
+    from pipeline.ingest import parse_return
+
     path = write_templates(config, ROUND, unit_id="SQ0101", out_dir=tmp_path)[0]
     expected = fill(path, form, config)
     result = parse_return(path, config, ROUND)
