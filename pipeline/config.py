@@ -322,6 +322,10 @@ class Report(_Frozen):
     kernel: str = "grassroots-scorecard"
 
 
+class Batch(_Frozen):
+    scheduler: Annotated[str, Field(pattern=r"^$|^(tcp|tls|inproc|ucx)://\S+$")] = ""
+
+
 class Config(_Frozen):
     """Everything a run depends on. Build it with `load_config`."""
 
@@ -333,6 +337,7 @@ class Config(_Frozen):
     scoring: Scoring = Scoring()
     notice: Notice = Notice()
     report: Report = Report()
+    batch: Batch = Batch()
 
     @model_validator(mode="after")
     def _rounds(self) -> Config:

@@ -347,3 +347,18 @@ def test_methodology_lists_every_scoring_key_with_its_default() -> None:
         elif float(rows[row].split()[0]) != float(value):
             wrong.append(key)
     assert not missing and not wrong, (missing, wrong)
+
+
+def test_batch_scheduler_from_config(tmp_path) -> None:
+    from pipeline.config import ConfigError, load_config
+
+    text = (REPO / "scorecard.toml").read_text(encoding="utf-8")
+    assert load_config(REPO / "scorecard.toml").batch.scheduler == ""
+    good = tmp_path / "good.toml"
+    good.write_text(text.replace('scheduler = ""', 'scheduler = "tcp://127.0.0.1:8786"'), encoding="utf-8")
+    assert load_config(good).batch.scheduler == "tcp://127.0.0.1:8786"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('scheduler = ""', 'scheduler = "127.0.0.1:8786"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert any(p.key == "batch.scheduler" for p in err.value.problems)

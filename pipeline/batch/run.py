@@ -156,6 +156,7 @@ def run_round(
     callables of the same signature (for tests). Exit codes: see RunOutcome.
     """
     config.round(round_id)  # UnknownRoundError before anything is touched
+    scheduler = scheduler or config.batch.scheduler or None
     started = _now()
     try:
         with (
