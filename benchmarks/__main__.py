@@ -28,7 +28,7 @@ from pathlib import Path
 
 import benchmarks
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = benchmarks.REPO
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
 DEFAULT_WORK = REPO / "benchmarks" / "_work"
 SECTION = re.compile(
@@ -64,20 +64,8 @@ def _version(name: str) -> str:
 
 def _git() -> str:
     try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        rev = benchmarks.git("rev-parse", "--short", "HEAD").decode().strip()
+        dirty = benchmarks.git("status", "--porcelain", "--untracked-files=no").strip()
         return rev + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "-"

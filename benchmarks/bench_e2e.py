@@ -24,7 +24,8 @@ import tarfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks import git
+
 SEED = 20260719
 STAGES = ("fingerprint", "ingest", "score", "report", "publish")
 
@@ -43,19 +44,8 @@ def snapshot_code(work: Path) -> tuple[Path, str]:
     dest = Path(work) / "code"
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    rev = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", "HEAD", "pipeline", "notebooks"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout
+    rev = git("rev-parse", "--short", "HEAD").decode().strip()
+    archive = git("archive", "--format=tar", "HEAD", "pipeline", "notebooks")
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     return dest, rev
