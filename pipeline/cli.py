@@ -84,7 +84,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     config = _config(args)
     code = EXIT_OK
     for rid in _rounds(config, args.round):
-        result = ingest_round(config, rid, jobs=args.jobs)
+        result = ingest_round(config, rid, jobs=args.jobs, reuse=not args.reread)
         print(result.summary())
         if result.has_errors:
             code = EXIT_FINDINGS
@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ingest", cmd_ingest)
     add_round(p)
     p.add_argument("--jobs", type=int, default=None, help="并行进程数（默认: 全部 CPU 核）")
+    p.add_argument(
+        "--reread", action="store_true", help="重新读取每个文件，不沿用未变化文件上次的读取结果"
+    )
 
     p = add("score", cmd_score)
     add_round(p)
@@ -202,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scheduler", default=None, help="Dask 调度器地址 tcp://HOST:PORT（默认: 本机多进程）"
     )
-    p.add_argument("--force", action="store_true", help="输入未变时也重新计算")
+    p.add_argument(
+        "--force", action="store_true", help="输入未变时也重新计算，并重新读取每个文件"
+    )
     p.add_argument(
         "--wait", action="store_true", help="同一轮次已有运行时等待，而不是立即退出"
     )

@@ -168,6 +168,24 @@ def test_a_change_triggers_work(district, tmp_path, change):
     assert (district.paths.reports_round("R1") / "index.html").is_file()
 
 
+def test_force_reads_every_file_again_and_the_manifest_counts_reuse(district):
+    seen = []
+
+    def ingest(*args, **kw):
+        seen.append(kw["reuse"])
+        result = FAKE_STAGES["ingest"](*args, **kw)
+        result.files_reused = 2
+        return result
+
+    stages = {**FAKE_STAGES, "ingest": ingest}
+    out = run(district, stages=stages)
+    assert out.counts["files_reused"] == 2
+    m = json.loads((district.paths.reports_round("R1") / "manifest.json").read_text("utf-8"))
+    assert m["counts"]["files_reused"] == 2
+    run(district, stages=stages, force=True)
+    assert seen == [True, False]
+
+
 def test_worker_count_does_not_change_the_fingerprint(district, tmp_path):
     assert run(district, jobs=1).exit_code == EXIT_OK
     assert run(district, jobs=2).status == "skipped"

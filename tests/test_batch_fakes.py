@@ -134,6 +134,7 @@ def fake_ingest(
     roster=None,
     executor=None,
     progress=None,
+    reuse=True,
 ):
     _enter(config, "ingest")
     raw = Path(raw_dir or config.paths.raw_round(round_id))

@@ -19,14 +19,27 @@ A run is skipped when the fingerprint equals the one in the published manifest
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pipeline
 from pipeline.config import Config
+from pipeline.hashing import code_digest, file_sha256, form_digest
+from pipeline.hashing import digest_of as _digest_of
+
+__all__ = [
+    "Fingerprint",
+    "InputFile",
+    "changed_files",
+    "changed_parts",
+    "code_digest",
+    "compute_fingerprint",
+    "file_sha256",
+    "form_digest",
+    "hash_files",
+    "relevant_config",
+]
 
 
 @dataclass(frozen=True)
@@ -55,11 +68,6 @@ class Fingerprint:
         return self.digest[:12]
 
 
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 def hash_files(root: Path) -> tuple[InputFile, ...]:
     """Every regular file under `root`, sorted by relative name."""
     root = Path(root)
@@ -81,11 +89,6 @@ def hash_files(root: Path) -> tuple[InputFile, ...]:
     return tuple(out)
 
 
-def _digest_of(items: Any) -> str:
-    blob = json.dumps(items, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
 def relevant_config(config: Config, round_id: str) -> dict[str, Any]:
     """The part of the configuration that shapes this round's outputs."""
     data = config.model_dump(mode="json", exclude={"source", "paths"})
@@ -97,30 +100,6 @@ def relevant_config(config: Config, round_id: str) -> dict[str, Any]:
     data.get("ingest", {}).pop("jobs", None)
     data.get("report", {}).pop("jobs", None)
     return data
-
-
-def code_digest() -> str:
-    """The package's own files (and the repo's notebooks folder, if any)."""
-    pkg = Path(pipeline.__file__).resolve().parent
-    roots = [pkg, pkg.parent / "notebooks"]
-    items = []
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for p in sorted(root.rglob("*")):
-            if not p.is_file() or "__pycache__" in p.parts or p.suffix in (".pyc", ".pyo"):
-                continue
-            if ".ipynb_checkpoints" in p.parts:
-                continue
-            items.append((root.name, p.relative_to(root).as_posix(), file_sha256(p)))
-    return _digest_of(items)
-
-
-def form_digest(version: int) -> str:
-    from importlib import resources
-
-    ref = resources.files("pipeline.form").joinpath(f"spec_v{version}.toml")
-    return hashlib.sha256(ref.read_bytes()).hexdigest() if ref.is_file() else "missing"
 
 
 def folder_tables_digest(folder: Path) -> str:

@@ -241,9 +241,13 @@ def _run_locked(
         return _failed(config, outcome, t0, "setup", exc)
     try:
         results = _run_stages(
-            config, round_id, jobs, scheduler, stage_fns, staged_processed, staged_reports, outcome
+            config, round_id, jobs, scheduler, stage_fns, staged_processed, staged_reports, outcome,
+            force,
         )
         outcome.counts = count_outputs(staged_processed)
+        reused = getattr(results["ingest"], "files_reused", None)
+        if reused is not None:
+            outcome.counts["files_reused"] = int(reused)
         findings = bool(getattr(results["ingest"], "has_errors", False)) or has_error_findings(
             outcome.counts
         )
@@ -316,6 +320,7 @@ def _run_stages(
     staged_processed: Path,
     staged_reports: Path,
     outcome: RunOutcome,
+    force: bool = False,
 ) -> dict[str, Any]:
     from pipeline.executors import open_executor
 
@@ -343,6 +348,7 @@ def _run_stages(
                 feedback_dir=staged_reports / "feedback",
                 executor=executor,
                 progress=progress,
+                reuse=not force,
             ),
             "score": lambda: fns["score"](
                 config, round_id, processed_dir=staged_processed, previous_dir=previous_dir

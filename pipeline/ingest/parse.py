@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.form import FormSpec, load_form
+from pipeline.hashing import file_sha256
 from pipeline.ingest.guard import hard_stop
 from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
 from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
@@ -50,6 +51,9 @@ class ParsedReturn:
     rows_read: dict[str, int] = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)  # table -> sheet name as spelt
     form_version: int = 1
+    # the outcome may differ on another try (timeout, memory, a reader that died):
+    # such a result is never kept for reuse (`reuse.py`)
+    transient: bool = False
 
     # Frames are built on access, not in the worker: plain lists pickle and
     # travel far cheaper than DataFrames (see docs/benchmarks.md).
@@ -127,10 +131,10 @@ def parse_return(
     result = ParsedReturn(label, stat.st_size, "", stat.st_mtime, form_version=form.version)
     if is_stray(label):
         result.status, result.reason, result.message = "ignored", "not_a_return", "临时文件或系统文件，不是报表，已忽略"
-        result.sha256 = _sha256_file(path)
+        result.sha256 = file_sha256(path)
         return result
     if stat.st_size > limits.max_file_mb * 1024 * 1024:
-        result.sha256 = _sha256_file(path)
+        result.sha256 = file_sha256(path)
         result.status, result.reason = "rejected", "too_large"
         result.message = f"文件过大（{stat.st_size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）"
         return result
@@ -144,17 +148,11 @@ def parse_return(
         _reject(result, exc.reason, exc.message)
     except FileTimeout:
         _reject(result, "timeout", f"读取超时（超过 {limits.timeout_seconds:g} 秒），疑为异常文件")
+        result.transient = True
     except MemoryError:
         _reject(result, "too_large", "文件内容过大，读取时内存不足，疑为异常文件")
+        result.transient = True
     return result
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _reject(result: ParsedReturn, reason: str, message: str) -> None:

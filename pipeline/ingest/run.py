@@ -33,6 +33,7 @@ from pipeline.ingest.parse import (
     table_frame,
 )
 from pipeline.ingest.read import Limits
+from pipeline.ingest.reuse import ReadCache
 from pipeline.roster import build_name_index, load_roster
 from pipeline.tables import write_tables
 
@@ -49,6 +50,7 @@ class IngestResult:
     out_dir: Path
     feedback_dir: Path
     feedback_files: list[Path] = field(default_factory=list)
+    files_reused: int = 0  # files not read again: their earlier read was kept (reuse.py)
 
     @property
     def has_errors(self) -> bool:
@@ -70,6 +72,9 @@ class IngestResult:
             f"轮次 {self.round_id}：共 {len(subs)} 个文件，采用 {n['accepted']}，被替代 {n['superseded']}，"
             f"退回 {n['rejected']}，忽略 {n['ignored']}",
         ]
+        if self.files_reused:
+            lines.append(f"  其中 {self.files_reused} 个文件自上次读取以来没有变化，沿用上次的读取结果，"
+                         f"重新读取 {len(subs) - self.files_reused} 个")
         if reasons:
             lines.append("  退回原因：" + "，".join(f"{k} {v}" for k, v in sorted(reasons.items())))
         lines.append(
@@ -99,7 +104,7 @@ def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
         size, sha, mtime = len(data), hashlib.sha256(data).hexdigest(), path.stat().st_mtime
     except OSError:
         size, sha, mtime = 0, "", 0.0
-    pr = ParsedReturn(label, size, sha, mtime)
+    pr = ParsedReturn(label, size, sha, mtime, transient=True)
     pr.status, pr.reason = "rejected", "unreadable"
     pr.message = f"文件无法读取（读取程序出错：{type(exc).__name__}），请用 Excel 另存为 .xlsx 后重新报送"
     return pr
@@ -134,33 +139,55 @@ def _show_progress(progress: bool | None) -> bool:
     return bool(progress)
 
 
-def parse_all(files, config, round_id, executor: Executor, progress: bool | None) -> list[ParsedReturn]:
+def parse_all(
+    files, config, round_id, executor: Executor, progress: bool | None, cache: ReadCache | None = None
+) -> tuple[list[ParsedReturn], int]:
+    """Every file's read, sorted by name, and how many came from `cache` unread."""
     from tqdm import tqdm
 
     form = load_form(config.campaign.form_version)
     limits = Limits.from_config(config)
     by_label = {label: path for path, label in files}
     out: list[ParsedReturn] = []
-    bar = tqdm(total=len(files), desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
+    keys: dict[str, str] = {}
+    todo = list(files)
+    if cache is not None:
+        todo = []
+        for path, label in files:
+            keys[label] = cache.key(path, label)
+            kept = cache.get(keys[label])
+            if kept is not None and kept.file == label:
+                out.append(kept)
+            else:
+                todo.append((path, label))
+    reused = len(out)
+    bar = tqdm(total=len(files), initial=reused, desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
     with bar:
-        batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
+        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
         futures = {executor.submit(parse_batch, b, config, round_id, limits, form): b for b in batches}
         retry: list[tuple[str, BaseException]] = []
         for fut in as_completed(futures):
             batch = futures[fut]
             try:
-                out.extend(fut.result())
+                results = fut.result()
                 bar.update(len(batch))
             except BaseException as exc:  # a crashed worker must not stop the round
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 retry.extend((label, exc) for _, label in batch)
+                continue
+            out.extend(results)
+            if cache is not None:
+                for pr in results:
+                    cache.put(keys[pr.file], pr)
         # files whose worker died (or that were in a pool another file broke): each again, alone
         if retry:
             items = [(by_label[label], label, exc) for label, exc in sorted(retry, key=lambda t: t[0])]
             out.extend(_isolated(items, config, round_id, limits, form))
             bar.update(len(items))
-    return sorted(out, key=lambda p: p.file)
+    if cache is not None:
+        cache.prune(set(keys.values()))
+    return sorted(out, key=lambda p: p.file), reused
 
 
 def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: str) -> tuple[pd.DataFrame, list[dict]]:
@@ -242,8 +269,13 @@ def ingest_round(
     roster: pd.DataFrame | None = None,
     executor: Executor | None = None,
     progress: bool | None = None,
+    reuse: bool = True,
 ) -> IngestResult:
-    """Read, clean and validate every file of a round; write the tables and feedback."""
+    """Read, clean and validate every file of a round; write the tables and feedback.
+
+    With `reuse`, a file read before with the same bytes, name, time and
+    reading context is not read again (`reuse.py`); `reuse=False` reads every
+    file and keeps nothing."""
     rnd = config.round(round_id)
     raw_dir = Path(raw_dir) if raw_dir is not None else config.paths.raw_round(round_id)
     out_dir = Path(out_dir) if out_dir is not None else config.paths.processed_round(round_id)
@@ -253,14 +285,16 @@ def ingest_round(
     if executor is None:
         _preload_workers()
     ctx = nullcontext(executor) if executor is not None else open_executor(jobs if jobs is not None else config.ingest.jobs)
+    form = load_form(config.campaign.form_version)
+    cache = ReadCache.for_round(config, round_id, form, Limits.from_config(config)) if reuse else None
     with ctx as ex:
-        parsed = parse_all(files, config, round_id, ex, progress)
+        parsed, reused = parse_all(files, config, round_id, ex, progress, cache)
     subs, extra = decide(parsed, roster, config, round_id)
     tables = build_tables(parsed, subs, extra, roster, config, rnd)
     write_tables(tables, out_dir)
     fb = write_feedback(tables["findings"], tables["submissions"], tables["units"], feedback_dir,
                         round_name=rnd.name, office=config.campaign.office)
-    return IngestResult(round_id, tables, out_dir, feedback_dir, fb)
+    return IngestResult(round_id, tables, out_dir, feedback_dir, fb, files_reused=reused)
 
 
 def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataFrame]:
