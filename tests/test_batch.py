@@ -19,7 +19,13 @@ from test_batch_fakes import FAKE_STAGES, HOOKS, calls, make_district, write_raw
 from pipeline.batch import EXIT_FAILED, EXIT_FINDINGS, EXIT_LOCKED, EXIT_OK, round_status, run_round
 from pipeline.batch.lock import round_lock
 from pipeline.batch.manifest import last_run
-from pipeline.batch.publish import publish, recover, staging_dir
+from pipeline.batch.publish import (
+    complete_publication,
+    journal_path,
+    publish,
+    recover,
+    staging_dir,
+)
 from pipeline.config import UnknownRoundError
 
 TESTS = Path(__file__).resolve().parent
@@ -362,6 +368,80 @@ def test_killed_run_leaves_previous_outputs_intact(district, tmp_path, stage):
     assert hidden_leftovers(district) == []
     log_text = Path(out.log).read_text(encoding="utf-8")
     assert "临时目录" in log_text
+
+
+KILL_BETWEEN_SWAPS_SCRIPT = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+from test_batch_fakes import FAKE_STAGES
+import pipeline.batch.fingerprint as fingerprint
+import pipeline.batch.publish as pub
+from pipeline.batch import run_round
+fingerprint.code_digest = lambda: "fixed"  # as in the test process
+from pipeline.config import load_config
+real, n = pub.publish, []
+def publish(staged, target, *a, **kw):
+    n.append(target)
+    if len(n) == 2:  # the tables are swapped in, the reports not yet: die
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(staged, target, *a, **kw)
+pub.publish = publish
+run_round(load_config(sys.argv[1]), "R1", jobs=1, stages=FAKE_STAGES)
+"""
+
+
+def test_run_killed_between_the_two_swaps_is_completed_by_the_next_run(district, tmp_path):
+    assert run(district).exit_code == EXIT_OK
+    processed = district.paths.processed_round("R1")
+    reports = district.paths.reports_round("R1")
+    write_raw(tmp_path, "U4.xlsx", b"return of U4")
+    script = tmp_path / "kill_between.py"
+    script.write_text(KILL_BETWEEN_SWAPS_SCRIPT.format(tests=str(TESTS)), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), str(district.source)], cwd=REPO,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode(errors="replace")
+    # the state a reader would see now: new tables, old reports, and the journal
+    assert journal_path(district.paths.processed, "R1").is_file()
+    assert "files=3" in (reports / "index.html").read_text(encoding="utf-8")
+
+    out = run(district)  # completes the killed run's publication, then finds nothing to do
+    assert out.status == "skipped", out.summary()
+    assert "files=4" in (reports / "index.html").read_text(encoding="utf-8")
+    m = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
+    assert m["outputs"]["processed_tables"] == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(processed.glob("*.parquet"))
+    }
+    assert not journal_path(district.paths.processed, "R1").exists()
+    assert hidden_leftovers(district) == []
+    assert "发布时中断" in Path(out.log).read_text(encoding="utf-8")
+
+
+def test_complete_publication_finishes_every_pending_swap(tmp_path):
+    pairs = []
+    for name in ("processed", "reports"):
+        target = tmp_path / name / "R1"
+        target.mkdir(parents=True)
+        (target / "x").write_text("old", encoding="utf-8")
+        staged = staging_dir(target)
+        (staged / "x").write_text("new", encoding="utf-8")
+        pairs.append((staged, target))
+    (pairs[1][1] / "templates").mkdir()
+    journal = journal_path(tmp_path / "processed", "R1")
+    journal.write_text(json.dumps({"pairs": [[str(a), str(b)] for a, b in pairs]}), encoding="utf-8")
+    publish(*pairs[0])  # killed after the first swap
+    notes = complete_publication(journal)
+    assert len(notes) == 1 and not journal.exists()
+    for _, target in pairs:
+        assert (target / "x").read_text(encoding="utf-8") == "new"
+    assert (pairs[1][1] / "templates").is_dir()  # carried over
+    assert complete_publication(journal) == []  # nothing pending: nothing done
+
+
+def test_a_journal_that_was_never_committed_is_ignored(tmp_path):
+    journal = journal_path(tmp_path, "R1")
+    journal.with_name(journal.name + ".tmp").write_text("{half", encoding="utf-8")
+    assert complete_publication(journal) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_recover_restores_the_old_folder_when_killed_between_renames(tmp_path):

@@ -7,10 +7,17 @@ each rename is atomic on one file system. A run killed before the swap leaves
 the previous folder untouched; `recover` (run under the round's lock) deletes
 leftover temporary folders and puts an old folder back if a run died between
 the two renames.
+
+A run publishes two folders (tables, then reports). `publish_all` first writes
+a journal naming both built folders; it is the commit point. A run killed
+after it, between or during the swaps, is completed by the next run
+(`complete_publication`, under the lock), so tables and reports never stay
+from different runs; a run killed before it publishes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -52,6 +59,48 @@ def publish(staged: Path, target: Path, carry: Iterable[str] = CARRY_OVER) -> No
         _carry(old, target, carry)
         shutil.rmtree(old, ignore_errors=True)
     log.debug("published %s", target)
+
+
+def journal_path(processed_root: Path, round_id: str) -> Path:
+    """The publication journal of a round (`data/processed/.<round>.publishing.json`)."""
+    return Path(processed_root) / f".{round_id}.publishing.json"
+
+
+def publish_all(pairs: Iterable[tuple[Path, Path]], journal: Path) -> None:
+    """Publish several built folders as one: journal (atomically), swaps, drop the journal."""
+    pairs = [(Path(a), Path(b)) for a, b in pairs]
+    journal = Path(journal)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    tmp = journal.with_name(journal.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump({"pairs": [[str(a), str(b)] for a, b in pairs]}, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, journal)
+    for staged, target in pairs:
+        publish(staged, target)
+    journal.unlink()
+
+
+def complete_publication(journal: Path) -> list[str]:
+    """Finish the swaps of a run killed after its commit point; what was done (for the log)."""
+    journal = Path(journal)
+    journal.with_name(journal.name + ".tmp").unlink(missing_ok=True)  # killed before the commit point
+    if not journal.is_file():
+        return []
+    try:
+        pairs = json.loads(journal.read_text(encoding="utf-8"))["pairs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink(missing_ok=True)
+        return [f"发布记录 {journal.name} 无法读取，已删除"]
+    done = []
+    for staged, target in pairs:
+        staged, target = Path(staged), Path(target)
+        if staged.is_dir():
+            publish(staged, target)
+            done.append(f"完成了上次运行在发布时中断的替换：{target}")
+    journal.unlink(missing_ok=True)
+    return done
 
 
 RETARGET_SUFFIXES: tuple[str, ...] = (".ipynb", ".json")

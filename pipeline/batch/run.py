@@ -38,8 +38,10 @@ from pipeline.batch.measure import StageMeter, max_rss_mb
 from pipeline.batch.outcome import RunOutcome
 from pipeline.batch.publish import (
     CARRY_OVER,
+    complete_publication,
     discard,
-    publish,
+    journal_path,
+    publish_all,
     recover,
     retarget,
     staging_dir,
@@ -194,7 +196,8 @@ def _run_locked(
         round_id=round_id, status="ok", message="", started=_iso(started), log=log_path
     )
     log.info("开始运行轮次 %s（日志 %s）", round_id, log_path)
-    for note in recover(processed) + recover(reports):
+    journal = journal_path(config.paths.processed, round_id)
+    for note in complete_publication(journal) + recover(processed) + recover(reports):
         log.warning("%s", note)
 
     with StageMeter() as meter:
@@ -273,10 +276,12 @@ def _run_locked(
         )
         write_json(manifest_path(staged_reports), manifest)
         with StageMeter() as meter:
-            publish(staged_processed, processed)
-            publish(staged_reports, reports)
+            publish_all([(staged_processed, processed), (staged_reports, reports)], journal)
         outcome.timings["publish"] = meter.to_dict()
     except BaseException as exc:
+        if journal.is_file():  # stopped past the commit point: finish, never leave a mix
+            for note in complete_publication(journal):
+                log.warning("%s", note)
         discard(staged_processed)
         discard(staged_reports)
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: record, then stop
