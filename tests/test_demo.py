@@ -347,3 +347,24 @@ def test_parallel_writing_gives_the_same_files(small: Path, tmp_path: Path, monk
             x = pd.read_parquet(small / "truth" / rid / f"{name}.parquet")
             y = pd.read_parquet(tmp_path / "truth" / rid / f"{name}.parquet")
             pd.testing.assert_frame_equal(x, y)
+
+
+def test_a_draft_holds_nothing_dated_after_its_own_report_date() -> None:
+    """A superseded draft is an earlier version: no spurious date_after_report in it."""
+    import numpy as np
+
+    from pipeline.demo.messiness import FilePlan
+    from pipeline.demo.render import file_values
+
+    t = generate_tables(40, seed=5)
+    uid = t["info"]["unit_id"].iloc[0]
+    unit = {k: t[k][t[k]["unit_id"] == uid].drop(columns="unit_id").reset_index(drop=True)
+            for k in ("info", "actions", "materials", "activities", "evaluation")}
+    report = unit["info"].loc[0, "report_date"]
+    unit["materials"]["updated"] = report  # updated on the day the final version was written
+    plan = FilePlan("x.xlsx", uid, "draft", "xlsx", pd.Timestamp(report), None, uid, "superseded", "superseded_later")
+    values, _, _ = file_values(plan, unit, load_form(1), np.random.default_rng(0))
+    draft_report = values["info"].loc[0, "report_date"]
+    assert draft_report < report
+    assert (values["materials"]["updated"].dropna() <= draft_report).all()
+    assert (values["activities"]["date"].dropna() <= draft_report).all()

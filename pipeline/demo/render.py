@@ -66,6 +66,9 @@ def file_values(
         a.loc[late, "done_date"] = pd.NaT
         a.loc[late, "evidence"] = "正在推进"
         values["actions"] = a
+        m = values["materials"]  # nothing in a draft can have been updated after it was written
+        if "updated" in m:
+            m.loc[m["updated"] > report, "updated"] = report
     if plan.written_name is not None:
         info.loc[0, "unit_name"] = plan.written_name
     if plan.style.get("force_phone"):
