@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
-    command = " ".join(["python -m benchmarks", *argv]).strip()
+    # the BENCH_* settings (e.g. BENCH_E2E_SIZES) belong to the command that made the figures
+    settings = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")]
+    command = " ".join([*settings, "python -m benchmarks", *argv]).strip()
 
     names = discover()
     unknown = set(args.only) - set(names)

@@ -12,6 +12,10 @@ import benchmarks.__main__ as runner
 
 @pytest.fixture
 def fake_benches(monkeypatch):
+    import os
+
+    for key in [k for k in os.environ if k.startswith("BENCH_")]:
+        monkeypatch.delenv(key)
     mods = {}
     for name in ("alpha", "beta"):
         mod = types.ModuleType(f"benchmarks.bench_{name}")
@@ -30,6 +34,15 @@ def test_writes_every_section_with_command_machine_and_date(fake_benches, tmp_pa
     assert "## alpha" in text and "## beta" in text and "| True |" in text
     assert text.count("_Produced by `python -m benchmarks --quick") == 2
     assert "UTC" in text
+
+
+def test_bench_settings_are_part_of_the_recorded_command(fake_benches, tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_E2E_SIZES", "200,2000,20000")
+    out = tmp_path / "b.md"
+    assert runner.main(["--only", "alpha", "--out", str(out), "--work", str(tmp_path / "w")]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Last command: `BENCH_E2E_SIZES=200,2000,20000 python -m benchmarks --only alpha --out" in text
+    assert "_Produced by `BENCH_E2E_SIZES=200,2000,20000 python -m benchmarks --only alpha --out" in text
 
 
 def test_only_refreshes_some_sections_and_a_failure_keeps_old_figures(fake_benches, tmp_path):
