@@ -112,7 +112,8 @@ def test_run_end_to_end_publishes_everything(local_run):
 
 def test_rerun_with_nothing_changed_skips(local_run):
     config, rid = local_run.config, local_run.round_id
-    again = run_round(config, rid, jobs=2)
+    # other xdist workers run the same round on this shared folder: wait for the lock
+    again = run_round(config, rid, jobs=2, wait=True)
     assert again.status == "skipped" and again.exit_code == EXIT_OK, again.summary()
 
 
@@ -120,7 +121,7 @@ def test_cli_run_and_status(local_run, capsys):
     from pipeline.cli import main
 
     config, rid = local_run.config, local_run.round_id
-    assert main(["--config", str(config.source), "run", "--round", rid]) == EXIT_OK
+    assert main(["--config", str(config.source), "run", "--round", rid, "--wait"]) == EXIT_OK
     assert "没有变化" in capsys.readouterr().out
     assert main(["--config", str(config.source), "status", "--round", rid]) == EXIT_OK
     assert "未报单位" in capsys.readouterr().out
