@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 import math
 import os
 import shutil
@@ -78,6 +77,7 @@ def measure(work: Path, n: int, code: Path) -> dict:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"scorecard demo failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    from pipeline.batch.manifest import last_run
     from pipeline.config import load_config
 
     cfg_path = folder / "scorecard.toml"
@@ -88,8 +88,7 @@ def measure(work: Path, n: int, code: Path) -> dict:
     first_s, proc = _scorecard(code, "--config", str(cfg_path), "run", "--round", round_id)
     if proc.returncode not in (0, 3):
         raise RuntimeError(f"scorecard run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    record = json.loads((config.paths.processed / ".runs" / f"{round_id}.json").read_text("utf-8"))
-    first = record["last"]
+    first = last_run(config.paths.processed, round_id)
     rerun_s, proc2 = _scorecard(code, "--config", str(cfg_path), "run", "--round", round_id)
     skipped = "没有变化" in proc2.stdout
     return {

@@ -9,18 +9,12 @@ files whose earlier read was reused come from the run record.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from benchmarks.bench_e2e import SEED, _scorecard, snapshot_code
 
 STAGES = ("fingerprint", "ingest", "score", "report")
-
-
-def _record(config, round_id: str) -> dict:
-    path = config.paths.processed / ".runs" / f"{round_id}.json"
-    return json.loads(path.read_text("utf-8"))["last"]
 
 
 def _resend(path: Path) -> None:
@@ -32,6 +26,7 @@ def _resend(path: Path) -> None:
 
 
 def run(work: Path, quick: bool = False) -> str:
+    from pipeline.batch.manifest import last_run
     from pipeline.config import load_config
 
     work = Path(work)
@@ -50,7 +45,7 @@ def run(work: Path, quick: bool = False) -> str:
         wall, proc = _scorecard(code, "--config", str(cfg_path), "run", "--round", rid)
         if proc.returncode not in (0, 3):
             raise RuntimeError(f"scorecard run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-        rec = _record(config, rid)
+        rec = last_run(config.paths.processed, rid)
         return {"label": label, "wall": wall, "record": rec}
 
     steps = [go("first run")]

@@ -7,12 +7,12 @@ docs/data-dictionary.md.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
+
+from pipeline.atomic import atomic_path
 
 SHEET_TABLES: tuple[str, ...] = ("info", "actions", "materials", "activities", "evaluation")
 INGEST_TABLES: tuple[str, ...] = ("submissions", "units", "completeness", "findings", *SHEET_TABLES)
@@ -33,17 +33,9 @@ def table_path(folder: Path, name: str) -> Path:
 
 def write_table(df: pd.DataFrame, folder: Path, name: str) -> Path:
     """Write one table atomically (temp file + rename)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     target = table_path(folder, name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet.tmp", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(target, prefix=f".{name}.", suffix=".parquet.tmp") as tmp:
         df.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -439,7 +439,7 @@ def test_complete_publication_finishes_every_pending_swap(tmp_path):
 
 def test_a_journal_that_was_never_committed_is_ignored(tmp_path):
     journal = journal_path(tmp_path, "R1")
-    journal.with_name(journal.name + ".tmp").write_text("{half", encoding="utf-8")
+    (tmp_path / f".{journal.name}.k1l2m3.tmp").write_text("{half", encoding="utf-8")  # as atomic_path names it
     assert complete_publication(journal) == []
     assert list(tmp_path.iterdir()) == []
 

@@ -10,17 +10,16 @@ finished and how, even when nothing was published.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from pipeline.atomic import atomic_path
 from pipeline.tables import read_tables
 
 MANIFEST_NAME = "manifest.json"
@@ -31,16 +30,9 @@ RUN_HISTORY = 20
 def write_json(path: Path, data: Any) -> Path:
     """Write JSON atomically (temp file + rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2, default=str)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2, default=str)
+        fh.write("\n")
     return path
 
 

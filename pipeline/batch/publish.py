@@ -26,6 +26,9 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.atomic import atomic_path
+from pipeline.batch.manifest import read_json
+
 log = logging.getLogger(__name__)
 
 CARRY_OVER: tuple[str, ...] = ("templates",)
@@ -70,13 +73,10 @@ def publish_all(pairs: Iterable[tuple[Path, Path]], journal: Path) -> None:
     """Publish several built folders as one: journal (atomically), swaps, drop the journal."""
     pairs = [(Path(a), Path(b)) for a, b in pairs]
     journal = Path(journal)
-    journal.parent.mkdir(parents=True, exist_ok=True)
-    tmp = journal.with_name(journal.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with atomic_path(journal) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         json.dump({"pairs": [[str(a), str(b)] for a, b in pairs]}, fh, ensure_ascii=False)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, journal)
     for staged, target in pairs:
         publish(staged, target)
     journal.unlink()
@@ -85,12 +85,13 @@ def publish_all(pairs: Iterable[tuple[Path, Path]], journal: Path) -> None:
 def complete_publication(journal: Path) -> list[str]:
     """Finish the swaps of a run killed after its commit point; what was done (for the log)."""
     journal = Path(journal)
-    journal.with_name(journal.name + ".tmp").unlink(missing_ok=True)  # killed before the commit point
+    for tmp in journal.parent.glob(f".{journal.name}.*.tmp"):  # killed before the commit point
+        tmp.unlink(missing_ok=True)
     if not journal.is_file():
         return []
-    try:
-        pairs = json.loads(journal.read_text(encoding="utf-8"))["pairs"]
-    except (OSError, ValueError, KeyError, TypeError):
+    data = read_json(journal)
+    pairs = data.get("pairs") if isinstance(data, dict) else None
+    if not isinstance(pairs, list):
         journal.unlink(missing_ok=True)
         return [f"发布记录 {journal.name} 无法读取，已删除"]
     done = []

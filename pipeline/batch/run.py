@@ -279,9 +279,8 @@ def _run_locked(
             publish_all([(staged_processed, processed), (staged_reports, reports)], journal)
         outcome.timings["publish"] = meter.to_dict()
     except BaseException as exc:
-        if journal.is_file():  # stopped past the commit point: finish, never leave a mix
-            for note in complete_publication(journal):
-                log.warning("%s", note)
+        for note in complete_publication(journal):  # stopped past the commit point: finish
+            log.warning("%s", note)
         discard(staged_processed)
         discard(staged_reports)
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: record, then stop

@@ -19,13 +19,12 @@ entry that cannot be loaded is read again, never trusted.
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.form import FormSpec
+from pipeline.atomic import atomic_path
+from pipeline.form import load_form
 from pipeline.hashing import code_digest, digest_of, file_sha256, form_digest
 from pipeline.ingest.parse import ParsedReturn
 from pipeline.ingest.read import Limits
@@ -46,7 +45,9 @@ class ReadCache:
     context: str  # digest of everything a read depends on besides the file
 
     @classmethod
-    def for_round(cls, config, round_id: str, form: FormSpec, limits: Limits) -> ReadCache:
+    def for_round(cls, config, round_id: str) -> ReadCache:
+        form = load_form(config.campaign.form_version)
+        limits = Limits.from_config(config)
         context = digest_of({
             "code": code_digest(),
             "form": [form.version, form_digest(form.version)],
@@ -66,9 +67,7 @@ class ReadCache:
         try:
             with open(self.folder / f"{key}{SUFFIX}", "rb") as fh:
                 value = pickle.load(fh)
-        except FileNotFoundError:
-            return None
-        except Exception:  # a damaged entry is a miss, never an error
+        except Exception:  # missing or damaged: a miss, never an error
             return None
         return value if isinstance(value, ParsedReturn) else None
 
@@ -78,17 +77,14 @@ class ReadCache:
         simply not kept: the cache never fails an ingestion."""
         if value.transient:
             return False
-        tmp = None
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=SUFFIX)
-            with os.fdopen(fd, "wb") as fh:
+            with (
+                atomic_path(self.folder / f"{key}{SUFFIX}", prefix=".tmp-", suffix=SUFFIX) as tmp,
+                open(tmp, "wb") as fh,
+            ):
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.folder / f"{key}{SUFFIX}")
             return True
         except (OSError, pickle.PicklingError):
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
             return False
 
     def prune(self, keep: set[str]) -> int:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.executors import open_executor
 from pipeline.form import load_form
+from pipeline.hashing import file_sha256
 from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
 from pipeline.ingest.feedback import write_feedback
 from pipeline.ingest.guard import run_isolated
@@ -97,11 +98,9 @@ def _list_files(raw_dir: Path) -> list[tuple[Path, str]]:
 
 def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
     """A worker that died on a file: the file is rejected, the run goes on."""
-    import hashlib
-
     try:
-        data = path.read_bytes()
-        size, sha, mtime = len(data), hashlib.sha256(data).hexdigest(), path.stat().st_mtime
+        st = path.stat()
+        size, sha, mtime = st.st_size, file_sha256(path), st.st_mtime
     except OSError:
         size, sha, mtime = 0, "", 0.0
     pr = ParsedReturn(label, size, sha, mtime, transient=True)
@@ -285,8 +284,7 @@ def ingest_round(
     if executor is None:
         _preload_workers()
     ctx = nullcontext(executor) if executor is not None else open_executor(jobs if jobs is not None else config.ingest.jobs)
-    form = load_form(config.campaign.form_version)
-    cache = ReadCache.for_round(config, round_id, form, Limits.from_config(config)) if reuse else None
+    cache = ReadCache.for_round(config, round_id) if reuse else None
     with ctx as ex:
         parsed, reused = parse_all(files, config, round_id, ex, progress, cache)
     subs, extra = decide(parsed, roster, config, round_id)

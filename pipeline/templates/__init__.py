@@ -7,11 +7,10 @@ roster unit expected to report, built entirely from the form specification
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from pipeline.atomic import atomic_path
 from pipeline.config import Config
 from pipeline.form import load_form
 from pipeline.roster import load_roster
@@ -60,14 +59,8 @@ def write_templates(
         filename = template_filename(unit.unit_name, round_id, unit.unit_id)
         wb = build_workbook(form, config.campaign, round_, unit, filename)
         target = out / filename
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=".xlsx")
-        os.close(fd)
-        try:
+        with atomic_path(target, prefix=".tmp-", suffix=".xlsx") as tmp:
             wb.save(tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         written.append(target)
     return written
 
