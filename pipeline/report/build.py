@@ -137,13 +137,9 @@ def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path,
     return card_jobs + page_jobs, meta  # longest first
 
 
-def _cell_text(outcome: NotebookOutcome) -> str:
-    return outcome.where()
-
-
 def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, outcome: NotebookOutcome) -> Path:
     """The page of one executed notebook; a failed one still gets a page that says so."""
-    failure = "" if outcome.ok else f"{outcome.output.name} {_cell_text(outcome)}: {outcome.error}"
+    failure = "" if outcome.ok else f"{outcome.output.name} {outcome.where()}: {outcome.error}"
     body = ""
     if outcome.output.is_file():
         try:
@@ -244,7 +240,7 @@ def build_reports(
             result.timings[j.name] = outcome.seconds
             if not outcome.ok:
                 page = info.get("page", "units/*.html")
-                result.failures.append(ReportFailure(j.output.name, _cell_text(outcome), outcome.error, page))
+                result.failures.append(ReportFailure(j.output.name, outcome.where(), outcome.error, page))
                 log.error("报告 %s 失败: %s", j.name, outcome.describe())
             if info["kind"] == "cards":
                 result.failures += _card_failures(j, info)
