@@ -32,7 +32,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -rs -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks

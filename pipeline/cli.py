@@ -103,11 +103,16 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from pipeline.report import build_reports
+    from pipeline.report.preflight import ReportPrerequisiteError
 
     config = _config(args)
     code = EXIT_OK
     for rid in _rounds(config, args.round):
-        result = build_reports(config, rid, jobs=args.jobs)
+        try:
+            result = build_reports(config, rid, jobs=args.jobs)
+        except ReportPrerequisiteError as exc:  # once for the whole round, not once per page
+            print(f"错误: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         print(result.summary())
         if result.failures:
             code = EXIT_FAILED

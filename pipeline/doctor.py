@@ -28,6 +28,7 @@ _IMPORT_NAMES: dict[str, str] = {
     "msoffcrypto-tool": "msoffcrypto",
     "scikit-learn": "sklearn",
     "pyyaml": "yaml",
+    "pylopdf-fonts-zh-cn": "pylopdf_fonts_zh_cn",
 }
 # extras whose modules must import too
 _EXTRA_IMPORTS: dict[str, dict[str, str]] = {"dask": {"distributed": "distributed"}}
@@ -117,7 +118,7 @@ def _dependencies(import_module: Callable[[str], object] = importlib.import_modu
     return Check("依赖包", True, f"{len(reqs)} 个运行依赖均可导入")
 
 
-def _kernel(name: str) -> Check:
+def kernel_check(name: str) -> Check:
     fix = (
         f"{sys.executable} -m ipykernel install --sys-prefix --name {name} "
         f'--display-name "Python ({name})"（或运行 make install）'
@@ -139,13 +140,10 @@ def _kernel(name: str) -> Check:
     )
 
 
-def _font() -> Check:
-    fix = (
-        "安装中文字体: sudo apt-get install fonts-noto-cjk（Windows 自带微软雅黑，macOS 自带苹方）；"
-        "装好后删除 matplotlib 字体缓存 ~/.cache/matplotlib 再试"
-    )
+def font_check() -> Check:
+    fix = "重新安装项目依赖: make install（中文字体随软件安装，无需系统字体）"
     try:
-        from pipeline.charts.fonts import find_cjk_fonts
+        from pipeline.charts.fonts import choose_cjk_font
     except ImportError as exc:
         return Check(
             "中文字体",
@@ -154,12 +152,17 @@ def _font() -> Check:
             "确认项目完整安装（git pull 后运行 make install）",
         )
     try:
-        fonts = find_cjk_fonts()
+        choice = choose_cjk_font()
     except Exception as exc:
-        return Check("中文字体", False, f"查找中文字体时出错: {type(exc).__name__}: {exc}", fix)
-    if fonts:
-        return Check("中文字体", True, f"matplotlib 可用的中文字体: {'、'.join(fonts[:3])}")
-    return Check("中文字体", False, "matplotlib 找不到中文字体，图表中的中文会显示为方框", fix)
+        return Check("中文字体", False, f"图表无法使用中文字体: {exc}", fix)
+    note = "" if choice.source == "system" else (
+        "；可选：安装系统中文字体（如 fonts-noto-cjk、微软雅黑）后将优先使用系统字体"
+    )
+    return Check(
+        "中文字体",
+        True,
+        f"图表使用 {choice.family}（{choice.source_label}，{choice.path}）{note}",
+    )
 
 
 def _config(config_path: str | None):
@@ -180,7 +183,7 @@ def _config(config_path: str | None):
     return config, Check("配置文件", True, f"{shown} 可以读取（{len(config.rounds)} 个检查轮次）")
 
 
-def _writable_dir(path: Path) -> tuple[bool, str]:
+def writable_dir(path: Path) -> tuple[bool, str]:
     """True when `path` is a writable folder, or could be created as one."""
     if path.exists():
         if not path.is_dir():
@@ -212,7 +215,7 @@ def _folders(config) -> list[Check]:
             )
         )
     for label, path in (("清洁数据目录 processed", config.paths.processed), ("报告目录 reports", config.paths.reports)):
-        ok, why = _writable_dir(path)
+        ok, why = writable_dir(path)
         fix = "" if ok else f"创建该目录并授予写权限（mkdir -p {path}），或在配置文件 [paths] 中改为可写的目录"
         out.append(Check(label, ok, f"{path} {why}", fix))
     return out
@@ -258,7 +261,7 @@ def run_doctor(config_path: str | None) -> list[Check]:
     checks = [_python(), _dependencies()]
     config, config_check = _config(config_path)
     kernel = config.report.kernel if config is not None else DEFAULT_KERNEL
-    checks += [_kernel(kernel), _font(), config_check]
+    checks += [kernel_check(kernel), font_check(), config_check]
     if config is not None:
         checks += _folders(config)
         checks.append(_roster(config))

@@ -22,6 +22,47 @@ REFERENCE_DATA = Path(__file__).resolve().parent / "data"  # mexico.csv from lib
 DEMO_SEED = 7
 DEMO_UNITS = 60
 
+# Real clients some tests drive: (marker, executables tried in order, the Debian package to install).
+CLIENTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "browser": (("chromium", "chromium-browser", "google-chrome"), "chromium"),
+    "libreoffice": (("soffice", "libreoffice"), "libreoffice-calc-nogui libreoffice-writer-nogui"),
+}
+REQUIRE_CLIENTS = "SCORECARD_REQUIRE_CLIENTS"
+
+
+def find_client(marker: str) -> str | None:
+    """The path of the first installed executable for a client marker, or None."""
+    names, _ = CLIENTS[marker]
+    return next((found for n in names if (found := shutil.which(n))), None)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `browser` or `libreoffice` skips, with the package to install, where the
+    client is absent, unless SCORECARD_REQUIRE_CLIENTS=1 (set by .ci/run): then it fails."""
+    for marker, (names, package) in CLIENTS.items():
+        if item.get_closest_marker(marker) is None or find_client(marker):
+            continue
+        reason = f"{' / '.join(names)} not found: install it with `apt-get install {package}`"
+        if os.environ.get(REQUIRE_CLIENTS) == "1":
+            pytest.fail(f"{REQUIRE_CLIENTS}=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Path of the headless browser (tests using it are marked `browser`)."""
+    path = find_client("browser")
+    assert path, "mark the test with @pytest.mark.browser"
+    return path
+
+
+@pytest.fixture
+def soffice() -> str:
+    """Path of LibreOffice (tests using it are marked `libreoffice`)."""
+    path = find_client("libreoffice")
+    assert path, "mark the test with @pytest.mark.libreoffice"
+    return path
+
 
 def _shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[Path, FileLock]:
     base = tmp_path_factory.getbasetemp()

@@ -508,7 +508,7 @@ def test_cli_status_prints_the_status(district, capsys):
 
 
 def test_scheduler_sends_stage_work_to_the_dask_cluster(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    import distributed
     local = make_district(tmp_path / "local")
     remote = make_district(tmp_path / "remote")
     assert run(local, jobs=1).exit_code == EXIT_OK

@@ -51,13 +51,15 @@ def _all_charts(t: dict[str, pd.DataFrame]) -> dict[str, Figure]:
     }
 
 
-def test_find_cjk_fonts_lists_installed_families_only():
-    found = fonts.find_cjk_fonts()
-    assert found, "fonts-noto-cjk (or another CJK font) should be installed here"
+def test_find_cjk_fonts_lists_system_families_only():
     from matplotlib import font_manager
 
+    fonts.register_packaged_font()  # registered, yet never listed as a system font
+    found = fonts.find_cjk_fonts()
     installed = {f.name for f in font_manager.fontManager.ttflist}
     assert set(found) <= installed
+    packaged = fonts.packaged_font_path()
+    assert all(fonts._path_of(f) != str(packaged) for f in found)
 
 
 def test_configure_sets_installed_families_and_ascii_minus():
@@ -69,13 +71,77 @@ def test_configure_sets_installed_families_and_ascii_minus():
     assert matplotlib.rcParams["font.family"] == ["sans-serif"]
 
 
-def test_no_cjk_font_raises_clear_error(monkeypatch):
-    monkeypatch.setattr(fonts, "_candidates", lambda installed: [])
+def _file_covers_chinese(path: str) -> bool:
+    from matplotlib import font_manager
+
+    try:
+        return ord("中") in font_manager.get_font(path).get_charmap()
+    except Exception:
+        return False
+
+
+def _without_system_cjk(monkeypatch):
+    """Make matplotlib see no system CJK font (as on a machine that has none)."""
+    from matplotlib import font_manager
+
+    fm = font_manager.fontManager
+    keep = [f for f in fm.ttflist if not _file_covers_chinese(f.fname)]
+    monkeypatch.setattr(fm, "ttflist", keep)
     monkeypatch.setattr(fonts, "_rebuild_font_list", lambda: None)
+    font_manager.FontManager._findfont_cached.cache_clear()
+
+
+def test_without_system_font_the_packaged_font_is_used(monkeypatch):
+    import matplotlib
+
+    _without_system_cjk(monkeypatch)
+    with matplotlib.rc_context():
+        choice = fonts.choose_cjk_font()
+        assert choice.source == "packaged" and choice.family == "Noto Sans SC"
+        assert choice.path == str(fonts.packaged_font_path())
+        assert fonts.configure_cjk_font() == "Noto Sans SC"
+        assert matplotlib.rcParams["font.sans-serif"][0] == "Noto Sans SC"
+
+
+def test_only_the_packaged_font_draws_every_chart_without_missing_glyphs(tables, monkeypatch, caplog):
+    import matplotlib
+
+    from pipeline.charts import _style
+
+    _without_system_cjk(monkeypatch)
+    monkeypatch.setattr(_style, "_font", None)
+    caplog.set_level(logging.WARNING, logger="matplotlib")
+    with matplotlib.rc_context(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _style.ensure_fonts() == "Noto Sans SC"
+        figs = _all_charts(tables)
+        pngs = {name: figure_png(fig, dpi=60) for name, fig in figs.items()}
+        used = {
+            font_manager_path(t)
+            for fig in figs.values() for t in fig.findobj(lambda a: hasattr(a, "get_fontproperties"))
+            if any("\u4e00" <= ch <= "\u9fff" for ch in getattr(t, "get_text", lambda: "")())
+        }
+    glyph = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
+    assert not glyph, glyph
+    findfont = [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "Glyph" in r.getMessage()]
+    assert not findfont, findfont
+    assert used == {str(fonts.packaged_font_path())}, used
+    assert all(png.startswith(b"\x89PNG") for png in pngs.values())
+
+
+def font_manager_path(text_artist) -> str:
+    from matplotlib import font_manager
+
+    return str(font_manager.findfont(text_artist.get_fontproperties(), fallback_to_default=False))
+
+
+def test_broken_install_raises_clear_error(monkeypatch, tmp_path):
+    _without_system_cjk(monkeypatch)
+    monkeypatch.setattr(fonts, "packaged_font_path", lambda: tmp_path / "missing.otf")
     with pytest.raises(fonts.NoCJKFontError) as err:
         fonts.configure_cjk_font()
     msg = str(err.value)
-    assert "中文字体" in msg and "fonts-noto-cjk" in msg and "CJK" in msg
+    assert "中文字体" in msg and "make install" in msg
 
 
 def test_rebuilds_font_list_once_when_nothing_found(monkeypatch):
@@ -83,18 +149,35 @@ def test_rebuilds_font_list_once_when_nothing_found(monkeypatch):
     results = iter([[], ["Noto Sans CJK SC"]])
     monkeypatch.setattr(fonts, "_candidates", lambda installed: next(results))
     monkeypatch.setattr(fonts, "_rebuild_font_list", lambda: calls.append(1))
+    monkeypatch.setattr(fonts, "_path_of", lambda family: "/usr/share/fonts/x.ttc")
     assert fonts.find_cjk_fonts() == ["Noto Sans CJK SC"]
     assert calls == [1]
 
 
-def test_font_installed_after_the_cache_was_built_is_found(monkeypatch):
+def test_font_installed_after_the_cache_was_built_is_found(monkeypatch, tmp_path):
+    """A system font that appears after matplotlib cached its list is found by one rescan."""
+    import shutil
+
+    import matplotlib
     from matplotlib import font_manager
 
+    later = tmp_path / "fonts" / "LaterSC.otf"
+    later.parent.mkdir()
+    shutil.copy(fonts.packaged_font_path(), later)  # a copy outside the package: a "system" font
     fm = font_manager.fontManager
-    monkeypatch.setattr(fm, "ttflist", [f for f in fm.ttflist if "CJK" not in f.name])
-    assert not fonts._candidates({f.name for f in fm.ttflist})
-    assert fonts.find_cjk_fonts()  # rebuilt the list in place
-    assert any("CJK" in f.name for f in font_manager.fontManager.ttflist)
+    monkeypatch.setattr(fm, "ttflist", [f for f in fm.ttflist if not _file_covers_chinese(f.fname)])
+    monkeypatch.setattr(fonts, "_rebuilt", False)
+    monkeypatch.setattr(matplotlib, "get_cachedir", lambda: str(tmp_path))
+    real = font_manager.findSystemFonts
+    monkeypatch.setattr(font_manager, "findSystemFonts",
+                        lambda fontpaths=None, fontext="ttf": [*real(fontpaths, fontext), str(later)])
+    saved = dict(fm.__dict__)
+    try:
+        assert fonts.find_cjk_fonts()  # rebuilt the list in place
+        assert any(f.fname == str(later) for f in font_manager.fontManager.ttflist)
+    finally:
+        fm.__dict__.update(saved)
+        font_manager.FontManager._findfont_cached.cache_clear()
 
 
 def test_every_chart_renders_chinese_without_missing_glyphs(tables, caplog):

@@ -138,12 +138,10 @@ def test_xlsm_is_read_and_macros_never_run(cfg, tmp_path):
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("fmt", ["xls", "ods"])
-def test_xls_and_ods(cfg, tmp_path, fmt):
-    if not shutil.which("soffice"):
-        pytest.skip("soffice not installed")
+def test_xls_and_ods(cfg, tmp_path, fmt, soffice):
     p = make_return(tmp_path / "r.xlsx")
     out = tmp_path / "conv"
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", fmt,
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", fmt,
                     "--outdir", str(out), str(p)], check=True, capture_output=True, timeout=120)
     pr = parse_return(out / f"r.{fmt}", cfg, "2026-07")
     assert pr.status == "read", pr.message

@@ -164,13 +164,12 @@ def test_unit_card_failure_is_per_unit(built, tmp_path):
     assert (tmp_path / "U001.html").is_file()
 
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
-def test_pages_in_headless_chromium(built, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_pages_in_headless_chromium(built, tmp_path, chromium):
+    from playwright import sync_api as playwright
+
     _, _, out = built
     outside: list[str] = []
 
@@ -184,7 +183,7 @@ def test_pages_in_headless_chromium(built, tmp_path):
 
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            str(tmp_path / "profile"), executable_path=chromium, headless=True,
             args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-sync"],
             viewport={"width": 1100, "height": 1400})
@@ -214,14 +213,13 @@ def test_pages_in_headless_chromium(built, tmp_path):
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice (soffice)")
-def test_summary_xlsx_converts_with_libreoffice(built, tmp_path):
+def test_summary_xlsx_converts_with_libreoffice(built, tmp_path, soffice):
     import subprocess
 
     _, _, out = built
     profile = tmp_path / "lo-profile"
     proc = subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
          "--outdir", str(tmp_path), str(out / "summary.xlsx")],
         capture_output=True, text=True, timeout=180)
     pdf = tmp_path / "summary.pdf"

@@ -380,14 +380,13 @@ def test_round_trip(config, form, tmp_path: Path) -> None:
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_opens_a_template(written, tmp_path: Path) -> None:
+def test_libreoffice_opens_a_template(written, tmp_path: Path, soffice: str) -> None:
     src = next(p for p in written if p.name.startswith("太平社区"))
     profile = tmp_path / "lo-profile"
     out = tmp_path / "pdf"
     proc = subprocess.run(
         [
-            "soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+            soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
             "--convert-to", "pdf", "--outdir", str(out), str(src),
         ],
         capture_output=True, text=True, timeout=180,
@@ -399,16 +398,16 @@ def test_libreoffice_opens_a_template(written, tmp_path: Path) -> None:
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_round_trip_after_libreoffice_saves_it(config, form, tmp_path: Path) -> None:
+def test_round_trip_after_libreoffice_saves_it(config, form, tmp_path: Path, soffice: str) -> None:
     """A unit that fills the template and saves it with LibreOffice sends back what it typed."""
-    parse_return = pytest.importorskip("pipeline.ingest").parse_return
+    from pipeline.ingest import parse_return
+
     src = write_templates(config, ROUND, unit_id="SQ0101", out_dir=tmp_path / "in")[0]
     expected = fill(src, form, config)
     out = tmp_path / "out"
     proc = subprocess.run(
         [
-            "soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+            soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
             "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src),
         ],
         capture_output=True, text=True, timeout=180,

@@ -10,7 +10,7 @@ import io
 import matplotlib
 from matplotlib.figure import Figure
 
-from pipeline.charts.fonts import configure_cjk_font
+from pipeline.charts.fonts import configure_cjk_font, has_bold
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 
 _font: str | None = None
@@ -33,6 +33,11 @@ def ensure_fonts() -> str:
     if _font is None or matplotlib.rcParams["axes.unicode_minus"]:
         _font = configure_cjk_font()
     return _font
+
+
+def emphasis_weight() -> str:
+    """"bold" where the chart font has a bold face, else "normal" (no fake-bold lookup warnings)."""
+    return "bold" if has_bold(ensure_fonts()) else "normal"
 
 
 def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:

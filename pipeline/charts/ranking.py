@@ -20,6 +20,7 @@ from pipeline.charts._style import (
     LIGHT,
     ORANGE,
     RED,
+    emphasis_weight,
     empty_figure,
     new_figure,
     short,
@@ -63,7 +64,7 @@ def ranking_chart(
         for tick, uid in zip(ax.get_yticklabels(), s["unit_id"], strict=True):
             if uid == highlight:
                 tick.set_color(RED)
-                tick.set_fontweight("bold")
+                tick.set_fontweight(emphasis_weight())
     ax.invert_yaxis()
     ax.set_xlim(0.5, max(float(np.nanmax(hi)), float(np.nanmax(rank)), n_all) + 0.5)
     ax.set_xlabel("综合排名（1 = 最好；横线为 5%–95% 排名区间）", fontsize=9)

@@ -28,6 +28,7 @@ from pipeline.report.cards import unit_file_name
 from pipeline.report.context import RoundContext, open_round
 from pipeline.report.frames import REPORTING_LABELS, flags_text
 from pipeline.report.pages import notebook_body, page_context, render, write_text
+from pipeline.report.preflight import ensure_report_ready
 from pipeline.report.runner import NOTEBOOKS_DIR, NotebookJob, NotebookOutcome, run_notebook
 from pipeline.report.xlsx import write_summary
 
@@ -206,9 +207,7 @@ def build_reports(
     processed_dir = Path(processed_dir or config.paths.processed_round(round_id)).resolve()
     out_dir = Path(out_dir or config.paths.reports_round(round_id)).resolve()
     notebooks_dir = Path(notebooks_dir or NOTEBOOKS_DIR).resolve()
-    missing = [n for n in NOTEBOOKS if not (notebooks_dir / n).is_file()]
-    if missing:
-        raise FileNotFoundError(f"找不到报告 notebook：{', '.join(missing)}（目录 {notebooks_dir}）")
+    ensure_report_ready(config, out_dir, notebooks_dir, NOTEBOOKS)
     n_jobs = max(1, jobs or config.report.jobs)
     _clear_previous(out_dir)
     nb_dir = out_dir / "notebooks"
