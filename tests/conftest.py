@@ -16,7 +16,8 @@ from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-REALFILES = SHARED / "realfiles"
+# the 200 real spreadsheets (never committed): beside the checkout, or where SCORECARD_REALFILES says
+REALFILES = Path(os.environ.get("SCORECARD_REALFILES") or SHARED / "realfiles")
 REFERENCE_DATA = Path(__file__).resolve().parent / "data"  # mexico.csv from libpysal (BSD-3), see PROVENANCE.tsv
 
 DEMO_SEED = 7

@@ -18,7 +18,7 @@ from pipeline.executors import InlineExecutor
 from pipeline.ingest import ingest_round
 from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
 
-pytestmark = pytest.mark.skipif(not REALFILES.is_dir(), reason="../shared/realfiles is not present")
+pytestmark = pytest.mark.skipif(not REALFILES.is_dir(), reason=f"{REALFILES} is not present (set SCORECARD_REALFILES to the folder of real spreadsheets)")
 
 SPECIFIC = {"missing_sheet", "encrypted", "truncated", "not_a_workbook", "unreadable", "too_large", "too_many_rows",
             "timeout", "not_a_return"}

@@ -140,7 +140,7 @@ def _rebuild_font_list() -> None:
     if _rebuilt:
         return
     _rebuilt = True
-    log.info("未找到中文字体，重新扫描系统字体 (rebuilding matplotlib's font list)")
+    log.debug("no system CJK font in matplotlib's font list: rescanning the system fonts once")
     fm = font_manager.fontManager
     fm.__dict__.update(font_manager.FontManager().__dict__)
     for cached in (getattr(font_manager.FontManager, "_findfont_cached", None),
