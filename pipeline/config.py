@@ -76,6 +76,8 @@ class Paths(_Frozen):
     raw: Path
     processed: Path
     reports: Path
+    # the report notebooks; unset: the copy installed with the package (pipeline.report.runner)
+    notebooks: Path | None = None
 
     def raw_round(self, round_id: str) -> Path:
         return self.raw / round_id

@@ -29,7 +29,8 @@ from pipeline.report.context import RoundContext, open_round
 from pipeline.report.frames import REPORTING_LABELS, flags_text
 from pipeline.report.pages import notebook_body, page_context, render, write_text
 from pipeline.report.preflight import ensure_report_ready
-from pipeline.report.runner import NOTEBOOKS_DIR, NotebookJob, NotebookOutcome, run_notebook
+from pipeline.report.runner import NotebookJob, NotebookOutcome, run_notebook
+from pipeline.report.runner import notebooks_dir as default_notebooks
 from pipeline.report.xlsx import write_summary
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ def build_reports(
     t0 = time.perf_counter()
     processed_dir = Path(processed_dir or config.paths.processed_round(round_id)).resolve()
     out_dir = Path(out_dir or config.paths.reports_round(round_id)).resolve()
-    notebooks_dir = Path(notebooks_dir or NOTEBOOKS_DIR).resolve()
+    notebooks_dir = Path(notebooks_dir or default_notebooks(config.paths.notebooks)).resolve()
     ensure_report_ready(config, out_dir, notebooks_dir, NOTEBOOKS)
     n_jobs = max(1, jobs or config.report.jobs)
     _clear_previous(out_dir)

@@ -17,7 +17,17 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+PACKAGED_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+"""Where a wheel install puts the notebooks (pyproject maps notebooks/ to pipeline/notebooks)."""
+SOURCE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+"""The top-level notebooks/ of a source checkout (editable install)."""
+NOTEBOOKS_DIR = PACKAGED_NOTEBOOKS if PACKAGED_NOTEBOOKS.is_dir() else SOURCE_NOTEBOOKS
+"""The notebooks that ship with this copy of the package."""
+
+
+def notebooks_dir(configured: Path | None) -> Path:
+    """The report notebooks: `[paths] notebooks` where the config sets it, else the shipped copy."""
+    return Path(configured) if configured is not None else NOTEBOOKS_DIR
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+"""Shared look of every chart: CJK font, print-friendly sizes and colours.
+
+The only module-level state is whether the CJK font has been configured.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from pipeline.charts.fonts import configure_cjk_font, has_bold
+from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
+
+_font: str | None = None
+
+# Colour-blind-safe (Okabe-Ito) with enough contrast to survive grey-scale printing.
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+RED = "#D55E00"
+GREEN = "#009E73"
+GREY = "#7f7f7f"
+LIGHT = "#d9d9d9"
+WEAKNESS_COLOURS = dict(zip(WEAKNESSES, (BLUE, ORANGE, GREEN, RED), strict=True))
+
+UNIT_TYPE_ORDER: tuple[str, ...] = ("街道", "社区", "镇", "村", "区级部门", "企业")
+
+
+def ensure_fonts() -> str:
+    """Configure the CJK font once per process (NoCJKFontError if none is installed)."""
+    global _font
+    if _font is None or matplotlib.rcParams["axes.unicode_minus"]:
+        _font = configure_cjk_font()
+    return _font
+
+
+def emphasis_weight() -> str:
+    """"bold" where the chart font has a bold face, else "normal" (no fake-bold lookup warnings)."""
+    return "bold" if has_bold(ensure_fonts()) else "normal"
+
+
+def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+    """A pyplot-free figure (nothing registered globally), styled for print.
+
+    Charts drawn hundreds of times (unit cards) pass ``layout=None`` and set fixed
+    margins: constrained layout costs an extra text-measuring pass per draw.
+    """
+    ensure_fonts()
+    return Figure(figsize=(width, height), dpi=100, layout=layout)
+
+
+def style_axes(ax, grid_axis: str = "x") -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis=grid_axis, color=LIGHT, linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelsize=9)
+
+
+def weakness_label(key: str) -> str:
+    return WEAKNESS_LABELS.get(key, key)
+
+
+def short(text: object, limit: int = 14) -> str:
+    """A label short enough for an axis (full text stays in the tables)."""
+    s = "" if text is None else str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def sort_types(types) -> list[str]:
+    known = [t for t in UNIT_TYPE_ORDER if t in set(types)]
+    return known + sorted(t for t in set(types) if t not in UNIT_TYPE_ORDER)
+
+
+def empty_figure(message: str, width: float = 6, height: float = 1.6) -> Figure:
+    """A small figure that says there is nothing to draw (instead of failing)."""
+    fig = new_figure(width, height)
+    ax = fig.add_subplot()
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color=GREY)
+    return fig
+
+
+def figure_png(fig: Figure, dpi: int = 150) -> bytes:
+    """Render a figure to PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    return buf.getvalue()

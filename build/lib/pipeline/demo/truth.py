@@ -1,0 +1,117 @@
+"""The truth written beside a round's returns (`truth/<round>/`).
+
+- `files.parquet`: every file in the raw folder, what should happen to it and why
+- `labels.parquet`: per unit the planted weaknesses and severities, and its reporting
+- `rows.parquet`: the exact number of data rows per (file, sheet)
+- `info/actions/materials/activities/evaluation.parquet`: the typed values of every
+  file that should be accepted or superseded (`data_row` = 0-based position among
+  the sheet's data rows, in file order)
+- `planted_errors.parquet`: row-level errors planted on purpose, by file/table/row/column
+- `truth.json`: summary, seed, notes on the conventions, messiness coverage
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import WEAKNESSES
+
+SHEET_TABLES = ("info", "actions", "materials", "activities", "evaluation")
+
+NOTES = {
+    "statuses": "accepted / superseded / rejected / ignored with the reason codes of docs/data-dictionary.md",
+    "expected_findings": "finding codes the file must raise at least (planted errors, bad_number for a percent, filename_mismatch, missing_column for a left-out optional column); an accepted file with any is ok_with_findings",
+    "planted_errors": "bad_choice (the row's status is not a choice; its value is missing in the truth), done_without_date, date_after_report, bad_number; rows.parquet counts every data row in the sheet, including rows a validator may reject",
+    "sent_twice": "the earlier file is superseded (superseded_later) by the later one, which is accepted",
+    "sent_identical": "byte-identical copy received later: the copy is ignored (duplicate_content), the first stays accepted",
+    "name_typo": "a misspelt 单位名称 is never merged: the file is rejected (unknown_unit) and the unit counts as missing unless it sent another file",
+    "name_forms": "old names are roster aliases; long/short forms (街道办事处, 街办, 村民委员会, 村委, 党委) fold to the official name",
+    "filename_mismatch": "the file name names another unit; 基本情况 单位名称 decides (expected_unit_id)",
+    "percent": "an integer cell written as 85% is a bad number: value missing, planted error bad_number",
+    "date_month_day": "7月15日 (no year) means the round's year",
+    "keyvalue_rows": "基本情况 and 群众评价 count as 1 data row when present",
+    "received_at": "file mtime; on time = received by the end of the deadline day (Asia/Shanghai)",
+    "broken_resend": "a unit whose first file is broken may send a good one later; the later one is accepted",
+    "stray_file": "~$ lock files are ignored (not_a_return)",
+}
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if (out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype)) and col not in ("tags", "expected_findings"):
+            out[col] = out[col].astype("string")
+    return out
+
+
+def files_frame(records: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(records)
+    df["report_date"] = pd.to_datetime(df["report_date"]).astype("datetime64[ms]")
+    df["received_at"] = pd.to_datetime(df["received_at"], utc=True).astype("datetime64[ms, UTC]")
+    df["on_time"] = df["on_time"].astype("boolean")
+    df["n_planted_errors"] = df["n_planted_errors"].astype("Int64")
+    return _typed(df)
+
+
+def labels_frame(model_labels: pd.DataFrame, roster: pd.DataFrame, files: pd.DataFrame, deadline_ok) -> pd.DataFrame:
+    """Per unit: planted truth plus whether and how it reports this round."""
+    lab = model_labels.copy()
+    lab.insert(1, "unit_name", roster["unit_name"].to_numpy())
+    lab.insert(3, "parent_id", roster["parent_id"].to_numpy())
+    sent = set(files["unit_id"].dropna())
+    acc = files[files["expected_status"] == "accepted"].drop_duplicates("expected_unit_id")
+    acc = acc.set_index("expected_unit_id")
+    lab["submits"] = lab["unit_id"].isin(sent)
+    lab["accepted_file"] = lab["unit_id"].map(acc["file"]).astype("string")
+    lab["submitted"] = lab["accepted_file"].notna()
+    recv = lab["unit_id"].map(acc["received_at"])
+    lab["received_at"] = pd.to_datetime(recv, utc=True).astype("datetime64[ms, UTC]")
+    lab["report_date"] = pd.to_datetime(lab["unit_id"].map(acc["report_date"])).astype("datetime64[ms]")
+    on_time = deadline_ok(lab["received_at"]).astype("boolean")
+    lab["on_time"] = on_time.where(lab["submitted"], pd.NA)
+    lab["reporting"] = "missing"
+    lab.loc[lab["submitted"] & lab["on_time"].fillna(False), "reporting"] = "on_time"
+    lab.loc[lab["submitted"] & ~lab["on_time"].fillna(True), "reporting"] = "late"
+    lab.loc[~lab["expected"], "reporting"] = "not_expected"
+    cols = ["unit_id", "unit_name", "unit_type", "parent_id", "expected", "submits", "submitted", "accepted_file",
+            "report_date", "received_at", "on_time", "reporting"]
+    for w in WEAKNESSES:
+        cols += [f"{w}_planted", f"{w}_severity"]
+    lab = lab[cols]
+    for w in WEAKNESSES:
+        lab[f"{w}_planted"] = lab[f"{w}_planted"].astype(bool)
+        lab[f"{w}_severity"] = lab[f"{w}_severity"].astype("float64")
+    return _typed(lab)
+
+
+def coverage(files: pd.DataFrame, labels: pd.DataFrame, tags: tuple[str, ...]) -> dict[str, int]:
+    counts = {t: 0 for t in tags}
+    for ts in files["tags"]:
+        for t in ts:
+            if t in counts:
+                counts[t] += 1
+    if "not_sent" in counts:
+        counts["not_sent"] = int((labels["expected"] & ~labels["submits"]).sum())
+    return counts
+
+
+def write_truth(
+    folder: Path,
+    files: pd.DataFrame,
+    labels: pd.DataFrame,
+    rows: pd.DataFrame,
+    values: dict[str, pd.DataFrame],
+    errors: pd.DataFrame,
+    meta: dict,
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    files.to_parquet(folder / "files.parquet", index=False)
+    labels.to_parquet(folder / "labels.parquet", index=False)
+    rows.to_parquet(folder / "rows.parquet", index=False)
+    errors.to_parquet(folder / "planted_errors.parquet", index=False)
+    for name, df in values.items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "truth.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str), encoding="utf-8")

@@ -1,0 +1,196 @@
+"""The return form as data.
+
+`load_form(version)` reads `spec_v<version>.toml` (beside this file) into a
+frozen `FormSpec`. Templates, ingestion, validation and the demo generator all
+read this one specification; none of them hard-codes a sheet, header or choice.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+ColumnType = Literal["text", "integer", "number", "date", "choice", "yesno"]
+SheetKind = Literal["notes", "keyvalue", "table"]
+_TYPES = {"text", "integer", "number", "date", "choice", "yesno"}
+_KINDS = {"notes", "keyvalue", "table"}
+_BAD_SHEET_CHARS = "[]:*?/\\"
+
+
+class FormSpecError(ValueError):
+    """A form specification that is not usable; names the sheet and column."""
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    column: str
+    equals: str
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    type: ColumnType
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    required_when: RequiredWhen | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    table: str
+    kind: SheetKind
+    required: bool = False
+    key_header: str = "项目"
+    value_header: str = "内容"
+    columns: tuple[Column, ...] = ()
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(f"sheet {self.name}: no column {key!r}")
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return tuple(c.header for c in self.columns)
+
+
+@dataclass(frozen=True)
+class Action:
+    stage: str
+    name: str
+    due_day: int
+
+    def due_date(self, campaign_start: date) -> date:
+        """Day 1 is the campaign start."""
+        return campaign_start + timedelta(days=self.due_day - 1)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    version: int
+    title: str
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    total_row_markers: tuple[str, ...]
+    sheets: tuple[Sheet, ...]
+    actions: tuple[Action, ...] = field(default=())
+
+    def sheet(self, name_or_table: str) -> Sheet:
+        for s in self.sheets:
+            if name_or_table in (s.name, s.table):
+                return s
+        raise KeyError(f"form v{self.version}: no sheet {name_or_table!r}")
+
+    @property
+    def data_sheets(self) -> tuple[Sheet, ...]:
+        """Sheets that are read back (all but the instructions)."""
+        return tuple(s for s in self.sheets if s.kind != "notes")
+
+    def actions_due(self, campaign_start: date, as_of: date) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.due_date(campaign_start) <= as_of)
+
+
+def _column(sheet: str, raw: dict, actions: tuple[Action, ...]) -> Column:
+    where = f"sheet {sheet!r}, column {raw.get('key', raw.get('header', '?'))!r}"
+    for k in ("key", "header", "type"):
+        if k not in raw:
+            raise FormSpecError(f"{where}: missing {k!r}")
+    if raw["type"] not in _TYPES:
+        raise FormSpecError(f"{where}: unknown type {raw['type']!r}")
+    choices = tuple(raw.get("choices", ()))
+    if raw.get("choices_from") == "actions":
+        choices = tuple(a.name for a in actions)
+    elif "choices_from" in raw:
+        raise FormSpecError(f"{where}: unknown choices_from {raw['choices_from']!r}")
+    if raw["type"] == "choice" and not choices:
+        raise FormSpecError(f"{where}: a choice column needs choices")
+    rw = raw.get("required_when")
+    return Column(
+        key=raw["key"],
+        header=raw["header"],
+        type=raw["type"],
+        required=bool(raw.get("required", False)),
+        choices=choices,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        required_when=RequiredWhen(rw["column"], rw["equals"]) if rw else None,
+    )
+
+
+def parse_form(data: dict) -> FormSpec:
+    """Build a FormSpec from a parsed TOML mapping, checking it as it goes."""
+    actions = tuple(Action(a["stage"], a["name"], int(a["due_day"])) for a in data.get("actions", ()))
+    sheets = []
+    names: set[str] = set()
+    for s in data["sheets"]:
+        if s.get("kind") not in _KINDS:
+            raise FormSpecError(f"sheet {s.get('name')!r}: unknown kind {s.get('kind')!r}")
+        name = str(s.get("name", ""))
+        if not name or len(name) > 31 or any(ch in name for ch in _BAD_SHEET_CHARS):
+            raise FormSpecError(
+                f"sheet {name!r}: not a valid Excel sheet name (1-31 characters, none of {_BAD_SHEET_CHARS})"
+            )
+        if name in names:
+            raise FormSpecError(f"sheet {name!r}: sheet names repeat")
+        names.add(name)
+        cols = tuple(_column(s["name"], c, actions) for c in s.get("columns", ()))
+        keys = [c.key for c in cols]
+        if len(set(keys)) != len(keys):
+            raise FormSpecError(f"sheet {s['name']!r}: column keys repeat")
+        for c in cols:
+            if c.required_when and c.required_when.column not in keys:
+                raise FormSpecError(
+                    f"sheet {s['name']!r}, column {c.key!r}: required_when names unknown column"
+                )
+        sheets.append(
+            Sheet(
+                name=s["name"],
+                table=s["table"],
+                kind=s["kind"],
+                required=bool(s.get("required", False)),
+                key_header=s.get("key_header", "项目"),
+                value_header=s.get("value_header", "内容"),
+                columns=cols,
+            )
+        )
+    return FormSpec(
+        version=int(data["version"]),
+        title=data["title"],
+        yes=tuple(data["yes"]),
+        no=tuple(data["no"]),
+        total_row_markers=tuple(data.get("total_row_markers", ("合计",))),
+        sheets=tuple(sheets),
+        actions=actions,
+    )
+
+
+@cache
+def load_form(version: int = 1) -> FormSpec:
+    """The packaged form specification of this version."""
+    name = f"spec_v{version}.toml"
+    ref = resources.files(__package__).joinpath(name)
+    if not ref.is_file():
+        raise FormSpecError(f"no form specification version {version} ({name})")
+    return parse_form(tomllib.loads(ref.read_text(encoding="utf-8")))
+
+
+__all__ = [
+    "Action",
+    "Column",
+    "FormSpec",
+    "FormSpecError",
+    "RequiredWhen",
+    "Sheet",
+    "load_form",
+    "parse_form",
+]

@@ -1,0 +1,89 @@
+"""Reporting completeness and timeliness of a round, as DHIS2 defines them.
+
+Reporting rate = expected units with an accepted return ÷ expected units × 100
+(expected = roster 应报); on time = received (file time) by the end of the
+deadline day in Asia/Shanghai; late = received after it; missing = expected
+− received. Units that sent a return but were not expected are listed
+(`not_expected`) and never counted in a rate.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+TZ = ZoneInfo("Asia/Shanghai")
+UNITS_EXTRA = ("submitted", "file", "report_date", "received_at", "on_time", "reporting")
+
+
+def deadline_end(deadline: date) -> pd.Timestamp:
+    """First instant after the deadline day in Asia/Shanghai, as a UTC timestamp."""
+    end = datetime.combine(deadline + timedelta(days=1), time(0), tzinfo=TZ)
+    return pd.Timestamp(end).tz_convert("UTC")
+
+
+def on_time_flags(received_at: pd.Series, deadline: date) -> pd.Series:
+    """True when received before the end of the deadline day; <NA> when unknown."""
+    cutoff = deadline_end(deadline)
+    out = (received_at < cutoff).astype("boolean")
+    return out.mask(received_at.isna())
+
+
+def units_table(roster: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFrame:
+    """The roster joined with each unit's accepted return of the round."""
+    acc = submissions[submissions["status"] == "accepted"].drop_duplicates("unit_id", keep="last")
+    cols = ["unit_id", "file", "report_date", "received_at", "on_time"]
+    units = roster.merge(acc[cols], on="unit_id", how="left", validate="one_to_one")
+    units["submitted"] = units["file"].notna().astype(bool)
+    units["file"] = units["file"].astype("string")
+    units["report_date"] = units["report_date"].astype("datetime64[ms]")
+    units["received_at"] = units["received_at"].astype("datetime64[ms, UTC]")
+    units["on_time"] = units["on_time"].astype("boolean")
+    units = units[[*roster.columns, "submitted", "file", "report_date", "received_at", "on_time"]]
+    reporting = []
+    for exp, sub, ot in zip(units["expected"], units["submitted"], units["on_time"], strict=True):
+        if not sub:
+            reporting.append("missing" if exp else "not_expected")
+        elif not exp:
+            reporting.append("not_expected")
+        else:
+            reporting.append("on_time" if (ot is not pd.NA and bool(ot)) else "late")
+    units["reporting"] = pd.Series(reporting, dtype="string")
+    return units.reset_index(drop=True)
+
+
+def _rates(g: pd.DataFrame) -> dict:
+    exp = g[g["expected"]]
+    expected = len(exp)
+    received = int(exp["submitted"].sum())
+    on_time = int((exp["reporting"] == "on_time").sum())
+    late = int((exp["reporting"] == "late").sum())
+    return {
+        "expected": expected,
+        "received": received,
+        "on_time": on_time,
+        "late": late,
+        "missing": expected - received,
+        "reporting_rate": received / expected * 100 if expected else None,
+        "on_time_rate": on_time / expected * 100 if expected else None,
+    }
+
+
+def completeness_table(units: pd.DataFrame) -> pd.DataFrame:
+    """One row for the district, one per unit type, one per parent unit."""
+    names = dict(zip(units["unit_id"].astype(str), units["unit_name"].astype(str), strict=True))
+    rows = [{"level": "district", "group": "全区", "group_name": "全区", **_rates(units)}]
+    for t, g in units.groupby("unit_type", sort=True):
+        rows.append({"level": "unit_type", "group": str(t), "group_name": str(t), **_rates(g)})
+    for p, g in units[units["parent_id"].notna()].groupby("parent_id", sort=True):
+        rows.append({"level": "parent", "group": str(p), "group_name": f"{names.get(str(p), p)}下属单位", **_rates(g)})
+    df = pd.DataFrame(rows)
+    for c in ("level", "group", "group_name"):
+        df[c] = df[c].astype("string")
+    for c in ("expected", "received", "on_time", "late", "missing"):
+        df[c] = df[c].astype("Int64")
+    for c in ("reporting_rate", "on_time_rate"):
+        df[c] = pd.Series(df[c], dtype="object").astype("Float64")
+    return df

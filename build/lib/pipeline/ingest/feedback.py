@@ -1,0 +1,132 @@
+"""Feedback workbooks for units (退回修改清单) and the list of units that sent nothing.
+
+`write_feedback` writes, into `reports/<round>/feedback/`:
+- `<单位名称>.xlsx` for each unit with findings (or a rejected file), listing
+  each problem by file, sheet and cell in plain Chinese;
+- `未报送单位.xlsx`: expected units with no accepted return;
+- `未识别单位的文件.xlsx`: files that could not be tied to a unit.
+Everything a unit typed is written as a string (xlsxwriter with
+strings_to_formulas off), so `=1+1` or `@x` stays inert text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+SEVERITY_ZH = {"error": "错误（须修改）", "warning": "提醒（请核实）"}
+MISSING_NAME = "未报送单位.xlsx"
+UNKNOWN_NAME = "未识别单位的文件.xlsx"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def safe_filename(name: str) -> str:
+    cleaned = _UNSAFE.sub("_", str(name)).strip(" .") or "未命名单位"
+    return cleaned[:100]
+
+
+def _text(v: object) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    return str(v)
+
+
+def _write_sheet(path: Path, title: str, note: str, headers: list[str], rows: list[list[object]], widths: list[int]) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    wb = xlsxwriter.Workbook(str(tmp), _OPTIONS)
+    try:
+        ws = wb.add_worksheet("退回修改清单" if path.name not in (MISSING_NAME, UNKNOWN_NAME) else "清单")
+        bold = wb.add_format({"bold": True, "font_size": 14})
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+        cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+        ws.write_string(0, 0, title, bold)
+        ws.write_string(1, 0, note)
+        for c, (h, w) in enumerate(zip(headers, widths, strict=True)):
+            ws.write_string(3, c, h, head)
+            ws.set_column(c, c, w)
+        for r, values in enumerate(rows, start=4):
+            for c, v in enumerate(values):
+                if isinstance(v, int) and not isinstance(v, bool):
+                    ws.write_number(r, c, v, cell)
+                else:
+                    ws.write_string(r, c, _text(v), cell)
+        ws.freeze_panes(4, 0)
+        if rows:
+            ws.autofilter(3, 0, 3 + len(rows), len(headers) - 1)
+    finally:
+        wb.close()
+    tmp.replace(path)
+    return path
+
+
+def write_feedback(
+    findings: pd.DataFrame,
+    submissions: pd.DataFrame,
+    units: pd.DataFrame,
+    feedback_dir: Path,
+    round_name: str = "",
+    office: str = "区活动办公室",
+) -> list[Path]:
+    """Write the feedback workbooks; returns the paths written. Stale workbooks of earlier runs are removed."""
+    feedback_dir = Path(feedback_dir)
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    for old in feedback_dir.glob("*.xlsx"):
+        old.unlink()
+    names = dict(zip(units["unit_id"].astype(str), units["unit_name"].astype(str), strict=True))
+    status = dict(zip(submissions["file"], submissions["status"], strict=True))
+    accepted_units = set(submissions.loc[submissions["status"] == "accepted", "unit_id"].dropna().astype(str))
+    written: list[Path] = []
+    headers = ["序号", "文件", "工作表", "单元格", "栏目", "问题类型", "问题说明", "原填写内容"]
+    widths = [6, 28, 12, 8, 14, 14, 60, 30]
+    per_unit: dict[str, list[list[object]]] = {}
+    # file-level problems: a rejected file of a unit that has no accepted return
+    for rec in submissions.itertuples(index=False):
+        uid = _text(rec.unit_id)
+        if rec.status == "rejected" and uid and uid not in accepted_units:
+            per_unit.setdefault(uid, []).append(["", rec.file, "", "", "", "错误（文件未采用）", _text(rec.message), ""])
+    f = findings.copy()
+    shown_files = [k for k, v in status.items() if v in ("accepted", "rejected")]
+    f = f[f["unit_id"].notna() & f["file"].isin(shown_files)]
+    f = f.sort_values(["unit_id", "file", "sheet", "row", "cell"], na_position="first", kind="stable")
+    for rec in f.itertuples(index=False):
+        uid = str(rec.unit_id)
+        if status.get(rec.file) == "rejected" and uid in accepted_units:
+            continue
+        per_unit.setdefault(uid, []).append(
+            ["", rec.file, _text(rec.sheet), _text(rec.cell), _text(rec.column),
+             SEVERITY_ZH.get(str(rec.severity), _text(rec.severity)), _text(rec.message), _text(rec.value)]
+        )
+    for uid, rows in sorted(per_unit.items()):
+        for i, r in enumerate(rows, start=1):
+            r[0] = i
+        name = names.get(uid, uid)
+        n_err = sum(1 for r in rows if str(r[5]).startswith("错误"))
+        note = (f"共 {len(rows)} 处问题，其中须修改 {n_err} 处。请按“单元格”位置逐项修改后，"
+                f"重新报送完整报表至{office}。")
+        written.append(_write_sheet(feedback_dir / f"{safe_filename(name)}.xlsx",
+                                    f"{name} {round_name}报表退回修改清单", note, headers, rows, widths))
+    # units that sent nothing usable
+    miss = units[units["expected"] & ~units["submitted"]]
+    rejected_msg: dict[str, str] = {}
+    for rec in submissions.itertuples(index=False):
+        if rec.status == "rejected" and _text(rec.unit_id):
+            rejected_msg[str(rec.unit_id)] = f"{rec.file}：{_text(rec.message)}"
+    rows = [
+        [i, _text(r.unit_id), _text(r.unit_name), _text(r.unit_type), names.get(_text(r.parent_id), _text(r.parent_id)),
+         rejected_msg.get(str(r.unit_id), "未收到报表")]
+        for i, r in enumerate(miss.itertuples(index=False), start=1)
+    ]
+    note = f"应报单位 {int(units['expected'].sum())} 个，未报送或报表未采用 {len(rows)} 个。" if rows else "应报单位均已报送。"
+    written.append(_write_sheet(feedback_dir / MISSING_NAME, f"{round_name}未报送单位名单", note,
+                                ["序号", "单位编码", "单位名称", "单位类型", "上级单位", "情况"], rows, [6, 12, 24, 10, 24, 60]))
+    unknown = submissions[submissions["unit_id"].isna() & (submissions["status"] == "rejected")]
+    if len(unknown):
+        rows = [[i, r.file, _text(r.written_name), _text(r.message)] for i, r in enumerate(unknown.itertuples(index=False), start=1)]
+        written.append(_write_sheet(feedback_dir / UNKNOWN_NAME, f"{round_name}未能确认报送单位的文件",
+                                    "以下文件未能对应到单位名册中的单位，请核实后联系报送单位。",
+                                    ["序号", "文件", "填写的单位名称", "情况"], rows, [6, 36, 24, 70]))
+    return written

@@ -1,0 +1,347 @@
+"""One round's ingestion: every file read in parallel, then decided together.
+
+Workers run `parse_batch` (a few files → small typed results, plain Python
+records rather than DataFrames); a file whose worker died is read again
+alone in a fresh process (`guard.run_isolated`). This process
+then ties each file to a roster unit, decides accepted / superseded /
+rejected / ignored, joins the roster for completeness and timeliness, and
+writes the parquet tables and the feedback workbooks. `data/raw` is only read.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from concurrent.futures import Executor, as_completed
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.executors import open_executor
+from pipeline.form import load_form
+from pipeline.hashing import file_sha256
+from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
+from pipeline.ingest.feedback import write_feedback
+from pipeline.ingest.guard import run_isolated
+from pipeline.ingest.identify import filename_disagrees, identify, resolve_statuses
+from pipeline.ingest.parse import (
+    ParsedReturn,
+    findings_frame,
+    parse_batch,
+    parse_return,
+    table_frame,
+)
+from pipeline.ingest.read import Limits
+from pipeline.ingest.reuse import ReadCache
+from pipeline.roster import build_name_index, load_roster
+from pipeline.tables import write_tables
+
+BATCH = 8  # files per worker task
+SUBMISSION_FIELDS = ("file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
+                     "report_date", "received_at", "superseded_by")
+SHEET_COUNT_COLUMNS = ("file", "table", "sheet", "rows_read", "rows_clean", "rows_rejected")
+
+
+@dataclass
+class IngestResult:
+    round_id: str
+    tables: dict[str, pd.DataFrame]
+    out_dir: Path
+    feedback_dir: Path
+    feedback_files: list[Path] = field(default_factory=list)
+    files_reused: int = 0  # files not read again: their earlier read was kept (reuse.py)
+
+    @property
+    def has_errors(self) -> bool:
+        subs = self.tables["submissions"]
+        f = self.tables["findings"]
+        accepted = set(subs.loc[subs["status"] == "accepted", "file"])
+        errs = f[(f["severity"] == "error") & f["file"].isin(accepted)]
+        return bool((subs["status"] == "rejected").any() or len(errs))
+
+    def summary(self) -> str:
+        subs = self.tables["submissions"]
+        units = self.tables["units"]
+        f = self.tables["findings"]
+        n = Counter(subs["status"])
+        expected = units[units["expected"]]
+        rep = Counter(expected["reporting"])
+        reasons = Counter(subs.loc[subs["status"] == "rejected", "reason"])
+        lines = [
+            f"轮次 {self.round_id}：共 {len(subs)} 个文件，采用 {n['accepted']}，被替代 {n['superseded']}，"
+            f"退回 {n['rejected']}，忽略 {n['ignored']}",
+        ]
+        if self.files_reused:
+            lines.append(f"  其中 {self.files_reused} 个文件自上次读取以来没有变化，沿用上次的读取结果，"
+                         f"重新读取 {len(subs) - self.files_reused} 个")
+        if reasons:
+            lines.append("  退回原因：" + "，".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        lines.append(
+            f"应报单位 {len(expected)} 个：已报 {rep['on_time'] + rep['late']}（按时 {rep['on_time']}，迟报 {rep['late']}），"
+            f"未报 {rep['missing']}"
+        )
+        sev = Counter(f["severity"])
+        lines.append(f"发现问题 {len(f)} 处：错误 {sev['error']}，提醒 {sev['warning']}")
+        lines.append(f"清洁数据表：{self.out_dir}")
+        lines.append(f"退回修改清单：{self.feedback_dir}（{len(self.feedback_files)} 个文件）")
+        return "\n".join(lines)
+
+
+def _list_files(raw_dir: Path) -> list[tuple[Path, str]]:
+    if not raw_dir.is_dir():
+        return []
+    files = [p for p in raw_dir.rglob("*") if p.is_file()]
+    return sorted(((p, p.relative_to(raw_dir).as_posix()) for p in files), key=lambda t: t[1])
+
+
+def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
+    """A worker that died on a file: the file is rejected, the run goes on."""
+    try:
+        st = path.stat()
+        size, sha, mtime = st.st_size, file_sha256(path), st.st_mtime
+    except OSError:
+        size, sha, mtime = 0, "", 0.0
+    pr = ParsedReturn(label, size, sha, mtime, transient=True)
+    pr.status, pr.reason = "rejected", "unreadable"
+    pr.message = f"文件无法读取（读取程序出错：{type(exc).__name__}），请用 Excel 另存为 .xlsx 后重新报送"
+    return pr
+
+
+def _isolated(items: list[tuple[Path, str, BaseException]], config, round_id: str, limits: Limits, form) -> list[ParsedReturn]:
+    """Read these files again, one after the other, in a fresh process with a hard time limit per file."""
+    calls = [((path, config, round_id, limits, label, form), {}) for path, label, _ in items]
+    out = []
+    for (path, label, first), (how, value) in zip(items, run_isolated(parse_return, calls, limits.timeout_seconds * 2 + 30), strict=True):
+        if how == "ok":
+            out.append(value)
+            continue
+        if how == "nostart":  # no worker process can start here: read it in this process
+            out.append(parse_return(path, config, round_id, limits, label, form))
+            continue
+        pr = _failed(path, label, first)
+        if how == "timeout":
+            pr.reason = "timeout"
+            pr.message = f"读取超时（超过 {limits.timeout_seconds:g} 秒仍未完成），疑为异常文件"
+        elif how == "crashed":
+            pr.message = f"读取该文件时读取程序异常退出（退出码 {value}），文件可能已损坏，请用 Excel 另存为 .xlsx 后重新报送"
+        else:
+            pr.message = f"文件无法读取（{value}），请用 Excel 另存为 .xlsx 后重新报送"
+        out.append(pr)
+    return out
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is None:
+        return sys.stderr.isatty()
+    return bool(progress)
+
+
+def parse_all(
+    files, config, round_id, executor: Executor, progress: bool | None, cache: ReadCache | None = None
+) -> tuple[list[ParsedReturn], int]:
+    """Every file's read, sorted by name, and how many came from `cache` unread."""
+    from tqdm import tqdm
+
+    form = load_form(config.campaign.form_version)
+    limits = Limits.from_config(config)
+    by_label = {label: path for path, label in files}
+    out: list[ParsedReturn] = []
+    keys: dict[str, str] = {}
+    todo = list(files)
+    if cache is not None:
+        todo = []
+        for path, label in files:
+            keys[label] = cache.key(path, label)
+            kept = cache.get(keys[label])
+            if kept is not None and kept.file == label:
+                out.append(kept)
+            else:
+                todo.append((path, label))
+    reused = len(out)
+    bar = tqdm(total=len(files), initial=reused, desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
+    with bar:
+        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+        futures = {executor.submit(parse_batch, b, config, round_id, limits, form): b for b in batches}
+        retry: list[tuple[str, BaseException]] = []
+        for fut in as_completed(futures):
+            batch = futures[fut]
+            try:
+                results = fut.result()
+                bar.update(len(batch))
+            except BaseException as exc:  # a crashed worker must not stop the round
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                retry.extend((label, exc) for _, label in batch)
+                continue
+            out.extend(results)
+            if cache is not None:
+                for pr in results:
+                    cache.put(keys[pr.file], pr)
+        # files whose worker died (or that were in a pool another file broke): each again, alone
+        if retry:
+            items = [(by_label[label], label, exc) for label, exc in sorted(retry, key=lambda t: t[0])]
+            out.extend(_isolated(items, config, round_id, limits, form))
+            bar.update(len(items))
+    if cache is not None:
+        cache.prune(set(keys.values()))
+    return sorted(out, key=lambda p: p.file), reused
+
+
+def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: str) -> tuple[pd.DataFrame, list[dict]]:
+    """Submissions table and the extra findings (file-level and identification)."""
+    index = build_name_index(roster)
+    cutoff = config.ingest.name_match_cutoff
+    rows: list[dict] = []
+    extra: list[dict] = []
+
+    def file_finding(pr: ParsedReturn, code: str, message: str, severity: str = "error", unit_id=None, value=None, sheet=None):
+        extra.append({"file": pr.file, "sheet": sheet, "cell": None, "row": None, "column": None, "unit_id": unit_id,
+                      "severity": severity, "code": code, "message": message, "value": value, "row_rejected": False})
+
+    info_sheet = load_form(config.campaign.form_version).sheet("info")
+    for pr in parsed:
+        rec = {"file": pr.file, "sha256": pr.sha256, "size": pr.size, "unit_id": None, "written_name": pr.written_name,
+               "status": pr.status, "reason": pr.reason, "message": pr.message, "report_date": pr.report_date,
+               "received_at": pr.mtime, "superseded_by": None}
+        if pr.status == "read" or (pr.status == "rejected" and pr.written_name):
+            ident = identify(pr.written_name, index, cutoff)
+            if ident.unit_id:
+                rec["unit_id"] = ident.unit_id
+            elif pr.status == "read":
+                rec["status"], rec["reason"], rec["message"] = "rejected", ident.reason, ident.message
+                code = "name_near_miss" if ident.match and ident.match.how == "near_miss" else "unknown_unit"
+                file_finding(pr, code, ident.message, value=pr.written_name, sheet=pr.sheets.get("info"))
+            if ident.unit_id and ident.match and ident.match.how != "exact":
+                pass  # alias / normalised forms are accepted silently: the roster names them
+            if ident.unit_id and pr.written_name:
+                other = filename_disagrees(pr.file, ident.unit_id, pr.written_name, index, round_id, config.round(round_id).name)
+                if other:
+                    file_finding(pr, "filename_mismatch",
+                                 f"文件名中的单位（{other}）与“基本情况”中填写的{info_sheet.columns[0].header}"
+                                 f"（{pr.written_name}）不一致，已按表内单位名称确认为“{index.names[ident.unit_id]}”",
+                                 severity="warning", unit_id=ident.unit_id, value=pr.file, sheet=pr.sheets.get("info"))
+        if rec["status"] == "rejected" and pr.status == "rejected":
+            file_finding(pr, pr.reason or "unreadable", pr.message or "", unit_id=rec["unit_id"])
+        rows.append(rec)
+    resolve_statuses(rows)
+    subs = pd.DataFrame(rows, columns=list(SUBMISSION_FIELDS))
+    return subs, extra
+
+
+def _typed_submissions(subs: pd.DataFrame, deadline) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "file": subs["file"].astype("string"),
+        "sha256": subs["sha256"].astype("string"),
+        "size": subs["size"].astype("Int64"),
+        "unit_id": pd.Series(subs["unit_id"], dtype=object).astype("string"),
+        "written_name": pd.Series(subs["written_name"], dtype=object).astype("string"),
+        "status": subs["status"].astype("string"),
+        "reason": subs["reason"].astype("string"),
+        "message": subs["message"].astype("string"),
+        "report_date": pd.Series(pd.to_datetime(pd.Series(subs["report_date"], dtype=object)), dtype="datetime64[ms]"),
+        "received_at": pd.to_datetime(subs["received_at"].astype("float64"), unit="s", utc=True).astype("datetime64[ms, UTC]"),
+    })
+    out["on_time"] = on_time_flags(out["received_at"], deadline)
+    out["superseded_by"] = pd.Series(subs["superseded_by"], dtype=object).astype("string")
+    return out
+
+
+def _preload_workers() -> None:
+    """Have forkserver workers start with the reader already imported (best effort)."""
+    import multiprocessing
+
+    try:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["pipeline.ingest.parse"])
+    except (ValueError, OSError):
+        pass
+
+
+def ingest_round(
+    config,
+    round_id: str,
+    jobs: int | None = None,
+    raw_dir: Path | None = None,
+    out_dir: Path | None = None,
+    feedback_dir: Path | None = None,
+    roster: pd.DataFrame | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    reuse: bool = True,
+) -> IngestResult:
+    """Read, clean and validate every file of a round; write the tables and feedback.
+
+    With `reuse`, a file read before with the same bytes, name, time and
+    reading context is not read again (`reuse.py`); `reuse=False` reads every
+    file and keeps nothing."""
+    rnd = config.round(round_id)
+    raw_dir = Path(raw_dir) if raw_dir is not None else config.paths.raw_round(round_id)
+    out_dir = Path(out_dir) if out_dir is not None else config.paths.processed_round(round_id)
+    feedback_dir = Path(feedback_dir) if feedback_dir is not None else config.paths.reports_round(round_id) / "feedback"
+    roster = roster if roster is not None else load_roster(config.paths.roster)
+    files = _list_files(raw_dir)
+    if executor is None:
+        _preload_workers()
+    ctx = nullcontext(executor) if executor is not None else open_executor(jobs if jobs is not None else config.ingest.jobs)
+    cache = ReadCache.for_round(config, round_id) if reuse else None
+    with ctx as ex:
+        parsed, reused = parse_all(files, config, round_id, ex, progress, cache)
+    subs, extra = decide(parsed, roster, config, round_id)
+    tables = build_tables(parsed, subs, extra, roster, config, rnd)
+    write_tables(tables, out_dir)
+    fb = write_feedback(tables["findings"], tables["submissions"], tables["units"], feedback_dir,
+                        round_name=rnd.name, office=config.campaign.office)
+    return IngestResult(round_id, tables, out_dir, feedback_dir, fb, files_reused=reused)
+
+
+def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataFrame]:
+    form = load_form(config.campaign.form_version)
+    submissions = _typed_submissions(subs, rnd.deadline)
+    unit_of = dict(zip(submissions["file"], submissions["unit_id"], strict=True))
+    status_of = dict(zip(submissions["file"], submissions["status"], strict=True))
+    with_findings = {f["file"] for p in parsed for f in p.finding_rows} | {f["file"] for f in extra}
+    accepted = submissions["status"] == "accepted"
+    ok = accepted & submissions["file"].isin(with_findings)
+    submissions.loc[accepted, "reason"] = "ok"
+    submissions.loc[accepted, "message"] = "已采用"
+    submissions.loc[ok, "reason"] = "ok_with_findings"
+    submissions.loc[ok, "message"] = "已采用，有问题需核对（见问题清单）"
+    # an ignored file (a byte-identical copy) would only repeat its original's findings
+    rows = [f for p in parsed if status_of.get(p.file) != "ignored" for f in p.finding_rows] + extra
+    for f in rows:
+        f["unit_id"] = unit_of.get(f["file"])
+    findings = findings_frame(rows)
+    findings["unit_id"] = findings["unit_id"].astype("string")
+    findings = findings.sort_values(["file", "sheet", "row", "cell"], na_position="first", kind="stable").reset_index(drop=True)
+    units = units_table(roster, submissions)
+    tables: dict[str, pd.DataFrame] = {
+        "submissions": submissions,
+        "units": units,
+        "completeness": completeness_table(units),
+        "findings": findings,
+    }
+    counts: list[dict] = []
+    for spec in form.data_sheets:
+        records: list[dict] = []
+        for p in parsed:
+            if status_of.get(p.file) != "accepted":
+                continue
+            recs = p.records.get(spec.table, [])
+            sheet = p.sheets.get(spec.table)
+            for r in recs:
+                r["file"], r["sheet"], r["unit_id"] = p.file, sheet, unit_of.get(p.file)
+            records.extend(recs)
+            rejected = {f["row"] for f in p.finding_rows if f["row_rejected"] and f["sheet"] == sheet}
+            counts.append({"file": p.file, "table": spec.table, "sheet": sheet, "rows_read": p.rows_read.get(spec.table, 0),
+                           "rows_clean": len(recs), "rows_rejected": len(rejected)})
+        df = table_frame(records, spec)
+        df.insert(0, "unit_id", pd.Series([r["unit_id"] for r in records], dtype=object).astype("string"))
+        tables[spec.table] = df
+    sheets = pd.DataFrame(counts, columns=list(SHEET_COUNT_COLUMNS))
+    for c in ("file", "table", "sheet"):
+        sheets[c] = sheets[c].astype("string")
+    for c in ("rows_read", "rows_clean", "rows_rejected"):
+        sheets[c] = sheets[c].astype("Int64")
+    tables["sheets"] = sheets
+    return tables

@@ -1,0 +1,252 @@
+"""Form rules → typed rows and findings.
+
+`validate_table` and `validate_keyvalue` turn the raw records of one sheet
+into typed records plus findings (every problem, never stopping at the
+first); `cross_checks` applies the rules across fields and sheets (dates
+against 填报日期 and the campaign start, evaluation counts, done actions with
+nothing behind them). A table row whose required value is unusable is
+rejected (one finding with row_rejected=True); any other bad cell becomes
+null with an error finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pipeline.form import Column, FormSpec, Sheet
+from pipeline.ingest.clean import Cleaned, choice_lookup, clean_cell, clean_text, yesno_lookup
+from pipeline.ingest.read import a1
+from pipeline.ingest.sheets import Layout
+
+FINDING_COLUMNS = ("file", "sheet", "cell", "row", "column", "unit_id", "severity", "code", "message", "value", "row_rejected")
+
+# columns whose dates record something that has happened: not after 填报日期, not before the campaign
+HAPPENED_DATES = {"actions": ("done_date",), "activities": ("date",), "materials": ("updated",)}
+CAMPAIGN_DATES = {"actions": ("done_date",), "activities": ("date",)}
+
+
+@dataclass
+class Context:
+    file: str
+    year: int
+    campaign_start: date
+    form: FormSpec
+    yesno: dict[str, bool] = field(default_factory=dict)
+    choices: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, file: str, year: int, campaign_start: date, form: FormSpec) -> Context:
+        choices = {(s.table, c.key): choice_lookup(c.choices) for s in form.sheets for c in s.columns if c.choices}
+        return cls(file, year, campaign_start, form, yesno_lookup(form.yes, form.no), choices)
+
+
+def zh_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def shown(value: object) -> str | None:
+    if value is None:
+        return None
+    text = clean_text(value).value
+    return None if text is None else str(text)
+
+
+def _problem_text(code: str, col: Column, value: object) -> str:
+    v = shown(value)
+    h = col.header
+    if code == "required_missing":
+        return f"“{h}”未填写（必填项）"
+    if code == "bad_date":
+        return f"“{h}”填写的“{v}”不是可识别的日期，请按“2026年7月15日”或“2026-07-15”填写"
+    if code == "bad_number" and col.type == "integer":
+        if v and v.strip().endswith(("%", "％")):
+            return f"“{h}”应填写人数或份数（整数），不能填写百分比，实际填写为“{v}”"
+        return f"“{h}”应填写整数，实际填写为“{v}”"
+    if code == "bad_number":
+        return f"“{h}”应填写数字，实际填写为“{v}”"
+    if code == "bad_choice":
+        return f"“{h}”填写的“{v}”不在可选项中（可选：{'、'.join(col.choices)}）"
+    if code == "bad_yesno":
+        return f"“{h}”应填写“是”或“否”，实际填写为“{v}”"
+    if code == "below_min":
+        return f"“{h}”不能小于 {col.min:g}，实际填写为“{v}”"
+    if code == "above_max":
+        return f"“{h}”不能大于 {col.max:g}，实际填写为“{v}”"
+    return f"“{h}”的值“{v}”有误"
+
+
+def finding(
+    ctx: Context,
+    sheet: str | None,
+    code: str,
+    message: str,
+    *,
+    row: int | None = None,
+    col: int | None = None,
+    column: str | None = None,
+    value: object = None,
+    severity: str = "error",
+    row_rejected: bool = False,
+) -> dict[str, Any]:
+    """One finding; row and col are 0-based grid positions."""
+    return {
+        "file": ctx.file,
+        "sheet": sheet,
+        "cell": a1(row, col) if row is not None and col is not None else None,
+        "row": row + 1 if row is not None else None,
+        "column": column,
+        "unit_id": None,
+        "severity": severity,
+        "code": code,
+        "message": message,
+        "value": shown(value),
+        "row_rejected": row_rejected,
+    }
+
+
+def _clean(ctx: Context, spec: Sheet, col: Column, value: object) -> Cleaned:
+    c = clean_cell(value, col, ctx.year, ctx.yesno, ctx.choices.get((spec.table, col.key)))
+    if c.code is None and c.value is not None and col.type in ("integer", "number"):
+        if col.min is not None and c.value < col.min:
+            return Cleaned(None, "below_min")
+        if col.max is not None and c.value > col.max:
+            return Cleaned(None, "above_max")
+    return c
+
+
+def missing_column_findings(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> list[dict]:
+    out = []
+    for key in layout.missing:
+        col = spec.column(key)
+        needed = col.required or col.required_when
+        out.append(
+            finding(ctx, sheet_name, "missing_column",
+                    f"工作表缺少“{col.header}”列（{'必填' if needed else '选填，请按模板补齐'}）",
+                    column=col.header, row=layout.header_row, col=None,
+                    severity="error" if needed else "warning")
+        )
+    return out
+
+
+def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> tuple[list[dict], list[dict], int]:
+    """Typed records (with `row`, Excel 1-based), findings, and data rows read."""
+    records: list[dict] = []
+    findings = missing_column_findings(ctx, sheet_name, spec, layout)
+    cols = {c.key: c for c in spec.columns}
+    for raw in layout.rows:
+        rec: dict[str, Any] = {"row": raw.row + 1}
+        row_findings: list[dict] = []
+        reject: dict | None = None
+        for key, col in cols.items():
+            value, ci = raw.cells.get(key, (None, None))
+            c = _clean(ctx, spec, col, value)
+            rec[key] = c.value
+            code = c.code
+            if code is None and c.value is None and col.required:
+                code = "required_missing"
+            if code is None:
+                continue
+            f = finding(ctx, sheet_name, code, _problem_text(code, col, value), row=raw.row, col=ci,
+                        column=col.header, value=value)
+            if col.required and reject is None:
+                f["row_rejected"] = True
+                f["message"] += "，此行未采用"
+                reject = f
+            row_findings.append(f)
+        if reject is None:
+            for key, col in cols.items():
+                rw = col.required_when
+                flagged = any(f["column"] == col.header for f in row_findings)
+                if rw and rec.get(key) is None and rec.get(rw.column) == rw.equals and not flagged:
+                    _, ci = raw.cells.get(key, (None, None))
+                    other = cols[rw.column].header
+                    code = "done_without_date" if col.type == "date" else "required_missing"
+                    row_findings.append(
+                        finding(ctx, sheet_name, code, f"“{other}”为“{rw.equals}”时必须填写“{col.header}”",
+                                row=raw.row, col=ci, column=col.header)
+                    )
+            records.append(rec)
+        findings.extend(row_findings)
+    return records, findings, len(layout.rows)
+
+
+def validate_keyvalue(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> tuple[dict | None, list[dict], int]:
+    """One typed record for the sheet (never rejected: a bad field becomes null with a finding)."""
+    if not layout.rows:
+        return None, [], 0
+    cols = {c.key: c for c in spec.columns}
+    rec: dict[str, Any] = {k: None for k in cols}
+    rec["row"] = layout.rows[0].row + 1
+    findings: list[dict] = []
+    present = False
+    for raw in layout.rows:
+        for key, (value, ci) in raw.cells.items():
+            col = cols[key]
+            c = _clean(ctx, spec, col, value)
+            rec[key] = c.value
+            present = present or c.value is not None or c.code is not None
+            code = c.code or ("required_missing" if c.value is None and col.required else None)
+            if code:
+                findings.append(finding(ctx, sheet_name, code, _problem_text(code, col, value), row=raw.row,
+                                        col=ci, column=col.header, value=value))
+    for key in layout.missing:
+        col = cols[key]
+        if col.required:
+            findings.append(finding(ctx, sheet_name, "required_missing", f"缺少“{col.header}”一项（必填项）",
+                                    column=col.header))
+    if not present and not spec.required:
+        return None, findings, 0
+    lead = spec.columns[0].key
+    first = next((r.row for r in layout.rows if lead in r.cells), layout.rows[0].row)
+    rec["row"] = first + 1
+    return rec, findings, 1
+
+
+def cross_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str], cells: dict[tuple[str, int, str], int]) -> list[dict]:
+    """Rules across fields and sheets. `cells[(table, excel_row, key)]` = 0-based column of a value."""
+    out: list[dict] = []
+    info = (records.get("info") or [None])[0]
+    report = info.get("report_date") if info else None
+    form = ctx.form
+
+    def where(table: str, rec: dict, key: str) -> dict:
+        return {"row": rec["row"] - 1, "col": cells.get((table, rec["row"], key))}
+
+    for table, keys in HAPPENED_DATES.items():
+        spec = form.sheet(table)
+        for rec in records.get(table, []):
+            for key in keys:
+                d = rec.get(key)
+                if d is None:
+                    continue
+                header = spec.column(key).header
+                if report is not None and d > report:
+                    out.append(finding(ctx, sheet_names.get(table), "date_after_report",
+                                       f"“{header}”（{zh_date(d)}）晚于填报日期（{zh_date(report)}），请核实",
+                                       column=header, value=d, severity="warning", **where(table, rec, key)))
+                if key in CAMPAIGN_DATES.get(table, ()) and d < ctx.campaign_start:
+                    out.append(finding(ctx, sheet_names.get(table), "date_before_campaign",
+                                       f"“{header}”（{zh_date(d)}）早于活动开始日期（{zh_date(ctx.campaign_start)}），请核实",
+                                       column=header, value=d, severity="warning", **where(table, rec, key)))
+    ev = (records.get("evaluation") or [None])[0]
+    if ev and ev.get("surveyed") is not None:
+        parts = [ev.get(k) for k in ("satisfied", "basically_satisfied", "dissatisfied")]
+        total = sum(p for p in parts if p is not None)
+        if total > ev["surveyed"]:
+            spec = form.sheet("evaluation")
+            out.append(finding(ctx, sheet_names.get("evaluation"), "evaluation_sum",
+                               f"满意、基本满意、不满意人数之和（{total}）超过测评人数（{ev['surveyed']}）",
+                               column=spec.column("surveyed").header, value=ev["surveyed"],
+                               **where("evaluation", ev, "surveyed")))
+    actions = form.sheet("actions")
+    for rec in records.get("actions", []):
+        if ("actions", rec["row"], "evidence") not in cells:
+            continue  # the sheet has no 佐证材料 column: reported once as missing_column
+        if rec.get("status") == "已完成" and rec.get("evidence") is None:
+            header = actions.column("evidence").header
+            out.append(finding(ctx, sheet_names.get("actions"), "done_without_evidence",
+                               f"“{rec.get('action')}”标为已完成，但未填写“{header}”，请补充佐证",
+                               column=header, severity="warning", **where("actions", rec, "evidence")))
+    return out

@@ -1,0 +1,291 @@
+"""`scorecard report`: notebooks → HTML pages, unit cards, summary.xlsx, index.html.
+
+`build_reports(config, round_id)` runs, in parallel processes, the district
+notebook, one notebook per unit type and the unit-card batch notebook (a few
+batches, each writing many `units/<unit_id>.html`) with papermill; keeps the
+executed notebooks in `notebooks/`; exports district and type pages without
+code (nbconvert, in-process); writes summary.xlsx and index.html. A failing
+notebook is reported (notebook and cell) and the other reports still come out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.report.cards import unit_file_name
+from pipeline.report.context import RoundContext, open_round
+from pipeline.report.frames import REPORTING_LABELS, flags_text
+from pipeline.report.pages import notebook_body, page_context, render, write_text
+from pipeline.report.preflight import ensure_report_ready
+from pipeline.report.runner import NotebookJob, NotebookOutcome, run_notebook
+from pipeline.report.runner import notebooks_dir as default_notebooks
+from pipeline.report.xlsx import write_summary
+
+log = logging.getLogger(__name__)
+
+NOTEBOOKS: tuple[str, ...] = ("district.ipynb", "unit_type.ipynb", "unit_cards.ipynb")
+MAX_CARDS_PER_BATCH = 250
+MIN_CARDS_PER_BATCH = 30
+
+__all__ = ["ReportFailure", "ReportResult", "build_reports"]
+
+
+@dataclass(frozen=True)
+class ReportFailure:
+    """One report that did not come out (or came out incomplete)."""
+
+    notebook: str  # executed notebook file name, e.g. type-社区.ipynb
+    cell: str  # e.g. "第5个单元格: show_figure(...)", "内核启动" or a unit id
+    error: str
+    page: str = ""  # the page affected (district.html, units/U001.html, ...)
+
+    def __str__(self) -> str:
+        return f"{self.notebook}（{self.cell}）{self.error}" + (f" → {self.page}" if self.page else "")
+
+
+@dataclass
+class ReportResult:
+    round_id: str
+    out_dir: Path
+    index: Path
+    pages: list[Path] = field(default_factory=list)
+    unit_pages: int = 0
+    failures: list[ReportFailure] = field(default_factory=list)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"轮次 {self.round_id}：生成报告 {len(self.pages)} 页、单位画像 {self.unit_pages} 份，"
+                 f"用时 {self.seconds:.1f} 秒。"]
+        if self.failures:
+            lines.append(f"有 {len(self.failures)} 项失败（其余报告已生成）：")
+            lines += [f"  - {f}" for f in self.failures]
+        lines.append(f"报告目录：{self.index}")
+        return "\n".join(lines)
+
+
+@contextmanager
+def _executor(executor: Executor | None, jobs: int) -> Iterator[Executor]:
+    if executor is not None:
+        yield executor
+        return
+    from pipeline.executors import open_executor
+
+    with open_executor(jobs) as ex:
+        yield ex
+
+
+def _config_snapshot(config: Config, folder: Path) -> Path:
+    path = folder / "config.json"
+    write_text(path, config.model_dump_json(indent=1))
+    return path
+
+
+def _batches(ids: list[str], jobs: int) -> list[list[str]]:
+    if not ids:
+        return []
+    # enough batches to keep every process busy, none bigger than MAX_CARDS_PER_BATCH,
+    # and no kernel start for fewer than MIN_CARDS_PER_BATCH cards
+    n = max(min(jobs, math.ceil(len(ids) / MIN_CARDS_PER_BATCH)), math.ceil(len(ids) / MAX_CARDS_PER_BATCH))
+    size = math.ceil(len(ids) / n)
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def type_page_name(unit_type: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in str(unit_type))
+    return f"type-{safe}.html"
+
+
+def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path, nb_dir: Path,
+          config_path: Path, jobs: int, notebooks_dir: Path) -> tuple[list[NotebookJob], dict[str, dict]]:
+    base = {"round_id": ctx.round.id, "config_path": str(config_path),
+            "processed_dir": str(processed_dir), "out_dir": str(out_dir)}
+
+    def job(name: str, source: str, **params) -> NotebookJob:
+        return NotebookJob(name=name, notebook=notebooks_dir / source, output=nb_dir / f"{name}.ipynb",
+                           parameters={**base, **params}, kernel=config.report.kernel,
+                           cell_timeout=config.report.cell_timeout_seconds, cwd=nb_dir)
+
+    from pipeline.charts._style import sort_types
+
+    scores = ctx.table("scores")
+    meta: dict[str, dict] = {}
+    card_jobs = []
+    for i, ids in enumerate(_batches(scores["unit_id"].astype(str).tolist(), jobs), start=1):
+        name = f"unit-cards-{i}"
+        failures_path = nb_dir / f"{name}.failures.json"
+        card_jobs.append(job(name, "unit_cards.ipynb", unit_ids=ids, failures_path=str(failures_path)))
+        meta[name] = {"kind": "cards", "ids": ids, "failures": failures_path}
+    page_jobs = [job("district", "district.ipynb")]
+    meta["district"] = {"kind": "page", "page": "district.html", "title": "全区总体情况"}
+    for t in sort_types(scores["unit_type"].dropna().unique()):
+        page = type_page_name(t)
+        name = page.removesuffix(".html")
+        page_jobs.append(job(name, "unit_type.ipynb", unit_type=str(t)))
+        meta[name] = {"kind": "page", "page": page, "title": f"分类情况：{t}", "unit_type": str(t),
+                      "order": len(page_jobs)}
+    return card_jobs + page_jobs, meta  # longest first
+
+
+def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, outcome: NotebookOutcome) -> Path:
+    """The page of one executed notebook; a failed one still gets a page that says so."""
+    failure = "" if outcome.ok else f"{outcome.output.name} {outcome.where()}: {outcome.error}"
+    body = ""
+    if outcome.output.is_file():
+        try:
+            body = notebook_body(outcome.output)
+        except Exception as exc:  # an unreadable notebook: say so on the page
+            failure = failure or f"{outcome.output.name} 无法转换为 HTML: {type(exc).__name__}: {exc}"
+    context = page_context(config, ctx.round, info["title"], crumbs=[("index.html", "报告目录")],
+                           body=body, failure=failure)
+    return write_text(out_dir / info["page"], render("notebook.html.j2", **context))
+
+
+def _clear_previous(out_dir: Path) -> None:
+    """Remove pages this stage wrote last time (a unit or type may have gone since)."""
+    for pattern in ("units/*.html", "type-*.html", "notebooks/*"):
+        for p in out_dir.glob(pattern):
+            if p.is_file():
+                p.unlink()
+
+
+def _fmt(v: object, digits: int = 1) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return f"{float(v):.{digits}f}" if digits else f"{int(v)}"
+
+
+def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[dict],
+           failures: list[ReportFailure]) -> Path:
+    from pipeline.report import commentary as cm
+
+    scores = ctx.table("scores")
+    units = ctx.table("units")
+    reporting = dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
+    rows = []
+    for r in scores.sort_values(["scored", "rank"], ascending=[False, True]).itertuples():
+        rows.append({"rank": _fmt(r.rank, 0) if pd.notna(r.rank) else "—", "name": r.unit_name,
+                     "type": r.unit_type, "overall": _fmt(r.overall), "flags": flags_text(r.flags),
+                     "reporting": REPORTING_LABELS.get(str(reporting.get(r.unit_id, "")), "—"),
+                     "href": "units/" + quote(unit_file_name(r.unit_id))})
+    feedback = []
+    fb_dir = out_dir / "feedback"
+    if fb_dir.is_dir():
+        for p in sorted(fb_dir.glob("*.xlsx")):
+            feedback.append({"href": "feedback/" + quote(p.name), "label": p.stem})
+    overview = (cm.completeness_commentary(ctx.table("completeness"))
+                + cm.weakness_commentary(scores, ctx.thresholds)
+                + cm.notice_commentary(ctx.table("notice")))
+    context = page_context(config, ctx.round, f"{ctx.round.name}报告目录", overview=overview,
+                           type_pages=type_pages, feedback=feedback, units=rows,
+                           failures=[str(f) for f in failures])
+    return write_text(out_dir / "index.html", render("index.html.j2", **context))
+
+
+def build_reports(
+    config: Config,
+    round_id: str,
+    processed_dir: Path | None = None,
+    out_dir: Path | None = None,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    notebooks_dir: Path | None = None,
+) -> ReportResult:
+    """Build the round's report set in `out_dir` (default reports/<round>/)."""
+    t0 = time.perf_counter()
+    processed_dir = Path(processed_dir or config.paths.processed_round(round_id)).resolve()
+    out_dir = Path(out_dir or config.paths.reports_round(round_id)).resolve()
+    notebooks_dir = Path(notebooks_dir or default_notebooks(config.paths.notebooks)).resolve()
+    ensure_report_ready(config, out_dir, notebooks_dir, NOTEBOOKS)
+    n_jobs = max(1, jobs or config.report.jobs)
+    _clear_previous(out_dir)
+    nb_dir = out_dir / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "units").mkdir(exist_ok=True)
+    config_path = _config_snapshot(config, nb_dir)
+    ctx = open_round(config_path, round_id, processed_dir)
+    result = ReportResult(round_id=round_id, out_dir=out_dir, index=out_dir / "index.html")
+
+    t = time.perf_counter()
+    write_summary(ctx.tables, out_dir / "summary.xlsx", ctx.thresholds, f"{ctx.round.name}（{round_id}）")
+    result.pages.append(out_dir / "summary.xlsx")
+    result.timings["summary_xlsx"] = time.perf_counter() - t
+
+    job_list, meta = _jobs(config, ctx, processed_dir, out_dir, nb_dir, config_path, n_jobs, notebooks_dir)
+    t = time.perf_counter()
+    type_pages: list[dict] = []
+    with _executor(executor, n_jobs) as ex:
+        futures = {ex.submit(run_notebook, j): j for j in job_list}
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            j = futures[fut]
+            info = meta[j.name]
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # the worker process itself died
+                outcome = NotebookOutcome(j.name, j.output, False, 0.0, error=f"{type(exc).__name__}: {exc}")
+            result.timings[j.name] = outcome.seconds
+            if not outcome.ok:
+                page = info.get("page", "units/*.html")
+                result.failures.append(ReportFailure(j.output.name, outcome.where(), outcome.error, page))
+                log.error("报告 %s 失败: %s", j.name, outcome.describe())
+            if info["kind"] == "cards":
+                result.failures += _card_failures(j, info)
+                result.unit_pages += sum((out_dir / "units" / unit_file_name(u)).is_file() for u in info["ids"])
+                _placeholder_cards(config, ctx, out_dir, info["ids"], outcome)
+            else:
+                result.pages.append(_write_page(config, ctx, out_dir, info, outcome))
+                if "unit_type" in info:
+                    n = int((ctx.table("scores")["unit_type"] == info["unit_type"]).sum())
+                    type_pages.append({"href": quote(info["page"]), "label": info["unit_type"], "n": n,
+                                       "order": info["order"]})
+    result.timings["notebooks"] = time.perf_counter() - t
+    type_pages.sort(key=lambda p: p["order"])
+    result.index = _index(config, ctx, out_dir, type_pages, result.failures)
+    result.pages.append(result.index)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: list[str],
+                       outcome: NotebookOutcome) -> None:
+    """A page for every unit whose card did not come out, so no link in index.html is dead."""
+    from pipeline.report.cards import CardSection
+
+    scores = ctx.table("scores").set_index("unit_id", drop=False)
+    for uid in ids:
+        path = out_dir / "units" / unit_file_name(uid)
+        if path.is_file() or uid not in scores.index:
+            continue
+        row = scores.loc[uid]
+        reason = outcome.describe() if not outcome.ok else "生成该单位画像时出错，详见 notebooks/ 中的失败清单"
+        context = page_context(
+            config, ctx.round, f"单位画像：{row['unit_name']}",
+            crumbs=[("../index.html", "报告目录")], unit=row.to_dict(), reporting="—", reporting_ok=False,
+            flags=[], sections=[CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])])
+        write_text(path, render("unit.html.j2", **context))
+
+
+def _card_failures(job: NotebookJob, info: dict) -> list[ReportFailure]:
+    path: Path = info["failures"]
+    if not path.is_file():
+        return []
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return []
+    return [ReportFailure(job.output.name, f"单位 {it['unit_id']}", it["error"],
+                          f"units/{unit_file_name(it['unit_id'])}") for it in items]

@@ -1,0 +1,162 @@
+"""Unit report cards (单位画像) as HTML pages, many per process.
+
+`write_unit_cards(ctx, unit_ids, units_dir)` renders one page per unit from
+the round's tables — charts as data: URIs, all unit text escaped by the jinja
+template — and returns the units that failed (one failure never stops the
+others). The report run calls it from the batch notebook `unit_cards.ipynb`,
+so hundreds of cards cost one kernel start per batch, not one per unit.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.charts import activity_timeline, unit_profile_chart
+from pipeline.charts.activity import days_to_deadline
+from pipeline.report import commentary as cm
+from pipeline.report.context import RoundContext
+from pipeline.report.display import figure_img, html_table
+from pipeline.report.frames import REPORTING_LABELS, explanations_frame, findings_frame, flags_text
+from pipeline.report.pages import page_context, render, write_text
+
+CARD_DPI = 110
+
+
+@dataclass
+class CardSection:
+    title: str
+    text: list[str]
+    figure: str | None = None  # trusted HTML (<img> with data: URI)
+    table: str | None = None  # trusted HTML (escaped by html_table)
+
+
+def unit_file_name(unit_id: str) -> str:
+    """units/<unit_id>.html; characters unsafe in a file name become '_'."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(unit_id))
+    return f"{safe}.html"
+
+
+def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | None) -> list[str]:
+    if changes is None or changes.empty or "overall_change" not in changes:
+        return ["没有上一轮数据。"]
+    c = changes[changes["unit_id"] == unit_id]
+    if c.empty:
+        return ["上一轮没有本单位的评分，无法比较。"]
+    r = c.iloc[0]
+    prev = previous_name or "上一轮"
+    lines = []
+    if pd.notna(r["overall_change"]):
+        lines.append(f"与{prev}相比，综合得分变化{float(r['overall_change']):+.1f}分"
+                     + (f"，名次{'上升' if int(r['rank_change']) > 0 else '下降'}{abs(int(r['rank_change']))}位"
+                        if "rank_change" in r and pd.notna(r["rank_change"]) and int(r["rank_change"]) != 0 else "")
+                     + "。")
+    still = flags_text(r.get("still_flagged"))
+    if still:
+        lines.append(f"连续两轮达到预警线（整改未到位）：{still}。")
+    return lines or ["与上一轮相比没有可比较的数据。"]
+
+
+def _findings_section(ctx: RoundContext, unit_id: str, submitted: bool) -> CardSection:
+    findings = ctx.table("findings")
+    mine = findings[findings["unit_id"] == unit_id] if not findings.empty else findings
+    if mine.empty:
+        text = "报表未发现需要修改的问题。" if submitted else "本轮没有收到本单位的报表，请尽快报送。"
+        return CardSection("需要改正的问题", [text])
+    table = findings_frame(mine, unit_id).drop(columns=["单位编码", "单位名称"])
+    return CardSection("需要改正的问题", cm.findings_commentary(mine, unit_id), table=html_table(table))
+
+
+def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
+    """The content of one unit card, in reading order (charts only for scored units)."""
+    scores = ctx.table("scores")
+    th = ctx.thresholds
+    prev = ctx.previous_round
+    row = scores[scores["unit_id"] == unit_id].iloc[0]
+    scored = bool(row["scored"]) if pd.notna(row["scored"]) else False
+    units = ctx.table("units")
+    submitted = scored
+    if not units.empty and "submitted" in units:
+        u = units.loc[units["unit_id"] == unit_id, "submitted"]
+        submitted = bool(u.iloc[0]) if len(u) and pd.notna(u.iloc[0]) else scored
+    sections = [CardSection("总体评价", cm.unit_commentary(scores, unit_id, th))]
+    if not scored:
+        return [*sections, _findings_section(ctx, unit_id, submitted)]
+    sections += [
+        CardSection("四项不足与同类单位比较", [],
+                    figure=figure_img(unit_profile_chart(scores, unit_id, th), dpi=CARD_DPI)),
+        CardSection("评分依据", [], table=html_table(explanations_frame(ctx.table("explanations"), unit_id),
+                                                    empty="本单位没有评分说明。")),
+    ]
+    acts = ctx.table("activities")
+    window = ctx.config.scoring.deadline_window_days
+    district_days = ctx.cache.get("district_days")
+    if not acts.empty or district_days is not None:
+        sections.append(CardSection(
+            "活动时间分布", cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
+            figure=figure_img(activity_timeline(acts, ctx.round.deadline, window, unit_id=unit_id,
+                                                district_days=district_days), dpi=CARD_DPI)))
+    sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
+                                                              prev.name if prev else None)))
+    sections.append(_findings_section(ctx, unit_id, submitted))
+    return sections
+
+
+def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
+    scores = ctx.table("scores")
+    row = scores[scores["unit_id"] == unit_id].iloc[0]
+    units = ctx.table("units")
+    reporting = ""
+    if not units.empty:
+        u = units[units["unit_id"] == unit_id]
+        if not u.empty:
+            reporting = REPORTING_LABELS.get(str(u["reporting"].iloc[0]), str(u["reporting"].iloc[0]))
+    flags = [s for s in flags_text(row.get("flags")).split("、") if s]
+    context: dict[str, Any] = page_context(
+        ctx.config, ctx.round, f"单位画像：{row['unit_name']}",
+        crumbs=[("../index.html", "报告目录"), ("../district.html", "全区总体情况")],
+        unit=row.to_dict(), reporting=reporting or "—", reporting_ok=reporting == "按时报送",
+        flags=flags, sections=unit_sections(ctx, unit_id),
+    )
+    return render("unit.html.j2", **context)
+
+
+PER_UNIT_TABLES: tuple[str, ...] = ("explanations", "findings", "activities", "changes", "units")
+
+
+def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
+    """A context whose per-unit tables hold only these units (scores stay whole for
+    peers and ranks); the district's activity days are computed once and cached.
+    A card then filters small frames, not the whole district's, which keeps the
+    cost per card flat as the district grows."""
+    wanted = set(map(str, unit_ids))
+    tables = dict(ctx.tables)
+    for name in PER_UNIT_TABLES:
+        t = tables.get(name)
+        if t is not None and not t.empty and "unit_id" in t:
+            tables[name] = t[t["unit_id"].isin(wanted)]
+    cache = dict(ctx.cache)
+    acts = ctx.table("activities")
+    if not acts.empty:
+        cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
+    return RoundContext(config=ctx.config, round=ctx.round, processed_dir=ctx.processed_dir,
+                        tables=tables, cache=cache)
+
+
+def write_unit_cards(ctx: RoundContext, unit_ids: list[str], units_dir: Path) -> list[dict[str, str]]:
+    """Write units/<unit_id>.html for each unit; return the failures (unit, error)."""
+    units_dir = Path(units_dir)
+    units_dir.mkdir(parents=True, exist_ok=True)
+    ctx = narrow_to_units(ctx, unit_ids)
+    failures: list[dict[str, str]] = []
+    for uid in unit_ids:
+        try:
+            write_text(units_dir / unit_file_name(uid), render_unit_card(ctx, uid))
+        except Exception as exc:  # one bad unit must not stop the others
+            failures.append({"unit_id": str(uid), "error": f"{type(exc).__name__}: {exc}",
+                             "traceback": traceback.format_exc(limit=4)})
+    return failures

@@ -1,0 +1,112 @@
+"""What a notebook or a page needs: the configuration, the round and its tables.
+
+`open_round(config_path, round_id, processed_dir)` is the one call a notebook
+makes to load its data. Empty strings mean defaults: the configuration is the
+nearest `scorecard.toml` found walking up from the working folder (the
+notebook's folder in JupyterLab), the round is the latest one that has scored
+tables, the processed folder is the configured one. A `.json` config path is
+a configuration snapshot written by `build_reports` (so a report run uses
+exactly the configuration it was given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import (
+    DEFAULT_CONFIG_NAME,
+    Config,
+    ConfigError,
+    ConfigProblem,
+    Round,
+    load_config,
+)
+from pipeline.tables import INGEST_TABLES, SCORE_TABLES, read_tables, table_path
+
+
+@dataclass
+class RoundContext:
+    config: Config
+    round: Round
+    processed_dir: Path
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cache: dict[str, object] = field(default_factory=dict)  # values computed once per batch of pages
+
+    @property
+    def previous_round(self) -> Round | None:
+        return self.config.previous_round(self.round.id)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table, or an empty frame when this round has none."""
+        return self.tables.get(name, pd.DataFrame())
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.config.scoring.thresholds.as_dict()
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The nearest scorecard.toml in `start` or one of its parents."""
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / DEFAULT_CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(start / DEFAULT_CONFIG_NAME,
+                      [ConfigProblem("(file)", f"在 {start} 及其上级目录中找不到 {DEFAULT_CONFIG_NAME}")])
+
+
+def load_any_config(config_path: str | Path = "") -> Config:
+    """Load a scorecard.toml, a JSON snapshot, or (empty) the nearest scorecard.toml."""
+    if not config_path:
+        return load_config(find_config())
+    path = Path(config_path)
+    if path.suffix == ".json":
+        return Config.model_validate_json(path.read_text(encoding="utf-8"))
+    return load_config(path)
+
+
+def latest_scored_round(config: Config) -> Round:
+    """The latest round whose processed folder holds scores (else the latest round)."""
+    rounds = config.rounds_in_order()
+    for r in reversed(rounds):
+        if table_path(config.paths.processed_round(r.id), "scores").is_file():
+            return r
+    return rounds[-1]
+
+
+def open_round(config_path: str | Path = "", round_id: str = "", processed_dir: str | Path = "") -> RoundContext:
+    """Load the configuration and every processed table of a round."""
+    config = load_any_config(config_path)
+    rnd = config.round(round_id) if round_id else latest_scored_round(config)
+    folder = Path(processed_dir) if processed_dir else config.paths.processed_round(rnd.id)
+    tables = read_tables(folder, (*INGEST_TABLES, *SCORE_TABLES), missing_ok=True)
+    if "scores" not in tables:
+        raise FileNotFoundError(f"找不到 {table_path(folder, 'scores')}：请先运行 scorecard ingest 和 scorecard score")
+    return RoundContext(config=config, round=rnd, processed_dir=folder, tables=tables)
+
+
+def pick_unit_type(ctx: RoundContext, unit_type: str = "") -> str:
+    """The requested unit type, or the first one present in the scores."""
+    types = ctx.table("scores")["unit_type"].dropna().unique().tolist()
+    if unit_type:
+        if unit_type not in types:
+            raise ValueError(f"本轮没有单位类型“{unit_type}”（有: {'、'.join(map(str, types))}）")
+        return unit_type
+    from pipeline.charts._style import sort_types
+
+    return sort_types(types)[0]
+
+
+def pick_unit(ctx: RoundContext, unit_id: str = "") -> str:
+    """The requested unit, or the lowest-ranked scored unit (the one most worth a look)."""
+    s = ctx.table("scores")
+    if unit_id:
+        if unit_id not in set(s["unit_id"]):
+            raise ValueError(f"本轮名册中没有单位编码 {unit_id}")
+        return unit_id
+    scored = s[s["scored"].fillna(False).astype(bool)].sort_values("rank", ascending=False)
+    return str((scored if not scored.empty else s)["unit_id"].iloc[0])

@@ -1,0 +1,116 @@
+"""HTML fragments for notebooks and pages; every piece of data is escaped here.
+
+`html_table`, `html_paragraphs` and `html_heading` return strings of HTML in
+which all data text is escaped (unit names such as ``<script>`` stay inert).
+`show_*` display them in a notebook (IPython imported lazily), and
+`show_figure` renders a chart to an embedded PNG (so the output does not
+depend on the matplotlib backend) and closes nothing global.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from pipeline.charts._style import figure_png
+
+FIGURE_DPI = 150
+SCREEN_DPI = 96
+
+
+def html_paragraphs(lines: Iterable[str] | str, css_class: str = "commentary") -> str:
+    if isinstance(lines, str):
+        lines = [lines]
+    body = "".join(f"<p>{html.escape(str(line))}</p>" for line in lines)
+    return f'<div class="{css_class}">{body}</div>'
+
+
+def html_heading(text: str, level: int = 2) -> str:
+    level = min(max(level, 1), 6)
+    return f"<h{level}>{html.escape(str(text))}</h{level}>"
+
+
+def _cell(v: object) -> str:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return "是" if v else "否"
+    if isinstance(v, float | np.floating):
+        return "" if np.isnan(v) else f"{v:.1f}"
+    return str(v)
+
+
+def display_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as display text: blanks for missing, one decimal for floats, 是/否."""
+    return pd.DataFrame({c: [_cell(v) for v in df[c]] for c in df.columns}, columns=df.columns)
+
+
+def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（无）") -> str:
+    """An escaped HTML table (pandas `to_html(escape=True)`), or a note when empty."""
+    if df is None or df.empty:
+        return f'<p class="empty">{html.escape(empty)}</p>'
+    note = ""
+    if max_rows is not None and len(df) > max_rows:
+        note = f'<p class="note">共{len(df)}行，仅显示前{max_rows}行，完整内容见汇总表 summary.xlsx。</p>'
+        df = df.head(max_rows)
+    table = display_cells(df).to_html(index=False, escape=True, border=0, classes="data")
+    return f'<div class="table-wrap">{table}</div>{note}'
+
+
+def figure_img(fig: Figure, alt: str | None = None, dpi: int = FIGURE_DPI) -> str:
+    """An <img> with the figure as a data: URI, sized for screen at ~96 dpi."""
+    alt = alt or figure_title(fig)
+    png = figure_png(fig, dpi=dpi)
+    width = int(fig.get_figwidth() * SCREEN_DPI)
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img class="chart" src="data:image/png;base64,{data}" width="{width}" '
+            f'alt="{html.escape(alt)}">')
+
+
+# --- notebook display -------------------------------------------------------
+
+
+def _display_html(fragment: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(fragment))
+
+
+def show_text(lines: Iterable[str] | str) -> None:
+    _display_html(html_paragraphs(lines))
+
+
+def show_heading(text: str, level: int = 2) -> None:
+    _display_html(html_heading(text, level))
+
+
+def show_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（无）") -> None:
+    _display_html(html_table(df, max_rows=max_rows, empty=empty))
+
+
+def figure_title(fig: Figure) -> str:
+    """The chart's title (for alt text), or 图表."""
+    for ax in fig.axes:
+        for loc in ("left", "center"):
+            title = ax.get_title(loc=loc)
+            if title:
+                return title.replace("\n", " ")
+    for ax in fig.axes:  # charts that only say there is nothing to draw
+        for text in ax.texts:
+            if text.get_text():
+                return text.get_text()
+    return "图表"
+
+
+def show_figure(fig: Figure, dpi: int = FIGURE_DPI, alt: str | None = None) -> None:
+    """Display a chart as an embedded PNG image with alt text."""
+    from IPython.display import Image, display
+
+    png = figure_png(fig, dpi=dpi)
+    display(Image(data=png, format="png", width=int(fig.get_figwidth() * SCREEN_DPI),
+                  alt=alt or figure_title(fig)))

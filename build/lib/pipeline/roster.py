@@ -1,0 +1,329 @@
+"""The unit roster (单位名册): who is expected to report, and name matching.
+
+`load_roster(path)` reads the roster (xlsx or csv) into a validated table;
+`read_roster_frame(df)` validates a frame already in memory; `match_unit`
+finds the roster unit a return speaks for.
+
+Roster table columns (English names, one row per unit):
+
+| column     | dtype          | from       |
+| ---------- | -------------- | ---------- |
+| unit_id    | string         | 单位编码   |
+| unit_name  | string         | 单位名称   |
+| aliases    | object (list)  | 别名, split on ; ；、 , ，|
+| unit_type  | string         | 单位类型   |
+| parent_id  | string or <NA> | 上级单位编码 |
+| keywords   | object (list)  | 业务关键词 |
+| expected   | bool           | 应报 (是/否; empty = 是) |
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+UNIT_TYPES: tuple[str, ...] = ("街道", "社区", "镇", "村", "区级部门", "企业")
+
+ROSTER_COLUMNS: dict[str, str] = {
+    "单位编码": "unit_id",
+    "单位名称": "unit_name",
+    "别名": "aliases",
+    "单位类型": "unit_type",
+    "上级单位编码": "parent_id",
+    "业务关键词": "keywords",
+    "应报": "expected",
+}
+REQUIRED_COLUMNS = ("单位编码", "单位名称", "单位类型")
+
+_SPLIT = re.compile(r"[;；、,，]+")
+_PUNCT_SPACE = re.compile(r"[\s\u3000\W_]+", re.UNICODE)
+
+# Long and short forms of a unit kind, folded to one canonical suffix.
+# Longest first so that 街道办事处 is folded before 街道.
+_KIND_FORMS: tuple[tuple[str, str], ...] = (
+    ("街道办事处", "街道"),
+    ("街道办", "街道"),
+    ("街办", "街道"),
+    ("社区居民委员会", "社区"),
+    ("社区居委会", "社区"),
+    ("社区委员会", "社区"),
+    ("居民委员会", "社区"),
+    ("居委会", "社区"),
+    ("村村民委员会", "村"),  # 金家村村民委员会: the name's own 村 plus the body
+    ("村村委会", "村"),
+    ("村村委", "村"),
+    ("村民委员会", "村"),
+    ("村委会", "村"),
+    ("村委", "村"),
+    ("人民政府", ""),
+    ("镇政府", "镇"),
+    ("党委", ""),
+    ("党支部", ""),
+    ("党总支", ""),
+)
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    row: int | None  # 1-based data row in the roster file (header = row 1), None for whole-file problems
+    column: str | None
+    code: str
+    message: str
+
+
+def _where(p: RosterProblem) -> str:
+    where = " ".join(x for x in (f"第{p.row}行" if p.row else "", p.column or "") if x)
+    return f"{where}: " if where else ""
+
+
+class RosterError(Exception):
+    """A roster that cannot be used; `problems` lists every problem found."""
+
+    def __init__(self, source: str, problems: list[RosterProblem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {_where(p)}{p.message} [{p.code}]" for p in problems)
+        super().__init__(f"单位名册 {source} 有 {len(problems)} 处问题:\n{lines}")
+
+
+def normalise_text(value: str) -> str:
+    """NFKC, no spaces or punctuation: the comparison form of names and headers."""
+    return _PUNCT_SPACE.sub("", unicodedata.normalize("NFKC", str(value))).strip()
+
+
+def normalise_name(name: str) -> str:
+    """The matching form of a unit name: NFKC, no punctuation, long/short kind forms folded."""
+    text = normalise_text(name)
+    for long, short in _KIND_FORMS:
+        if text.endswith(long) and len(text) > len(long):
+            text = text[: -len(long)] + short
+            break
+    return text
+
+
+def _split(value: object) -> list[str]:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return []
+    return [p.strip() for p in _SPLIT.split(str(value)) if p.strip()]
+
+
+def _yes(value: object) -> bool | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return True
+    text = normalise_text(str(value))
+    if text in ("", "是", "Y", "y", "yes", "1", "True", "true", "√"):
+        return True
+    if text in ("否", "N", "n", "no", "0", "False", "false", "×"):
+        return False
+    return None
+
+
+def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFrame:
+    """Validate a roster frame with the Chinese headers; every problem is collected."""
+    problems: list[RosterProblem] = []
+    raw = raw.rename(columns=lambda c: normalise_text(c))
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise RosterError(
+            source,
+            [RosterProblem(None, c, "missing_column", f"缺少列“{c}”") for c in missing],
+        )
+    df = pd.DataFrame(index=raw.index)
+    for zh, en in ROSTER_COLUMNS.items():
+        df[en] = raw[zh] if zh in raw.columns else None
+
+    def text(v: object) -> str | None:
+        if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
+            return None
+        s = unicodedata.normalize("NFKC", str(v)).strip()
+        return s or None
+
+    cols = {
+        "unit_id": [text(v) for v in df["unit_id"]],
+        "unit_name": [text(v) for v in df["unit_name"]],
+        "aliases": [_split(v) for v in df["aliases"]],
+        "unit_type": [text(v) for v in df["unit_type"]],
+        "parent_id": [text(v) for v in df["parent_id"]],
+        "keywords": [_split(v) for v in df["keywords"]],
+        "expected": [_yes(v) for v in df["expected"]],
+    }
+    # validate on plain Python values (a DataFrame would turn None into NaN)
+    out = pd.DataFrame(cols, dtype=object)
+    rows = [i + 2 for i in range(len(out))]  # header is row 1
+    for row, rec in zip(rows, out.itertuples(index=False), strict=True):
+        if not rec.unit_id:
+            problems.append(RosterProblem(row, "单位编码", "missing_id", "单位编码为空"))
+        if not rec.unit_name:
+            problems.append(RosterProblem(row, "单位名称", "missing_name", "单位名称为空"))
+        if rec.unit_type not in UNIT_TYPES:
+            problems.append(
+                RosterProblem(
+                    row,
+                    "单位类型",
+                    "unknown_type",
+                    f"单位类型“{rec.unit_type or ''}”不在 {'/'.join(UNIT_TYPES)} 之中",
+                )
+            )
+        if rec.expected is None:
+            problems.append(RosterProblem(row, "应报", "bad_expected", "应报应填“是”或“否”"))
+    positions: dict[str, list[int]] = {}
+    for i, uid in enumerate(cols["unit_id"]):
+        if uid:
+            positions.setdefault(uid, []).append(i)
+    for uid, group in positions.items():
+        if len(group) > 1:
+            where = "、".join(str(rows[i]) for i in group)
+            problems.append(
+                RosterProblem(rows[group[1]], "单位编码", "duplicate_id", f"单位编码 {uid} 重复（第{where}行）")
+            )
+    known = {u for u in cols["unit_id"] if u}
+    parent = dict(zip(cols["unit_id"], cols["parent_id"], strict=True))
+    for row, rec in zip(rows, out.itertuples(index=False), strict=True):
+        if rec.parent_id and rec.parent_id not in known:
+            problems.append(
+                RosterProblem(row, "上级单位编码", "unknown_parent", f"上级单位编码 {rec.parent_id} 不在名册中")
+            )
+    # cycles: follow parents; a walk longer than the roster or back to the start is a cycle
+    reported: set[str] = set()
+    for uid in cols["unit_id"]:
+        if not uid or uid in reported:
+            continue
+        seen = [uid]
+        cur = parent.get(uid)
+        while cur and cur in parent and cur not in seen:
+            seen.append(cur)
+            cur = parent.get(cur)
+        if cur and cur in seen:
+            cycle = seen[seen.index(cur):]
+            if reported.isdisjoint(cycle):  # a unit hanging below a cycle: report the cycle once
+                reported.update(cycle)
+                problems.append(
+                    RosterProblem(
+                        rows[cols["unit_id"].index(cur)],
+                        "上级单位编码",
+                        "parent_cycle",
+                        f"上级关系成环: {' → '.join([*cycle, cur])}",
+                    )
+                )
+    # a name (or alias) that stands for two units makes matching ambiguous
+    owners: dict[str, set[str]] = {}
+    for rec in out.itertuples(index=False):
+        for name in [rec.unit_name, *rec.aliases]:
+            if name and rec.unit_id:
+                owners.setdefault(normalise_name(name), set()).add(rec.unit_id)
+    for name, units in owners.items():
+        if len(units) > 1:
+            problems.append(
+                RosterProblem(None, "单位名称/别名", "ambiguous_name", f"名称“{name}”对应多个单位: {', '.join(sorted(units))}")
+            )
+    if problems:
+        raise RosterError(source, problems)
+    out["unit_id"] = out["unit_id"].astype("string")
+    out["unit_name"] = out["unit_name"].astype("string")
+    out["unit_type"] = out["unit_type"].astype("string")
+    out["parent_id"] = out["parent_id"].astype("string")
+    out["expected"] = out["expected"].astype(bool)
+    return out.reset_index(drop=True)
+
+
+def load_roster(path: str | Path) -> pd.DataFrame:
+    """Read and validate the roster file (xlsx, xls, ods or csv); every problem at once."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError(str(path), [RosterProblem(None, None, "missing_file", "名册文件不存在")])
+    if path.suffix.lower() == ".csv":
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    else:
+        raw = pd.read_excel(path, dtype=str, engine="calamine", keep_default_na=False)
+    raw = raw.replace({"": None})
+    return read_roster_frame(raw, source=str(path))
+
+
+def roster_to_frame(roster: pd.DataFrame) -> pd.DataFrame:
+    """The roster with its Chinese headers, as written to a file."""
+    out = pd.DataFrame(
+        {
+            "单位编码": roster["unit_id"],
+            "单位名称": roster["unit_name"],
+            "别名": [";".join(a) for a in roster["aliases"]],
+            "单位类型": roster["unit_type"],
+            "上级单位编码": roster["parent_id"].fillna(""),
+            "业务关键词": [";".join(k) for k in roster["keywords"]],
+            "应报": ["是" if e else "否" for e in roster["expected"]],
+        }
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class Candidate:
+    unit_id: str
+    unit_name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a written unit name was matched to the roster."""
+
+    written: str
+    unit_id: str | None
+    how: str  # exact | alias | normalised | near_miss | none
+    candidates: tuple[Candidate, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class NameIndex:
+    """Lookup tables built once per roster."""
+
+    exact: dict[str, str]
+    alias: dict[str, str]
+    normalised: dict[str, str]
+    names: dict[str, str]  # unit_id -> official name
+    choices: dict[str, str]  # normalised form -> unit_id, for fuzzy search
+
+
+def build_name_index(roster: pd.DataFrame) -> NameIndex:
+    exact: dict[str, str] = {}
+    alias: dict[str, str] = {}
+    norm: dict[str, str] = {}
+    for rec in roster.itertuples(index=False):
+        exact[str(rec.unit_name)] = str(rec.unit_id)
+        norm.setdefault(normalise_name(rec.unit_name), str(rec.unit_id))
+        for a in rec.aliases:
+            alias[a] = str(rec.unit_id)
+            norm.setdefault(normalise_name(a), str(rec.unit_id))
+    names = dict(zip(roster["unit_id"].astype(str), roster["unit_name"].astype(str), strict=True))
+    return NameIndex(exact, alias, norm, names, dict(norm))
+
+
+def match_unit(written: str, index: NameIndex, cutoff: float = 80, limit: int = 3) -> Match:
+    """Match a unit name as written in a return to the roster.
+
+    Exact name, then alias, then the normalised form (long/short kind forms
+    folded). Anything else is never merged: it comes back as `near_miss` with
+    the best roster candidates (or `none`).
+    """
+    text = unicodedata.normalize("NFKC", str(written or "")).strip()
+    if not text:
+        return Match(str(written or ""), None, "none")
+    if text in index.exact:
+        return Match(text, index.exact[text], "exact")
+    if text in index.alias:
+        return Match(text, index.alias[text], "alias")
+    key = normalise_name(text)
+    if key in index.normalised:
+        return Match(text, index.normalised[key], "normalised")
+    found = process.extract(key, list(index.choices), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+    seen: dict[str, Candidate] = {}
+    for choice, score, _ in found:
+        uid = index.choices[choice]
+        if uid not in seen:
+            seen[uid] = Candidate(uid, index.names[uid], round(float(score), 1))
+    cands = tuple(sorted(seen.values(), key=lambda c: -c.score)[:limit])
+    return Match(text, None, "near_miss" if cands else "none", cands)
