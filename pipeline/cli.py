@@ -25,6 +25,8 @@ EXIT_USAGE = 2
 EXIT_FINDINGS = 3
 EXIT_LOCKED = 4
 
+DEMO_ONLY_MODULES = frozenset({"xlwt"})  # the `demo` extra of pyproject.toml
+
 log = logging.getLogger("pipeline")
 
 
@@ -64,7 +66,15 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import importlib.util
+
     from pipeline.demo import DemoSizeError, generate_demo
+
+    missing = sorted(m for m in DEMO_ONLY_MODULES if importlib.util.find_spec(m) is None)
+    if missing:  # before anything is written
+        print(f"错误: 生成演示数据需要额外的依赖 {'、'.join(missing)}，请运行 "
+              "pip install 'grassroots-scorecard[demo]'（在源码目录中 make install 已包含）", file=sys.stderr)
+        return EXIT_FAILED
 
     config = _config(args) if (args.config or not args.out) else None
     try:
