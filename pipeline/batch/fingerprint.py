@@ -69,24 +69,24 @@ class Fingerprint:
 
 
 def hash_files(root: Path) -> tuple[InputFile, ...]:
-    """Every regular file under `root`, sorted by relative name."""
-    root = Path(root)
-    if not root.is_dir():
-        return ()
+    """Every regular file under `root`, sorted by relative name (as shown: `pipeline.names`).
+
+    Links are never followed out of `root` (`ingest.listing`): a refused link is
+    listed with `link:<reason>` for its hash, so adding or changing one reruns."""
+    from pipeline.ingest.listing import list_round
+
+    entries, links = list_round(Path(root))
     out = []
-    for p in sorted(root.rglob("*")):
-        if not p.is_file():
-            continue
-        st = p.stat()
-        out.append(
-            InputFile(
-                name=p.relative_to(root).as_posix(),
-                sha256=file_sha256(p),
-                size=st.st_size,
-                mtime_ms=st.st_mtime_ns // 1_000_000,
-            )
-        )
-    return tuple(out)
+    for e in entries:
+        st = e.path.stat()
+        out.append(InputFile(e.label, file_sha256(e.path), st.st_size, st.st_mtime_ns // 1_000_000))
+    for link in links:
+        try:
+            mtime = link.path.lstat().st_mtime_ns // 1_000_000
+        except OSError:
+            mtime = 0
+        out.append(InputFile(link.label, f"link:{link.reason}:{link.target}", 0, mtime))
+    return tuple(sorted(out, key=lambda f: f.name))
 
 
 def relevant_config(config: Config, round_id: str) -> dict[str, Any]:

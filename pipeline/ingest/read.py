@@ -208,7 +208,7 @@ def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> Cala
     the exact fault), else from the bytes (content sniffing)."""
     kind = sniff(data, limits)
     try:
-        if path is not None and path.suffix.lower() in _SAME_KIND[kind]:
+        if path is not None and path.suffix.lower() in _SAME_KIND[kind] and _utf8(str(path)):
             return CalamineWorkbook.from_path(str(path))
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
@@ -219,6 +219,15 @@ def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> Cala
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise _calamine_error(exc) from None
+
+
+def _utf8(text: str) -> bool:
+    """calamine takes a path as UTF-8 text: a name with escaped bytes is opened from its bytes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _calamine_error(exc: BaseException) -> ReadError:
