@@ -140,6 +140,8 @@ class Ingest(_Frozen):
     max_rows: Annotated[int, Field(gt=0)] = 20000
     timeout_seconds: Annotated[float, Field(gt=0)] = 60
     name_match_cutoff: Annotated[float, Field(ge=0, le=100)] = 80
+    max_columns: Annotated[int, Field(gt=0)] = 256  # a sheet's cells beyond max_rows x this reject the file
+    contain_readers: bool = True  # jobs=1 still reads in a child process, so a reader crash costs only its file
 
 
 class Weights(_Frozen):

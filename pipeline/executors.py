@@ -62,6 +62,11 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
         yield pool
 
 
+def is_broken(executor: Executor) -> bool:
+    """A process pool that lost a worker (it refuses every later task)."""
+    return bool(getattr(executor, "_broken", False)) if isinstance(executor, ProcessPoolExecutor) else False
+
+
 def map_unordered(
     executor: Executor, fn: Callable[[T], R], items: Iterable[T]
 ) -> Iterator[tuple[T, Future[R]]]:

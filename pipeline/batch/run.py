@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -326,7 +327,7 @@ def _run_stages(
     outcome: RunOutcome,
     force: bool = False,
 ) -> dict[str, Any]:
-    from pipeline.executors import open_executor
+    from pipeline.executors import is_broken, open_executor
 
     prev = config.previous_round(round_id)
     previous_dir = config.paths.processed_round(prev.id) if prev else None
@@ -342,7 +343,18 @@ def _run_stages(
     }
     where = f"Dask 集群 {scheduler}" if scheduler else "本机"
     log.info("并行执行: %s", where)
-    with open_executor(n_jobs, scheduler) as executor:
+    with ExitStack() as stack:
+        executor = stack.enter_context(open_executor(n_jobs, scheduler))
+        pools = {"executor": executor}
+
+        def report_executor() -> Any:
+            """The shared pool, or a fresh one when a worker died in it (a broken pool
+            refuses every later task: one bad file must not fail the report stage)."""
+            if is_broken(pools["executor"]):
+                log.warning("读取报表时有工作进程异常退出，生成报告改用新的进程池")
+                pools["executor"] = stack.enter_context(open_executor(n_jobs, scheduler))
+            return pools["executor"]
+
         calls: dict[str, Callable[[], Any]] = {
             "ingest": lambda: fns["ingest"](
                 config,
@@ -363,7 +375,7 @@ def _run_stages(
                 processed_dir=staged_processed,
                 out_dir=staged_reports,
                 jobs=n_jobs,
-                executor=executor,
+                executor=report_executor(),
             ),
         }
         for name in STAGE_NAMES:

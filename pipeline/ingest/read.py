@@ -39,11 +39,12 @@ class Limits:
     max_uncompressed_mb: float = 200
     max_rows: int = 20000
     timeout_seconds: float = 60
+    max_columns: int = MAX_COLUMNS
 
     @classmethod
     def from_config(cls, config) -> Limits:
         i = config.ingest
-        return cls(i.max_file_mb, i.max_uncompressed_mb, i.max_rows, i.timeout_seconds)
+        return cls(i.max_file_mb, i.max_uncompressed_mb, i.max_rows, i.timeout_seconds, i.max_columns)
 
 
 class ReadError(Exception):
@@ -270,7 +271,7 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
             raise ReadError(
                 "too_many_rows", f"工作表“{name}”行数过多（{end[0] + 1} 行，上限 {limits.max_rows} 行），疑为异常文件"
             )
-        if end is not None and (end[0] + 1) * (end[1] + 1) > limits.max_rows * MAX_COLUMNS:
+        if end is not None and (end[0] + 1) * (end[1] + 1) > limits.max_rows * limits.max_columns:
             raise ReadError(
                 "too_large", f"工作表“{name}”的区域过大（{end[0] + 1} 行 × {end[1] + 1} 列），疑为异常文件"
             )
@@ -297,6 +298,9 @@ def read_workbook(
     try:
         names = list(wb.sheet_names)
         pick = names if wanted is None else list(wanted(names))
+        from pipeline.ingest.extent import check_extent
+
+        check_extent(data, pick, limits)  # before calamine materialises a sheet (extent.py)
         grids = {n: read_sheet(wb, n, limits) for n in pick}
     finally:
         try:

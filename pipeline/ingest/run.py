@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.executors import open_executor
+from pipeline.executors import InlineExecutor, open_executor
 from pipeline.form import load_form
 from pipeline.hashing import file_sha256
 from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
@@ -123,6 +123,10 @@ def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
     return pr
 
 
+class _NotYetRead(Exception):
+    """Placeholder cause for files read in a process of their own from the start (jobs=1)."""
+
+
 def _isolated(items: list[tuple[Path, str, BaseException]], config, round_id: str, limits: Limits, form) -> list[ParsedReturn]:
     """Read these files again, one after the other, in a fresh process with a hard time limit per file."""
     calls = [((path, config, round_id, limits, label, form), {}) for path, label, _ in items]
@@ -176,9 +180,15 @@ def parse_all(
     reused = len(out)
     bar = tqdm(total=len(files), initial=reused, desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
     with bar:
+        retry: list[tuple[str, BaseException]] = []
+        if type(executor) is InlineExecutor and todo and config.ingest.contain_readers:
+            # jobs=1: the reader still runs in a process of its own, so a reader that aborts
+            # (a native crash, an allocation that fails) costs only its file, never this run
+            _preload_workers()
+            retry = [(label, _NotYetRead()) for _, label in todo]
+            todo = []
         batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
         futures = {executor.submit(parse_batch, b, config, round_id, limits, form): b for b in batches}
-        retry: list[tuple[str, BaseException]] = []
         for fut in as_completed(futures):
             batch = futures[fut]
             try:
@@ -196,8 +206,12 @@ def parse_all(
         # files whose worker died (or that were in a pool another file broke): each again, alone
         if retry:
             items = [(by_label[label], label, exc) for label, exc in sorted(retry, key=lambda t: t[0])]
-            out.extend(_isolated(items, config, round_id, limits, form))
+            results = _isolated(items, config, round_id, limits, form)
+            out.extend(results)
             bar.update(len(items))
+            if cache is not None:
+                for pr in results:
+                    cache.put(keys[pr.file], pr)
     if cache is not None:
         cache.prune(set(keys.values()))
     return sorted(out, key=lambda p: p.file), reused
