@@ -141,6 +141,7 @@ class Ingest(_Frozen):
     timeout_seconds: Annotated[float, Field(gt=0)] = 60
     name_match_cutoff: Annotated[float, Field(ge=0, le=100)] = 80
     max_columns: Annotated[int, Field(gt=0)] = 256  # a sheet's cells beyond max_rows x this reject the file
+    max_cell_chars: Annotated[int, Field(gt=0)] = 32767  # any cell is cut to this when read (Excel's own limit)
     contain_readers: bool = True  # jobs=1 still reads in a child process, so a reader crash costs only its file
 
 

@@ -40,11 +40,13 @@ class Limits:
     max_rows: int = 20000
     timeout_seconds: float = 60
     max_columns: int = MAX_COLUMNS
+    max_cell_chars: int = 32767  # Excel's own limit; a longer cell is cut when read (lengths.py)
 
     @classmethod
     def from_config(cls, config) -> Limits:
         i = config.ingest
-        return cls(i.max_file_mb, i.max_uncompressed_mb, i.max_rows, i.timeout_seconds, i.max_columns)
+        return cls(i.max_file_mb, i.max_uncompressed_mb, i.max_rows, i.timeout_seconds, i.max_columns,
+                   i.max_cell_chars)
 
 
 class ReadError(Exception):
@@ -64,6 +66,7 @@ class Grid:
     name: str
     rows: list[list[object]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    cut: dict[tuple[int, int], int] = field(default_factory=dict)  # (row, col) -> length before the cut
 
 
 def column_letter(index: int) -> str:
@@ -283,8 +286,11 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise _calamine_error(exc) from None
+    from pipeline.ingest.lengths import cut_grid
+
+    cut = cut_grid(rows, limits.max_cell_chars)
     fill_merged(rows, merged)
-    return Grid(name, rows, merged)
+    return Grid(name, rows, merged, cut)
 
 
 def read_workbook(
