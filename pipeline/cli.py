@@ -116,16 +116,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.batch import run_round
+    from pipeline.batch.outcome import combined_exit_code
 
     config = _config(args)
-    code = EXIT_OK
+    codes = []
     for rid in _rounds(config, args.round):
         outcome = run_round(
             config, rid, jobs=args.jobs, scheduler=args.scheduler, force=args.force, wait=args.wait
         )
         print(outcome.summary())
-        code = max(code, outcome.exit_code)
-    return code
+        codes.append(outcome.exit_code)
+    return combined_exit_code(codes)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
