@@ -245,6 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:  # a stage run before the one it needs, a missing notebook
         print(f"错误: {exc.args[-1] if exc.args else exc}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as exc:  # a read-only or full disk: cause and fix, no traceback
+        from pipeline.batch.faults import fault_from_exception
+
+        fault = fault_from_exception(exc)
+        if fault is None:
+            raise
+        print(f"错误: {fault.message}", file=sys.stderr)
+        return fault.exit_code
     except LookupError as exc:  # unknown unit id and similar lookups named by the user
         if type(exc).__module__.startswith("pipeline."):
             print(f"错误: {exc.args[0] if exc.args else exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.batch.faults import RunFault, fault_from_exception, preflight
 from pipeline.batch.fingerprint import (
     Fingerprint,
     changed_files,
@@ -162,6 +163,10 @@ def run_round(
     scheduler = scheduler or config.batch.scheduler or None
     started = _now()
     try:
+        preflight(config, scheduler)
+    except RunFault as fault:
+        return _fault_outcome(config, round_id, fault, started)
+    try:
         with (
             round_lock(config.paths.processed, round_id, wait=wait),
             run_logging(config.paths.reports, round_id, started) as log_path,
@@ -172,10 +177,27 @@ def run_round(
         return RunOutcome(round_id=round_id, status="locked", message=str(exc))
 
 
+def _fault_outcome(config: Config, round_id: str, fault: RunFault, started: datetime) -> RunOutcome:
+    """A run that cannot start: the Chinese cause and fix, recorded where the disk allows."""
+    outcome = RunOutcome(round_id=round_id, status="failed", started=_iso(started), failed_stage="setup",
+                         error=fault.kind, message=f"轮次 {round_id}：未运行，上次的结果保持不变。{fault.message}")
+    log.error("%s", outcome.message)
+    return _finish(config, outcome, time.perf_counter())
+
+
+def _record(config: Config, outcome: RunOutcome) -> None:
+    """Append the run record; a disk that refuses it costs a warning, never the run's outcome."""
+    try:
+        append_run_record(config.paths.processed, outcome.round_id, outcome.record())
+    except OSError as exc:
+        fault = fault_from_exception(exc, config.paths.processed)
+        log.warning("运行记录未能写入（status 将显示更早的运行）：%s", fault.message if fault else exc)
+
+
 def _finish(config: Config, outcome: RunOutcome, t0: float) -> RunOutcome:
     outcome.finished = _iso(_now())
     outcome.seconds = time.perf_counter() - t0
-    append_run_record(config.paths.processed, outcome.round_id, outcome.record())
+    _record(config, outcome)
     log.info("轮次 %s 结束: %s（退出码 %d）", outcome.round_id, outcome.status, outcome.exit_code)
     return outcome
 
@@ -305,14 +327,19 @@ def _run_locked(
 def _failed(
     config: Config, outcome: RunOutcome, t0: float, stage: str | None, exc: BaseException
 ) -> RunOutcome:
-    log.error("轮次 %s 在 %s 阶段失败: %s", outcome.round_id, stage or "?", exc, exc_info=exc)
+    fault = fault_from_exception(exc)
+    if fault is None:
+        log.error("轮次 %s 在 %s 阶段失败: %s", outcome.round_id, stage or "?", exc, exc_info=exc)
     outcome.status = "failed"
     outcome.failed_stage = stage
     outcome.error = f"{type(exc).__name__}: {exc}"
+    cause = fault.message if fault else f"{exc}。"
     outcome.message = (
-        f"轮次 {outcome.round_id}：运行失败，{STAGE_LABELS.get(stage or '', '发布')}一步出错：{exc}。"
+        f"轮次 {outcome.round_id}：运行失败，{STAGE_LABELS.get(stage or '', '发布')}一步出错：{cause}"
         "未发布任何结果，上次的结果保持不变。"
     )
+    if fault is not None:  # a known fault: the message says it all, no traceback
+        log.error("%s", outcome.message)
     return _finish(config, outcome, t0)
 
 
@@ -344,7 +371,10 @@ def _run_stages(
     where = f"Dask 集群 {scheduler}" if scheduler else "本机"
     log.info("并行执行: %s", where)
     with ExitStack() as stack:
-        executor = stack.enter_context(open_executor(n_jobs, scheduler))
+        try:
+            executor = stack.enter_context(open_executor(n_jobs, scheduler))
+        except Exception as exc:  # a scheduler that went away after preflight, no processes left
+            raise StageError("setup", f"{type(exc).__name__}: {exc}") from exc
         pools = {"executor": executor}
 
         def report_executor() -> Any:
