@@ -100,3 +100,24 @@ def test_each_refused_link_is_a_rejected_file_with_a_finding(linked):
     for name in ("金家村.xlsx", "passwd", "gone.xlsx", "loop1.xlsx", "loop2.xlsx", "up"):
         msgs = f.loc[f["file"] == name, "message"]
         assert len(msgs) == 1 and name in msgs.iloc[0]
+
+
+def test_an_overwritten_file_keeps_its_earlier_hash_in_the_run_history(tmp_path):
+    import hashlib
+
+    from test_batch_fakes import FAKE_STAGES, make_district, write_raw
+
+    from pipeline.batch import run_round
+    from pipeline.batch.manifest import read_json, runs_path
+
+    cfg = make_district(tmp_path)
+    run_round(cfg, "R1", jobs=1, stages=FAKE_STAGES)
+    before = hashlib.sha256(b"return of U1").hexdigest()
+    p = write_raw(tmp_path, "U1.xlsx", b"corrected return of U1")
+    os.utime(p, (p.stat().st_atime, p.stat().st_mtime + 10))
+    run_round(cfg, "R1", jobs=1, stages=FAKE_STAGES)
+    record = read_json(runs_path(cfg.paths.processed, "R1"))
+    changed = record["last"]["input_changes"]["changed"]
+    assert [c["name"] for c in changed] == ["U1.xlsx"]
+    assert changed[0]["sha256_before"] == before and changed[0]["sha256"] != before
+    assert record["history"]  # the earlier run is still there too

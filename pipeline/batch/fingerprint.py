@@ -148,3 +148,17 @@ def changed_files(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> d
             if (prev[n].get("sha256"), prev[n].get("mtime_ms")) != (cur[n].sha256, cur[n].mtime_ms)
         ),
     }
+
+
+def input_changes(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> dict[str, list[dict[str, Any]]]:
+    """What changed in the raw files since the published run, with the hashes before and after,
+    so an overwritten return's earlier content stays in the run history."""
+    prev = {f["name"]: f for f in old_files or []}
+    cur = {f.name: f for f in new.files}
+    diff = changed_files(old_files, new)
+    return {
+        "added": [{"name": n, "sha256": cur[n].sha256} for n in diff["added"]],
+        "removed": [{"name": n, "sha256": prev[n].get("sha256")} for n in diff["removed"]],
+        "changed": [{"name": n, "sha256_before": prev[n].get("sha256"), "sha256": cur[n].sha256,
+                     "mtime_ms_before": prev[n].get("mtime_ms"), "mtime_ms": cur[n].mtime_ms} for n in diff["changed"]],
+    }

@@ -62,6 +62,8 @@ class RunOutcome:
     stage_summaries: dict[str, str] = field(default_factory=dict)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    # raw files added / removed / changed since the published run, with their hashes before and after
+    input_changes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -105,4 +107,5 @@ class RunOutcome:
             "log": str(self.log) if self.log else None,
             "timings": self.timings,
             "counts": self.counts,
+            "input_changes": self.input_changes,
         }

@@ -24,6 +24,7 @@ from pipeline.batch.fingerprint import (
     changed_parts,
     compute_fingerprint,
     file_sha256,
+    input_changes,
 )
 from pipeline.batch.lock import RoundLockedError, round_lock
 from pipeline.batch.logs import run_logging
@@ -247,11 +248,14 @@ def _run_locked(
         log.info("%s", outcome.message)
         return _finish(config, outcome, t0)
 
+    old_files = ((published or {}).get("inputs") or {}).get("files")
+    if published_fp:  # an overwritten return's earlier hash stays in the run history
+        outcome.input_changes = input_changes(old_files, fp)
     if force:
         log.info("--force: 不论输入是否变化都重新计算")
     else:
         log.info("需要重新计算，变化的部分: %s", ", ".join(changed_parts(published_fp, fp)) or "-")
-        diff = changed_files(((published or {}).get("inputs") or {}).get("files"), fp)
+        diff = changed_files(old_files, fp)
         if published_fp and any(diff.values()):
             log.info(
                 "报表文件: 新增 %d，修改 %d，删除 %d",
