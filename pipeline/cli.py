@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from pipeline.batch.children import RunTerminated
     from pipeline.config import ConfigError, UnknownRoundError
     from pipeline.roster import RosterError
 
@@ -253,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"错误: {fault.message}", file=sys.stderr)
         return fault.exit_code
+    except (KeyboardInterrupt, RunTerminated):
+        print("已中断：未发布任何结果，上次的结果保持不变（运行记录见 scorecard status）。", file=sys.stderr)
+        return EXIT_FAILED
     except LookupError as exc:  # unknown unit id and similar lookups named by the user
         if type(exc).__module__.startswith("pipeline."):
             print(f"错误: {exc.args[0] if exc.args else exc}", file=sys.stderr)

@@ -17,6 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.batch.children import (
+    RunTerminated,
+    end_children,
+    end_leftovers,
+    run_token,
+    terminate_as_exception,
+)
 from pipeline.batch.faults import RunFault, fault_from_exception, preflight
 from pipeline.batch.fingerprint import (
     Fingerprint,
@@ -167,15 +174,30 @@ def run_round(
         preflight(config, scheduler)
     except RunFault as fault:
         return _fault_outcome(config, round_id, fault, started)
+    run_token()  # every child of this run carries it (children.py)
+    stale: dict = {}
     try:
         with (
-            round_lock(config.paths.processed, round_id, wait=wait),
+            terminate_as_exception(),
+            round_lock(config.paths.processed, round_id, wait=wait, stale=stale),
             run_logging(config.paths.reports, round_id, started) as log_path,
         ):
+            if stale:
+                _killed_run(config, round_id, stale)
             return _run_locked(config, round_id, jobs, scheduler, force, stages, started, log_path)
     except RoundLockedError as exc:
         log.warning("%s", exc)
         return RunOutcome(round_id=round_id, status="locked", message=str(exc))
+
+
+def _killed_run(config: Config, round_id: str, holder: dict) -> None:
+    """A run killed without cleaning up (SIGKILL, power loss): end what it left running, record it."""
+    ended = end_leftovers(holder)
+    message = (f"轮次 {round_id}：上次运行（进程 {holder.get('pid', '?')}，开始于 {holder.get('started', '?')}）"
+               f"被强行终止，未发布结果；本次运行已结束它遗留的 {ended} 个进程。")
+    log.warning("%s", message)
+    _record(config, RunOutcome(round_id=round_id, status="interrupted", message=message,
+                               started=holder.get("started"), finished=_iso(_now()), error="killed"))
 
 
 def _fault_outcome(config: Config, round_id: str, fault: RunFault, started: datetime) -> RunOutcome:
@@ -308,11 +330,16 @@ def _run_locked(
     except BaseException as exc:
         for note in complete_publication(journal):  # stopped past the commit point: finish
             log.warning("%s", note)
+        if not isinstance(exc, Exception):  # SIGTERM, Ctrl-C, SystemExit: end the children, record, stop
+            ended = end_children()
+            if ended:
+                log.warning("已结束本次运行的 %d 个子进程（工作进程、notebook 内核）", ended)
         discard(staged_processed)
         discard(staged_reports)
-        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: record, then stop
+        if not isinstance(exc, Exception):
             outcome.status = "interrupted"
-            outcome.message = f"轮次 {round_id}：运行被中断，未发布任何结果，上次的结果保持不变。"
+            how = "收到终止信号（SIGTERM）" if isinstance(exc, RunTerminated) else "被中断"
+            outcome.message = f"轮次 {round_id}：运行{how}，未发布任何结果，上次的结果保持不变。"
             _finish(config, outcome, t0)
             raise
         return _failed(config, outcome, t0, getattr(exc, "stage", None), exc)
