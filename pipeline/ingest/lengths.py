@@ -12,6 +12,7 @@ keeps. Each cut is a warning finding naming the cell, its length and the limit.
 from __future__ import annotations
 
 from pipeline.form import Sheet
+from pipeline.ingest.clean import clean_text
 from pipeline.ingest.sheets import Layout
 
 # finding codes of this module (code -> Chinese label)
@@ -39,10 +40,17 @@ def cut_layout(ctx, sheet_name: str, spec: Sheet, layout: Layout, grid_cut: dict
     findings: list[dict] = []
     limit = {c.key: c.max_chars for c in spec.columns}
     header = {c.key: c.header for c in spec.columns}
+    text_keys = {c.key for c in spec.columns if c.type == "text"}
     for raw in layout.rows:
         for key, (value, ci) in list(raw.cells.items()):
-            if not isinstance(value, str) or key not in limit:
+            if key not in limit or value is None:
                 continue
+            if not isinstance(value, str):
+                if key not in text_keys:
+                    continue
+                value = clean_text(value).value  # a number in a text column becomes its digits
+                if not isinstance(value, str) or len(value) <= limit[key]:
+                    continue
             original = grid_cut.get((raw.row, ci), len(value))
             if original <= limit[key]:
                 continue
