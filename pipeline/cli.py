@@ -131,16 +131,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.batch import run_round
+    from pipeline.batch.outcome import combined_exit_code
 
     config = _config(args)
-    code = EXIT_OK
+    codes = []
     for rid in _rounds(config, args.round):
         outcome = run_round(
             config, rid, jobs=args.jobs, scheduler=args.scheduler, force=args.force, wait=args.wait
         )
         print(outcome.summary())
-        code = max(code, outcome.exit_code)
-    return code
+        codes.append(outcome.exit_code)
+    return combined_exit_code(codes)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -240,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from pipeline.batch.children import RunTerminated
     from pipeline.config import ConfigError, UnknownRoundError
     from pipeline.roster import RosterError
 
@@ -258,6 +260,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except FileNotFoundError as exc:  # a stage run before the one it needs, a missing notebook
         print(f"错误: {exc.args[-1] if exc.args else exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # a read-only or full disk: cause and fix, no traceback
+        from pipeline.batch.faults import fault_from_exception
+
+        fault = fault_from_exception(exc)
+        if fault is None:
+            raise
+        print(f"错误: {fault.message}", file=sys.stderr)
+        return fault.exit_code
+    except (KeyboardInterrupt, RunTerminated):
+        print("已中断：未发布任何结果，上次的结果保持不变（运行记录见 scorecard status）。", file=sys.stderr)
         return EXIT_FAILED
     except LookupError as exc:  # unknown unit id and similar lookups named by the user
         if type(exc).__module__.startswith("pipeline."):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+import types
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -67,8 +68,38 @@ class _KeyedProblems(ValueError):
         super().__init__("; ".join(f"{k}: {m}" for k, m in problems))
 
 
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """int, float, bool among the types a field accepts (Optional / unions unwrapped)."""
+    import typing
+
+    args = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    kinds = [annotation, *args]
+    return {k for k in kinds if k in (int, float, bool)}
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_scalars(cls, data: Any) -> Any:
+        """No bool for a number (`max_rows = true` is not 1) and no number or text for a bool."""
+        if not isinstance(data, dict):
+            return data
+        problems = []
+        for name, f in cls.model_fields.items():
+            if name not in data:
+                continue
+            value, kinds = data[name], _scalar_kinds(f.annotation)
+            if not kinds:
+                continue
+            if isinstance(value, bool) and bool not in kinds:
+                problems.append((name, f"应为数字，不能写 true/false（现为 {str(value).lower()}）"))
+            elif kinds == {bool} and not isinstance(value, bool):
+                problems.append((name, f"应为 true 或 false（不带引号），现为 {value!r}"))
+        if problems:
+            raise _KeyedProblems(problems)
+        return data
 
 
 class Paths(_Frozen):
@@ -142,6 +173,9 @@ class Ingest(_Frozen):
     max_rows: Annotated[int, Field(gt=0)] = 20000
     timeout_seconds: Annotated[float, Field(gt=0)] = 60
     name_match_cutoff: Annotated[float, Field(ge=0, le=100)] = 80
+    max_columns: Annotated[int, Field(gt=0)] = 256  # a sheet's cells beyond max_rows x this reject the file
+    max_cell_chars: Annotated[int, Field(gt=0)] = 32767  # any cell is cut to this when read (Excel's own limit)
+    contain_readers: bool = True  # jobs=1 still reads in a child process, so a reader crash costs only its file
 
 
 class Weights(_Frozen):

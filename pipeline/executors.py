@@ -59,7 +59,28 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
     # forkserver: safe with threads in the parent (tqdm, matplotlib), cheap enough for our task sizes
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        yield pool
+        try:
+            yield pool
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # SIGTERM / Ctrl-C: do not wait for running tasks
+                stop_pool(pool)
+            raise
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now (their own children are ended by the run)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except Exception:
+            pass
+
+
+def is_broken(executor: Executor) -> bool:
+    """A process pool that lost a worker (it refuses every later task)."""
+    return bool(getattr(executor, "_broken", False)) if isinstance(executor, ProcessPoolExecutor) else False
 
 
 def map_unordered(

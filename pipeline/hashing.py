@@ -20,7 +20,19 @@ def file_sha256(path: Path) -> str:
 def digest_of(items: Any) -> str:
     """sha256 of a JSON-serialisable value (keys sorted; dates and paths as text)."""
     blob = json.dumps(items, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text_bytes(blob)).hexdigest()
+
+
+def text_bytes(text: str) -> bytes:
+    """UTF-8 bytes of a text; a file name's escaped bytes (not UTF-8, see `pipeline.names`)
+    are hashed as the exact bytes they stand for, so hashing never fails on a name."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "surrogatepass")
 
 
 def code_digest() -> str:

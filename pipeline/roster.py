@@ -181,6 +181,14 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
             problems.append(
                 RosterProblem(rows[group[1]], "单位编码", "duplicate_id", f"单位编码 {uid} 重复（第{where}行）")
             )
+    from pipeline.report.pagename import page_collisions
+
+    for ids in page_collisions(u for u in positions if len(positions[u]) == 1).values():
+        where = "、".join(f"{u}（第{rows[positions[u][0]]}行）" for u in ids)
+        problems.append(
+            RosterProblem(rows[positions[ids[-1]][0]], "单位编码", "page_collision",
+                          f"单位编码 {where} 只差大小写或特殊字符，单位画像页的文件名会相同；请改用能区分的编码")
+        )
     known = {u for u in cols["unit_id"] if u}
     parent = dict(zip(cols["unit_id"], cols["parent_id"], strict=True))
     for row, rec in zip(rows, out.itertuples(index=False), strict=True):

@@ -236,7 +236,7 @@ def test_a_sheet_too_wide_is_refused_before_its_cells_are_built(cfg, tmp_path):
     wb = openpyxl.load_workbook(make_return(tmp_path / "a.xlsx"))
     wb["活动记录"].cell(row=10, column=16000, value="x")
     wb.save(tmp_path / "wide.xlsx")
-    assert _reason(cfg, tmp_path / "wide.xlsx", max_rows=20) == "too_large"
+    assert _reason(cfg, tmp_path / "wide.xlsx", max_rows=20) == "dimension_too_large"  # extent.py, before calamine
 
 
 def test_signature_and_note_lines_under_the_table_are_not_records(cfg, tmp_path):

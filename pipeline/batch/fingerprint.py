@@ -69,24 +69,24 @@ class Fingerprint:
 
 
 def hash_files(root: Path) -> tuple[InputFile, ...]:
-    """Every regular file under `root`, sorted by relative name."""
-    root = Path(root)
-    if not root.is_dir():
-        return ()
+    """Every regular file under `root`, sorted by relative name (as shown: `pipeline.names`).
+
+    Links are never followed out of `root` (`ingest.listing`): a refused link is
+    listed with `link:<reason>` for its hash, so adding or changing one reruns."""
+    from pipeline.ingest.listing import list_round
+
+    entries, links = list_round(Path(root))
     out = []
-    for p in sorted(root.rglob("*")):
-        if not p.is_file():
-            continue
-        st = p.stat()
-        out.append(
-            InputFile(
-                name=p.relative_to(root).as_posix(),
-                sha256=file_sha256(p),
-                size=st.st_size,
-                mtime_ms=st.st_mtime_ns // 1_000_000,
-            )
-        )
-    return tuple(out)
+    for e in entries:
+        st = e.path.stat()
+        out.append(InputFile(e.label, file_sha256(e.path), st.st_size, st.st_mtime_ns // 1_000_000))
+    for link in links:
+        try:
+            mtime = link.path.lstat().st_mtime_ns // 1_000_000
+        except OSError:
+            mtime = 0
+        out.append(InputFile(link.label, f"link:{link.reason}:{link.target}", 0, mtime))
+    return tuple(sorted(out, key=lambda f: f.name))
 
 
 def relevant_config(config: Config, round_id: str) -> dict[str, Any]:
@@ -147,4 +147,18 @@ def changed_files(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> d
             for n in set(cur) & set(prev)
             if (prev[n].get("sha256"), prev[n].get("mtime_ms")) != (cur[n].sha256, cur[n].mtime_ms)
         ),
+    }
+
+
+def input_changes(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> dict[str, list[dict[str, Any]]]:
+    """What changed in the raw files since the published run, with the hashes before and after,
+    so an overwritten return's earlier content stays in the run history."""
+    prev = {f["name"]: f for f in old_files or []}
+    cur = {f.name: f for f in new.files}
+    diff = changed_files(old_files, new)
+    return {
+        "added": [{"name": n, "sha256": cur[n].sha256} for n in diff["added"]],
+        "removed": [{"name": n, "sha256": prev[n].get("sha256")} for n in diff["removed"]],
+        "changed": [{"name": n, "sha256_before": prev[n].get("sha256"), "sha256": cur[n].sha256,
+                     "mtime_ms_before": prev[n].get("mtime_ms"), "mtime_ms": cur[n].mtime_ms} for n in diff["changed"]],
     }

@@ -73,8 +73,12 @@ def running_holder(processed_root: Path, round_id: str) -> dict | None:
 
 
 @contextmanager
-def round_lock(processed_root: Path, round_id: str, wait: bool = False) -> Iterator[Path]:
-    """Hold the round's lock; raise RoundLockedError at once, or wait when `wait`."""
+def round_lock(processed_root: Path, round_id: str, wait: bool = False, stale: dict | None = None) -> Iterator[Path]:
+    """Hold the round's lock; raise RoundLockedError at once, or wait when `wait`.
+
+    The holder file names this process, its process group and its run token
+    (`children.py`). A holder file found on taking the lock is a run that was
+    killed without cleaning up (SIGKILL, power loss): it is put into `stale`."""
     path = lock_path(processed_root, round_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path), thread_local=False)
@@ -87,8 +91,13 @@ def round_lock(processed_root: Path, round_id: str, wait: bool = False) -> Itera
         log.info("轮次 %s 已有运行在进行（%s），等待其结束…", round_id, holder or "?")
         lock.acquire(timeout=-1)
     try:
+        left = read_holder(path)
+        if left and stale is not None:
+            stale.update(left)
         info = {
             "pid": os.getpid(),
+            "pgid": os.getpgid(0),
+            "token": os.environ.get("SCORECARD_RUN_TOKEN"),
             "host": socket.gethostname(),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
         }

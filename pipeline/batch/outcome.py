@@ -22,6 +22,19 @@ EXIT_CODES: dict[str, int] = {
     "locked": EXIT_LOCKED,
 }
 
+# which code a run of several rounds (`--round all`) exits with: the first of these
+# any round gave. A failure must never hide behind another round's findings.
+EXIT_PRECEDENCE: tuple[int, ...] = (EXIT_FAILED, EXIT_LOCKED, EXIT_FINDINGS, EXIT_OK)
+
+
+def combined_exit_code(codes: list[int]) -> int:
+    """One exit code for several rounds: failure > locked > findings > ok (unknown codes first)."""
+    if not codes:
+        return EXIT_OK
+    rank = {c: i for i, c in enumerate(EXIT_PRECEDENCE)}
+    return min(codes, key=lambda c: rank.get(c, -1))
+
+
 STATUS_LABELS: dict[str, str] = {
     "ok": "成功",
     "findings": "完成（有被拒收的文件或错误级问题）",
@@ -49,6 +62,8 @@ class RunOutcome:
     stage_summaries: dict[str, str] = field(default_factory=dict)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    # raw files added / removed / changed since the published run, with their hashes before and after
+    input_changes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -92,4 +107,5 @@ class RunOutcome:
             "log": str(self.log) if self.log else None,
             "timings": self.timings,
             "counts": self.counts,
+            "input_changes": self.input_changes,
         }

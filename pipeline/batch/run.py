@@ -12,16 +12,26 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.batch.children import (
+    RunTerminated,
+    end_children,
+    end_leftovers,
+    run_token,
+    terminate_as_exception,
+)
+from pipeline.batch.faults import RunFault, fault_from_exception, preflight
 from pipeline.batch.fingerprint import (
     Fingerprint,
     changed_files,
     changed_parts,
     compute_fingerprint,
     file_sha256,
+    input_changes,
 )
 from pipeline.batch.lock import RoundLockedError, round_lock
 from pipeline.batch.logs import run_logging
@@ -161,20 +171,56 @@ def run_round(
     scheduler = scheduler or config.batch.scheduler or None
     started = _now()
     try:
+        preflight(config, scheduler)
+    except RunFault as fault:
+        return _fault_outcome(config, round_id, fault, started)
+    run_token()  # every child of this run carries it (children.py)
+    stale: dict = {}
+    try:
         with (
-            round_lock(config.paths.processed, round_id, wait=wait),
+            terminate_as_exception(),
+            round_lock(config.paths.processed, round_id, wait=wait, stale=stale),
             run_logging(config.paths.reports, round_id, started) as log_path,
         ):
+            if stale:
+                _killed_run(config, round_id, stale)
             return _run_locked(config, round_id, jobs, scheduler, force, stages, started, log_path)
     except RoundLockedError as exc:
         log.warning("%s", exc)
         return RunOutcome(round_id=round_id, status="locked", message=str(exc))
 
 
+def _killed_run(config: Config, round_id: str, holder: dict) -> None:
+    """A run killed without cleaning up (SIGKILL, power loss): end what it left running, record it."""
+    ended = end_leftovers(holder)
+    message = (f"轮次 {round_id}：上次运行（进程 {holder.get('pid', '?')}，开始于 {holder.get('started', '?')}）"
+               f"被强行终止，未发布结果；本次运行已结束它遗留的 {ended} 个进程。")
+    log.warning("%s", message)
+    _record(config, RunOutcome(round_id=round_id, status="interrupted", message=message,
+                               started=holder.get("started"), finished=_iso(_now()), error="killed"))
+
+
+def _fault_outcome(config: Config, round_id: str, fault: RunFault, started: datetime) -> RunOutcome:
+    """A run that cannot start: the Chinese cause and fix, recorded where the disk allows."""
+    outcome = RunOutcome(round_id=round_id, status="failed", started=_iso(started), failed_stage="setup",
+                         error=fault.kind, message=f"轮次 {round_id}：未运行，上次的结果保持不变。{fault.message}")
+    log.error("%s", outcome.message)
+    return _finish(config, outcome, time.perf_counter())
+
+
+def _record(config: Config, outcome: RunOutcome) -> None:
+    """Append the run record; a disk that refuses it costs a warning, never the run's outcome."""
+    try:
+        append_run_record(config.paths.processed, outcome.round_id, outcome.record())
+    except OSError as exc:
+        fault = fault_from_exception(exc, config.paths.processed)
+        log.warning("运行记录未能写入（status 将显示更早的运行）：%s", fault.message if fault else exc)
+
+
 def _finish(config: Config, outcome: RunOutcome, t0: float) -> RunOutcome:
     outcome.finished = _iso(_now())
     outcome.seconds = time.perf_counter() - t0
-    append_run_record(config.paths.processed, outcome.round_id, outcome.record())
+    _record(config, outcome)
     log.info("轮次 %s 结束: %s（退出码 %d）", outcome.round_id, outcome.status, outcome.exit_code)
     return outcome
 
@@ -224,11 +270,14 @@ def _run_locked(
         log.info("%s", outcome.message)
         return _finish(config, outcome, t0)
 
+    old_files = ((published or {}).get("inputs") or {}).get("files")
+    if published_fp:  # an overwritten return's earlier hash stays in the run history
+        outcome.input_changes = input_changes(old_files, fp)
     if force:
         log.info("--force: 不论输入是否变化都重新计算")
     else:
         log.info("需要重新计算，变化的部分: %s", ", ".join(changed_parts(published_fp, fp)) or "-")
-        diff = changed_files(((published or {}).get("inputs") or {}).get("files"), fp)
+        diff = changed_files(old_files, fp)
         if published_fp and any(diff.values()):
             log.info(
                 "报表文件: 新增 %d，修改 %d，删除 %d",
@@ -281,11 +330,16 @@ def _run_locked(
     except BaseException as exc:
         for note in complete_publication(journal):  # stopped past the commit point: finish
             log.warning("%s", note)
+        if not isinstance(exc, Exception):  # SIGTERM, Ctrl-C, SystemExit: end the children, record, stop
+            ended = end_children()
+            if ended:
+                log.warning("已结束本次运行的 %d 个子进程（工作进程、notebook 内核）", ended)
         discard(staged_processed)
         discard(staged_reports)
-        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: record, then stop
+        if not isinstance(exc, Exception):
             outcome.status = "interrupted"
-            outcome.message = f"轮次 {round_id}：运行被中断，未发布任何结果，上次的结果保持不变。"
+            how = "收到终止信号（SIGTERM）" if isinstance(exc, RunTerminated) else "被中断"
+            outcome.message = f"轮次 {round_id}：运行{how}，未发布任何结果，上次的结果保持不变。"
             _finish(config, outcome, t0)
             raise
         return _failed(config, outcome, t0, getattr(exc, "stage", None), exc)
@@ -304,14 +358,19 @@ def _run_locked(
 def _failed(
     config: Config, outcome: RunOutcome, t0: float, stage: str | None, exc: BaseException
 ) -> RunOutcome:
-    log.error("轮次 %s 在 %s 阶段失败: %s", outcome.round_id, stage or "?", exc, exc_info=exc)
+    fault = fault_from_exception(exc)
+    if fault is None:
+        log.error("轮次 %s 在 %s 阶段失败: %s", outcome.round_id, stage or "?", exc, exc_info=exc)
     outcome.status = "failed"
     outcome.failed_stage = stage
     outcome.error = f"{type(exc).__name__}: {exc}"
+    cause = fault.message if fault else f"{exc}。"
     outcome.message = (
-        f"轮次 {outcome.round_id}：运行失败，{STAGE_LABELS.get(stage or '', '发布')}一步出错：{exc}。"
+        f"轮次 {outcome.round_id}：运行失败，{STAGE_LABELS.get(stage or '', '发布')}一步出错：{cause}"
         "未发布任何结果，上次的结果保持不变。"
     )
+    if fault is not None:  # a known fault: the message says it all, no traceback
+        log.error("%s", outcome.message)
     return _finish(config, outcome, t0)
 
 
@@ -326,7 +385,7 @@ def _run_stages(
     outcome: RunOutcome,
     force: bool = False,
 ) -> dict[str, Any]:
-    from pipeline.executors import open_executor
+    from pipeline.executors import is_broken, open_executor
 
     prev = config.previous_round(round_id)
     previous_dir = config.paths.processed_round(prev.id) if prev else None
@@ -342,7 +401,21 @@ def _run_stages(
     }
     where = f"Dask 集群 {scheduler}" if scheduler else "本机"
     log.info("并行执行: %s", where)
-    with open_executor(n_jobs, scheduler) as executor:
+    with ExitStack() as stack:
+        try:
+            executor = stack.enter_context(open_executor(n_jobs, scheduler))
+        except Exception as exc:  # a scheduler that went away after preflight, no processes left
+            raise StageError("setup", f"{type(exc).__name__}: {exc}") from exc
+        pools = {"executor": executor}
+
+        def report_executor() -> Any:
+            """The shared pool, or a fresh one when a worker died in it (a broken pool
+            refuses every later task: one bad file must not fail the report stage)."""
+            if is_broken(pools["executor"]):
+                log.warning("读取报表时有工作进程异常退出，生成报告改用新的进程池")
+                pools["executor"] = stack.enter_context(open_executor(n_jobs, scheduler))
+            return pools["executor"]
+
         calls: dict[str, Callable[[], Any]] = {
             "ingest": lambda: fns["ingest"](
                 config,
@@ -363,7 +436,7 @@ def _run_stages(
                 processed_dir=staged_processed,
                 out_dir=staged_reports,
                 jobs=n_jobs,
-                executor=executor,
+                executor=report_executor(),
             ),
         }
         for name in STAGE_NAMES:

@@ -41,6 +41,8 @@ class Column:
     min: float | None = None
     max: float | None = None
     required_when: RequiredWhen | None = None
+    length: str = "text"  # kind of text for the length limit (spec `[max_chars]`)
+    max_chars: int = 500  # longest text kept; longer is cut with a finding
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,10 @@ class FormSpec:
         return tuple(a for a in self.actions if a.due_date(campaign_start) <= as_of)
 
 
-def _column(sheet: str, raw: dict, actions: tuple[Action, ...]) -> Column:
+DEFAULT_MAX_CHARS = {"name": 100, "theme": 100, "note": 2000, "text": 500, "other": 200}
+
+
+def _column(sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict | None = None) -> Column:
     where = f"sheet {sheet!r}, column {raw.get('key', raw.get('header', '?'))!r}"
     for k in ("key", "header", "type"):
         if k not in raw:
@@ -115,6 +120,12 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...]) -> Column:
     if raw["type"] == "choice" and not choices:
         raise FormSpecError(f"{where}: a choice column needs choices")
     rw = raw.get("required_when")
+    limits = {**DEFAULT_MAX_CHARS, **(max_chars or {})}
+    length = raw.get("length", "text" if raw["type"] == "text" else "other")
+    if length not in limits:
+        raise FormSpecError(f"{where}: unknown length {length!r} (known: {sorted(limits)})")
+    if not isinstance(limits[length], int) or isinstance(limits[length], bool) or limits[length] < 1:
+        raise FormSpecError(f"max_chars.{length}: a positive whole number")
     return Column(
         key=raw["key"],
         header=raw["header"],
@@ -124,6 +135,8 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...]) -> Column:
         min=raw.get("min"),
         max=raw.get("max"),
         required_when=RequiredWhen(rw["column"], rw["equals"]) if rw else None,
+        length=length,
+        max_chars=limits[length],
     )
 
 
@@ -143,7 +156,7 @@ def parse_form(data: dict) -> FormSpec:
         if name in names:
             raise FormSpecError(f"sheet {name!r}: sheet names repeat")
         names.add(name)
-        cols = tuple(_column(s["name"], c, actions) for c in s.get("columns", ()))
+        cols = tuple(_column(s["name"], c, actions, data.get("max_chars")) for c in s.get("columns", ()))
         keys = [c.key for c in cols]
         if len(set(keys)) != len(keys):
             raise FormSpecError(f"sheet {s['name']!r}: column keys repeat")

@@ -19,6 +19,7 @@ import pandas as pd
 from pipeline.form import FormSpec, load_form
 from pipeline.hashing import file_sha256
 from pipeline.ingest.guard import hard_stop
+from pipeline.ingest.lengths import cut_layout
 from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
 from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
 from pipeline.ingest.validate import (
@@ -194,6 +195,7 @@ def _parse(
                     missing_sheets.append(spec.name)
                 records[spec.table], result.rows_read[spec.table] = [], 0
                 continue
+            findings.extend(cut_layout(ctx, sheet_name, spec, layout, grids[sheet_name].cut))
             recs, fnd, n = validate_table(ctx, sheet_name, spec, layout)
             for r in layout.rows:
                 for key, (_, ci) in r.cells.items():
@@ -207,6 +209,7 @@ def _parse(
                     missing_sheets.append(spec.name)
                 records[spec.table], result.rows_read[spec.table] = [], 0
                 continue
+            findings.extend(cut_layout(ctx, sheet_name, spec, layout, grids[sheet_name].cut))
             rec, fnd, n = validate_keyvalue(ctx, sheet_name, spec, layout)
             recs = [rec] if rec else []
             for r in layout.rows:

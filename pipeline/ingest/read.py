@@ -39,11 +39,14 @@ class Limits:
     max_uncompressed_mb: float = 200
     max_rows: int = 20000
     timeout_seconds: float = 60
+    max_columns: int = MAX_COLUMNS
+    max_cell_chars: int = 32767  # Excel's own limit; a longer cell is cut when read (lengths.py)
 
     @classmethod
     def from_config(cls, config) -> Limits:
         i = config.ingest
-        return cls(i.max_file_mb, i.max_uncompressed_mb, i.max_rows, i.timeout_seconds)
+        return cls(i.max_file_mb, i.max_uncompressed_mb, i.max_rows, i.timeout_seconds, i.max_columns,
+                   i.max_cell_chars)
 
 
 class ReadError(Exception):
@@ -63,6 +66,7 @@ class Grid:
     name: str
     rows: list[list[object]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    cut: dict[tuple[int, int], int] = field(default_factory=dict)  # (row, col) -> length before the cut
 
 
 def column_letter(index: int) -> str:
@@ -208,7 +212,7 @@ def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> Cala
     the exact fault), else from the bytes (content sniffing)."""
     kind = sniff(data, limits)
     try:
-        if path is not None and path.suffix.lower() in _SAME_KIND[kind]:
+        if path is not None and path.suffix.lower() in _SAME_KIND[kind] and _utf8(str(path)):
             return CalamineWorkbook.from_path(str(path))
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
@@ -219,6 +223,15 @@ def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> Cala
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise _calamine_error(exc) from None
+
+
+def _utf8(text: str) -> bool:
+    """calamine takes a path as UTF-8 text: a name with escaped bytes is opened from its bytes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _calamine_error(exc: BaseException) -> ReadError:
@@ -261,7 +274,7 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
             raise ReadError(
                 "too_many_rows", f"工作表“{name}”行数过多（{end[0] + 1} 行，上限 {limits.max_rows} 行），疑为异常文件"
             )
-        if end is not None and (end[0] + 1) * (end[1] + 1) > limits.max_rows * MAX_COLUMNS:
+        if end is not None and (end[0] + 1) * (end[1] + 1) > limits.max_rows * limits.max_columns:
             raise ReadError(
                 "too_large", f"工作表“{name}”的区域过大（{end[0] + 1} 行 × {end[1] + 1} 列），疑为异常文件"
             )
@@ -273,8 +286,11 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise _calamine_error(exc) from None
+    from pipeline.ingest.lengths import cut_grid
+
+    cut = cut_grid(rows, limits.max_cell_chars)
     fill_merged(rows, merged)
-    return Grid(name, rows, merged)
+    return Grid(name, rows, merged, cut)
 
 
 def read_workbook(
@@ -288,6 +304,9 @@ def read_workbook(
     try:
         names = list(wb.sheet_names)
         pick = names if wanted is None else list(wanted(names))
+        from pipeline.ingest.extent import check_extent
+
+        check_extent(data, pick, limits)  # before calamine materialises a sheet (extent.py)
         grids = {n: read_sheet(wb, n, limits) for n in pick}
     finally:
         try:

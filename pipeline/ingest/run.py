@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.executors import open_executor
+from pipeline.executors import InlineExecutor, open_executor
 from pipeline.form import load_form
 from pipeline.hashing import file_sha256
 from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
 from pipeline.ingest.feedback import write_feedback
 from pipeline.ingest.guard import run_isolated
 from pipeline.ingest.identify import filename_disagrees, identify, resolve_statuses
+from pipeline.ingest.listing import Link, list_round
 from pipeline.ingest.parse import (
     ParsedReturn,
     findings_frame,
@@ -35,6 +36,7 @@ from pipeline.ingest.parse import (
 )
 from pipeline.ingest.read import Limits
 from pipeline.ingest.reuse import ReadCache
+from pipeline.names import name_finding
 from pipeline.roster import build_name_index, load_roster
 from pipeline.tables import write_tables
 
@@ -90,10 +92,22 @@ class IngestResult:
 
 
 def _list_files(raw_dir: Path) -> list[tuple[Path, str]]:
-    if not raw_dir.is_dir():
-        return []
-    files = [p for p in raw_dir.rglob("*") if p.is_file()]
-    return sorted(((p, p.relative_to(raw_dir).as_posix()) for p in files), key=lambda t: t[1])
+    """(exact path, label shown and stored) of every file to read (`listing.list_round`)."""
+    return [(e.path, e.label) for e in list_round(raw_dir)[0]]
+
+
+def _refused_links(links: list[Link]) -> list[ParsedReturn]:
+    """A link that is not read is a rejected file whose message names the link."""
+    out = []
+    for link in links:
+        try:
+            mtime = link.path.lstat().st_mtime
+        except OSError:
+            mtime = 0.0
+        pr = ParsedReturn(link.label, 0, "", mtime)
+        pr.status, pr.reason, pr.message = "rejected", link.reason, link.message
+        out.append(pr)
+    return out
 
 
 def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
@@ -107,6 +121,10 @@ def _failed(path: Path, label: str, exc: BaseException) -> ParsedReturn:
     pr.status, pr.reason = "rejected", "unreadable"
     pr.message = f"文件无法读取（读取程序出错：{type(exc).__name__}），请用 Excel 另存为 .xlsx 后重新报送"
     return pr
+
+
+class _NotYetRead(Exception):
+    """Placeholder cause for files read in a process of their own from the start (jobs=1)."""
 
 
 def _isolated(items: list[tuple[Path, str, BaseException]], config, round_id: str, limits: Limits, form) -> list[ParsedReturn]:
@@ -162,9 +180,15 @@ def parse_all(
     reused = len(out)
     bar = tqdm(total=len(files), initial=reused, desc="读取报表", unit="个文件", disable=not _show_progress(progress), file=sys.stderr)
     with bar:
+        retry: list[tuple[str, BaseException]] = []
+        if type(executor) is InlineExecutor and todo and config.ingest.contain_readers:
+            # jobs=1: the reader still runs in a process of its own, so a reader that aborts
+            # (a native crash, an allocation that fails) costs only its file, never this run
+            _preload_workers()
+            retry = [(label, _NotYetRead()) for _, label in todo]
+            todo = []
         batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
         futures = {executor.submit(parse_batch, b, config, round_id, limits, form): b for b in batches}
-        retry: list[tuple[str, BaseException]] = []
         for fut in as_completed(futures):
             batch = futures[fut]
             try:
@@ -182,8 +206,12 @@ def parse_all(
         # files whose worker died (or that were in a pool another file broke): each again, alone
         if retry:
             items = [(by_label[label], label, exc) for label, exc in sorted(retry, key=lambda t: t[0])]
-            out.extend(_isolated(items, config, round_id, limits, form))
+            results = _isolated(items, config, round_id, limits, form)
+            out.extend(results)
             bar.update(len(items))
+            if cache is not None:
+                for pr in results:
+                    cache.put(keys[pr.file], pr)
     if cache is not None:
         cache.prune(set(keys.values()))
     return sorted(out, key=lambda p: p.file), reused
@@ -280,14 +308,17 @@ def ingest_round(
     out_dir = Path(out_dir) if out_dir is not None else config.paths.processed_round(round_id)
     feedback_dir = Path(feedback_dir) if feedback_dir is not None else config.paths.reports_round(round_id) / "feedback"
     roster = roster if roster is not None else load_roster(config.paths.roster)
-    files = _list_files(raw_dir)
+    entries, links = list_round(raw_dir)
+    files = [(e.path, e.label) for e in entries]
     if executor is None:
         _preload_workers()
     ctx = nullcontext(executor) if executor is not None else open_executor(jobs if jobs is not None else config.ingest.jobs)
     cache = ReadCache.for_round(config, round_id) if reuse else None
     with ctx as ex:
         parsed, reused = parse_all(files, config, round_id, ex, progress, cache)
+    parsed = sorted(parsed + _refused_links(links), key=lambda p: p.file)
     subs, extra = decide(parsed, roster, config, round_id)
+    extra.extend(f for e in entries if (f := name_finding(e.raw, e.label)) is not None)
     tables = build_tables(parsed, subs, extra, roster, config, rnd)
     write_tables(tables, out_dir)
     fb = write_feedback(tables["findings"], tables["submissions"], tables["units"], feedback_dir,

@@ -104,8 +104,9 @@ def _batches(ids: list[str], jobs: int) -> list[list[str]]:
 
 
 def type_page_name(unit_type: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in str(unit_type))
-    return f"type-{safe}.html"
+    from pipeline.report.pagename import page_file_name
+
+    return page_file_name(unit_type, prefix="type-")
 
 
 def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path, nb_dir: Path,

@@ -22,6 +22,7 @@ from pipeline.report import commentary as cm
 from pipeline.report.context import RoundContext
 from pipeline.report.display import figure_img, html_table
 from pipeline.report.frames import REPORTING_LABELS, explanations_frame, findings_frame, flags_text
+from pipeline.report.pagename import page_file_name
 from pipeline.report.pages import page_context, render, write_text
 
 CARD_DPI = 110
@@ -36,9 +37,8 @@ class CardSection:
 
 
 def unit_file_name(unit_id: str) -> str:
-    """units/<unit_id>.html; characters unsafe in a file name become '_'."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(unit_id))
-    return f"{safe}.html"
+    """units/<unit_id>.html; an id unsafe in a file name gets an escaped name and a short hash (pagename.py)."""
+    return page_file_name(unit_id)
 
 
 def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | None) -> list[str]:
