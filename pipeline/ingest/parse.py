@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipeline.form import FormSpec, load_form
 from pipeline.hashing import file_sha256
+from pipeline.ingest.formulas import apply_formulas, uncached_formulas
 from pipeline.ingest.guard import hard_stop
 from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
 from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
@@ -172,6 +173,11 @@ def _parse(
     _, grids = read_workbook(data, limits, wanted, path)
     ctx = Context.build(result.file, year, start, form)
     findings: list[dict] = []
+    for sheet_name, cells in uncached_formulas(data, grids).items():
+        for r, c, text in apply_formulas(grids[sheet_name].rows, cells):
+            findings.append(finding(ctx, sheet_name, "formula_as_text",
+                                    "单元格为公式，已按文字处理（公式不计算，请直接填写文字或数值）",
+                                    row=r, col=c, value=text, severity="warning"))
     records: dict[str, list[dict]] = {}
     cells: dict[tuple[str, int, str], int] = {}
     missing_sheets = []
