@@ -41,6 +41,18 @@ class Column:
     min: float | None = None
     max: float | None = None
     required_when: RequiredWhen | None = None
+    # words people write for a choice value: (as written, the form's value); mapped with a warning
+    variants: tuple[tuple[str, str], ...] = ()
+    # a code or phone number that loses its leading 0 when typed as a number (warned, see LeadingZero)
+    leading_zero: LeadingZero | None = None
+
+
+@dataclass(frozen=True)
+class LeadingZero:
+    """A number typed as a number may have lost a leading 0: warn unless it matches `unless`."""
+
+    min_digits: int = 9
+    unless: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,9 @@ class FormSpec:
     total_row_markers: tuple[str, ...]
     sheets: tuple[Sheet, ...]
     actions: tuple[Action, ...] = field(default=())
+    # yes/no words people write that are not the form's own: mapped with a warning
+    yes_variants: tuple[str, ...] = ()
+    no_variants: tuple[str, ...] = ()
 
     def sheet(self, name_or_table: str) -> Sheet:
         for s in self.sheets:
@@ -115,6 +130,15 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...]) -> Column:
     if raw["type"] == "choice" and not choices:
         raise FormSpecError(f"{where}: a choice column needs choices")
     rw = raw.get("required_when")
+    variants = tuple((str(k), str(v)) for k, v in raw.get("variants", {}).items())
+    for written, value in variants:
+        if value not in choices:
+            raise FormSpecError(f"{where}: variant {written!r} maps to {value!r}, not one of the choices")
+    lz = raw.get("leading_zero")
+    leading_zero = None
+    if lz:
+        lz = lz if isinstance(lz, dict) else {}
+        leading_zero = LeadingZero(int(lz.get("min_digits", 9)), str(lz.get("unless", "")))
     return Column(
         key=raw["key"],
         header=raw["header"],
@@ -124,6 +148,8 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...]) -> Column:
         min=raw.get("min"),
         max=raw.get("max"),
         required_when=RequiredWhen(rw["column"], rw["equals"]) if rw else None,
+        variants=variants,
+        leading_zero=leading_zero,
     )
 
 
@@ -171,6 +197,8 @@ def parse_form(data: dict) -> FormSpec:
         total_row_markers=tuple(data.get("total_row_markers", ("合计",))),
         sheets=tuple(sheets),
         actions=actions,
+        yes_variants=tuple(data.get("yes_variants", ())),
+        no_variants=tuple(data.get("no_variants", ())),
     )
 
 
@@ -189,6 +217,7 @@ __all__ = [
     "Column",
     "FormSpec",
     "FormSpecError",
+    "LeadingZero",
     "RequiredWhen",
     "Sheet",
     "load_form",

@@ -24,7 +24,7 @@ _FORMWORDS = re.compile(r"创先争优|活动|进展情况|报表|统计表|填�
 @dataclass(frozen=True)
 class Identity:
     unit_id: str | None
-    reason: str | None  # None when identified; unknown_unit / ambiguous_unit otherwise
+    reason: str | None  # None when identified; unknown_unit / ambiguous_unit (two roster units tie) otherwise
     message: str | None
     match: Match | None
 
@@ -35,6 +35,11 @@ def identify(written: str | None, index: NameIndex, cutoff: float = 80) -> Ident
     m = match_unit(written, index, cutoff=cutoff)
     if m.unit_id:
         return Identity(m.unit_id, None, None, m)
+    if m.how == "near_miss" and len(m.candidates) > 1 and m.candidates[0].score == m.candidates[1].score:
+        tied = [c for c in m.candidates if c.score == m.candidates[0].score]
+        names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in tied)
+        return Identity(None, "ambiguous_unit",
+                        f"单位名称“{m.written}”与名册中的{names}同样接近，无法确定是哪个单位，请按名册填写单位全称", m)
     if m.how == "near_miss":
         names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in m.candidates)
         return Identity(None, "unknown_unit",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.codes import Reason, Severity, counts_zh
 from pipeline.executors import open_executor
 from pipeline.form import load_form
 from pipeline.hashing import file_sha256
@@ -77,13 +78,13 @@ class IngestResult:
             lines.append(f"  其中 {self.files_reused} 个文件自上次读取以来没有变化，沿用上次的读取结果，"
                          f"重新读取 {len(subs) - self.files_reused} 个")
         if reasons:
-            lines.append("  退回原因：" + "，".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+            lines.append("  退回原因：" + counts_zh(reasons, Reason))
         lines.append(
             f"应报单位 {len(expected)} 个：已报 {rep['on_time'] + rep['late']}（按时 {rep['on_time']}，迟报 {rep['late']}），"
             f"未报 {rep['missing']}"
         )
         sev = Counter(f["severity"])
-        lines.append(f"发现问题 {len(f)} 处：错误 {sev['error']}，提醒 {sev['warning']}")
+        lines.append(f"发现问题 {len(f)} 处：{Severity.ERROR.label} {sev['error']}，{Severity.WARNING.label} {sev['warning']}")
         lines.append(f"清洁数据表：{self.out_dir}")
         lines.append(f"退回修改清单：{self.feedback_dir}（{len(self.feedback_files)} 个文件）")
         return "\n".join(lines)
@@ -211,7 +212,8 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
                 rec["unit_id"] = ident.unit_id
             elif pr.status == "read":
                 rec["status"], rec["reason"], rec["message"] = "rejected", ident.reason, ident.message
-                code = "name_near_miss" if ident.match and ident.match.how == "near_miss" else "unknown_unit"
+                code = ("ambiguous_unit" if ident.reason == "ambiguous_unit"
+                        else "name_near_miss" if ident.match and ident.match.how == "near_miss" else "unknown_unit")
                 file_finding(pr, code, ident.message, value=pr.written_name, sheet=pr.sheets.get("info"))
             if ident.unit_id and ident.match and ident.match.how != "exact":
                 pass  # alias / normalised forms are accepted silently: the roster names them

@@ -11,12 +11,13 @@ null with an error finding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from pipeline.form import Column, FormSpec, Sheet
-from pipeline.ingest.clean import Cleaned, choice_lookup, clean_cell, clean_text, yesno_lookup
+from pipeline.ingest.clean import Cleaned, choice_lookup, clean_cell, clean_text, variant_lookup, yesno_lookup
 from pipeline.ingest.read import a1
 from pipeline.ingest.sheets import Layout
 
@@ -35,11 +36,16 @@ class Context:
     form: FormSpec
     yesno: dict[str, bool] = field(default_factory=dict)
     choices: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # the form's variants: per choice column, and one table for every yes/no column
+    variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    yesno_variants: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def build(cls, file: str, year: int, campaign_start: date, form: FormSpec) -> Context:
         choices = {(s.table, c.key): choice_lookup(c.choices) for s in form.sheets for c in s.columns if c.choices}
-        return cls(file, year, campaign_start, form, yesno_lookup(form.yes, form.no), choices)
+        variants = {(s.table, c.key): variant_lookup(c.variants) for s in form.sheets for c in s.columns if c.variants}
+        yn = variant_lookup([*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)])
+        return cls(file, year, campaign_start, form, yesno_lookup(form.yes, form.no), choices, variants, yn)
 
 
 def zh_date(d: date) -> str:
@@ -107,13 +113,36 @@ def finding(
 
 
 def _clean(ctx: Context, spec: Sheet, col: Column, value: object) -> Cleaned:
-    c = clean_cell(value, col, ctx.year, ctx.yesno, ctx.choices.get((spec.table, col.key)))
+    variants = ctx.yesno_variants if col.type == "yesno" else ctx.variants.get((spec.table, col.key), {})
+    c = clean_cell(value, col, ctx.year, ctx.yesno, ctx.choices.get((spec.table, col.key)), variants)
     if c.code is None and c.value is not None and col.type in ("integer", "number"):
         if col.min is not None and c.value < col.min:
             return Cleaned(None, "below_min")
         if col.max is not None and c.value > col.max:
             return Cleaned(None, "above_max")
     return c
+
+
+def _yes_no(v: object) -> str:
+    return "是" if v is True else "否" if v is False else str(v)
+
+
+def note_findings(ctx: Context, sheet_name: str, col: Column, value: object, c: Cleaned, row: int, ci: int | None) -> list[dict]:
+    """Warnings for a usable value that needed an assumption: a word variant, a number that lost its 0."""
+    out = []
+    if c.code is None and c.assumed is not None:
+        out.append(finding(ctx, sheet_name, "word_variant",
+                           f"“{col.header}”填写的“{c.assumed}”已按“{_yes_no(c.value)}”处理，请核实；"
+                           f"今后请从可选项中选填", row=row, col=ci, column=col.header, value=value, severity="warning"))
+    lz = col.leading_zero
+    if lz and c.code is None and isinstance(value, int | float) and not isinstance(value, bool):
+        digits = clean_text(value).value or ""
+        if digits.isdigit() and len(digits) >= lz.min_digits and not (lz.unless and re.match(lz.unless, digits)):
+            # the number itself is personal data: neither the message nor `value` repeats it
+            out.append(finding(ctx, sheet_name, "leading_zero_lost",
+                               f"“{col.header}”按数字填写，开头的 0（如区号）可能已丢失，请将该单元格设为文本后重新填写",
+                               row=row, col=ci, column=col.header, severity="warning"))
+    return out
 
 
 def missing_column_findings(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> list[dict]:
@@ -144,6 +173,7 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
             c = _clean(ctx, spec, col, value)
             rec[key] = c.value
             code = c.code
+            row_findings.extend(note_findings(ctx, sheet_name, col, value, c, raw.row, ci))
             if code is None and c.value is None and col.required:
                 code = "required_missing"
             if code is None:
@@ -186,6 +216,7 @@ def validate_keyvalue(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout
             col = cols[key]
             c = _clean(ctx, spec, col, value)
             rec[key] = c.value
+            findings.extend(note_findings(ctx, sheet_name, col, value, c, raw.row, ci))
             present = present or c.value is not None or c.code is not None
             code = c.code or ("required_missing" if c.value is None and col.required else None)
             if code:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.codes import Reporting, Severity
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 
-REPORTING_LABELS = {"on_time": "按时报送", "late": "迟报", "missing": "未报送", "not_expected": "不需报送"}
-SEVERITY_LABELS = {"error": "错误", "warning": "需核实"}
+REPORTING_LABELS = {m.value: m.label for m in Reporting}  # from the one registry (pipeline/codes.py)
+SEVERITY_LABELS = {m.value: m.label for m in Severity}
 
 
 def flags_text(flags: object) -> str:
