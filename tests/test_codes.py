@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.codes import REGISTRY, Finding, Reason, Reporting, Severity, all_codes, counts_zh, label
+from pipeline.codes import (
+    REGISTRY,
+    Finding,
+    Reason,
+    Reporting,
+    Severity,
+    all_codes,
+    counts_zh,
+    label,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "### Code registry (`pipeline/codes.py`)"

@@ -10,7 +10,13 @@ from test_ingest_support import make_config, make_return
 
 from pipeline.form import FormSpecError, load_form, parse_form
 from pipeline.ingest import parse_return
-from pipeline.ingest.clean import clean_choice, clean_yesno, choice_lookup, variant_lookup, yesno_lookup
+from pipeline.ingest.clean import (
+    choice_lookup,
+    clean_choice,
+    clean_yesno,
+    variant_lookup,
+    yesno_lookup,
+)
 
 R = "2026-07"
 

@@ -17,7 +17,14 @@ from datetime import date
 from typing import Any
 
 from pipeline.form import Column, FormSpec, Sheet
-from pipeline.ingest.clean import Cleaned, choice_lookup, clean_cell, clean_text, variant_lookup, yesno_lookup
+from pipeline.ingest.clean import (
+    Cleaned,
+    choice_lookup,
+    clean_cell,
+    clean_text,
+    variant_lookup,
+    yesno_lookup,
+)
 from pipeline.ingest.read import a1
 from pipeline.ingest.sheets import Layout
 
