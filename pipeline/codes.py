@@ -107,6 +107,7 @@ class Finding(_Coded):
     OVERRIDE_APPLIED = "override_applied", "已按人工指定确认单位"
     UNIT_INFERRED = "unit_inferred", "按文件名推断单位"
     LATE_CORRECTION = "late_correction", "截止后报送的更正"
+    RECEIPT_LOG = "receipt_log", "收文登记有误"
 
 
 REGISTRY: tuple[type[_Coded], ...] = (Severity, SubmissionStatus, Reporting, Reason, Finding)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from pipeline.codes import SEVERITY_HINT, Severity
+from pipeline.codes import SEVERITY_HINT, Reporting, Severity, label
 
 SEVERITY_ZH = {m.value: m.label + (f"（{SEVERITY_HINT[m]}）" if m in SEVERITY_HINT else "") for m in Severity}
 MISSING_NAME = "未报送单位.xlsx"
@@ -109,6 +109,10 @@ def write_feedback(
         n_err = sum(1 for r in rows if str(r[5]).startswith("错误"))
         note = (f"共 {len(rows)} 处问题，其中须修改 {n_err} 处。请按“单元格”位置逐项修改后，"
                 f"重新报送完整报表至{office}。")
+        if uid not in accepted_units:  # received but unusable: say what arrived and what to resend
+            sent = submissions[(submissions["unit_id"] == uid) & (submissions["status"] == "rejected")]
+            note = (f"本轮收到本单位的文件 {'、'.join(sent['file'].astype(str))}，但无法使用，本单位尚未计入已报送。"
+                    f"请按下表“问题说明”处理后，重新报送完整报表至{office}。")
         written.append(_write_sheet(feedback_dir / f"{safe_filename(name)}.xlsx",
                                     f"{name} {round_name}报表退回修改清单", note, headers, rows, widths))
     # units that sent nothing usable
@@ -119,12 +123,13 @@ def write_feedback(
             rejected_msg[str(rec.unit_id)] = f"{rec.file}：{_text(rec.message)}"
     rows = [
         [i, _text(r.unit_id), _text(r.unit_name), _text(r.unit_type), names.get(_text(r.parent_id), _text(r.parent_id)),
-         rejected_msg.get(str(r.unit_id), "未收到报表")]
+         label(r.reporting, Reporting), rejected_msg.get(str(r.unit_id), "未收到报表")]
         for i, r in enumerate(miss.itertuples(index=False), start=1)
     ]
     note = f"应报单位 {int(units['expected'].sum())} 个，未报送或报表未采用 {len(rows)} 个。" if rows else "应报单位均已报送。"
     written.append(_write_sheet(feedback_dir / MISSING_NAME, f"{round_name}未报送单位名单", note,
-                                ["序号", "单位编码", "单位名称", "单位类型", "上级单位", "情况"], rows, [6, 12, 24, 10, 24, 60]))
+                                ["序号", "单位编码", "单位名称", "单位类型", "上级单位", "报送情况", "情况"], rows,
+                                [6, 12, 24, 10, 24, 16, 60]))
     unknown = submissions[submissions["unit_id"].isna() & (submissions["status"] == "rejected")]
     if len(unknown):
         rows = [[i, r.file, _text(r.written_name), _text(r.message)] for i, r in enumerate(unknown.itertuples(index=False), start=1)]

@@ -51,6 +51,8 @@ class ParsedReturn:
     finding_rows: list[dict] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)  # table -> sheet name as spelt
+    info_cells: dict[str, tuple[int, int]] = field(default_factory=dict)  # 基本情况 key -> 0-based (row, col)
+    columns: dict[str, dict[str, int]] = field(default_factory=dict)  # table sheet -> key -> 0-based column
     form_version: int = 1
     # the outcome may differ on another try (timeout, memory, a reader that died):
     # such a result is never kept for reuse (`reuse.py`)
@@ -221,6 +223,10 @@ def _parse(
         records[spec.table] = recs
         findings.extend(fnd)
         result.rows_read[spec.table] = n
+    result.info_cells = {key: (row - 1, ci) for (table, row, key), ci in cells.items() if table == "info" and ci is not None}
+    for (table, _, key), ci in cells.items():
+        if table != "info" and ci is not None:
+            result.columns.setdefault(table, {})[key] = ci
     info = (records.get("info") or [None])[0]
     if info:
         result.written_name = info.get("unit_name")

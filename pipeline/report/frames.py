@@ -78,7 +78,7 @@ def missing_late_frame(units: pd.DataFrame) -> pd.DataFrame:
     """Expected units that reported late or not at all."""
     if units is None or units.empty:
         return pd.DataFrame(columns=["单位编码", "单位名称", "单位类型", "报送情况", "收到时间", "文件"])
-    u = units[units["reporting"].isin(["late", "missing"])]
+    u = units[units["reporting"].isin(["late", "received_unusable", "missing"])]
     u = u.sort_values(["reporting", "unit_type", "unit_id"], ascending=[False, True, True])
     return pd.DataFrame({
         "单位编码": u["unit_id"], "单位名称": u["unit_name"], "单位类型": u["unit_type"],
