@@ -147,8 +147,8 @@ class Ingest(_Frozen):
 class IntakeChecks(_Frozen):
     """Thresholds of the checks a reviewer makes within a return and across rounds (methodology.md)."""
 
-    # 参加人数 above Q3 + k·IQR of the activity rows of the same unit type this round (and above the floor)
-    participants_iqr_k: Annotated[float, Field(gt=0)] = 3.0
+    # 参加人数 above exp(median + k·MAD) of log 参加人数 of the same unit type's rows this round (and above the floor)
+    participants_mad_k: Annotated[float, Field(gt=0)] = 4.0
     participants_floor: Annotated[int, Field(ge=0)] = 300
     participants_min_rows: Annotated[int, Field(ge=1)] = 20  # fewer rows of a type: the district's rows
     # against the unit's previous return: a count that moved by this factor and at least this many

@@ -99,6 +99,8 @@ class FormSpec:
     # yes/no words people write that are not the form's own: mapped with a warning
     yes_variants: tuple[str, ...] = ()
     no_variants: tuple[str, ...] = ()
+    # 佐证材料 that names nothing (a done action with only this is a claim without substance)
+    empty_evidence: tuple[str, ...] = ()
 
     def sheet(self, name_or_table: str) -> Sheet:
         for s in self.sheets:
@@ -199,6 +201,7 @@ def parse_form(data: dict) -> FormSpec:
         actions=actions,
         yes_variants=tuple(data.get("yes_variants", ())),
         no_variants=tuple(data.get("no_variants", ())),
+        empty_evidence=tuple(data.get("empty_evidence", ())),
     )
 
 

@@ -5,7 +5,7 @@ Run after the round is decided (`run.build_tables`), on accepted returns only:
 - `timeliness_findings`: 填报日期 after the receipt time; a correction used
   although it came after the deadline (`late_correction`, both times shown).
 - `round_checks`: 单位类型 against the roster; 参加人数 far beyond what units
-  of the type report this round (a robust rule: above Q3 + k·IQR of the
+  of the type report this round (a robust rule on the log scale: above median + k·MAD of the
   type's activity rows, and above a floor; few rows → the district's rows);
   a field that moved implausibly since the unit's previous return
   (党员人数, total 份数 of 基础资料, a rewritten 活动主题).
@@ -87,11 +87,22 @@ def theme_similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y)
 
 
+MAD_SCALE = 1.4826  # MAD × this estimates the standard deviation of normal data
+
+
 def participant_limits(rows: pd.DataFrame, k: float, floor: int, min_rows: int) -> dict[str, float]:
-    """unit type → the 参加人数 above which a row is implausible (robust: Q3 + k·IQR, at least `floor`)."""
+    """unit type → the 参加人数 above which a row is implausible.
+
+    Robust on the log scale (counts are right-skewed): exp(median + k·1.4826·MAD)
+    of log(1 + 参加人数) of the type's rows this round, never below `floor`. The
+    median and MAD ignore up to half the rows being wrong, so one 99999 cannot
+    raise its own limit; a type with fewer than `min_rows` rows uses the district's.
+    """
     def limit(v: pd.Series) -> float:
-        q1, q3 = np.percentile(v, [25, 75])
-        return max(float(floor), float(q3 + k * (q3 - q1)))
+        x = np.log1p(v.clip(lower=0).to_numpy(float))
+        med = float(np.median(x))
+        mad = float(np.median(np.abs(x - med))) * MAD_SCALE
+        return max(float(floor), float(np.expm1(med + k * mad)))
 
     v_all = rows["participants"].dropna().astype(float)
     district = limit(v_all) if len(v_all) else float(floor)
@@ -136,7 +147,7 @@ def round_checks(parsed, status_of: dict, unit_of: dict, roster: pd.DataFrame, c
             if r.get("participants") is not None]
     if rows:
         frame = pd.DataFrame({"unit_type": [t for _, _, t in rows], "participants": [r["participants"] for _, r, _ in rows]})
-        limits = participant_limits(frame, th.participants_iqr_k, th.participants_floor, th.participants_min_rows)
+        limits = participant_limits(frame, th.participants_mad_k, th.participants_floor, th.participants_min_rows)
         h = act_spec.column("participants").header
         for p, r, t in rows:
             lim = limits.get(t)

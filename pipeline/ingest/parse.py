@@ -26,6 +26,7 @@ from pipeline.ingest.validate import (
     FINDING_COLUMNS,
     Context,
     cross_checks,
+    drop_duplicate_rows,
     finding,
     validate_keyvalue,
     validate_table,
@@ -146,7 +147,7 @@ def parse_return(
     year = config.round(round_id).as_of.year
     try:
         with time_limit(limits.timeout_seconds), hard_stop(limits.timeout_seconds * 2 + 10):
-            _parse(result, data, form, limits, year, config.campaign.start, path)
+            _parse(result, data, form, limits, year, config.campaign.start, path, config.round(round_id).as_of)
     except ReadError as exc:
         _reject(result, exc.reason, exc.message)
     except FileTimeout:
@@ -164,7 +165,8 @@ def _reject(result: ParsedReturn, reason: str, message: str) -> None:
 
 
 def _parse(
-    result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date, path: Path | None = None
+    result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date, path: Path | None = None,
+    as_of: date | None = None,
 ) -> None:
     found: dict[str, str] = {}
 
@@ -173,7 +175,7 @@ def _parse(
         return list(dict.fromkeys(found.values()))
 
     _, grids = read_workbook(data, limits, wanted, path)
-    ctx = Context.build(result.file, year, start, form)
+    ctx = Context.build(result.file, year, start, form, as_of)
     findings: list[dict] = []
     for sheet_name, cells in uncached_formulas(data, grids).items():
         for r, c, text in apply_formulas(grids[sheet_name].rows, cells):
@@ -231,6 +233,7 @@ def _parse(
     if info:
         result.written_name = info.get("unit_name")
         result.report_date = info.get("report_date")
+    findings.extend(drop_duplicate_rows(ctx, records, result.sheets, cells))
     findings.extend(cross_checks(ctx, records, result.sheets, cells))
     result.finding_rows = findings
     result.records = {s.table: records.get(s.table, []) for s in form.data_sheets}
