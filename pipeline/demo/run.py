@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +14,9 @@ import pandas as pd
 
 from pipeline.config import Config, load_config
 from pipeline.demo import files as fw
-from pipeline.demo import model, truth
+from pipeline.demo import model, plants, truth
 from pipeline.demo.build import DEFAULT_SEED, World, build_world
-from pipeline.demo.delivery import on_time_flag
+from pipeline.demo.delivery import SHANGHAI, on_time_flag
 from pipeline.demo.district import check_size
 from pipeline.demo.messiness import MESSINESS, plan_round
 from pipeline.demo.render import Grid
@@ -89,8 +91,9 @@ def _on_time(rnd):
 
 
 def _round(
-    world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: np.random.Generator, jobs: int | None
-) -> tuple[RoundOutput, dict[str, int]]:
+    world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: np.random.Generator, jobs: int | None,
+    prev_info: dict[str, tuple[int, str]] | None = None,
+) -> tuple[RoundOutput, dict[str, int], dict[str, tuple[int, str]]]:
     rm = world.rounds[rid]
     rnd = rm.round
     roster = world.roster
@@ -99,6 +102,10 @@ def _round(
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
     plans = plan_round(roster, rm.delivery, rm.tables, rnd, rng)
+    deadline_end = pd.Timestamp(datetime.combine(rnd.deadline + timedelta(days=1), dtime(0), tzinfo=SHANGHAI))
+    prev_members = {u: m for u, (m, _) in (prev_info or {}).items()}
+    plants.assign_plants(plans, prev_members, int(rng.integers(0, 2**31 - 1)), roster, deadline_end,
+                         world.config.campaign.start, rnd.as_of)
     typed = {t: df.drop(columns="_u") for t, df in rm.tables.items()}
     # per-file work on plain Python values (arrow-backed cells are slow to touch one by one)
     tables = {t: df.astype(object) for t, df in typed.items()}
@@ -131,11 +138,20 @@ def _round(
             findings.add("filename_mismatch")
         if "missing_optional_column" in plan.tags:
             findings.add("missing_column")  # a warning: the optional column is reported, the file used
+        if "late_correction" in plan.tags and plan.status == "accepted":
+            findings.add("late_correction")
+        if plan.status == "accepted" and prev_info and plan.unit_id in prev_info and w.values is not None:
+            theme = w.values["info"].loc[0, "theme"] if len(w.values["info"]) else None
+            if isinstance(theme, str) and theme != prev_info[plan.unit_id][1]:
+                findings.add("changed_since_previous")  # the unit's theme changed with its planted weakness
         findings = sorted(findings)
         reason = plan.reason
         if plan.status == "accepted" and findings:
             reason = "ok_with_findings"
-        if plan.status not in ("accepted", "superseded"):
+        if plan.status == "rejected":
+            # the sheet cannot say whose file it is; its name (the unit's own) does: inferred, never merged
+            findings = sorted({"unit_inferred", *([plan.reason] if plan.reason != "unknown_unit" else [])})
+        elif plan.status not in ("accepted", "superseded"):
             findings = []
         file_recs.append(
             {
@@ -161,7 +177,7 @@ def _round(
             }
         )
     files_df = truth.files_frame(file_recs)
-    labels = truth.labels_frame(rm.labels, roster, files_df, on_time)
+    labels = truth.labels_frame(rm.labels, roster, files_df, on_time, world.config.intake.late_correction)
     rows_df = pd.DataFrame(row_recs, columns=["file", "table", "sheet", "rows"]).astype(
         {"file": "string", "table": "string", "sheet": "string", "rows": "Int64"}
     )
@@ -194,7 +210,11 @@ def _round(
         "notes": truth.NOTES,
     }
     truth.write_truth(tdir, files_df, labels, rows_df, values, errs, meta)
-    return RoundOutput(rid, raw, tdir, len(files_df), {str(k): int(v) for k, v in status_counts.items()}), cov
+    acc = set(files_df.loc[files_df["expected_status"] == "accepted", "file"])
+    inf = values["info"]
+    inf = inf[inf["file"].isin(acc) & inf["party_members"].notna()]
+    kept = {str(u): (int(m), str(t)) for u, m, t in zip(inf["unit_id"], inf["party_members"], inf["theme"], strict=True)}
+    return RoundOutput(rid, raw, tdir, len(files_df), {str(k): int(v) for k, v in status_counts.items()}), cov, kept
 
 
 def generate_demo(
@@ -232,8 +252,9 @@ def generate_demo(
     outs = []
     coverage: dict[str, int] = {t: 0 for t in MESSINESS}
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 7]).spawn(len(world.rounds))]
+    kept: dict[str, tuple[int, str]] | None = None  # the previous round's accepted 党员人数 and theme
     for (rid, _), rng in zip(world.rounds.items(), streams, strict=True):
-        out, cov = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs)
+        out, cov, kept = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs, kept)
         outs.append(out)
         for k, v in cov.items():
             coverage[k] += v

@@ -192,7 +192,8 @@ def _moved(p, uid, key, now, was, ratio, least, header, pname) -> list[dict]:
         return []
     now, was = float(now), float(was)
     lo, hi = sorted((now, was))
-    if abs(now - was) < least or (lo > 0 and hi / lo < ratio):
+    # a 0 on either side is reported once as no_members (or was last round): a change from it is a correction
+    if lo == 0 or abs(now - was) < least or hi / lo < ratio:
         return []
     sheet = p.sheets.get("info") if key else p.sheets.get("materials")
     return [_f(p.file, sheet, "changed_since_previous",

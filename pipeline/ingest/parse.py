@@ -20,7 +20,7 @@ from pipeline.form import FormSpec, load_form
 from pipeline.hashing import file_sha256
 from pipeline.ingest.formulas import apply_formulas, uncached_formulas
 from pipeline.ingest.guard import hard_stop
-from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
+from pipeline.ingest.read import FileTimeout, Limits, ReadError, a1, read_workbook, time_limit
 from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
 from pipeline.ingest.validate import (
     FINDING_COLUMNS,
@@ -225,6 +225,7 @@ def _parse(
         records[spec.table] = recs
         findings.extend(fnd)
         result.rows_read[spec.table] = n
+    _name_formula_columns(findings, cells, result.sheets, form)
     result.info_cells = {key: (row - 1, ci) for (table, row, key), ci in cells.items() if table == "info" and ci is not None}
     for (table, _, key), ci in cells.items():
         if table != "info" and ci is not None:
@@ -240,6 +241,19 @@ def _parse(
     if missing_sheets:
         result.status, result.reason = "rejected", "missing_sheet"
         result.message = f"缺少工作表或表头：{'、'.join(missing_sheets)}（请用报表模板填写）"
+
+
+def _name_formula_columns(findings: list[dict], cells: dict, sheets: dict[str, str], form: FormSpec) -> None:
+    """Give each formula_as_text finding the header of the form column its cell is in (in place)."""
+    table_of = {name: table for table, name in sheets.items()}
+    where: dict[tuple[str | None, str], dict] = {(table_of.get(f["sheet"]), f["cell"]): f
+                                                 for f in findings if f["code"] == "formula_as_text"}
+    if not where:
+        return
+    for (table, row, key), ci in cells.items():
+        f = where.get((table, a1(row - 1, ci))) if ci is not None else None
+        if f is not None:
+            f["column"] = form.sheet(table).column(key).header
 
 
 def parse_batch(items: list[tuple[Path, str]], config, round_id: str, limits: Limits, form: FormSpec) -> list[ParsedReturn]:

@@ -362,6 +362,7 @@ def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataF
     submissions = _typed_submissions(subs, rnd.deadline)
     unit_of = dict(zip(submissions["file"], submissions["unit_id"], strict=True))
     status_of = dict(zip(submissions["file"], submissions["status"], strict=True))
+    extra = extra + timeliness_findings(parsed, subs, config, rnd) + round_checks(parsed, status_of, unit_of, roster, config, rnd)
     with_findings = {f["file"] for p in parsed for f in p.finding_rows} | {f["file"] for f in extra}
     accepted = submissions["status"] == "accepted"
     ok = accepted & submissions["file"].isin(with_findings)
@@ -373,8 +374,6 @@ def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataF
     rows = [f for p in parsed if status_of.get(p.file) != "ignored" for f in p.finding_rows] + extra
     for f in rows:
         f["unit_id"] = unit_of.get(f["file"])
-    rows += timeliness_findings(parsed, subs, config, rnd)
-    rows += round_checks(parsed, status_of, unit_of, roster, config, rnd)
     findings = findings_frame(rows)
     findings["unit_id"] = findings["unit_id"].astype("string")
     findings = findings.sort_values(["file", "sheet", "row", "cell"], na_position="first", kind="stable").reset_index(drop=True)

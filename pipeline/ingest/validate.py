@@ -49,6 +49,7 @@ class Context:
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     yesno_variants: dict[str, bool] = field(default_factory=dict)
     as_of: date | None = None  # the round's as-of date: actions due by then must be listed
+    rejected: dict[str, list[dict]] = field(default_factory=dict)  # table -> the typed values of rejected rows
 
     @classmethod
     def build(cls, file: str, year: int, campaign_start: date, form: FormSpec, as_of: date | None = None) -> Context:
@@ -208,6 +209,8 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
                                 row=raw.row, col=ci, column=col.header)
                     )
             records.append(rec)
+        else:
+            ctx.rejected.setdefault(spec.table, []).append(rec)
         findings.extend(row_findings)
     return records, findings, len(layout.rows)
 
@@ -360,9 +363,10 @@ def action_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dic
                                value=name, severity="warning"))
         else:
             seen[name] = rec["row"]
+    listed = set(seen) | {r.get("action") for r in ctx.rejected.get("actions", [])}  # a rejected row still lists it
     if ctx.as_of is not None and recs:
         for a in form.actions_due(ctx.campaign_start, ctx.as_of):
-            if a.name not in seen:
+            if a.name not in listed:
                 out.append(finding(ctx, sheet, "action_missing",
                                    f"缺少规定动作“{a.name}”（{a.stage}，应于{zh_date(a.due_date(ctx.campaign_start))}前完成），"
                                    f"请在“{h}”中补列并填写完成情况", column=h, value=a.name, severity="warning"))
