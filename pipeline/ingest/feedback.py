@@ -100,7 +100,8 @@ def write_feedback(
             continue
         per_unit.setdefault(uid, []).append(
             ["", rec.file, _text(rec.sheet), _text(rec.cell), _text(rec.column),
-             SEVERITY_ZH.get(str(rec.severity), _text(rec.severity)), _text(rec.message), _text(rec.value)]
+             f"{SEVERITY_ZH.get(str(rec.severity), _text(rec.severity))}：{label(rec.code)}", _text(rec.message),
+             _text(rec.value)]
         )
     for uid, rows in sorted(per_unit.items()):
         for i, r in enumerate(rows, start=1):
