@@ -74,10 +74,13 @@ def test_overrides_settle_a_near_miss_and_ignore_a_file(tmp_path):
     raw = cfg.paths.raw_round(R)
     touch(make_return(raw / "金加村报表.xlsx", unit_name="金加村"), ON_TIME)
     res = ingest_round(cfg, R, jobs=1, progress=False)
-    near = res.tables["findings"]
-    near = near[near["code"] == "name_near_miss"].iloc[0]["message"]
+    near = subs_of(res).loc["金加村报表.xlsx", "override_hint"]
     line = '"金加村报表.xlsx" = "C0101"'
-    assert '[intake.overrides."2026-07"]' in near and line in near  # the exact line to add
+    assert '[intake.overrides."2026-07"]' in near and line in near  # the exact line to add, for the office
+    wb = openpyxl.load_workbook(res.feedback_dir / "未识别单位的文件.xlsx")
+    assert line in " ".join(str(c.value) for row in wb.active.iter_rows() for c in row if c.value)
+    f = res.tables["findings"]
+    assert not f["message"].str.contains("intake.overrides").any()  # the unit is not told about the config
     touch(make_return(raw / "说明材料.xlsx", unit_name="太平社区"), ON_TIME)
     cfg = with_config(tmp_path, f'[intake.overrides."2026-07"]\n{line}\n"说明材料.xlsx" = "ignore"\n')
     res = ingest_round(cfg, R, jobs=1, progress=False)

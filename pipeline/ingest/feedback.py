@@ -86,9 +86,10 @@ def write_feedback(
     widths = [6, 28, 12, 8, 14, 14, 60, 30]
     per_unit: dict[str, list[list[object]]] = {}
     # file-level problems: a rejected file of a unit that has no accepted return
+    told = set(findings.loc[(findings["severity"] == "error") & (findings["message"].isin(submissions["message"])), "file"])
     for rec in submissions.itertuples(index=False):
         uid = _text(rec.unit_id)
-        if rec.status == "rejected" and uid and uid not in accepted_units:
+        if rec.status == "rejected" and uid and uid not in accepted_units and rec.file not in told:
             per_unit.setdefault(uid, []).append(["", rec.file, "", "", "", "错误（文件未采用）", _text(rec.message), ""])
     f = findings.copy()
     shown_files = [k for k, v in status.items() if v in ("accepted", "rejected")]
@@ -131,10 +132,16 @@ def write_feedback(
     written.append(_write_sheet(feedback_dir / MISSING_NAME, f"{round_name}未报送单位名单", note,
                                 ["序号", "单位编码", "单位名称", "单位类型", "上级单位", "报送情况", "情况"], rows,
                                 [6, 12, 24, 10, 24, 16, 60]))
-    unknown = submissions[submissions["unit_id"].isna() & (submissions["status"] == "rejected")]
+    inferred = submissions["unit_inferred"] if "unit_inferred" in submissions else False
+    unknown = submissions[(submissions["unit_id"].isna() | inferred) & (submissions["status"] == "rejected")]
     if len(unknown):
-        rows = [[i, r.file, _text(r.written_name), _text(r.message)] for i, r in enumerate(unknown.itertuples(index=False), start=1)]
+        hint = unknown["override_hint"] if "override_hint" in unknown else pd.Series(None, index=unknown.index)
+        rows = [[i, r.file, _text(r.written_name), names.get(_text(r.unit_id), "") if _text(r.unit_id) else "",
+                 _text(r.message), _text(h)]
+                for i, (r, h) in enumerate(zip(unknown.itertuples(index=False), hint, strict=True), start=1)]
         written.append(_write_sheet(feedback_dir / UNKNOWN_NAME, f"{round_name}未能确认报送单位的文件",
-                                    "以下文件未能对应到单位名册中的单位，请核实后联系报送单位。",
-                                    ["序号", "文件", "填写的单位名称", "情况"], rows, [6, 36, 24, 70]))
+                                    "以下文件未能由表内单位名称对应到单位名册中的单位，请核实后联系报送单位；"
+                                    "“按文件名推断”的单位未经确认，不计入评分。",
+                                    ["序号", "文件", "填写的单位名称", "按文件名推断", "情况", "人工指定（写入配置文件）"],
+                                    rows, [6, 36, 20, 16, 60, 60]))
     return written

@@ -55,7 +55,8 @@ from pipeline.tables import write_tables
 
 BATCH = 8  # files per worker task
 SUBMISSION_FIELDS = ("file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
-                     "report_date", "received_at", "received_from", "unit_inferred", "override", "superseded_by")
+                     "report_date", "received_at", "received_from", "unit_inferred", "override", "override_hint",
+                     "superseded_by")
 SHEET_COUNT_COLUMNS = ("file", "table", "sheet", "rows_read", "rows_clean", "rows_rejected")
 
 
@@ -225,7 +226,7 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
         rec = {"file": pr.file, "sha256": pr.sha256, "size": pr.size, "unit_id": None, "written_name": pr.written_name,
                "status": pr.status, "reason": pr.reason, "message": pr.message, "report_date": pr.report_date,
                "received_at": pr.mtime, "received_from": "file_time", "unit_inferred": False, "override": None,
-               "superseded_by": None}
+               "override_hint": None, "superseded_by": None}
         ov = overrides.get(pr.file)
         if ov is not None and ov != IGNORE and ov not in index.names:
             file_finding(pr, "override_applied", f"人工指定的单位编码“{ov}”不在单位名册中，该指定未采用，请核对",
@@ -252,13 +253,11 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
                 rec["status"], rec["reason"], rec["message"] = "rejected", ident.reason, ident.message
                 code = ("ambiguous_unit" if ident.reason == "ambiguous_unit"
                         else "name_near_miss" if ident.match and ident.match.how == "near_miss" else "unknown_unit")
-                message = ident.message
                 cands = ident.match.candidates if ident.match else ()
-                if cands:
-                    message += ("。如经核实确属某单位，可在配置文件的 "
-                                + override_line(round_id, pr.file, cands[0].unit_id)
-                                + (f"（{cands[0].unit_name}；其他单位换成相应编码）" if len(cands) > 1 else f"（{cands[0].unit_name}）"))
-                file_finding(pr, code, message, value=pr.written_name, sheet=pr.sheets.get("info"))
+                if cands:  # for the office, not the unit: the exact line that settles the match
+                    rec["override_hint"] = ("如经核实确属该单位，可在配置文件的 " + override_line(round_id, pr.file, cands[0].unit_id)
+                                            + f"（{cands[0].unit_name}" + ("；属其他候选单位则换成其编码）" if len(cands) > 1 else "）"))
+                file_finding(pr, code, ident.message, value=pr.written_name, sheet=pr.sheets.get("info"))
             if ident.unit_id and pr.written_name:
                 other = filename_disagrees(pr.file, ident.unit_id, pr.written_name, index, round_id, round_name)
                 if other:
@@ -306,6 +305,7 @@ def _typed_submissions(subs: pd.DataFrame, deadline) -> pd.DataFrame:
     out["on_time"] = on_time_flags(out["received_at"], deadline)
     out["unit_inferred"] = subs["unit_inferred"].fillna(False).astype(bool)
     out["override"] = pd.Series(subs["override"], dtype=object).astype("string")
+    out["override_hint"] = pd.Series(subs["override_hint"], dtype=object).astype("string")
     out["superseded_by"] = pd.Series(subs["superseded_by"], dtype=object).astype("string")
     return out
 
