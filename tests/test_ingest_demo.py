@@ -237,3 +237,15 @@ def test_issue14_plants_are_found_and_clean_returns_raise_none(rounds):
           f"with an issue-14 finding: {false_n}")
     assert kinds == ISSUE14_ROW | ISSUE14_FILE, sorted((ISSUE14_ROW | ISSUE14_FILE) - kinds)
     assert found == planted_n and false_n == 0
+
+
+def test_the_demo_receipt_log_decides_received_times(rounds):
+    for rid, (got, truth) in rounds.items():
+        subs = got["submissions"].set_index("file")
+        files = truth["files"].set_index("file")
+        logged = [f for f in files.index if not f.startswith("~$")]
+        assert (subs.loc[logged, "received_from"] == "receipt_log").all(), rid
+        assert (subs.loc[logged, "received_at"] == files.loc[logged, "received_at"]).all(), rid
+        f = got["findings"]
+        bad = f[f["code"] == "receipt_log"]
+        assert len(bad) == 1 and "无法识别" in bad.iloc[0]["message"] and bad.iloc[0]["severity"] == "warning"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -84,6 +86,27 @@ def _write_roster(roster: pd.DataFrame, path: Path) -> None:
 
     data = fw.xlsx_bytes([Grid("单位名册", grid)], created=pd.Timestamp("2026-05-01").date())
     path.write_bytes(data)
+
+
+RECEIPT_BAD_LINE = "见纸质登记簿"  # a line of the log whose time cannot be read (a receipt_log finding)
+
+
+def _receipt_log(config: Config, rid: str, files: pd.DataFrame) -> Path | None:
+    """The office's receipt log (收文登记) of the round: every file as received, and one unreadable line."""
+    folder = getattr(config.paths, "receipts", None)
+    if folder is None:
+        return None
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    local = files["received_at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["文件", "收到时间"])
+    w.writerows([f, t] for f, t in zip(files["file"], local, strict=True) if not str(f).startswith("~$"))
+    w.writerow(["补报说明.docx", RECEIPT_BAD_LINE])
+    path = folder / f"{rid}.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
 
 
 def _on_time(rnd):
@@ -177,6 +200,7 @@ def _round(
             }
         )
     files_df = truth.files_frame(file_recs)
+    _receipt_log(world.config, rid, files_df)
     labels = truth.labels_frame(rm.labels, roster, files_df, on_time, world.config.intake.late_correction)
     rows_df = pd.DataFrame(row_recs, columns=["file", "table", "sheet", "rows"]).astype(
         {"file": "string", "table": "string", "sheet": "string", "rows": "Int64"}

@@ -37,7 +37,7 @@ NOTES = {
     "percent": "an integer cell written as 85% is a bad number: value missing, planted error bad_number",
     "date_month_day": "7月15日 (no year) means the round's year",
     "keyvalue_rows": "基本情况 and 群众评价 count as 1 data row when present",
-    "received_at": "file mtime (no receipt log in the demo); on time = received by the end of the deadline day (Asia/Shanghai)",
+    "received_at": "file mtime, and the same time in the round's receipt log receipts/<round>.csv (every file but lock files, plus one unreadable line: a receipt_log finding); on time = received by the end of the deadline day (Asia/Shanghai)",
     "broken_resend": "a unit whose first file is broken may send a good one later; the later one is accepted",
     "stray_file": "~$ lock files are ignored (not_a_return)",
 }
