@@ -193,7 +193,7 @@ def test_feedback_for_units_with_findings_and_the_missing_list(rounds, demo_inge
 ISSUE14_ROW = {"unit_type_mismatch", "no_members", "report_date_after_receipt", "not_started_but_dated",
                "action_repeated", "action_missing", "duplicate_row", "implausible_count", "empty_claim",
                "evidence_not_found", "word_variant", "leading_zero_lost", "formula_as_text", "changed_since_previous"}
-ISSUE14_FILE = {"late_correction", "unit_inferred", "ambiguous_unit"}
+ISSUE14_FILE = {"late_correction", "unit_inferred", "ambiguous_unit", "override_applied"}
 
 
 def _sheet_key(name: object) -> str:
@@ -249,3 +249,14 @@ def test_the_demo_receipt_log_decides_received_times(rounds):
         f = got["findings"]
         bad = f[f["code"] == "receipt_log"]
         assert len(bad) == 1 and "无法识别" in bad.iloc[0]["message"] and bad.iloc[0]["severity"] == "warning"
+
+
+def test_the_demo_config_settles_a_note_as_not_a_return(rounds):
+    for rid, (got, truth) in rounds.items():
+        subs = got["submissions"].set_index("file")
+        note = truth["files"].set_index("file").loc["补报说明材料.xlsx"]
+        assert (note["expected_status"], note["expected_reason"]) == ("ignored", "override_ignore")
+        assert (subs.loc["补报说明材料.xlsx", "status"], subs.loc["补报说明材料.xlsx", "reason"],
+                subs.loc["补报说明材料.xlsx", "override"]) == ("ignored", "override_ignore", "ignore")
+        f = got["findings"]
+        assert list(f.loc[f["file"] == "补报说明材料.xlsx", "code"]) == ["override_applied"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import shutil
 import time
@@ -88,6 +89,30 @@ def _write_roster(roster: pd.DataFrame, path: Path) -> None:
     path.write_bytes(data)
 
 
+NOT_A_RETURN = "补报说明材料.xlsx"  # a workbook that is no return; the demo's config tells ingestion to ignore it
+
+
+def _not_a_return(raw: Path, rid: str, rnd) -> dict:
+    """A note a unit sent beside its return: settled by the analyst as "ignore" (intake.overrides)."""
+    when = pd.Timestamp(datetime.combine(rnd.deadline, dtime(10, 0), tzinfo=SHANGHAI))
+    data = fw.xlsx_bytes([Grid("说明", [["关于补报材料的说明"], ["本单位报表已另行报送，此件为补充说明。"]])],
+                         created=rnd.as_of)
+    path = raw / NOT_A_RETURN
+    fw.write_file(path, data, when)
+    return {"file": NOT_A_RETURN, "unit_id": None, "expected_unit_id": None, "written_name": None,
+            "expected_match": None, "kind": "note", "format": "xlsx", "expected_status": "ignored",
+            "expected_reason": "override_ignore", "expected_findings": ["override_applied"], "superseded_by": None,
+            "duplicate_of": None, "report_date": None, "received_at": when, "on_time": True,
+            "tags": ["override_ignore"], "n_planted_errors": 0, "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data)}
+
+
+def overrides_toml(round_ids) -> str:
+    """The analyst's settled matches the demo's config carries (appended to its scorecard.toml)."""
+    blocks = [f'[intake.overrides."{rid}"]\n"{NOT_A_RETURN}" = "ignore"   # a note, not a return\n' for rid in round_ids]
+    return "\n# The analyst's settled matches (see docs/data-dictionary.md)\n" + "\n".join(blocks)
+
+
 RECEIPT_BAD_LINE = "见纸质登记簿"  # a line of the log whose time cannot be read (a receipt_log finding)
 
 
@@ -116,6 +141,7 @@ def _on_time(rnd):
 def _round(
     world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: np.random.Generator, jobs: int | None,
     prev_info: dict[str, tuple[int, str]] | None = None,
+    settle: bool = False,
 ) -> tuple[RoundOutput, dict[str, int], dict[str, tuple[int, str]]]:
     rm = world.rounds[rid]
     rnd = rm.round
@@ -199,6 +225,8 @@ def _round(
                 "size": w.size,
             }
         )
+    if settle:
+        file_recs.append(_not_a_return(raw, rid, rnd))
     files_df = truth.files_frame(file_recs)
     _receipt_log(world.config, rid, files_df)
     labels = truth.labels_frame(rm.labels, roster, files_df, on_time, world.config.intake.late_correction)
@@ -278,8 +306,12 @@ def generate_demo(
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 7]).spawn(len(world.rounds))]
     kept: dict[str, tuple[int, str]] | None = None  # the previous round's accepted 党员人数 and theme
     for (rid, _), rng in zip(world.rounds.items(), streams, strict=True):
-        out, cov, kept = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs, kept)
+        out, cov, kept = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs, kept,
+                                settle=config_file is not None)
         outs.append(out)
         for k, v in cov.items():
             coverage[k] += v
+    if config_file is not None:  # the demo's own config: it also settles the note as "ignore"
+        with config_file.open("a", encoding="utf-8") as fh:
+            fh.write(overrides_toml(list(world.rounds)))
     return DemoResult(seed, n_units, roster_path, config_file, tuple(outs), time.perf_counter() - t0, coverage)

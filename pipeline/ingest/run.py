@@ -237,6 +237,8 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
                        message="按配置中的人工指定（intake.overrides）忽略本文件")
             file_finding(pr, "override_applied", "按配置中的人工指定（intake.overrides）忽略本文件",
                          severity="warning", value=IGNORE)
+            if (when := receipts.received(pr.file, None)) is not None:
+                rec["received_at"], rec["received_from"] = when, "receipt_log"
             rows.append(rec)
             continue
         if ov is not None and pr.status != "ignored":
