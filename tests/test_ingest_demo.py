@@ -252,7 +252,7 @@ def test_the_demo_receipt_log_decides_received_times(rounds):
 
 
 def test_the_demo_config_settles_a_note_as_not_a_return(rounds):
-    for rid, (got, truth) in rounds.items():
+    for _rid, (got, truth) in rounds.items():
         subs = got["submissions"].set_index("file")
         note = truth["files"].set_index("file").loc["补报说明材料.xlsx"]
         assert (note["expected_status"], note["expected_reason"]) == ("ignored", "override_ignore")
