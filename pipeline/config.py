@@ -109,6 +109,8 @@ class Paths(_Frozen):
     reports: Path
     # the report notebooks; unset: the copy installed with the package (pipeline.report.runner)
     notebooks: Path | None = None
+    # optional receipt logs (收文登记): <receipts>/<round>.csv or .xlsx; file times are the fallback
+    receipts: Path | None = None
 
     def raw_round(self, round_id: str) -> Path:
         return self.raw / round_id
@@ -176,6 +178,33 @@ class Ingest(_Frozen):
     max_columns: Annotated[int, Field(gt=0)] = 256  # a sheet's cells beyond max_rows x this reject the file
     max_cell_chars: Annotated[int, Field(gt=0)] = 32767  # any cell is cut to this when read (Excel's own limit)
     contain_readers: bool = True  # jobs=1 still reads in a child process, so a reader crash costs only its file
+
+
+class IntakeChecks(_Frozen):
+    """Thresholds of the checks a reviewer makes within a return and across rounds (methodology.md)."""
+
+    # 参加人数 above exp(median + k·MAD) of log 参加人数 of the same unit type's rows this round (and above the floor)
+    participants_mad_k: Annotated[float, Field(gt=0)] = 4.0
+    participants_floor: Annotated[int, Field(ge=0)] = 300
+    participants_min_rows: Annotated[int, Field(ge=1)] = 20  # fewer rows of a type: the district's rows
+    # against the unit's previous return: a count that moved by this factor and at least this many
+    members_change_ratio: Annotated[float, Field(gt=1)] = 2.0
+    members_change_min: Annotated[int, Field(ge=0)] = 10
+    materials_change_ratio: Annotated[float, Field(gt=1)] = 3.0
+    materials_change_min: Annotated[int, Field(ge=0)] = 10
+    # a theme is "rewritten" when its character-bigram overlap (Jaccard) with the previous one is below this
+    theme_similarity_min: Annotated[float, Field(ge=0, le=1)] = 0.3
+
+
+class Intake(_Frozen):
+    """Who sent what and when: overrides of a match, the correction rule, the reviewer's checks."""
+
+    # a correction received after the deadline: `first_on_time` = a unit whose first usable return
+    # came on time stays on time (the correction's lateness is shown); `latest` = the return used decides
+    late_correction: Literal["first_on_time", "latest"] = "first_on_time"
+    # round id -> {file (as listed in submissions) -> unit code, or "ignore"}
+    overrides: dict[str, dict[str, str]] = {}
+    checks: IntakeChecks = IntakeChecks()
 
 
 class Weights(_Frozen):
@@ -370,6 +399,7 @@ class Config(_Frozen):
     campaign: Campaign
     rounds: tuple[Round, ...]
     ingest: Ingest = Ingest()
+    intake: Intake = Intake()
     scoring: Scoring = Scoring()
     notice: Notice = Notice()
     report: Report = Report()

@@ -132,7 +132,8 @@ def test_clean_values_and_every_date_are_recovered(rounds):
                     rejected.setdefault(r["file"], set()).add(int(r["row"]))
             bad: dict[str, set[int]] = {}
             for r in planted[planted["table"] == spec.table].to_dict("records"):
-                bad.setdefault(r["file"], set()).add(int(r["data_row"]))
+                if pd.notna(r["data_row"]):
+                    bad.setdefault(r["file"], set()).add(int(r["data_row"]))
             n_dates = 0
             for file, g in tv.groupby("file"):
                 mine = by_file.get(file, {})
@@ -166,11 +167,13 @@ def test_planted_errors_are_found_at_their_cell(rounds):
                 continue
             header = FORM.sheet(e.table).column(e.column).header
             hits = f[(f["file"] == e.file) & (f["code"] == e.code) & (f["column"] == header)]
-            if FORM.sheet(e.table).kind == "table":
+            if FORM.sheet(e.table).kind == "table" and pd.notna(e.data_row):
                 rows = _data_rows(got, f, e.table, e.file)
                 hits = hits[hits["row"] == rows[e.data_row]]
+            elif FORM.sheet(e.table).kind == "table":  # a planted missing row (an action left out): no row
+                hits = hits[hits["row"].isna()]
             assert len(hits) == 1, (rid, e)
-            assert hits.iloc[0]["cell"] and hits.iloc[0]["message"]
+            assert (pd.isna(e.data_row) or hits.iloc[0]["cell"]) and hits.iloc[0]["message"]
 
 
 def test_feedback_for_units_with_findings_and_the_missing_list(rounds, demo_ingested):
@@ -184,3 +187,76 @@ def test_feedback_for_units_with_findings_and_the_missing_list(rounds, demo_inge
         with_findings = set(f.loc[f["file"].isin(accepted), "unit_id"].dropna())
         for uid in with_findings:
             assert (folder / f"{units.loc[uid, 'unit_name']}.xlsx").is_file(), uid
+
+
+# issue 14 (and the formula cells of issue 12): every kind planted in the demo, found where it is planted
+ISSUE14_ROW = {"unit_type_mismatch", "no_members", "report_date_after_receipt", "not_started_but_dated",
+               "action_repeated", "action_missing", "duplicate_row", "implausible_count", "empty_claim",
+               "evidence_not_found", "word_variant", "leading_zero_lost", "formula_as_text", "changed_since_previous"}
+ISSUE14_FILE = {"late_correction", "unit_inferred", "ambiguous_unit", "override_applied"}
+
+
+def _sheet_key(name: object) -> str:
+    return str(name).replace("\u3000", "").strip()
+
+
+def test_issue14_plants_are_found_and_clean_returns_raise_none(rounds):
+    kinds: set[str] = set()
+    found = planted_n = clean_n = false_n = 0
+    for rid, (got, truth) in rounds.items():
+        f = got["findings"]
+        subs = got["submissions"].set_index("file")
+        for e in truth["planted_errors"].itertuples(index=False):
+            if e.code not in ISSUE14_ROW or subs.loc[e.file, "status"] != "accepted":
+                continue
+            planted_n += 1
+            header = FORM.sheet(e.table).column(e.column).header
+            hits = f[(f["file"] == e.file) & (f["code"] == e.code) & (f["column"] == header)]
+            hits = hits[hits["sheet"].map(_sheet_key) == _sheet_key(e.sheet)]
+            if FORM.sheet(e.table).kind == "table" and pd.notna(e.data_row):
+                hits = hits[hits["row"] == _data_rows(got, f, e.table, e.file)[e.data_row]]
+            assert len(hits) == 1, (rid, e, f.loc[f["file"] == e.file, ["code", "sheet", "row", "column"]])
+            found += 1
+            kinds.add(e.code)
+        files = truth["files"]
+        for rec in files.itertuples(index=False):
+            mine = set(f.loc[f["file"] == rec.file, "code"])
+            want = set(rec.expected_findings) & (ISSUE14_ROW | ISSUE14_FILE)
+            for code in want & ISSUE14_FILE:
+                planted_n += 1
+                assert code in mine, (rid, rec.file, code, mine)
+                found += 1
+                kinds.add(code)
+            if rec.expected_status in ("accepted", "superseded") and not want:
+                planted_clean = set(truth["planted_errors"].loc[truth["planted_errors"]["file"] == rec.file, "code"])
+                if not planted_clean & ISSUE14_ROW:
+                    clean_n += 1
+                    false_n += bool(mine & (ISSUE14_ROW | ISSUE14_FILE))
+                    assert not mine & (ISSUE14_ROW | ISSUE14_FILE), (rid, rec.file, sorted(mine))
+    print(f"\nissue 14 plants found: {found} of {planted_n}; returns planted clean: {clean_n}, "
+          f"with an issue-14 finding: {false_n}")
+    assert kinds == ISSUE14_ROW | ISSUE14_FILE, sorted((ISSUE14_ROW | ISSUE14_FILE) - kinds)
+    assert found == planted_n and false_n == 0
+
+
+def test_the_demo_receipt_log_decides_received_times(rounds):
+    for rid, (got, truth) in rounds.items():
+        subs = got["submissions"].set_index("file")
+        files = truth["files"].set_index("file")
+        logged = [f for f in files.index if not f.startswith("~$")]
+        assert (subs.loc[logged, "received_from"] == "receipt_log").all(), rid
+        assert (subs.loc[logged, "received_at"] == files.loc[logged, "received_at"]).all(), rid
+        f = got["findings"]
+        bad = f[f["code"] == "receipt_log"]
+        assert len(bad) == 1 and "无法识别" in bad.iloc[0]["message"] and bad.iloc[0]["severity"] == "warning"
+
+
+def test_the_demo_config_settles_a_note_as_not_a_return(rounds):
+    for _rid, (got, truth) in rounds.items():
+        subs = got["submissions"].set_index("file")
+        note = truth["files"].set_index("file").loc["补报说明材料.xlsx"]
+        assert (note["expected_status"], note["expected_reason"]) == ("ignored", "override_ignore")
+        assert (subs.loc["补报说明材料.xlsx", "status"], subs.loc["补报说明材料.xlsx", "reason"],
+                subs.loc["补报说明材料.xlsx", "override"]) == ("ignored", "override_ignore", "ignore")
+        f = got["findings"]
+        assert list(f.loc[f["file"] == "补报说明材料.xlsx", "code"]) == ["override_applied"]

@@ -76,6 +76,9 @@ def test_file_statuses_and_reasons(district):
     s = subs.set_index("file")
     assert s.loc["太平社区_2026-07.xlsx", "superseded_by"] == "太平社区_2026-07(修改版).xlsx"
     assert s.loc["苦荞村_2026-07.xlsx", "unit_id"] == "Z01"
+    assert s.loc["金家村_2026-07.xlsx", "unit_id"] == "C0101" and bool(s.loc["金家村_2026-07.xlsx", "unit_inferred"])
+    assert not s["unit_inferred"].drop("金家村_2026-07.xlsx").any()
+    assert set(s["received_from"]) == {"file_time"}
     assert res.has_errors
 
 
@@ -100,11 +103,15 @@ def test_units_and_timeliness(district):
     assert u.loc["SQ0101", "reporting"] == "on_time"
     assert u.loc["JD01", "reporting"] == "on_time"  # the identical copy after the deadline changes nothing
     assert u.loc["Z01", "reporting"] == "late"
-    assert u.loc["C0101", "reporting"] == "missing"
+    # its only file names a unit the sheet misspelt: received but unusable, the unit inferred from the file name
+    assert u.loc["C0101", "reporting"] == "received_unusable"
+    assert u.loc["C0101", "unusable_files"] == "金家村_2026-07.xlsx" and u.loc["C0101", "unusable_reason"] == "unknown_unit"
+    assert not bool(u.loc["C0101", "submitted"])
+    assert u.loc["C0102", "reporting"] == "missing"
     assert u.loc["QY01", "reporting"] == "not_expected" and bool(u.loc["QY01", "submitted"])
     c = res.tables["completeness"]
     d = c[c["level"] == "district"].iloc[0]
-    assert (d["expected"], d["received"], d["on_time"], d["late"], d["missing"]) == (6, 3, 2, 1, 3)
+    assert (d["expected"], d["received"], d["on_time"], d["late"], d["unusable"], d["missing"]) == (6, 3, 2, 1, 1, 2)
     assert d["reporting_rate"] == pytest.approx(50.0)
     z = c[(c["level"] == "parent") & (c["group"] == "Z01")].iloc[0]
     assert (z["expected"], z["received"]) == (2, 0)

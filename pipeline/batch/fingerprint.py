@@ -27,6 +27,7 @@ import pipeline
 from pipeline.config import Config
 from pipeline.hashing import code_digest, file_sha256, form_digest
 from pipeline.hashing import digest_of as _digest_of
+from pipeline.ingest.intake import receipt_path
 
 __all__ = [
     "Fingerprint",
@@ -124,6 +125,9 @@ def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
             folder_tables_digest(config.paths.processed_round(prev.id)) if prev else "none"
         ),
     }
+    receipts = receipt_path(config, round_id)  # the receipt log decides timeliness: a change re-runs
+    if receipts is not None:
+        parts["receipts"] = file_sha256(receipts)
     return Fingerprint(digest=_digest_of(parts), files=files, parts=parts)
 
 

@@ -57,6 +57,7 @@ from pipeline.batch.publish import (
     staging_dir,
 )
 from pipeline.config import Config
+from pipeline.ingest.intake import receipt_path
 
 log = logging.getLogger(__name__)
 
@@ -490,6 +491,9 @@ def _manifest(
             "raw_dir": str(config.paths.raw_round(round_id)),
             "files": fp.files_list(),
             "roster": {"path": str(config.paths.roster), "sha256": fp.parts["roster"]},
+            # the analyst's settled matches and the receipt log of this round (intake.py)
+            "overrides": dict(config.intake.overrides.get(round_id, {})),
+            "receipts": {"path": str(p), "sha256": fp.parts.get("receipts")} if (p := receipt_path(config, round_id)) else None,
         },
         "config_file": str(config.source) if config.source else None,
         "config": config.model_dump(mode="json"),

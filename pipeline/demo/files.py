@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from pipeline.demo.plants import Formula
 from pipeline.demo.render import Grid
 
 PASSWORD = "123456"
@@ -72,7 +73,9 @@ def xlsx_bytes(grids: list[Grid], created: date, macros: bool = False) -> bytes:
 def _write(ws, r: int, c: int, v: object, date_fmt) -> None:
     if v is None:
         return
-    if isinstance(v, str):
+    if isinstance(v, Formula):
+        ws.write_formula(r, c, v, None, "")  # a planted formula with no cached value (as openpyxl writes it)
+    elif isinstance(v, str):
         ws.write_string(r, c, v)  # never a formula, never a number: text stays as typed
     elif isinstance(v, bool):
         ws.write_boolean(r, c, v)

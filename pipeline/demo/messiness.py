@@ -259,7 +259,7 @@ def plan_round(
         if fate[i] == "typo":
             wn = typo_name(name, taken, rng)
             plans.append(
-                FilePlan(unique(f"{wn}_{rnd.id}.xlsx"), uid, "typo", "xlsx", t_final, wn, None, "rejected", "unknown_unit", ["name_typo", *tags], style)
+                FilePlan(unique(base_fname), uid, "typo", "xlsx", t_final, wn, None, "rejected", "unknown_unit", ["name_typo", *tags], style)
             )
             continue
         wn = written_name(name, str(types[i]), str(name_form[i]), list(aliases[i]))

@@ -104,12 +104,16 @@ def _phones(rng: np.random.Generator, k: int) -> np.ndarray:
 # ---------------------------------------------------------------- tables
 
 
-def _info(roster, rows, deliv, theme, note, rng) -> dict:
+def _info(roster, rows, deliv, theme, note, rng, prev: dict | None = None) -> dict:
     k = len(rows)
     types = roster["unit_type"].to_numpy()[rows]
     lo = np.array([PARTY_MEMBERS[t][0] for t in types])
     hi = np.array([PARTY_MEMBERS[t][1] for t in types])
-    members = (lo + rng.random(k) * (hi - lo)).astype(int)
+    u = rng.random(k)
+    members = (lo + u * (hi - lo)).astype(int)
+    if prev is not None and "members" in prev:
+        # a party organisation's size drifts a little between rounds (±3 %), it does not jump
+        members = np.maximum(np.round(prev["members"] * (0.97 + 0.06 * u)), 1).astype(int)
     note = note[rows].copy()
     note[note == ""] = None
     return (
@@ -208,7 +212,8 @@ MISSING_WHEN_WEAK = ("工作规程", "群众意见台账", "整改台账")
 CORE = ("工作规程", "活动方案", "会议记录", "学习记录", "党员台账")
 
 
-def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> dict:
+def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng, prev: dict | None = None) -> tuple[dict, dict]:
+    """The 基础资料 rows, and the state (present, copies) the next round keeps."""
     k = len(rows)
     c = len(cats)
     wb = truth["weak_basics_planted"].to_numpy()[rows]
@@ -220,6 +225,9 @@ def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> d
     present = rng.random((k, c)) < p_present
     present[:, cats.index("会议记录") if "会议记录" in cats else 0] = True  # minutes are always kept
     copies = np.where(wb[:, None], rng.integers(15, 61, (k, c)), rng.integers(1, 13, (k, c)))
+    if prev is not None and "copies" in prev:
+        # a kind of material kept in both rounds keeps its count, a few copies added (counts do not jump)
+        copies = np.where(prev["present"] & present, prev["copies"] + copies % 3, copies)
     p_yes = np.where(wb, 0.35 - 0.4 * (s - 0.5), 0.9)[:, None]
     standard = rng.random((k, c)) < p_yes
     filed = rng.random((k, c)) < p_yes
@@ -240,7 +248,8 @@ def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng) -> d
             "updated": updated.ravel()[keep].astype("datetime64[ms]"),
             "tied_to_work": pd.array(tied.ravel()[keep], dtype="boolean"),
             "note": Coded(note.ravel()[keep], ("已按要求整理", None)),
-        }
+        },
+        {"present": present, "copies": copies},
     )
 
 
@@ -379,12 +388,15 @@ def simulate_round(
     deliv = delivery(roster, rnd, rng, force=force)
     rows = np.flatnonzero(roster["expected"].to_numpy(bool))
     theme, note = theme_note
-    info = _info(roster, rows, deliv, theme, note, rng)
-    actions, state = _actions(roster, rows, truth, deliv, form, start, rnd, rng, previous.state if previous else None)
+    prev_state = previous.state if previous else None
+    info = _info(roster, rows, deliv, theme, note, rng, prev_state)
+    actions, state = _actions(roster, rows, truth, deliv, form, start, rnd, rng, prev_state)
+    materials, kept = _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng, prev_state)
+    state.update(members=np.asarray(info["party_members"], dtype=float), **kept)
     raw = {
         "info": info,
         "actions": actions,
-        "materials": _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng),
+        "materials": materials,
         "activities": _activities(
             roster, rows, truth, deliv, rnd, start,
             form.sheet("activities").column("format").choices,

@@ -23,6 +23,7 @@ from pipeline.demo.messiness import (
     excel_serial,
 )
 from pipeline.demo.model import status_choices
+from pipeline.demo.plants import ROW_PLANTS, apply_plant
 from pipeline.form import FormSpec, Sheet
 
 # ---------------------------------------------------------------- values of one file
@@ -102,12 +103,16 @@ def file_values(
         if code == "bad_choice":
             a = values["actions"]
             j = int(rng.integers(0, len(a)))
-            overrides[("actions", j, "status")] = "基本完成"
+            overrides[("actions", j, "status")] = "待定"  # no word of the form, nor one of its variants
             if a.loc[j, "status"] == done_word:
                 a.loc[j, "done_date"] = pd.NaT  # keep the row free of a second problem
                 overrides[("actions", j, "done_date")] = None
             a.loc[j, "status"] = pd.NA
             planted.append({"table": "actions", "data_row": j, "column": "status", "code": code})
+        elif code in ROW_PLANTS:
+            where = apply_plant(code, values, overrides, form, plan, rng)
+            if where is not None:
+                planted.append({**where, "code": code})
         elif code == "done_without_date":
             a = values["actions"]
             done = np.flatnonzero((a["status"] == done_word).fillna(False).to_numpy())

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +17,9 @@ import pandas as pd
 
 from pipeline.config import Config, load_config
 from pipeline.demo import files as fw
-from pipeline.demo import model, truth
+from pipeline.demo import model, plants, truth
 from pipeline.demo.build import DEFAULT_SEED, World, build_world
-from pipeline.demo.delivery import on_time_flag
+from pipeline.demo.delivery import SHANGHAI, on_time_flag
 from pipeline.demo.district import check_size
 from pipeline.demo.messiness import MESSINESS, plan_round
 from pipeline.demo.render import Grid
@@ -84,13 +89,60 @@ def _write_roster(roster: pd.DataFrame, path: Path) -> None:
     path.write_bytes(data)
 
 
+NOT_A_RETURN = "补报说明材料.xlsx"  # a workbook that is no return; the demo's config tells ingestion to ignore it
+
+
+def _not_a_return(raw: Path, rid: str, rnd) -> dict:
+    """A note a unit sent beside its return: settled by the analyst as "ignore" (intake.overrides)."""
+    when = pd.Timestamp(datetime.combine(rnd.deadline, dtime(10, 0), tzinfo=SHANGHAI))
+    data = fw.xlsx_bytes([Grid("说明", [["关于补报材料的说明"], ["本单位报表已另行报送，此件为补充说明。"]])],
+                         created=rnd.as_of)
+    path = raw / NOT_A_RETURN
+    fw.write_file(path, data, when)
+    return {"file": NOT_A_RETURN, "unit_id": None, "expected_unit_id": None, "written_name": None,
+            "expected_match": None, "kind": "note", "format": "xlsx", "expected_status": "ignored",
+            "expected_reason": "override_ignore", "expected_findings": ["override_applied"], "superseded_by": None,
+            "duplicate_of": None, "report_date": None, "received_at": when, "on_time": True,
+            "tags": ["override_ignore"], "n_planted_errors": 0, "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data)}
+
+
+def overrides_toml(round_ids) -> str:
+    """The analyst's settled matches the demo's config carries (appended to its scorecard.toml)."""
+    blocks = [f'[intake.overrides."{rid}"]\n"{NOT_A_RETURN}" = "ignore"   # a note, not a return\n' for rid in round_ids]
+    return "\n# The analyst's settled matches (see docs/data-dictionary.md)\n" + "\n".join(blocks)
+
+
+RECEIPT_BAD_LINE = "见纸质登记簿"  # a line of the log whose time cannot be read (a receipt_log finding)
+
+
+def _receipt_log(config: Config, rid: str, files: pd.DataFrame) -> Path | None:
+    """The office's receipt log (收文登记) of the round: every file as received, and one unreadable line."""
+    folder = getattr(config.paths, "receipts", None)
+    if folder is None:
+        return None
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    local = files["received_at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["文件", "收到时间"])
+    w.writerows([f, t] for f, t in zip(files["file"], local, strict=True) if not str(f).startswith("~$"))
+    w.writerow(["补报说明.docx", RECEIPT_BAD_LINE])
+    path = folder / f"{rid}.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
 def _on_time(rnd):
     return lambda s: on_time_flag(s, rnd)
 
 
 def _round(
-    world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: np.random.Generator, jobs: int | None
-) -> tuple[RoundOutput, dict[str, int]]:
+    world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: np.random.Generator, jobs: int | None,
+    prev_info: dict[str, tuple[int, str]] | None = None,
+    settle: bool = False,
+) -> tuple[RoundOutput, dict[str, int], dict[str, tuple[int, str]]]:
     rm = world.rounds[rid]
     rnd = rm.round
     roster = world.roster
@@ -99,6 +151,10 @@ def _round(
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
     plans = plan_round(roster, rm.delivery, rm.tables, rnd, rng)
+    deadline_end = pd.Timestamp(datetime.combine(rnd.deadline + timedelta(days=1), dtime(0), tzinfo=SHANGHAI))
+    prev_members = {u: m for u, (m, _) in (prev_info or {}).items()}
+    plants.assign_plants(plans, prev_members, int(rng.integers(0, 2**31 - 1)), roster, deadline_end,
+                         world.config.campaign.start, rnd.as_of)
     typed = {t: df.drop(columns="_u") for t, df in rm.tables.items()}
     # per-file work on plain Python values (arrow-backed cells are slow to touch one by one)
     tables = {t: df.astype(object) for t, df in typed.items()}
@@ -131,11 +187,20 @@ def _round(
             findings.add("filename_mismatch")
         if "missing_optional_column" in plan.tags:
             findings.add("missing_column")  # a warning: the optional column is reported, the file used
+        if "late_correction" in plan.tags and plan.status == "accepted":
+            findings.add("late_correction")
+        if plan.status == "accepted" and prev_info and plan.unit_id in prev_info and w.values is not None:
+            theme = w.values["info"].loc[0, "theme"] if len(w.values["info"]) else None
+            if isinstance(theme, str) and theme != prev_info[plan.unit_id][1]:
+                findings.add("changed_since_previous")  # the unit's theme changed with its planted weakness
         findings = sorted(findings)
         reason = plan.reason
         if plan.status == "accepted" and findings:
             reason = "ok_with_findings"
-        if plan.status not in ("accepted", "superseded"):
+        if plan.status == "rejected":
+            # the sheet cannot say whose file it is; its name (the unit's own) does: inferred, never merged
+            findings = sorted({"unit_inferred", *([plan.reason] if plan.reason != "unknown_unit" else [])})
+        elif plan.status not in ("accepted", "superseded"):
             findings = []
         file_recs.append(
             {
@@ -160,8 +225,11 @@ def _round(
                 "size": w.size,
             }
         )
+    if settle:
+        file_recs.append(_not_a_return(raw, rid, rnd))
     files_df = truth.files_frame(file_recs)
-    labels = truth.labels_frame(rm.labels, roster, files_df, on_time)
+    _receipt_log(world.config, rid, files_df)
+    labels = truth.labels_frame(rm.labels, roster, files_df, on_time, world.config.intake.late_correction)
     rows_df = pd.DataFrame(row_recs, columns=["file", "table", "sheet", "rows"]).astype(
         {"file": "string", "table": "string", "sheet": "string", "rows": "Int64"}
     )
@@ -194,7 +262,11 @@ def _round(
         "notes": truth.NOTES,
     }
     truth.write_truth(tdir, files_df, labels, rows_df, values, errs, meta)
-    return RoundOutput(rid, raw, tdir, len(files_df), {str(k): int(v) for k, v in status_counts.items()}), cov
+    acc = set(files_df.loc[files_df["expected_status"] == "accepted", "file"])
+    inf = values["info"]
+    inf = inf[inf["file"].isin(acc) & inf["party_members"].notna()]
+    kept = {str(u): (int(m), str(t)) for u, m, t in zip(inf["unit_id"], inf["party_members"], inf["theme"], strict=True)}
+    return RoundOutput(rid, raw, tdir, len(files_df), {str(k): int(v) for k, v in status_counts.items()}), cov, kept
 
 
 def generate_demo(
@@ -232,9 +304,14 @@ def generate_demo(
     outs = []
     coverage: dict[str, int] = {t: 0 for t in MESSINESS}
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 7]).spawn(len(world.rounds))]
+    kept: dict[str, tuple[int, str]] | None = None  # the previous round's accepted 党员人数 and theme
     for (rid, _), rng in zip(world.rounds.items(), streams, strict=True):
-        out, cov = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs)
+        out, cov, kept = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs, kept,
+                                settle=config_file is not None)
         outs.append(out)
         for k, v in cov.items():
             coverage[k] += v
+    if config_file is not None:  # the demo's own config: it also settles the note as "ignore"
+        with config_file.open("a", encoding="utf-8") as fh:
+            fh.write(overrides_toml(list(world.rounds)))
     return DemoResult(seed, n_units, roster_path, config_file, tuple(outs), time.perf_counter() - t0, coverage)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pipeline.config import Config, config_from_dict
 
-DEMO_PATHS = {"roster": "roster.xlsx", "raw": "raw", "processed": "processed", "reports": "reports"}
+DEMO_PATHS = {"roster": "roster.xlsx", "raw": "raw", "processed": "processed", "reports": "reports",
+              "receipts": "receipts"}  # the office's receipt log (收文登记), one per round
 _HEADER = re.compile(r"^\[")
 
 

@@ -27,13 +27,17 @@ NOTES = {
     "planted_errors": "bad_choice (the row's status is not a choice; its value is missing in the truth), done_without_date, date_after_report, bad_number; rows.parquet counts every data row in the sheet, including rows a validator may reject",
     "sent_twice": "the earlier file is superseded (superseded_later) by the later one, which is accepted",
     "sent_identical": "byte-identical copy received later: the copy is ignored (duplicate_content), the first stays accepted",
-    "name_typo": "a misspelt 单位名称 is never merged: the file is rejected (unknown_unit) and the unit counts as missing unless it sent another file",
+    "name_typo": "a misspelt 单位名称 is never merged: the file is rejected (unknown_unit); its file name is the unit's own, so the unit is inferred (unit_inferred) and counts as received_unusable unless it sent another file",
+    "received_unusable": "a unit whose every file is rejected (broken, misspelt or ambiguous name) sent something: reporting received_unusable, never merged into the data",
+    "plants": "issue 14 plants (pipeline/demo/plants.py): row-level ones in planted_errors.parquet (data_row empty for a missing action), file-level ones (late_correction, unit_inferred, ambiguous_unit) in files.expected_findings; returns without plants raise none of these codes",
+    "late_correction": "a unit's draft on time and its correction after the deadline: the correction is accepted, the unit stays on time (intake.late_correction = first_on_time)",
+    "continuity": "党员人数 and the 份数 of a kind of material kept in both rounds drift only a little between rounds",
     "name_forms": "old names are roster aliases; long/short forms (街道办事处, 街办, 村民委员会, 村委, 党委) fold to the official name",
     "filename_mismatch": "the file name names another unit; 基本情况 单位名称 decides (expected_unit_id)",
     "percent": "an integer cell written as 85% is a bad number: value missing, planted error bad_number",
     "date_month_day": "7月15日 (no year) means the round's year",
     "keyvalue_rows": "基本情况 and 群众评价 count as 1 data row when present",
-    "received_at": "file mtime; on time = received by the end of the deadline day (Asia/Shanghai)",
+    "received_at": "file mtime, and the same time in the round's receipt log receipts/<round>.csv (every file but lock files, plus one unreadable line: a receipt_log finding); on time = received by the end of the deadline day (Asia/Shanghai)",
     "broken_resend": "a unit whose first file is broken may send a good one later; the later one is accepted",
     "stray_file": "~$ lock files are ignored (not_a_return)",
 }
@@ -56,8 +60,13 @@ def files_frame(records: list[dict]) -> pd.DataFrame:
     return _typed(df)
 
 
-def labels_frame(model_labels: pd.DataFrame, roster: pd.DataFrame, files: pd.DataFrame, deadline_ok) -> pd.DataFrame:
-    """Per unit: planted truth plus whether and how it reports this round."""
+def labels_frame(model_labels: pd.DataFrame, roster: pd.DataFrame, files: pd.DataFrame, deadline_ok,
+                 late_correction: str = "first_on_time") -> pd.DataFrame:
+    """Per unit: planted truth plus whether and how it reports this round.
+
+    A unit that sent only rejected files is `received_unusable`; under
+    `first_on_time` a unit whose first usable file came on time is on time even
+    when a later correction is the one accepted."""
     lab = model_labels.copy()
     lab.insert(1, "unit_name", roster["unit_name"].to_numpy())
     lab.insert(3, "parent_id", roster["parent_id"].to_numpy())
@@ -71,10 +80,17 @@ def labels_frame(model_labels: pd.DataFrame, roster: pd.DataFrame, files: pd.Dat
     lab["received_at"] = pd.to_datetime(recv, utc=True).astype("datetime64[ms, UTC]")
     lab["report_date"] = pd.to_datetime(lab["unit_id"].map(acc["report_date"])).astype("datetime64[ms]")
     on_time = deadline_ok(lab["received_at"]).astype("boolean")
+    if late_correction == "first_on_time":
+        usable = files[files["expected_status"].isin(["accepted", "superseded", "ignored"]) & files["expected_unit_id"].notna()
+                       & (files["expected_reason"] != "not_a_return")]
+        first = pd.to_datetime(usable.groupby("expected_unit_id")["received_at"].min(), utc=True)
+        early = deadline_ok(lab["unit_id"].map(first)).fillna(False).astype(bool)
+        on_time = on_time | pd.array(early.to_numpy(), dtype="boolean")
     lab["on_time"] = on_time.where(lab["submitted"], pd.NA)
     lab["reporting"] = "missing"
     lab.loc[lab["submitted"] & lab["on_time"].fillna(False), "reporting"] = "on_time"
     lab.loc[lab["submitted"] & ~lab["on_time"].fillna(True), "reporting"] = "late"
+    lab.loc[~lab["submitted"] & lab["submits"], "reporting"] = "received_unusable"
     lab.loc[~lab["expected"], "reporting"] = "not_expected"
     cols = ["unit_id", "unit_name", "unit_type", "parent_id", "expected", "submits", "submitted", "accepted_file",
             "report_date", "received_at", "on_time", "reporting"]

@@ -43,6 +43,18 @@ class Column:
     required_when: RequiredWhen | None = None
     length: str = "text"  # kind of text for the length limit (spec `[max_chars]`)
     max_chars: int = 500  # longest text kept; longer is cut with a finding
+    # words people write for a choice value: (as written, the form's value); mapped with a warning
+    variants: tuple[tuple[str, str], ...] = ()
+    # a code or phone number that loses its leading 0 when typed as a number (warned, see LeadingZero)
+    leading_zero: LeadingZero | None = None
+
+
+@dataclass(frozen=True)
+class LeadingZero:
+    """A number typed as a number may have lost a leading 0: warn unless it matches `unless`."""
+
+    min_digits: int = 9
+    unless: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,11 @@ class FormSpec:
     total_row_markers: tuple[str, ...]
     sheets: tuple[Sheet, ...]
     actions: tuple[Action, ...] = field(default=())
+    # yes/no words people write that are not the form's own: mapped with a warning
+    yes_variants: tuple[str, ...] = ()
+    no_variants: tuple[str, ...] = ()
+    # 佐证材料 that names nothing (a done action with only this is a claim without substance)
+    empty_evidence: tuple[str, ...] = ()
 
     def sheet(self, name_or_table: str) -> Sheet:
         for s in self.sheets:
@@ -126,6 +143,15 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict 
         raise FormSpecError(f"{where}: unknown length {length!r} (known: {sorted(limits)})")
     if not isinstance(limits[length], int) or isinstance(limits[length], bool) or limits[length] < 1:
         raise FormSpecError(f"max_chars.{length}: a positive whole number")
+    variants = tuple((str(k), str(v)) for k, v in raw.get("variants", {}).items())
+    for written, value in variants:
+        if value not in choices:
+            raise FormSpecError(f"{where}: variant {written!r} maps to {value!r}, not one of the choices")
+    lz = raw.get("leading_zero")
+    leading_zero = None
+    if lz:
+        lz = lz if isinstance(lz, dict) else {}
+        leading_zero = LeadingZero(int(lz.get("min_digits", 9)), str(lz.get("unless", "")))
     return Column(
         key=raw["key"],
         header=raw["header"],
@@ -137,6 +163,8 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict 
         required_when=RequiredWhen(rw["column"], rw["equals"]) if rw else None,
         length=length,
         max_chars=limits[length],
+        variants=variants,
+        leading_zero=leading_zero,
     )
 
 
@@ -184,6 +212,9 @@ def parse_form(data: dict) -> FormSpec:
         total_row_markers=tuple(data.get("total_row_markers", ("合计",))),
         sheets=tuple(sheets),
         actions=actions,
+        yes_variants=tuple(data.get("yes_variants", ())),
+        no_variants=tuple(data.get("no_variants", ())),
+        empty_evidence=tuple(data.get("empty_evidence", ())),
     )
 
 
@@ -202,6 +233,7 @@ __all__ = [
     "Column",
     "FormSpec",
     "FormSpecError",
+    "LeadingZero",
     "RequiredWhen",
     "Sheet",
     "load_form",

@@ -30,6 +30,7 @@ SERIAL_MIN, SERIAL_MAX = 20000, 100000
 class Cleaned:
     value: Any
     code: str | None = None  # None = usable
+    assumed: str | None = None  # the words as written, when a variant of the form's value was read
 
 
 EMPTY = Cleaned(None)
@@ -180,7 +181,8 @@ def yesno_lookup(yes: Iterable[str], no: Iterable[str]) -> dict[str, bool]:
     return table
 
 
-def clean_yesno(value: object, lookup: dict[str, bool]) -> Cleaned:
+def clean_yesno(value: object, lookup: dict[str, bool], variants: dict[str, bool] | None = None) -> Cleaned:
+    """The form's yes/no words; then a variant (`是的`, `没做`) with `assumed` set to what was written."""
     if is_blank(value):
         return EMPTY
     if isinstance(value, bool):
@@ -192,6 +194,9 @@ def clean_yesno(value: object, lookup: dict[str, bool]) -> Cleaned:
     for key in (text, t, t.upper(), t.replace(" ", "").upper()):
         if key in lookup:
             return Cleaned(lookup[key])
+    for key in (t, t.replace(" ", "").upper()):
+        if variants and key in variants:
+            return Cleaned(variants[key], assumed=text)
     return Cleaned(None, "bad_yesno")
 
 
@@ -199,8 +204,11 @@ def choice_lookup(choices: Sequence[str]) -> dict[str, str]:
     return {normalise_text(c): c for c in choices}
 
 
-def clean_choice(value: object, lookup: dict[str, str]) -> Cleaned:
-    """A value of the choice list; spaces, full-width forms and quote styles do not matter."""
+def clean_choice(value: object, lookup: dict[str, str], variants: dict[str, str] | None = None) -> Cleaned:
+    """A value of the choice list; spaces, full-width forms and quote styles do not matter.
+
+    `variants` (normalised written form -> choice, from the form spec) are read
+    as their choice with `assumed` set to what was written."""
     if is_blank(value):
         return EMPTY
     text = clean_text(value).value
@@ -209,7 +217,19 @@ def clean_choice(value: object, lookup: dict[str, str]) -> Cleaned:
     key = normalise_text(text)
     if key in lookup:
         return Cleaned(lookup[key])
+    if variants and key in variants:
+        return Cleaned(variants[key], assumed=text)
     return Cleaned(None, "bad_choice")
+
+
+def variant_lookup(variants: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Written form -> value, keyed by the comparison form of the written words."""
+    out: dict[str, Any] = {}
+    for w, v in variants:
+        for key in (nfkc(w), nfkc(w).replace(" ", "").upper(), normalise_text(w)):
+            if key:
+                out[key] = v
+    return out
 
 
 # ---------------------------------------------------------------- headers
@@ -266,8 +286,15 @@ def map_headers(cells: Sequence[object], columns: Sequence[Column]) -> dict[int,
     return found
 
 
-def clean_cell(value: object, column: Column, year: int, yesno: dict[str, bool], choices: dict[str, str] | None = None) -> Cleaned:
-    """Dispatch on the spec column type."""
+def clean_cell(
+    value: object,
+    column: Column,
+    year: int,
+    yesno: dict[str, bool],
+    choices: dict[str, str] | None = None,
+    variants: dict[str, Any] | None = None,
+) -> Cleaned:
+    """Dispatch on the spec column type (`variants`: the form's accepted variants for this column)."""
     if column.type == "text":
         return clean_text(value)
     if column.type == "integer":
@@ -277,7 +304,10 @@ def clean_cell(value: object, column: Column, year: int, yesno: dict[str, bool],
     if column.type == "date":
         return clean_date(value, year)
     if column.type == "yesno":
-        return clean_yesno(value, yesno)
+        return clean_yesno(value, yesno, variants)
     if column.type == "choice":
-        return clean_choice(value, choices if choices is not None else choice_lookup(column.choices))
+        lookup = choices if choices is not None else choice_lookup(column.choices)
+        if variants is None and column.variants:
+            variants = variant_lookup(column.variants)
+        return clean_choice(value, lookup, variants)
     raise ValueError(f"unknown column type {column.type!r}")

@@ -1,9 +1,10 @@
 """Reporting completeness and timeliness of a round, as DHIS2 defines them.
 
 Reporting rate = expected units with an accepted return ÷ expected units × 100
-(expected = roster 应报); on time = received (file time) by the end of the
-deadline day in Asia/Shanghai; late = received after it; missing = expected
-− received. Units that sent a return but were not expected are listed
+(expected = roster 应报); on time = received (receipt log, else file time) by
+the end of the deadline day in Asia/Shanghai; late = received after it;
+received_unusable = only unusable files arrived (counted apart, `unusable`);
+missing = expected − received − unusable. Units that sent a return but were not expected are listed
 (`not_expected`) and never counted in a rate.
 """
 
@@ -15,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 TZ = ZoneInfo("Asia/Shanghai")
-UNITS_EXTRA = ("submitted", "file", "report_date", "received_at", "on_time", "reporting")
+UNITS_EXTRA = ("submitted", "file", "report_date", "received_at", "on_time", "reporting",
+               "unusable_files", "unusable_reason", "unusable_received_at")
 
 
 def deadline_end(deadline: date) -> pd.Timestamp:
@@ -31,8 +33,14 @@ def on_time_flags(received_at: pd.Series, deadline: date) -> pd.Series:
     return out.mask(received_at.isna())
 
 
-def units_table(roster: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFrame:
-    """The roster joined with each unit's accepted return of the round."""
+def units_table(roster: pd.DataFrame, submissions: pd.DataFrame, on_time_of: dict[str, bool] | None = None) -> pd.DataFrame:
+    """The roster joined with each unit's accepted return of the round.
+
+    `on_time_of` (unit → on time) overrides the accepted file's own flag (the
+    late-correction rule, `intake.unit_on_time`). A unit with no accepted
+    return but a rejected file of its own (read or inferred from the file
+    name) is `received_unusable`, with what arrived, when and why.
+    """
     acc = submissions[submissions["status"] == "accepted"].drop_duplicates("unit_id", keep="last")
     cols = ["unit_id", "file", "report_date", "received_at", "on_time"]
     units = roster.merge(acc[cols], on="unit_id", how="left", validate="one_to_one")
@@ -41,13 +49,27 @@ def units_table(roster: pd.DataFrame, submissions: pd.DataFrame) -> pd.DataFrame
     units["report_date"] = units["report_date"].astype("datetime64[ms]")
     units["received_at"] = units["received_at"].astype("datetime64[ms, UTC]")
     units["on_time"] = units["on_time"].astype("boolean")
-    units = units[[*roster.columns, "submitted", "file", "report_date", "received_at", "on_time"]]
+    if on_time_of:
+        fixed = units["unit_id"].map(on_time_of)
+        units["on_time"] = units["on_time"].mask(fixed.notna() & units["submitted"], fixed).astype("boolean")
+    bad = submissions[(submissions["status"] == "rejected") & submissions["unit_id"].notna()]
+    bad = bad.sort_values(["received_at", "file"], kind="stable")
+    gone = bad.groupby("unit_id", sort=False).agg(
+        unusable_files=("file", lambda f: "；".join(f)), unusable_reason=("reason", "last"),
+        unusable_received_at=("received_at", "first"))
+    units = units.merge(gone, left_on="unit_id", right_index=True, how="left")
+    units = units[[*roster.columns, "submitted", "file", "report_date", "received_at", "on_time",
+                   "unusable_files", "unusable_reason", "unusable_received_at"]]
+    units.loc[units["submitted"], ["unusable_files", "unusable_reason", "unusable_received_at"]] = None
+    units["unusable_files"] = units["unusable_files"].astype("string")
+    units["unusable_reason"] = units["unusable_reason"].astype("string")
+    units["unusable_received_at"] = pd.to_datetime(units["unusable_received_at"], utc=True).astype("datetime64[ms, UTC]")
     reporting = []
-    for exp, sub, ot in zip(units["expected"], units["submitted"], units["on_time"], strict=True):
-        if not sub:
-            reporting.append("missing" if exp else "not_expected")
-        elif not exp:
+    for exp, sub, ot, gone_ in zip(units["expected"], units["submitted"], units["on_time"], units["unusable_files"].notna(), strict=True):
+        if not exp:
             reporting.append("not_expected")
+        elif not sub:
+            reporting.append("received_unusable" if gone_ else "missing")
         else:
             reporting.append("on_time" if (ot is not pd.NA and bool(ot)) else "late")
     units["reporting"] = pd.Series(reporting, dtype="string")
@@ -60,12 +82,14 @@ def _rates(g: pd.DataFrame) -> dict:
     received = int(exp["submitted"].sum())
     on_time = int((exp["reporting"] == "on_time").sum())
     late = int((exp["reporting"] == "late").sum())
+    unusable = int((exp["reporting"] == "received_unusable").sum())
     return {
         "expected": expected,
         "received": received,
         "on_time": on_time,
         "late": late,
-        "missing": expected - received,
+        "unusable": unusable,
+        "missing": expected - received - unusable,
         "reporting_rate": received / expected * 100 if expected else None,
         "on_time_rate": on_time / expected * 100 if expected else None,
     }
@@ -82,7 +106,7 @@ def completeness_table(units: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     for c in ("level", "group", "group_name"):
         df[c] = df[c].astype("string")
-    for c in ("expected", "received", "on_time", "late", "missing"):
+    for c in ("expected", "received", "on_time", "late", "unusable", "missing"):
         df[c] = df[c].astype("Int64")
     for c in ("reporting_rate", "on_time_rate"):
         df[c] = pd.Series(df[c], dtype="object").astype("Float64")

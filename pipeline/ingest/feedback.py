@@ -17,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-SEVERITY_ZH = {"error": "错误（须修改）", "warning": "提醒（请核实）"}
+from pipeline.codes import SEVERITY_HINT, Reporting, Severity, label
+
+SEVERITY_ZH = {m.value: m.label + (f"（{SEVERITY_HINT[m]}）" if m in SEVERITY_HINT else "") for m in Severity}
 MISSING_NAME = "未报送单位.xlsx"
 UNKNOWN_NAME = "未识别单位的文件.xlsx"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -84,9 +86,10 @@ def write_feedback(
     widths = [6, 28, 12, 8, 14, 14, 60, 30]
     per_unit: dict[str, list[list[object]]] = {}
     # file-level problems: a rejected file of a unit that has no accepted return
+    told = set(findings.loc[(findings["severity"] == "error") & (findings["message"].isin(submissions["message"])), "file"])
     for rec in submissions.itertuples(index=False):
         uid = _text(rec.unit_id)
-        if rec.status == "rejected" and uid and uid not in accepted_units:
+        if rec.status == "rejected" and uid and uid not in accepted_units and rec.file not in told:
             per_unit.setdefault(uid, []).append(["", rec.file, "", "", "", "错误（文件未采用）", _text(rec.message), ""])
     f = findings.copy()
     shown_files = [k for k, v in status.items() if v in ("accepted", "rejected")]
@@ -98,7 +101,8 @@ def write_feedback(
             continue
         per_unit.setdefault(uid, []).append(
             ["", rec.file, _text(rec.sheet), _text(rec.cell), _text(rec.column),
-             SEVERITY_ZH.get(str(rec.severity), _text(rec.severity)), _text(rec.message), _text(rec.value)]
+             f"{SEVERITY_ZH.get(str(rec.severity), _text(rec.severity))}：{label(rec.code)}", _text(rec.message),
+             _text(rec.value)]
         )
     for uid, rows in sorted(per_unit.items()):
         for i, r in enumerate(rows, start=1):
@@ -107,6 +111,10 @@ def write_feedback(
         n_err = sum(1 for r in rows if str(r[5]).startswith("错误"))
         note = (f"共 {len(rows)} 处问题，其中须修改 {n_err} 处。请按“单元格”位置逐项修改后，"
                 f"重新报送完整报表至{office}。")
+        if uid not in accepted_units:  # received but unusable: say what arrived and what to resend
+            sent = submissions[(submissions["unit_id"] == uid) & (submissions["status"] == "rejected")]
+            note = (f"本轮收到本单位的文件 {'、'.join(sent['file'].astype(str))}，但无法使用，本单位尚未计入已报送。"
+                    f"请按下表“问题说明”处理后，重新报送完整报表至{office}。")
         written.append(_write_sheet(feedback_dir / f"{safe_filename(name)}.xlsx",
                                     f"{name} {round_name}报表退回修改清单", note, headers, rows, widths))
     # units that sent nothing usable
@@ -117,16 +125,23 @@ def write_feedback(
             rejected_msg[str(rec.unit_id)] = f"{rec.file}：{_text(rec.message)}"
     rows = [
         [i, _text(r.unit_id), _text(r.unit_name), _text(r.unit_type), names.get(_text(r.parent_id), _text(r.parent_id)),
-         rejected_msg.get(str(r.unit_id), "未收到报表")]
+         label(r.reporting, Reporting), rejected_msg.get(str(r.unit_id), "未收到报表")]
         for i, r in enumerate(miss.itertuples(index=False), start=1)
     ]
     note = f"应报单位 {int(units['expected'].sum())} 个，未报送或报表未采用 {len(rows)} 个。" if rows else "应报单位均已报送。"
     written.append(_write_sheet(feedback_dir / MISSING_NAME, f"{round_name}未报送单位名单", note,
-                                ["序号", "单位编码", "单位名称", "单位类型", "上级单位", "情况"], rows, [6, 12, 24, 10, 24, 60]))
-    unknown = submissions[submissions["unit_id"].isna() & (submissions["status"] == "rejected")]
+                                ["序号", "单位编码", "单位名称", "单位类型", "上级单位", "报送情况", "情况"], rows,
+                                [6, 12, 24, 10, 24, 16, 60]))
+    inferred = submissions["unit_inferred"] if "unit_inferred" in submissions else False
+    unknown = submissions[(submissions["unit_id"].isna() | inferred) & (submissions["status"] == "rejected")]
     if len(unknown):
-        rows = [[i, r.file, _text(r.written_name), _text(r.message)] for i, r in enumerate(unknown.itertuples(index=False), start=1)]
+        hint = unknown["override_hint"] if "override_hint" in unknown else pd.Series(None, index=unknown.index)
+        rows = [[i, r.file, _text(r.written_name), names.get(_text(r.unit_id), "") if _text(r.unit_id) else "",
+                 _text(r.message), _text(h)]
+                for i, (r, h) in enumerate(zip(unknown.itertuples(index=False), hint, strict=True), start=1)]
         written.append(_write_sheet(feedback_dir / UNKNOWN_NAME, f"{round_name}未能确认报送单位的文件",
-                                    "以下文件未能对应到单位名册中的单位，请核实后联系报送单位。",
-                                    ["序号", "文件", "填写的单位名称", "情况"], rows, [6, 36, 24, 70]))
+                                    "以下文件未能由表内单位名称对应到单位名册中的单位，请核实后联系报送单位；"
+                                    "“按文件名推断”的单位未经确认，不计入评分。",
+                                    ["序号", "文件", "填写的单位名称", "按文件名推断", "情况", "人工指定（写入配置文件）"],
+                                    rows, [6, 36, 20, 16, 60, 60]))
     return written

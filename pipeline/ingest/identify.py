@@ -2,16 +2,14 @@
 
 Pure functions over small frames: `identify` matches the 单位名称 written in
 基本情况 to the roster (exact, alias, normalised kind forms; a near miss is
-never merged) and checks the file name; `resolve_statuses` decides accepted /
-superseded for each unit (the later 填报日期, then the later file time;
-identical content by sha256).
+never merged) and checks the file name. Which of a unit's returns stands is
+decided in `intake.resolve_statuses`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import PurePosixPath
 
 from pipeline.roster import Match, NameIndex, match_unit, normalise_name, normalise_text
@@ -24,7 +22,7 @@ _FORMWORDS = re.compile(r"创先争优|活动|进展情况|报表|统计表|填�
 @dataclass(frozen=True)
 class Identity:
     unit_id: str | None
-    reason: str | None  # None when identified; unknown_unit / ambiguous_unit otherwise
+    reason: str | None  # None when identified; unknown_unit / ambiguous_unit (two roster units tie) otherwise
     message: str | None
     match: Match | None
 
@@ -35,6 +33,11 @@ def identify(written: str | None, index: NameIndex, cutoff: float = 80) -> Ident
     m = match_unit(written, index, cutoff=cutoff)
     if m.unit_id:
         return Identity(m.unit_id, None, None, m)
+    if m.how == "near_miss" and len(m.candidates) > 1 and m.candidates[0].score == m.candidates[1].score:
+        tied = [c for c in m.candidates if c.score == m.candidates[0].score]
+        names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in tied)
+        return Identity(None, "ambiguous_unit",
+                        f"单位名称“{m.written}”与名册中的{names}同样接近，无法确定是哪个单位，请按名册填写单位全称", m)
     if m.how == "near_miss":
         names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in m.candidates)
         return Identity(None, "unknown_unit",
@@ -108,35 +111,3 @@ _KIND = re.compile(r"(街道|街办|社区|镇|乡|村|委员会|局|院|办|委
 
 def _looks_like_unit(text: str) -> bool:
     return bool(_KIND.search(_FORMWORDS.sub("", text)))
-
-
-def resolve_statuses(records: list[dict]) -> None:
-    """Decide accepted / superseded / ignored among readable returns of each unit (in place).
-
-    `records` are submission dicts with file, sha256, unit_id, status ('read'
-    for a readable, identified return), report_date (date or None) and
-    received_at (POSIX seconds). A byte-identical copy received later is
-    ignored (duplicate_content) and the first stands for it; then the latest
-    return by 填报日期, then by file time (then by name), is accepted and the
-    earlier ones are superseded (superseded_later, superseded_by = the one kept).
-    """
-    live = [r for r in records if r["status"] == "read" and r["unit_id"]]
-    first_of: dict[tuple[str, str], str] = {}
-    for r in sorted(live, key=lambda r: (r["received_at"], r["file"])):
-        key = (r["unit_id"], r["sha256"])
-        if key in first_of:
-            r.update(status="ignored", reason="duplicate_content", superseded_by=first_of[key],
-                     message=f"与先收到的 {first_of[key]} 内容完全相同（重复报送），已忽略")
-        else:
-            first_of[key] = r["file"]
-    by_unit: dict[str, list[dict]] = {}
-    for r in live:
-        if r["status"] == "read":
-            by_unit.setdefault(r["unit_id"], []).append(r)
-    for group in by_unit.values():
-        group.sort(key=lambda r: (r["report_date"] or date.min, r["received_at"], r["file"]))
-        keep = group[-1]
-        keep["status"] = "accepted"
-        for r in group[:-1]:
-            r.update(status="superseded", reason="superseded_later", superseded_by=keep["file"],
-                     message=f"该单位后来报送了 {keep['file']}，以后报的为准；本文件保留备查")

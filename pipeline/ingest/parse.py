@@ -18,14 +18,16 @@ import pandas as pd
 
 from pipeline.form import FormSpec, load_form
 from pipeline.hashing import file_sha256
+from pipeline.ingest.formulas import apply_formulas, uncached_formulas
 from pipeline.ingest.guard import hard_stop
 from pipeline.ingest.lengths import cut_layout
-from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
+from pipeline.ingest.read import FileTimeout, Limits, ReadError, a1, read_workbook, time_limit
 from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
 from pipeline.ingest.validate import (
     FINDING_COLUMNS,
     Context,
     cross_checks,
+    drop_duplicate_rows,
     finding,
     validate_keyvalue,
     validate_table,
@@ -51,6 +53,8 @@ class ParsedReturn:
     finding_rows: list[dict] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)  # table -> sheet name as spelt
+    info_cells: dict[str, tuple[int, int]] = field(default_factory=dict)  # 基本情况 key -> 0-based (row, col)
+    columns: dict[str, dict[str, int]] = field(default_factory=dict)  # table sheet -> key -> 0-based column
     form_version: int = 1
     # the outcome may differ on another try (timeout, memory, a reader that died):
     # such a result is never kept for reuse (`reuse.py`)
@@ -144,7 +148,7 @@ def parse_return(
     year = config.round(round_id).as_of.year
     try:
         with time_limit(limits.timeout_seconds), hard_stop(limits.timeout_seconds * 2 + 10):
-            _parse(result, data, form, limits, year, config.campaign.start, path)
+            _parse(result, data, form, limits, year, config.campaign.start, path, config.round(round_id).as_of)
     except ReadError as exc:
         _reject(result, exc.reason, exc.message)
     except FileTimeout:
@@ -162,7 +166,8 @@ def _reject(result: ParsedReturn, reason: str, message: str) -> None:
 
 
 def _parse(
-    result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date, path: Path | None = None
+    result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date, path: Path | None = None,
+    as_of: date | None = None,
 ) -> None:
     found: dict[str, str] = {}
 
@@ -171,8 +176,13 @@ def _parse(
         return list(dict.fromkeys(found.values()))
 
     _, grids = read_workbook(data, limits, wanted, path)
-    ctx = Context.build(result.file, year, start, form)
+    ctx = Context.build(result.file, year, start, form, as_of)
     findings: list[dict] = []
+    for sheet_name, cells in uncached_formulas(data, grids).items():
+        for r, c, text in apply_formulas(grids[sheet_name].rows, cells):
+            findings.append(finding(ctx, sheet_name, "formula_as_text",
+                                    "单元格为公式，已按文字处理（公式不计算，请直接填写文字或数值）",
+                                    row=r, col=c, value=text, severity="warning"))
     records: dict[str, list[dict]] = {}
     cells: dict[tuple[str, int, str], int] = {}
     missing_sheets = []
@@ -218,16 +228,35 @@ def _parse(
         records[spec.table] = recs
         findings.extend(fnd)
         result.rows_read[spec.table] = n
+    _name_formula_columns(findings, cells, result.sheets, form)
+    result.info_cells = {key: (row - 1, ci) for (table, row, key), ci in cells.items() if table == "info" and ci is not None}
+    for (table, _, key), ci in cells.items():
+        if table != "info" and ci is not None:
+            result.columns.setdefault(table, {})[key] = ci
     info = (records.get("info") or [None])[0]
     if info:
         result.written_name = info.get("unit_name")
         result.report_date = info.get("report_date")
+    findings.extend(drop_duplicate_rows(ctx, records, result.sheets, cells))
     findings.extend(cross_checks(ctx, records, result.sheets, cells))
     result.finding_rows = findings
     result.records = {s.table: records.get(s.table, []) for s in form.data_sheets}
     if missing_sheets:
         result.status, result.reason = "rejected", "missing_sheet"
         result.message = f"缺少工作表或表头：{'、'.join(missing_sheets)}（请用报表模板填写）"
+
+
+def _name_formula_columns(findings: list[dict], cells: dict, sheets: dict[str, str], form: FormSpec) -> None:
+    """Give each formula_as_text finding the header of the form column its cell is in (in place)."""
+    table_of = {name: table for table, name in sheets.items()}
+    where: dict[tuple[str | None, str], dict] = {(table_of.get(f["sheet"]), f["cell"]): f
+                                                 for f in findings if f["code"] == "formula_as_text"}
+    if not where:
+        return
+    for (table, row, key), ci in cells.items():
+        f = where.get((table, a1(row - 1, ci))) if ci is not None else None
+        if f is not None:
+            f["column"] = form.sheet(table).column(key).header
 
 
 def parse_batch(items: list[tuple[Path, str]], config, round_id: str, limits: Limits, form: FormSpec) -> list[ParsedReturn]:

@@ -19,13 +19,28 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.codes import Reason, Reporting, Severity, counts_zh
 from pipeline.executors import InlineExecutor, open_executor
 from pipeline.form import load_form
 from pipeline.hashing import file_sha256
-from pipeline.ingest.completeness import completeness_table, on_time_flags, units_table
+from pipeline.ingest.checks import round_checks, timeliness_findings
+from pipeline.ingest.completeness import (
+    completeness_table,
+    deadline_end,
+    on_time_flags,
+    units_table,
+)
 from pipeline.ingest.feedback import write_feedback
 from pipeline.ingest.guard import run_isolated
-from pipeline.ingest.identify import filename_disagrees, identify, resolve_statuses
+from pipeline.ingest.identify import filename_disagrees, filename_unit, identify
+from pipeline.ingest.intake import (
+    IGNORE,
+    load_receipts,
+    override_line,
+    overrides_for,
+    resolve_statuses,
+    unit_on_time,
+)
 from pipeline.ingest.listing import Link, list_round
 from pipeline.ingest.parse import (
     ParsedReturn,
@@ -42,7 +57,8 @@ from pipeline.tables import write_tables
 
 BATCH = 8  # files per worker task
 SUBMISSION_FIELDS = ("file", "sha256", "size", "unit_id", "written_name", "status", "reason", "message",
-                     "report_date", "received_at", "superseded_by")
+                     "report_date", "received_at", "received_from", "unit_inferred", "override", "override_hint",
+                     "superseded_by")
 SHEET_COUNT_COLUMNS = ("file", "table", "sheet", "rows_read", "rows_clean", "rows_rejected")
 
 
@@ -79,13 +95,14 @@ class IngestResult:
             lines.append(f"  其中 {self.files_reused} 个文件自上次读取以来没有变化，沿用上次的读取结果，"
                          f"重新读取 {len(subs) - self.files_reused} 个")
         if reasons:
-            lines.append("  退回原因：" + "，".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+            lines.append("  退回原因：" + counts_zh(reasons, Reason))
         lines.append(
             f"应报单位 {len(expected)} 个：已报 {rep['on_time'] + rep['late']}（按时 {rep['on_time']}，迟报 {rep['late']}），"
-            f"未报 {rep['missing']}"
+            + (f"{Reporting.UNUSABLE.label} {rep['received_unusable']}，" if rep["received_unusable"] else "")
+            + f"未报 {rep['missing']}"
         )
         sev = Counter(f["severity"])
-        lines.append(f"发现问题 {len(f)} 处：错误 {sev['error']}，提醒 {sev['warning']}")
+        lines.append(f"发现问题 {len(f)} 处：{Severity.ERROR.label} {sev['error']}，{Severity.WARNING.label} {sev['warning']}")
         lines.append(f"清洁数据表：{self.out_dir}")
         lines.append(f"退回修改清单：{self.feedback_dir}（{len(self.feedback_files)} 个文件）")
         return "\n".join(lines)
@@ -218,33 +235,61 @@ def parse_all(
 
 
 def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: str) -> tuple[pd.DataFrame, list[dict]]:
-    """Submissions table and the extra findings (file-level and identification)."""
+    """Submissions table and the extra findings (file-level, identification, overrides, receipt)."""
     index = build_name_index(roster)
     cutoff = config.ingest.name_match_cutoff
+    round_name = config.round(round_id).name
+    overrides = overrides_for(config, round_id)
+    receipts = load_receipts(config, round_id, dict(index.exact))
     rows: list[dict] = []
     extra: list[dict] = []
 
-    def file_finding(pr: ParsedReturn, code: str, message: str, severity: str = "error", unit_id=None, value=None, sheet=None):
-        extra.append({"file": pr.file, "sheet": sheet, "cell": None, "row": None, "column": None, "unit_id": unit_id,
+    def file_finding(pr: ParsedReturn, code: str, message: str, severity: str = "error", unit_id=None, value=None,
+                     sheet=None, cell=None, row=None):
+        extra.append({"file": pr.file, "sheet": sheet, "cell": cell, "row": row, "column": None, "unit_id": unit_id,
                       "severity": severity, "code": code, "message": message, "value": value, "row_rejected": False})
 
     info_sheet = load_form(config.campaign.form_version).sheet("info")
     for pr in parsed:
         rec = {"file": pr.file, "sha256": pr.sha256, "size": pr.size, "unit_id": None, "written_name": pr.written_name,
                "status": pr.status, "reason": pr.reason, "message": pr.message, "report_date": pr.report_date,
-               "received_at": pr.mtime, "superseded_by": None}
-        if pr.status == "read" or (pr.status == "rejected" and pr.written_name):
+               "received_at": pr.mtime, "received_from": "file_time", "unit_inferred": False, "override": None,
+               "override_hint": None, "superseded_by": None}
+        ov = overrides.get(pr.file)
+        if ov is not None and ov != IGNORE and ov not in index.names:
+            file_finding(pr, "override_applied", f"人工指定的单位编码“{ov}”不在单位名册中，该指定未采用，请核对",
+                         value=ov)
+            ov = None
+        if ov == IGNORE:
+            rec.update(status="ignored", reason="override_ignore", override=IGNORE,
+                       message="按配置中的人工指定（intake.overrides）忽略本文件")
+            file_finding(pr, "override_applied", "按配置中的人工指定（intake.overrides）忽略本文件",
+                         severity="warning", value=IGNORE)
+            if (when := receipts.received(pr.file, None)) is not None:
+                rec["received_at"], rec["received_from"] = when, "receipt_log"
+            rows.append(rec)
+            continue
+        if ov is not None and pr.status != "ignored":
+            rec["unit_id"], rec["override"] = ov, ov
+            file_finding(pr, "override_applied",
+                         f"按配置中的人工指定（intake.overrides），本文件确认为“{index.names[ov]}”（{ov}）的报表"
+                         + (f"，表内单位名称写作“{pr.written_name}”" if pr.written_name else ""),
+                         severity="warning", unit_id=ov, value=ov, sheet=pr.sheets.get("info"))
+        elif pr.status == "read" or (pr.status == "rejected" and pr.written_name):
             ident = identify(pr.written_name, index, cutoff)
             if ident.unit_id:
                 rec["unit_id"] = ident.unit_id
             elif pr.status == "read":
                 rec["status"], rec["reason"], rec["message"] = "rejected", ident.reason, ident.message
-                code = "name_near_miss" if ident.match and ident.match.how == "near_miss" else "unknown_unit"
+                code = ("ambiguous_unit" if ident.reason == "ambiguous_unit"
+                        else "name_near_miss" if ident.match and ident.match.how == "near_miss" else "unknown_unit")
+                cands = ident.match.candidates if ident.match else ()
+                if cands:  # for the office, not the unit: the exact line that settles the match
+                    rec["override_hint"] = ("如经核实确属该单位，可在配置文件的 " + override_line(round_id, pr.file, cands[0].unit_id)
+                                            + f"（{cands[0].unit_name}" + ("；属其他候选单位则换成其编码）" if len(cands) > 1 else "）"))
                 file_finding(pr, code, ident.message, value=pr.written_name, sheet=pr.sheets.get("info"))
-            if ident.unit_id and ident.match and ident.match.how != "exact":
-                pass  # alias / normalised forms are accepted silently: the roster names them
             if ident.unit_id and pr.written_name:
-                other = filename_disagrees(pr.file, ident.unit_id, pr.written_name, index, round_id, config.round(round_id).name)
+                other = filename_disagrees(pr.file, ident.unit_id, pr.written_name, index, round_id, round_name)
                 if other:
                     file_finding(pr, "filename_mismatch",
                                  f"文件名中的单位（{other}）与“基本情况”中填写的{info_sheet.columns[0].header}"
@@ -252,8 +297,23 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
                                  severity="warning", unit_id=ident.unit_id, value=pr.file, sheet=pr.sheets.get("info"))
         if rec["status"] == "rejected" and pr.status == "rejected":
             file_finding(pr, pr.reason or "unreadable", pr.message or "", unit_id=rec["unit_id"])
+        if rec["status"] == "rejected" and rec["unit_id"] is None:
+            # the sheet could not tell whose file this is: the file name may (never merged into scores)
+            uid, _ = filename_unit(pr.file, index, round_id, round_name)
+            if uid:
+                rec["unit_id"], rec["unit_inferred"] = uid, True
+                file_finding(pr, "unit_inferred",
+                             f"本文件无法使用，按文件名推断为“{index.names[uid]}”（{uid}）报送的文件（未经表内确认，不计入评分）",
+                             severity="warning", unit_id=uid, value=pr.file)
+        when = receipts.received(pr.file, rec["unit_id"])
+        if when is not None:
+            rec["received_at"], rec["received_from"] = when, "receipt_log"
         rows.append(rec)
     resolve_statuses(rows)
+    for text in receipts.problems:
+        extra.append({"file": receipts.source.name if receipts.source else None, "sheet": None, "cell": None,
+                      "row": None, "column": None, "unit_id": None, "severity": "warning", "code": "receipt_log",
+                      "message": text, "value": None, "row_rejected": False})
     subs = pd.DataFrame(rows, columns=list(SUBMISSION_FIELDS))
     return subs, extra
 
@@ -271,7 +331,11 @@ def _typed_submissions(subs: pd.DataFrame, deadline) -> pd.DataFrame:
         "report_date": pd.Series(pd.to_datetime(pd.Series(subs["report_date"], dtype=object)), dtype="datetime64[ms]"),
         "received_at": pd.to_datetime(subs["received_at"].astype("float64"), unit="s", utc=True).astype("datetime64[ms, UTC]"),
     })
+    out["received_from"] = subs["received_from"].astype("string")
     out["on_time"] = on_time_flags(out["received_at"], deadline)
+    out["unit_inferred"] = subs["unit_inferred"].fillna(False).astype(bool)
+    out["override"] = pd.Series(subs["override"], dtype=object).astype("string")
+    out["override_hint"] = pd.Series(subs["override_hint"], dtype=object).astype("string")
     out["superseded_by"] = pd.Series(subs["superseded_by"], dtype=object).astype("string")
     return out
 
@@ -331,6 +395,7 @@ def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataF
     submissions = _typed_submissions(subs, rnd.deadline)
     unit_of = dict(zip(submissions["file"], submissions["unit_id"], strict=True))
     status_of = dict(zip(submissions["file"], submissions["status"], strict=True))
+    extra = extra + timeliness_findings(parsed, subs, config, rnd) + round_checks(parsed, status_of, unit_of, roster, config, rnd)
     with_findings = {f["file"] for p in parsed for f in p.finding_rows} | {f["file"] for f in extra}
     accepted = submissions["status"] == "accepted"
     ok = accepted & submissions["file"].isin(with_findings)
@@ -345,7 +410,8 @@ def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataF
     findings = findings_frame(rows)
     findings["unit_id"] = findings["unit_id"].astype("string")
     findings = findings.sort_values(["file", "sheet", "row", "cell"], na_position="first", kind="stable").reset_index(drop=True)
-    units = units_table(roster, submissions)
+    timely = unit_on_time(subs.to_dict("records"), deadline_end(rnd.deadline).timestamp(), config.intake.late_correction)
+    units = units_table(roster, submissions, {u: ot for u, (ot, _) in timely.items()})
     tables: dict[str, pd.DataFrame] = {
         "submissions": submissions,
         "units": units,

@@ -11,12 +11,20 @@ null with an error finding.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from pipeline.form import Column, FormSpec, Sheet
-from pipeline.ingest.clean import Cleaned, choice_lookup, clean_cell, clean_text, yesno_lookup
+from pipeline.ingest.clean import (
+    Cleaned,
+    choice_lookup,
+    clean_cell,
+    clean_text,
+    variant_lookup,
+    yesno_lookup,
+)
 from pipeline.ingest.read import a1
 from pipeline.ingest.sheets import Layout
 
@@ -25,6 +33,8 @@ FINDING_COLUMNS = ("file", "sheet", "cell", "row", "column", "unit_id", "severit
 # columns whose dates record something that has happened: not after 填报日期, not before the campaign
 HAPPENED_DATES = {"actions": ("done_date",), "activities": ("date",), "materials": ("updated",)}
 CAMPAIGN_DATES = {"actions": ("done_date",), "activities": ("date",)}
+# table sheets whose repeated identical rows are kept once
+DUPLICATE_TABLES = ("actions", "activities")
 
 
 @dataclass
@@ -35,11 +45,18 @@ class Context:
     form: FormSpec
     yesno: dict[str, bool] = field(default_factory=dict)
     choices: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # the form's variants: per choice column, and one table for every yes/no column
+    variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    yesno_variants: dict[str, bool] = field(default_factory=dict)
+    as_of: date | None = None  # the round's as-of date: actions due by then must be listed
+    rejected: dict[str, list[dict]] = field(default_factory=dict)  # table -> the typed values of rejected rows
 
     @classmethod
-    def build(cls, file: str, year: int, campaign_start: date, form: FormSpec) -> Context:
+    def build(cls, file: str, year: int, campaign_start: date, form: FormSpec, as_of: date | None = None) -> Context:
         choices = {(s.table, c.key): choice_lookup(c.choices) for s in form.sheets for c in s.columns if c.choices}
-        return cls(file, year, campaign_start, form, yesno_lookup(form.yes, form.no), choices)
+        variants = {(s.table, c.key): variant_lookup(c.variants) for s in form.sheets for c in s.columns if c.variants}
+        yn = variant_lookup([*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)])
+        return cls(file, year, campaign_start, form, yesno_lookup(form.yes, form.no), choices, variants, yn, as_of)
 
 
 def zh_date(d: date) -> str:
@@ -107,13 +124,36 @@ def finding(
 
 
 def _clean(ctx: Context, spec: Sheet, col: Column, value: object) -> Cleaned:
-    c = clean_cell(value, col, ctx.year, ctx.yesno, ctx.choices.get((spec.table, col.key)))
+    variants = ctx.yesno_variants if col.type == "yesno" else ctx.variants.get((spec.table, col.key), {})
+    c = clean_cell(value, col, ctx.year, ctx.yesno, ctx.choices.get((spec.table, col.key)), variants)
     if c.code is None and c.value is not None and col.type in ("integer", "number"):
         if col.min is not None and c.value < col.min:
             return Cleaned(None, "below_min")
         if col.max is not None and c.value > col.max:
             return Cleaned(None, "above_max")
     return c
+
+
+def _yes_no(v: object) -> str:
+    return "是" if v is True else "否" if v is False else str(v)
+
+
+def note_findings(ctx: Context, sheet_name: str, col: Column, value: object, c: Cleaned, row: int, ci: int | None) -> list[dict]:
+    """Warnings for a usable value that needed an assumption: a word variant, a number that lost its 0."""
+    out = []
+    if c.code is None and c.assumed is not None:
+        out.append(finding(ctx, sheet_name, "word_variant",
+                           f"“{col.header}”填写的“{c.assumed}”已按“{_yes_no(c.value)}”处理，请核实；"
+                           f"今后请从可选项中选填", row=row, col=ci, column=col.header, value=value, severity="warning"))
+    lz = col.leading_zero
+    if lz and c.code is None and isinstance(value, int | float) and not isinstance(value, bool):
+        digits = clean_text(value).value or ""
+        if digits.isdigit() and len(digits) >= lz.min_digits and not (lz.unless and re.match(lz.unless, digits)):
+            # the number itself is personal data: neither the message nor `value` repeats it
+            out.append(finding(ctx, sheet_name, "leading_zero_lost",
+                               f"“{col.header}”按数字填写，开头的 0（如区号）可能已丢失，请将该单元格设为文本后重新填写",
+                               row=row, col=ci, column=col.header, severity="warning"))
+    return out
 
 
 def missing_column_findings(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> list[dict]:
@@ -144,6 +184,7 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
             c = _clean(ctx, spec, col, value)
             rec[key] = c.value
             code = c.code
+            row_findings.extend(note_findings(ctx, sheet_name, col, value, c, raw.row, ci))
             if code is None and c.value is None and col.required:
                 code = "required_missing"
             if code is None:
@@ -168,6 +209,8 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
                                 row=raw.row, col=ci, column=col.header)
                     )
             records.append(rec)
+        else:
+            ctx.rejected.setdefault(spec.table, []).append(rec)
         findings.extend(row_findings)
     return records, findings, len(layout.rows)
 
@@ -186,6 +229,7 @@ def validate_keyvalue(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout
             col = cols[key]
             c = _clean(ctx, spec, col, value)
             rec[key] = c.value
+            findings.extend(note_findings(ctx, sheet_name, col, value, c, raw.row, ci))
             present = present or c.value is not None or c.code is not None
             code = c.code or ("required_missing" if c.value is None and col.required else None)
             if code:
@@ -249,4 +293,126 @@ def cross_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict
             out.append(finding(ctx, sheet_names.get("actions"), "done_without_evidence",
                                f"“{rec.get('action')}”标为已完成，但未填写“{header}”，请补充佐证",
                                column=header, severity="warning", **where("actions", rec, "evidence")))
+    out += action_checks(ctx, records, sheet_names, cells)
+    out += substance_checks(ctx, records, sheet_names, cells)
+    return out
+
+
+def _key(rec: dict, keys: tuple[str, ...]) -> tuple:
+    return tuple(rec.get(k) for k in keys)
+
+
+def drop_duplicate_rows(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str],
+                        cells: dict[tuple[str, int, str], int]) -> list[dict]:
+    """A data row repeated with every value the same is kept once (in place); the repeats are reported."""
+    out: list[dict] = []
+    for table in DUPLICATE_TABLES:
+        recs = records.get(table) or []
+        if len(recs) < 2:
+            continue
+        spec = ctx.form.sheet(table)
+        keys = tuple(c.key for c in spec.columns if c.key != "seq")
+        first: dict[tuple, int] = {}
+        kept = []
+        for rec in recs:
+            k = _key(rec, keys)
+            if all(v is None for v in k):
+                kept.append(rec)
+                continue
+            if k in first:
+                lead = spec.columns[0].key if spec.columns[0].key != "seq" else spec.columns[1].key
+                out.append(finding(ctx, sheet_names.get(table), "duplicate_row",
+                                   f"第 {rec['row']} 行与第 {first[k]} 行内容完全相同（重复填写），只计一次",
+                                   row=rec["row"] - 1, col=cells.get((table, rec["row"], lead)),
+                                   column=spec.column(lead).header, severity="warning", row_rejected=True))
+                continue
+            first[k] = rec["row"]
+            kept.append(rec)
+        records[table] = kept
+    return out
+
+
+def action_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str],
+                  cells: dict[tuple[str, int, str], int]) -> list[dict]:
+    """State against dates; each action due by the as-of date listed exactly once."""
+    form = ctx.form
+    spec = form.sheet("actions")
+    sheet = sheet_names.get("actions")
+    out: list[dict] = []
+    recs = records.get("actions") or []
+    not_started = spec.column("status").choices[-1]
+    for rec in recs:
+        if rec.get("status") == not_started and rec.get("done_date") is not None:
+            h = spec.column("done_date").header
+            out.append(finding(ctx, sheet, "not_started_but_dated",
+                               f"“{rec.get('action')}”标为“{not_started}”，却填有“{h}”（{zh_date(rec['done_date'])}），请核实完成情况",
+                               row=rec["row"] - 1, col=cells.get(("actions", rec["row"], "done_date")), column=h,
+                               value=rec["done_date"], severity="warning"))
+    if sheet is None:
+        return out
+    seen: dict[str, int] = {}
+    h = spec.column("action").header
+    for rec in recs:
+        name = rec.get("action")
+        if name is None:
+            continue
+        if name in seen:
+            out.append(finding(ctx, sheet, "action_repeated",
+                               f"规定动作“{name}”在第 {seen[name]} 行和第 {rec['row']} 行重复填写，请合并为一行",
+                               row=rec["row"] - 1, col=cells.get(("actions", rec["row"], "action")), column=h,
+                               value=name, severity="warning"))
+        else:
+            seen[name] = rec["row"]
+    listed = set(seen) | {r.get("action") for r in ctx.rejected.get("actions", [])}  # a rejected row still lists it
+    if ctx.as_of is not None and recs:
+        for a in form.actions_due(ctx.campaign_start, ctx.as_of):
+            if a.name not in listed:
+                out.append(finding(ctx, sheet, "action_missing",
+                                   f"缺少规定动作“{a.name}”（{a.stage}，应于{zh_date(a.due_date(ctx.campaign_start))}前完成），"
+                                   f"请在“{h}”中补列并填写完成情况", column=h, value=a.name, severity="warning"))
+    return out
+
+
+def substance_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str],
+                     cells: dict[tuple[str, int, str], int]) -> list[dict]:
+    """Counts that cannot be true and claims without substance."""
+    form = ctx.form
+    out: list[dict] = []
+    info = (records.get("info") or [None])[0]
+    if info is not None and info.get("party_members") == 0:
+        h = form.sheet("info").column("party_members").header
+        at = next(((r - 1, c) for (t, r, k), c in cells.items() if t == "info" and k == "party_members"), (None, None))
+        out.append(finding(ctx, sheet_names.get("info"), "no_members",
+                           f"“{h}”填写为 0：党组织不能没有党员，请核实", column=h, value=0, severity="warning",
+                           row=at[0], col=at[1]))
+    mats = records.get("materials") or []
+    mspec = form.sheet("materials")
+    for rec in mats:
+        if rec.get("copies") == 0 and rec.get("standard") is True and rec.get("filed") is True:
+            h = mspec.column("copies").header
+            out.append(finding(ctx, sheet_names.get("materials"), "empty_claim",
+                               f"“{rec.get('category')}”份数为 0，却标为“{mspec.column('standard').header}”和"
+                               f"“{mspec.column('filed').header}”，请核实", row=rec["row"] - 1,
+                               col=cells.get(("materials", rec["row"], "copies")), column=h, value=0, severity="warning"))
+    # evidence that names a kind of material the return does not hold, or that says nothing
+    held = {r.get("category") for r in mats if (r.get("copies") or 0) > 0}
+    listed = bool(mats)
+    kinds = [c for c in mspec.column("category").choices if c != "其他"]
+    aspec = form.sheet("actions")
+    done = aspec.column("status").choices[0]
+    empty = set(form.empty_evidence)
+    for rec in records.get("actions") or []:
+        ev = rec.get("evidence")
+        if rec.get("status") != done or not isinstance(ev, str):
+            continue
+        text = ev.strip()
+        named = [k for k in kinds if k in text]
+        missing = [k for k in named if k not in held] if listed else []
+        if text in empty or missing:
+            why = (f"“{aspec.column('evidence').header}”只写了“{text}”，没有说明是什么材料" if text in empty
+                   else f"佐证材料“{text}”所说的{'、'.join(missing)}，在本表“{mspec.name}”中没有（或份数为 0）")
+            out.append(finding(ctx, sheet_names.get("actions"), "evidence_not_found",
+                               f"“{rec.get('action')}”标为已完成，但{why}，请补充或核实",
+                               row=rec["row"] - 1, col=cells.get(("actions", rec["row"], "evidence")),
+                               column=aspec.column("evidence").header, value=text, severity="warning"))
     return out

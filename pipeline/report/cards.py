@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipeline.charts import activity_timeline, unit_profile_chart
 from pipeline.charts.activity import days_to_deadline
+from pipeline.codes import Reason, label
 from pipeline.report import commentary as cm
 from pipeline.report.context import RoundContext
 from pipeline.report.display import figure_img, html_table
@@ -64,11 +65,28 @@ def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | 
 def _findings_section(ctx: RoundContext, unit_id: str, submitted: bool) -> CardSection:
     findings = ctx.table("findings")
     mine = findings[findings["unit_id"] == unit_id] if not findings.empty else findings
+    arrived = _unusable_line(ctx, unit_id) if not submitted else None
     if mine.empty:
-        text = "报表未发现需要修改的问题。" if submitted else "本轮没有收到本单位的报表，请尽快报送。"
+        text = "报表未发现需要修改的问题。" if submitted else (arrived or "本轮没有收到本单位的报表，请尽快报送。")
         return CardSection("需要改正的问题", [text])
     table = findings_frame(mine, unit_id).drop(columns=["单位编码", "单位名称"])
-    return CardSection("需要改正的问题", cm.findings_commentary(mine, unit_id), table=html_table(table))
+    lead = [arrived] if arrived else []
+    return CardSection("需要改正的问题", lead + cm.findings_commentary(mine, unit_id), table=html_table(table))
+
+
+def _unusable_line(ctx: RoundContext, unit_id: str) -> str | None:
+    """What arrived, when, and why it could not be used (reporting = received_unusable)."""
+    units = ctx.table("units")
+    if units.empty or "unusable_files" not in units:
+        return None
+    u = units[units["unit_id"] == unit_id]
+    if u.empty or pd.isna(u["unusable_files"].iloc[0]):
+        return None
+    r = u.iloc[0]
+    when = pd.Timestamp(r["unusable_received_at"]).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M") \
+        if pd.notna(r["unusable_received_at"]) else "时间不详"
+    return (f"本轮收到本单位的文件 {r['unusable_files']}（{when}），但无法使用（{label(r['unusable_reason'], Reason)}），"
+            f"本单位尚未计入已报送，请按下表处理后重新报送。")
 
 
 def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:

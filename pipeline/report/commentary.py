@@ -52,7 +52,9 @@ def completeness_commentary(completeness: pd.DataFrame, units: pd.DataFrame | No
         r = d.iloc[0]
         out.append(
             f"{scope}应报{int(r['expected'])}个单位，已报{int(r['received'])}个，报送率{_pct(float(r['reporting_rate']))}；"
-            f"其中按时{int(r['on_time'])}个，迟报{int(r['late'])}个，未报{int(r['missing'])}个。"
+            f"其中按时{int(r['on_time'])}个，迟报{int(r['late'])}个，"
+            + (f"已报送但无法使用{int(r['unusable'])}个，" if "unusable" in r and pd.notna(r["unusable"]) and int(r["unusable"]) else "")
+            + f"未报{int(r['missing'])}个。"
         )
     t = completeness[completeness["level"] == "unit_type"].dropna(subset=["reporting_rate"])
     if len(t) > 1 and unit_type is None:
@@ -65,6 +67,9 @@ def completeness_commentary(completeness: pd.DataFrame, units: pd.DataFrame | No
         missing = units.loc[units["reporting"] == "missing", "unit_name"]
         if len(missing):
             out.append(f"尚未报送：{_names(missing)}。")
+        unusable = units.loc[units["reporting"] == "received_unusable", "unit_name"]
+        if len(unusable):
+            out.append(f"报表无法使用、需重新报送：{_names(unusable)}。")
     return out
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.codes import Reporting, Severity
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 
-REPORTING_LABELS = {"on_time": "按时报送", "late": "迟报", "missing": "未报送", "not_expected": "不需报送"}
-SEVERITY_LABELS = {"error": "错误", "warning": "需核实"}
+REPORTING_LABELS = {m.value: m.label for m in Reporting}  # from the one registry (pipeline/codes.py)
+SEVERITY_LABELS = {m.value: m.label for m in Severity}
 
 
 def flags_text(flags: object) -> str:
@@ -77,7 +78,7 @@ def missing_late_frame(units: pd.DataFrame) -> pd.DataFrame:
     """Expected units that reported late or not at all."""
     if units is None or units.empty:
         return pd.DataFrame(columns=["单位编码", "单位名称", "单位类型", "报送情况", "收到时间", "文件"])
-    u = units[units["reporting"].isin(["late", "missing"])]
+    u = units[units["reporting"].isin(["late", "received_unusable", "missing"])]
     u = u.sort_values(["reporting", "unit_type", "unit_id"], ascending=[False, True, True])
     return pd.DataFrame({
         "单位编码": u["unit_id"], "单位名称": u["unit_name"], "单位类型": u["unit_type"],

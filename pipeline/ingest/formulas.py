@@ -1,0 +1,99 @@
+"""Formula cells that carry no cached value, found in the workbook's XML.
+
+A workbook written by a program (openpyxl, a web export) can hold a formula
+such as `=HYPERLINK("http://…","学习")` with no cached result. calamine then
+reads the cell as empty, and a typed activity name would be rejected as
+"not filled in". `uncached_formulas` finds such cells (xlsx/xlsm only: the
+other formats always store a result) so that the formula's text is kept as
+inert text (never evaluated, never written back as a formula: output writers
+escape text that starts with "=") with a warning finding naming the cell.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterable
+from xml.etree import ElementTree as ET
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> part name inside the package."""
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {}
+    for r in rels:
+        target = r.get("Target", "")
+        targets[r.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    out = {}
+    sheets = wb.find(f"{_NS}sheets")
+    for s in sheets if sheets is not None else ():
+        rid = s.get(_REL)
+        if rid in targets:
+            out[s.get("name", "")] = targets[rid]
+    return out
+
+
+def uncached_formulas(data: bytes, sheets: Iterable[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """Sheet -> {(row, col) 0-based: "=formula text"} for formula cells whose cached value is empty.
+
+    Best effort and silent: a package it cannot read gives {} (the reader
+    reports broken files). Shared-formula followers (no text) are left out.
+    """
+    if not data.startswith(b"PK"):
+        return {}
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            paths = _sheet_paths(z)
+            for name in sheets:
+                part = paths.get(name)
+                if part is None or part not in z.namelist():
+                    continue
+                found: dict[tuple[int, int], str] = {}
+                with z.open(part) as fh:
+                    for _, el in ET.iterparse(fh, events=("end",)):
+                        if el.tag != f"{_NS}c":
+                            continue
+                        f = el.find(f"{_NS}f")
+                        if f is not None and (f.text or "").strip():
+                            v = el.find(f"{_NS}v")
+                            is_ = el.find(f"{_NS}is")
+                            cached = (v is not None and (v.text or "") != "") or is_ is not None
+                            m = _REF.match(el.get("r", ""))
+                            if not cached and m:
+                                found[(int(m.group(2)) - 1, _col_index(m.group(1)))] = "=" + f.text.strip()
+                        el.clear()
+                if found:
+                    out[name] = found
+    except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, ValueError, RuntimeError):
+        return {}
+    return out
+
+
+def apply_formulas(rows: list[list[object]], cells: dict[tuple[int, int], str]) -> list[tuple[int, int, str]]:
+    """Put each formula's text into its empty grid cell (in place); the cells changed."""
+    changed = []
+    for (r, c), text in sorted(cells.items()):
+        while len(rows) <= r:
+            rows.append([])
+        row = rows[r]
+        while len(row) <= c:
+            row.append("")
+        if row[c] in ("", None):
+            row[c] = text
+            changed.append((r, c, text))
+    return changed
