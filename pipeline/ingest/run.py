@@ -297,8 +297,9 @@ def decide(parsed: list[ParsedReturn], roster: pd.DataFrame, config, round_id: s
                                  severity="warning", unit_id=ident.unit_id, value=pr.file, sheet=pr.sheets.get("info"))
         if rec["status"] == "rejected" and pr.status == "rejected":
             file_finding(pr, pr.reason or "unreadable", pr.message or "", unit_id=rec["unit_id"])
-        if rec["status"] == "rejected" and rec["unit_id"] is None:
-            # the sheet could not tell whose file this is: the file name may (never merged into scores)
+        if rec["status"] == "rejected" and rec["unit_id"] is None and not str(rec["reason"]).startswith("link_"):
+            # the sheet could not tell whose file this is: the file name may (never merged into scores);
+            # a refused link was not delivered by anyone, so it speaks for no unit
             uid, _ = filename_unit(pr.file, index, round_id, round_name)
             if uid:
                 rec["unit_id"], rec["unit_inferred"] = uid, True
