@@ -69,6 +69,12 @@ class Reason(_Coded):
     MISSING_SHEET = "missing_sheet", "缺少工作表"
     UNKNOWN_UNIT = "unknown_unit", "单位名称不在名册中"
     AMBIGUOUS_UNIT = "ambiguous_unit", "单位名称同时接近两个单位"
+    DIMENSION_TOO_LARGE = "dimension_too_large", "工作表声明的区域超出上限"
+    CELL_OUT_OF_RANGE = "cell_out_of_range", "工作表含超出范围的单元格"
+    LINK_OUTSIDE = "link_outside", "链接指向报表文件夹以外"
+    LINK_DANGLING = "link_dangling", "链接指向的文件不存在"
+    LINK_LOOP = "link_loop", "链接循环指向自身"
+    LINK_FOLDER = "link_folder", "链接指向文件夹"
 
 
 class Finding(_Coded):
@@ -108,9 +114,22 @@ class Finding(_Coded):
     UNIT_INFERRED = "unit_inferred", "按文件名推断单位"
     LATE_CORRECTION = "late_correction", "截止后报送的更正"
     RECEIPT_LOG = "receipt_log", "收文登记有误"
+    TEXT_TOO_LONG = "text_too_long", "内容过长，已截断"
+    FILENAME_RECODED = "filename_recoded", "文件名不是 UTF-8 编码，已按 GBK 显示"
+    FILENAME_UNDECODABLE = "filename_undecodable", "文件名编码无法识别"
 
 
-REGISTRY: tuple[type[_Coded], ...] = (Severity, SubmissionStatus, Reporting, Reason, Finding)
+class RunError(_Coded):
+    """`error` of a run record (`data/processed/.runs/<round>.json`) that could not start or was killed."""
+
+    READ_ONLY = "read_only", "目录无法写入"
+    DISK_FULL = "disk_full", "磁盘已满"
+    ROSTER_MISSING = "roster_missing", "名册不存在"
+    SCHEDULER_UNREACHABLE = "scheduler_unreachable", "无法连接调度器"
+    KILLED = "killed", "上次运行被强行终止"
+
+
+REGISTRY: tuple[type[_Coded], ...] = (Severity, SubmissionStatus, Reporting, Reason, Finding, RunError)
 # codes that share a string across registries (a rejected file's finding uses its reason code)
 _LABELS: dict[str, str] = {}
 for _enum in reversed(REGISTRY):
@@ -148,6 +167,7 @@ __all__ = [
     "Finding",
     "Reason",
     "Reporting",
+    "RunError",
     "Severity",
     "SubmissionStatus",
     "all_codes",

@@ -19,10 +19,6 @@ import os
 FALLBACK_ENCODINGS = ("gbk",)  # tried in order on a name that is not UTF-8
 
 # finding codes of this module (code -> Chinese label)
-NAME_CODES: dict[str, str] = {
-    "filename_recoded": "文件名不是 UTF-8 编码，已按 GBK 显示",
-    "filename_undecodable": "文件名编码无法识别",
-}
 
 
 def is_clean(name: str) -> bool:

@@ -10,6 +10,7 @@ from pipeline.codes import (
     Finding,
     Reason,
     Reporting,
+    RunError,
     Severity,
     all_codes,
     counts_zh,
@@ -45,7 +46,7 @@ def test_every_reason_and_finding_code_can_be_emitted():
     """Each code is produced somewhere in the pipeline (by its string or its enum member)."""
     src = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "pipeline").rglob("*.py")
                     if p.name != "codes.py" and "demo" not in p.parts)
-    for enum in (Reason, Finding, Reporting):
+    for enum in (Reason, Finding, Reporting, RunError):
         for m in enum:
             assert f'"{m.value}"' in src or f"{enum.__name__}.{m.name}" in src, f"{m.value} is never produced"
 

@@ -33,10 +33,6 @@ FAULTS: dict[str, tuple[int, str, str]] = {
                               "请确认调度器已启动、地址和端口正确、防火墙放行，"
                               "或去掉 --scheduler 和配置 [batch] scheduler 改在本机运行"),
 }
-FAULT_LABELS: dict[str, str] = {
-    "read_only": "目录无法写入", "disk_full": "磁盘已满", "roster_missing": "名册不存在",
-    "scheduler_unreachable": "无法连接调度器",
-}
 CONNECT_SECONDS = 5.0
 
 

@@ -33,10 +33,6 @@ CHUNK = 1 << 20
 OVERLAP = 512  # longer than any tag start we look for
 
 # reason codes of this module (code -> Chinese label)
-EXTENT_CODES: dict[str, str] = {
-    "dimension_too_large": "工作表声明的区域超出上限",
-    "cell_out_of_range": "工作表含超出范围的单元格",
-}
 
 
 def column_index(letters: str) -> int:

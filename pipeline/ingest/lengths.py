@@ -16,7 +16,6 @@ from pipeline.ingest.clean import clean_text
 from pipeline.ingest.sheets import Layout
 
 # finding codes of this module (code -> Chinese label)
-LENGTH_CODES: dict[str, str] = {"text_too_long": "内容过长，已截断"}
 PREVIEW = 30  # characters of the cut text kept in the finding's value
 
 

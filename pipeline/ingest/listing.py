@@ -15,12 +15,6 @@ from pathlib import Path
 from pipeline.names import unique_labels
 
 # reason codes of links (code -> Chinese label)
-LINK_CODES: dict[str, str] = {
-    "link_outside": "链接指向报表文件夹以外",
-    "link_dangling": "链接指向的文件不存在",
-    "link_loop": "链接循环指向自身",
-    "link_folder": "链接指向文件夹",
-}
 
 
 @dataclass(frozen=True)
