@@ -11,18 +11,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.act import act_tables
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES, Config
 from pipeline.form import load_form
 from pipeline.score.basics import OTHER, basics_measures
 from pipeline.score.changes import compute_changes
 from pipeline.score.composite import flags, goodness, normalised_weights, overall_score, rank_desc
 from pipeline.score.explain import explanations
-from pipeline.score.notice import build_notice
 from pipeline.score.progress import inequality_table, progress_measures
 from pipeline.score.theme import theme_measures
 from pipeline.score.uncertainty import monte_carlo
 from pipeline.score.understanding import understanding_measures
-from pipeline.tables import SCORE_TABLES, read_table, read_tables, table_path, write_tables
+from pipeline.tables import (
+    ACT_TABLES,
+    SCORE_TABLES,
+    read_table,
+    read_tables,
+    table_path,
+    write_tables,
+)
 
 INPUT_TABLES = ("units", "info", "actions", "materials", "activities", "evaluation")
 
@@ -91,8 +98,14 @@ def score_tables(
     config: Config,
     round_id: str,
     previous_scores: pd.DataFrame | None = None,
+    previous_act: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Score one round from its clean tables; returns the score tables (see data dictionary)."""
+    """Score one round from its clean tables; returns the score tables (see data dictionary).
+
+    The action stage (`pipeline.act.act_tables`) runs at the end: it adds the grade columns to `scores`,
+    replaces the notice rule and adds the `rectification`, `rectification_rates` and `exemplary` tables;
+    `previous_act` holds the previous round's published `rectification` and `notice`.
+    """
     sc = config.scoring
     rnd = config.round(round_id)
     form = load_form(config.campaign.form_version)
@@ -167,16 +180,17 @@ def score_tables(
                             sc.theil_min_subunits)
     prev = config.previous_round(round_id)
     changes = compute_changes(scores, previous_scores, prev.id if prev else "")
-    notice = build_notice(scores, changes, config.notice.min_flags, config.notice.bottom_per_type)
-    return {
+    out = {
         "scores": scores,
         "indicators": ind_out,
         "explanations": expl,
         "inequality": ineq,
         "theme_clusters": clusters,
         "changes": changes,
-        "notice": notice,
+        "notice": pd.DataFrame(),
     }
+    out.update(act_tables(tables, out, config, round_id, previous_act))
+    return out
 
 
 @dataclass
@@ -232,8 +246,10 @@ def score_round(
         previous_dir = cand if table_path(cand, "scores").is_file() else None
     previous = read_table(Path(previous_dir), "scores") if previous_dir is not None and \
         table_path(Path(previous_dir), "scores").is_file() else None
-    out = score_tables(tables, config, round_id, previous)
-    write_tables({k: out[k] for k in SCORE_TABLES}, folder)
+    previous_act = read_tables(Path(previous_dir), ("rectification", "notice"), missing_ok=True) \
+        if previous_dir is not None else {}
+    out = score_tables(tables, config, round_id, previous, previous_act)
+    write_tables({k: out[k] for k in (*SCORE_TABLES, *ACT_TABLES)}, folder)
     return ScoreResult(round_id, folder, out, prev_round.id if (prev_round and previous is not None) else None)
 
 
