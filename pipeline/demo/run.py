@@ -237,4 +237,5 @@ def generate_demo(
         outs.append(out)
         for k, v in cov.items():
             coverage[k] += v
+    truth.write_recheck(truth_root, list(world.rounds))
     return DemoResult(seed, n_units, roster_path, config_file, tuple(outs), time.perf_counter() - t0, coverage)
