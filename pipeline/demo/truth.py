@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -150,7 +151,7 @@ def recheck_frame(previous: pd.DataFrame, current: pd.DataFrame, previous_round:
 
 def write_recheck(truth_root: Path, round_ids: list[str]) -> None:
     """`recheck.parquet` beside every round's labels that has a previous round."""
-    for prev, rid in zip(round_ids, round_ids[1:], strict=False):
+    for prev, rid in pairwise(round_ids):
         a, b = Path(truth_root) / prev / "labels.parquet", Path(truth_root) / rid / "labels.parquet"
         if a.is_file() and b.is_file():
             recheck_frame(pd.read_parquet(a), pd.read_parquet(b), prev).to_parquet(
