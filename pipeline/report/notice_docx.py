@@ -216,7 +216,7 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
     _heading1(doc, 2, "表扬")
     if len(ex):
         _para(doc, red("以下单位各项工作扎实、排名稳定，其经验做法值得学习借鉴，予以表扬："))
-        for j, (uid, g) in enumerate(ex.groupby("unit_id", sort=False)):
+        for j, (_, g) in enumerate(ex.groupby("unit_id", sort=False)):
             r = g.iloc[0]
             practices = []
             for x in g.to_dict("records"):
