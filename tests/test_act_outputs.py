@@ -54,7 +54,7 @@ def notice_doc(second, tmp_path_factory):
 
 
 def test_docx_reads_back_with_notice_and_exemplary_units(notice_doc):
-    config, rid, tables, _, path = notice_doc
+    config, _, tables, _, path = notice_doc
     doc = Document(str(path))
     text = _text(doc)
     assert text.startswith(f"关于{config.campaign.name}")
