@@ -219,12 +219,36 @@ class ScoreResult:
                          f"（类型间 {r['between']:.3f}，类型内 {r['within']:.3f}）")
         lines.append(f"  主题雷同组 {self.tables['theme_clusters']['cluster_id'].nunique()} 个；"
                      f"通报名单 {len(self.tables['notice'])} 个单位")
+        lines += _act_summary(self.tables)
         ch = self.tables["changes"]
         if len(ch):
             still = int((ch["still_flagged"].fillna("") != "").sum())
             lines.append(f"  与上轮（{self.previous_round}）相比：{still} 个单位仍有未整改到位的不足")
         lines.append(f"  结果已写入 {self.out_dir}")
         return "\n".join(lines)
+
+
+def _act_summary(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The action stage's lines of the CLI summary."""
+    lines = []
+    n = tables.get("notice")
+    if n is not None and len(n) and "basis" in n:
+        c = n["basis"].astype(str).value_counts()
+        lines.append(f"  其中工作差距较大 {int(c.get('performance', 0))} 个、未按时报送 {int(c.get('not_reported', 0))} 个、"
+                     f"逾期报送 {int(c.get('late', 0))} 个")
+    r = tables.get("rectification")
+    if r is not None and len(r):
+        st = r["status"].astype(str).value_counts()
+        open_n = len(r) - int(st.get("fixed", 0))
+        line = f"  整改事项 {open_n} 项待整改"
+        carried = len(r) - int(st.get("new", 0))
+        if carried:
+            checkable = carried - int(st.get("not_checkable", 0))
+            rate = f"{100 * int(st.get('fixed', 0)) / checkable:.0f}%" if checkable else "—"
+            line += (f"；上轮 {carried} 项复查：已整改 {int(st.get('fixed', 0))}、部分整改 {int(st.get('partly_fixed', 0))}、"
+                     f"未整改 {int(st.get('not_fixed', 0))}、无法复查 {int(st.get('not_checkable', 0))}，整改率 {rate}")
+        lines.append(line)
+    return lines
 
 
 def score_round(
