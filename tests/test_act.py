@@ -182,3 +182,14 @@ def test_act_tables_second_round_and_exemplary(first):
     assert set(ex["practice_kind"]) <= {"activity", "theme", "materials"}
     direct = act_tables(t2, second, CFG, NEXT, {"rectification": out["rectification"]})
     assert set(direct) == {"scores", "notice", "rectification", "rectification_rates", "exemplary"}
+
+
+def test_every_code_has_a_chinese_label():
+    from pipeline.act.codes import ACT_CODES
+    from pipeline.act.items import key_label
+
+    assert set(ACT_CODES["rectification.status"]) == {"new", "fixed", "partly_fixed", "not_fixed", "not_checkable"}
+    assert set(ACT_CODES["notice.basis"]) == {"performance", "not_reported", "late"}
+    for label in (v for m in ACT_CODES.values() for v in m.values()):
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in label)
+    assert key_label("action:召开动员大会") == "规定动作未完成" and key_label("materials:整改台账") == "基础资料缺项"

@@ -20,7 +20,7 @@ the form spec):
 | `theme:generic` | unclear_theme | not copied, and close to a district slogan (≥ `similar_cosine`) |
 | `theme:no_keyword` | unclear_theme | names none of the unit's business keywords |
 | `activity:none` | shallow_understanding | no activity recorded in the period |
-| `timing:bunched` | shallow_understanding | shrunk bunching index ≥ `bunching_max` (with enough activities) |
+| `timing:bunched` | shallow_understanding | shrunk bunching index ≥ `bunching_max` (no fact below `bunching_min_activities`) |
 | `timing:last_minute` | shallow_understanding | ≥ `last_minute_max` of the done due actions in the last week |
 | `work:not_tied` | shallow_understanding | < `tied_min` of the activities tied to work |
 """
@@ -146,12 +146,11 @@ def unit_facts(r: dict, ctx: RuleContext, copy_peers: str = "") -> list[dict]:
         out.append(_row(uid, "work:not_tied", "shallow_understanding", t < c.tied_min, t, c.tied_min - t,
                         f"{rn}{n}次活动中{round(t * n)}次结合业务工作", "把活动与本单位业务工作结合起来，避免为活动而活动"))
         b = _f(r.get("bunching_index_shrunk"))
-        counted = bool(r.get("bunching_counted"))
         nw, np_ = int(_f(r.get("activities_in_window")) or 0), int(_f(r.get("activities_in_period")) or 0)
-        out.append(_row(uid, "timing:bunched", "shallow_understanding", counted and b >= c.bunching_max,
-                        b if not math.isnan(b) else 0.0, b - c.bunching_max + 1e-9,
-                        f"{rn}{np_}次活动中{nw}次集中在检查前{ctx.window_days}天",
-                        "把活动分散到平时，避免集中在检查前一个月突击开展"))
+        if bool(r.get("bunching_counted")) and not math.isnan(b):  # too few activities: no fact, not "fixed"
+            out.append(_row(uid, "timing:bunched", "shallow_understanding", b >= c.bunching_max, b,
+                            b - c.bunching_max + 1e-9, f"{rn}{np_}次活动中{nw}次集中在检查前{ctx.window_days}天",
+                            "把活动分散到平时，避免集中在检查前一个月突击开展"))
     done = int(_f(r.get("actions_done_due")) or 0)
     if done:
         lm = _f(r.get("last_minute_share"))
