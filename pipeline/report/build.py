@@ -183,11 +183,15 @@ def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[di
     if fb_dir.is_dir():
         for p in sorted(fb_dir.glob("*.xlsx")):
             feedback.append({"href": "feedback/" + quote(p.name), "label": p.stem})
+    from pipeline.report.notice_docx import file_name
+
+    docx_name = file_name(ctx.round)
+    notice_docx = {"href": quote(docx_name), "label": docx_name} if (out_dir / docx_name).is_file() else None
     overview = (cm.completeness_commentary(ctx.table("completeness"))
                 + cm.weakness_commentary(scores, ctx.thresholds)
                 + cm.notice_commentary(ctx.table("notice")))
     context = page_context(config, ctx.round, f"{ctx.round.name}报告目录", overview=overview,
-                           type_pages=type_pages, feedback=feedback, units=rows,
+                           type_pages=type_pages, feedback=feedback, units=rows, notice_docx=notice_docx,
                            failures=[str(f) for f in failures])
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
 
