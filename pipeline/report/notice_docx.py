@@ -285,12 +285,23 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
     return path
 
 
+def item_summary(items: pd.DataFrame) -> list[str]:
+    """One label per kind of item; named keys list their names: 基础资料缺项（整改台账、群众意见台账）."""
+    named: dict[str, list[str]] = {}
+    for key, label in zip(items["item_key"].astype(str), items["item_label"].astype(str), strict=True):
+        family, _, name = key.partition(":")
+        lst = named.setdefault(label, [])
+        if family in ("action", "materials") and name and name != "quality":
+            lst.append(name)
+    return [f"{lab}（{'、'.join(dict.fromkeys(ns))}）" if ns else lab for lab, ns in named.items()]
+
+
 def _annex_table(doc, scored: pd.DataFrame, open_items: pd.DataFrame, red: Redactor) -> None:
     per = {str(u): g for u, g in open_items.groupby("unit_id")} if len(open_items) else {}
     rows = []
     for r in scored.to_dict("records"):
         g = per.get(str(r["unit_id"]))
-        labels = list(dict.fromkeys(str(x) for x in g["item_label"])) if g is not None else []
+        labels = item_summary(g) if g is not None else []
         grade = str(r.get("grade_label") or "")
         if bool(r.get("grade_uncertain")):
             grade += "（边界）"
@@ -309,7 +320,10 @@ def _annex_table(doc, scored: pd.DataFrame, open_items: pd.DataFrame, red: Redac
         for cell, v in zip(cells, (str(i), name, typ, grade, items), strict=True):
             cell.text = ""
             _fonts(cell.paragraphs[0].add_run(red(v)), FONT_BODY, 12)
-    widths = (Mm(12), Mm(40), Mm(18), Mm(18), Mm(68))
+    widths = (Mm(12), Mm(40), Mm(20), Mm(24), Mm(60))
+    table.autofit = False
+    for col, w in zip(table.columns, widths, strict=True):
+        col.width = w
     for row in table.rows:
         for cell, w in zip(row.cells, widths, strict=True):
             cell.width = w
