@@ -31,6 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import ActItems, Scoring
@@ -94,25 +95,28 @@ def _row(uid: str, key: str, weakness: str, holds: bool, value: float, gap: floa
             "gap": float(gap) if holds else 0.0, "evidence": evidence, "instruction": instruction}
 
 
-def action_facts(ids: Sequence[str], actions: pd.DataFrame, ctx: RuleContext) -> list[dict]:
-    """`action:<name>` for every due action of every scored unit (a missing row counts as 未开始)."""
-    status: dict[tuple[str, str], str] = {}
+def action_facts(ids: Sequence[str], actions: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """`action:<name>` for every due action of every scored unit (a missing row counts as 未开始); vectorised."""
+    due = list(ctx.due_actions)
+    grid = pd.DataFrame({"unit_id": np.repeat(np.asarray(list(ids), dtype=object), len(due)),
+                         "action": np.tile(np.asarray(due, dtype=object), len(ids))})
     if len(actions):
-        a = actions[["unit_id", "action", "status"]].astype("string").fillna("")
-        rank = {DONE: 2, IN_PROGRESS: 1}
-        for u, n, s in zip(a["unit_id"], a["action"], a["status"], strict=True):
-            old = status.get((u, n))
-            if old is None or rank.get(s, 0) > rank.get(old, 0):
-                status[(u, n)] = s
-    out = []
-    for uid in ids:
-        for name in ctx.due_actions:
-            s = status.get((uid, name), "") or "未开始"
-            value = {DONE: 1.0, IN_PROGRESS: 0.5}.get(s, 0.0)
-            out.append(_row(uid, f"action:{name}", "uneven_progress", s != DONE, value, 1.0 - value,
-                            f"{ctx.round_name}规定动作「{name}」状态：{s}",
-                            f"按计划完成规定动作「{name}」，并留存佐证材料"))
-    return out
+        a = pd.DataFrame({"unit_id": actions["unit_id"].astype(str).to_numpy(dtype=object),
+                          "action": actions["action"].astype("string").fillna("").to_numpy(dtype=object),
+                          "s": actions["status"].astype("string").fillna("").to_numpy(dtype=object)})
+        a["r"] = a["s"].map({DONE: 2, IN_PROGRESS: 1}).fillna(0).astype(int)
+        best = a.sort_values("r").drop_duplicates(["unit_id", "action"], keep="last")
+        grid = grid.merge(best[["unit_id", "action", "s"]], on=["unit_id", "action"], how="left")
+    else:
+        grid["s"] = ""
+    st = grid["s"].fillna("").replace("", "未开始").astype(str)
+    value = st.map({DONE: 1.0, IN_PROGRESS: 0.5}).fillna(0.0).astype(float)
+    holds = (st != DONE).to_numpy()
+    name = grid["action"].astype(str)
+    return pd.DataFrame({"unit_id": grid["unit_id"], "item_key": "action:" + name, "weakness": "uneven_progress",
+                         "holds": holds, "value": value, "gap": np.where(holds, 1.0 - value, 0.0),
+                         "evidence": ctx.round_name + "规定动作「" + name + "」状态：" + st,
+                         "instruction": "按计划完成规定动作「" + name + "」，并留存佐证材料"})
 
 
 def unit_facts(r: dict, ctx: RuleContext, copy_peers: str = "") -> list[dict]:
@@ -184,6 +188,15 @@ def unit_facts(r: dict, ctx: RuleContext, copy_peers: str = "") -> list[dict]:
     return out
 
 
+UNIT_COLUMNS = ("unit_id", "materials_missing", "materials_present", "materials_quality", "materials_standard_share",
+                "materials_filed_share", "materials_current_share", "materials_tied_share", "activities_n", "formats_n",
+                "publicity_share", "tied_share", "bunching_index_shrunk", "bunching_counted", "activities_in_window",
+                "activities_in_period", "actions_done_due", "last_minute_share", "actions_last_minute",
+                "theme_missing", "theme", "theme_copies", "theme_generic", "theme_keyword", "theme_keywords",
+                "keywords")
+"""The indicator columns the rules read."""
+
+
 def copy_peer_names(ind: pd.DataFrame, names: dict[str, str], limit: int = 2) -> dict[str, str]:
     """Per unit in a copy cluster: the names of up to `limit` other members ("某某社区、某某村等")."""
     out: dict[str, str] = {}
@@ -210,9 +223,10 @@ def facts_table(ind: pd.DataFrame, actions: pd.DataFrame, ctx: RuleContext,
     """Every rule's fact for every scored unit of one round (see module docstring)."""
     ids = [str(u) for u in ind["unit_id"]]
     peers = copy_peer_names(ind, names or {})
-    rows = action_facts(ids, actions, ctx)
-    for r in ind.to_dict("records"):
+    rows: list[dict] = []
+    used = [c for c in UNIT_COLUMNS if c in ind]
+    for r in ind[used].astype(object).to_dict("records"):
         rows.extend(unit_facts(r, ctx, peers.get(str(r["unit_id"]), "")))
-    out = pd.DataFrame(rows, columns=FACT_COLUMNS)
+    out = pd.concat([action_facts(ids, actions, ctx), pd.DataFrame(rows, columns=FACT_COLUMNS)], ignore_index=True)
     return out.astype({"unit_id": "string", "item_key": "string", "weakness": "string", "holds": bool,
                        "value": "float64", "gap": "float64", "evidence": "string", "instruction": "string"})

@@ -39,9 +39,9 @@ def _still_open(rect: pd.DataFrame | None) -> dict[str, list[str]]:
     if rect is None or not len(rect):
         return out
     r = rect[rect["status"].astype(str).isin(("not_fixed", "partly_fixed"))]
-    for u, g in r.groupby("unit_id"):
-        out[str(u)] = list(dict.fromkeys(str(x) for x in g["item_label"]))
-    return out
+    r = pd.DataFrame({"u": r["unit_id"].astype(str).to_numpy(dtype=object),
+                      "l": r["item_label"].astype(str).to_numpy(dtype=object)}).drop_duplicates()
+    return {str(k): list(v) for k, v in r.groupby("u", sort=False)["l"].agg(list).items()}
 
 
 def build_notice(scores: pd.DataFrame, units: pd.DataFrame, rule: Notice, rect: pd.DataFrame | None = None,

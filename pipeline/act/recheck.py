@@ -17,9 +17,9 @@ round are not carried (if the problem comes back it is `new` again).
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from pipeline.act.items import key_label
@@ -55,23 +55,11 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["unit_id", "weakness", "item_key"]).reset_index(drop=True)
 
 
-def _status_for(prev_gap: float, fact: dict | None, scored: bool, partial_share: float) -> str:
-    if not scored or fact is None:
-        return "not_checkable"
-    if not fact["holds"]:
-        return "fixed"
-    g = float(fact["gap"])
-    if prev_gap and not math.isnan(prev_gap) and prev_gap > 0 and (prev_gap - g) / prev_gap >= partial_share - 1e-9:
-        return "partly_fixed"
-    return "not_fixed"
+_VERDICT = {"fixed": "已整改到位", "partly_fixed": "有改进但未达标", "not_fixed": "仍未整改"}
 
 
-def _status_evidence(status: str, before: str, after: str | None) -> str:
-    if status == "not_checkable":
-        tail = after or "本轮未报送可用报表，无法复查"
-        return f"{before}；{tail}"
-    verdict = {"fixed": "已整改到位", "partly_fixed": "有改进但未达标", "not_fixed": "仍未整改"}[status]
-    return f"{before}；{after}，{verdict}"
+def _str(s: pd.Series) -> pd.Series:
+    return s.astype("string").fillna("")
 
 
 def rectification_table(
@@ -82,86 +70,99 @@ def rectification_table(
     previous: pd.DataFrame | None = None,
     partial_share: float = 0.5,
 ) -> pd.DataFrame:
-    """This round's items: carried ones with their re-check status, then new ones.
+    """This round's items: carried ones with their re-check status, then new ones (vectorised: merges, no loops).
 
     `units`: unit_id, unit_name, unit_type, scored (every unit expected this round);
     `facts`: `items.facts_table` of this round; `previous`: last round's published table or None.
     """
-    info = units.assign(unit_id=units["unit_id"].astype(str)).set_index("unit_id")
-    scored = {u for u, s in zip(info.index, info["scored"], strict=True) if bool(s)}
-    fact_of = {(str(r["unit_id"]), str(r["item_key"])): r for r in facts.to_dict("records")}
-    rows: list[dict] = []
-    carried: set[tuple[str, str]] = set()
+    info = units.assign(unit_id=units["unit_id"].astype(str)).drop_duplicates("unit_id").set_index("unit_id")
+    scored_ids = set(info.index[info["scored"].astype(bool).to_numpy()])
+    f = facts.assign(unit_id=facts["unit_id"].astype(str), item_key=facts["item_key"].astype(str))
+    keep = ["unit_id", "item_key", "weakness", "instruction", "evidence", "opened_round", "status", "status_evidence",
+            "value", "gap"]
+    parts: list[pd.DataFrame] = []
+    carried_keys = pd.DataFrame(columns=["unit_id", "item_key"])
     if previous is not None and len(previous):
         prev = previous[previous["status"].astype(str).isin(OPEN_STATUSES)]
-        for r in prev.to_dict("records"):
-            uid, key = str(r["unit_id"]), str(r["item_key"])
-            if uid not in info.index:
-                continue  # no longer expected to report: nothing to ask
-            fact = fact_of.get((uid, key))
-            status = _status_for(float(r.get("gap") if r.get("gap") is not None else float("nan")), fact,
-                                 uid in scored, partial_share)
-            after = None
-            if fact is not None and uid in scored:
-                after = str(fact["evidence"])
-            elif uid in scored:
-                after = "本轮无法按同一规则复查"
-            carried.add((uid, key))
-            rows.append({
-                "unit_id": uid, "item_key": key, "weakness": r["weakness"],
-                "instruction": str(fact["instruction"]) if fact is not None else r["instruction"],
-                "evidence": str(fact["evidence"]) if fact is not None else r["evidence"],
-                "opened_round": r["opened_round"], "status": status,
-                "status_evidence": _status_evidence(status, str(r["evidence"]), after),
-                "value": fact["value"] if fact is not None else r.get("value"),
-                "gap": fact["gap"] if fact is not None else r.get("gap"),
-            })
-    new = facts[facts["holds"].astype(bool)]
-    for r in new.to_dict("records"):
-        uid, key = str(r["unit_id"]), str(r["item_key"])
-        if (uid, key) in carried:
-            continue
-        rows.append({"unit_id": uid, "item_key": key, "weakness": r["weakness"], "instruction": r["instruction"],
-                     "evidence": r["evidence"], "opened_round": round_id, "status": "new",
-                     "status_evidence": f"{r['evidence']}（本轮新发现）", "value": r["value"], "gap": r["gap"]})
-    out = pd.DataFrame(rows, columns=[c for c in RECTIFICATION_COLUMNS if c not in
-                                      ("unit_name", "unit_type", "item_label", "round", "status_label", "due_date")])
+        prev = prev.assign(unit_id=prev["unit_id"].astype(str), item_key=prev["item_key"].astype(str))
+        prev = prev[prev["unit_id"].isin(info.index)]  # units no longer expected: nothing to ask
+        m = prev[["unit_id", "item_key", "weakness", "instruction", "evidence", "opened_round", "gap"]].merge(
+            f[["unit_id", "item_key", "holds", "value", "gap", "evidence", "instruction"]].assign(_fact=True),
+            on=["unit_id", "item_key"], how="left", suffixes=("_prev", ""))
+        has = m["_fact"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        sc = m["unit_id"].isin(scored_ids).to_numpy()
+        holds = m["holds"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        g0 = pd.to_numeric(m["gap_prev"], errors="coerce").to_numpy(dtype=float)
+        g1 = pd.to_numeric(m["gap"], errors="coerce").to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shrunk = (g0 > 0) & ((g0 - g1) / g0 >= partial_share - 1e-9)
+        status = np.select([~sc | ~has, ~holds, shrunk], ["not_checkable", "fixed", "partly_fixed"], "not_fixed")
+        before = _str(m["evidence_prev"])
+        after = np.where(~sc, "本轮未报送可用报表，无法复查",
+                         np.where(~has, "本轮无法按同一规则复查", _str(m["evidence"]).to_numpy()))
+        verdict = pd.Series(status).map(_VERDICT).fillna("").to_numpy()
+        evid = before + "；" + pd.Series(after, index=m.index) + \
+            pd.Series(np.where(verdict != "", "，" + verdict.astype(object), ""), index=m.index)
+        use_fact = has & sc
+        parts.append(pd.DataFrame({
+            "unit_id": m["unit_id"], "item_key": m["item_key"], "weakness": m["weakness"],
+            "instruction": np.where(use_fact, _str(m["instruction"]), _str(m["instruction_prev"])),
+            "evidence": np.where(use_fact, _str(m["evidence"]), before), "opened_round": m["opened_round"],
+            "status": status, "status_evidence": evid,
+            "value": np.where(use_fact, pd.to_numeric(m["value"], errors="coerce"), np.nan),
+            "gap": np.where(use_fact, g1, g0)}))
+        carried_keys = m[["unit_id", "item_key"]]
+    new = f[f["holds"].astype(bool)]
+    if len(carried_keys):
+        flag = new.merge(carried_keys.assign(_c=True), on=["unit_id", "item_key"], how="left")["_c"]
+        new = new[~flag.astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    parts.append(pd.DataFrame({
+        "unit_id": new["unit_id"], "item_key": new["item_key"], "weakness": new["weakness"],
+        "instruction": new["instruction"], "evidence": new["evidence"], "opened_round": round_id, "status": "new",
+        "status_evidence": _str(new["evidence"]) + "（本轮新发现）", "value": new["value"], "gap": new["gap"]}))
+    out = pd.concat([p[keep] for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+        else pd.DataFrame(columns=keep)
     out["unit_name"] = out["unit_id"].map(info["unit_name"].astype(str))
     out["unit_type"] = out["unit_id"].map(info["unit_type"].astype(str))
-    out["item_label"] = [key_label(str(k)) for k in out["item_key"]]
+    labels = {k: key_label(k) for k in pd.unique(out["item_key"].astype(str))}
+    out["item_label"] = out["item_key"].astype(str).map(labels)
     out["round"] = round_id
     out["status_label"] = out["status"].map(STATUS_LABELS)
     out["due_date"] = pd.Timestamp(due)
     return _typed(out)
 
 
-def _counts(df: pd.DataFrame) -> dict:
-    st = df["status"].astype(str).value_counts()
-    c = {s: int(st.get(s, 0)) for s in (*CARRIED_STATUSES, "new")}
-    carried = sum(c[s] for s in CARRIED_STATUSES)
-    checkable = carried - c["not_checkable"]
-    return {"carried": carried, "checkable": checkable, **c,
-            "fix_rate": c["fixed"] / checkable if checkable else float("nan")}
+def _counts(df: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
+    """Status counts per group (one crosstab, not a loop over groups), with carried, checkable, fix_rate."""
+    status = df["status"].astype(str)
+    keys = by.astype(str) if by is not None else pd.Series("all", index=df.index)
+    c = pd.crosstab(keys, status).reindex(columns=[*CARRIED_STATUSES, "new"], fill_value=0)
+    c["carried"] = c[list(CARRIED_STATUSES)].sum(axis=1)
+    c["checkable"] = c["carried"] - c["not_checkable"]
+    c["fix_rate"] = (c["fixed"] / c["checkable"].where(c["checkable"] > 0)).astype(float)
+    return c.rename_axis("group").reset_index()
 
 
 def fixing_rates(rect: pd.DataFrame, previous_notice: pd.DataFrame | None = None) -> pd.DataFrame:
-    """整改率 = fixed / carried items that could be checked; per district, unit type, unit, last notice list."""
-    rows: list[dict] = []
+    """整改率 = fixed / carried items that could be checked; per district, unit type, weakness, unit, last notice."""
+    parts: list[pd.DataFrame] = []
     if len(rect):
-        rows.append({"scope": "district", "group": "all", "group_label": "全区", **_counts(rect)})
-        for t, g in rect.groupby("unit_type"):
-            rows.append({"scope": "unit_type", "group": str(t), "group_label": str(t), **_counts(g)})
-        for w, g in rect.groupby("weakness"):
-            rows.append({"scope": "weakness", "group": str(w), "group_label": WEAKNESS_LABELS.get(str(w), str(w)),
-                         **_counts(g)})
+        parts.append(_counts(rect, None).assign(scope="district", group_label="全区"))
+        parts.append(_counts(rect, rect["unit_type"]).assign(scope="unit_type").pipe(
+            lambda d: d.assign(group_label=d["group"])))
+        w = _counts(rect, rect["weakness"]).assign(scope="weakness")
+        parts.append(w.assign(group_label=w["group"].map(WEAKNESS_LABELS).fillna(w["group"])))
         if previous_notice is not None and len(previous_notice):
             ids = set(previous_notice["unit_id"].astype(str))
             g = rect[rect["unit_id"].astype(str).isin(ids)]
-            rows.append({"scope": "previous_notice", "group": "previous_notice", "group_label": "上轮通报单位",
-                         **_counts(g)})
-        for u, g in rect.groupby("unit_id"):
-            rows.append({"scope": "unit", "group": str(u), "group_label": str(g["unit_name"].iloc[0]), **_counts(g)})
-    out = pd.DataFrame(rows, columns=RATE_COLUMNS)
+            if len(g):
+                parts.append(_counts(g, None).assign(scope="previous_notice", group="previous_notice",
+                                                     group_label="上轮通报单位"))
+        u = _counts(rect, rect["unit_id"]).assign(scope="unit")
+        names = rect.drop_duplicates("unit_id").set_index(rect.drop_duplicates("unit_id")["unit_id"].astype(str))
+        parts.append(u.assign(group_label=u["group"].map(names["unit_name"].astype(str))))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RATE_COLUMNS)
+    out = out.reindex(columns=RATE_COLUMNS)
     ints = ["carried", "checkable", "fixed", "partly_fixed", "not_fixed", "not_checkable", "new"]
     return out.astype({"scope": "string", "group": "string", "group_label": "string", **dict.fromkeys(ints, "Int64"),
                        "fix_rate": "float64"})
