@@ -379,6 +379,56 @@ class Scoring(_Frozen):
 class Notice(_Frozen):
     min_flags: Annotated[int, Field(ge=1, le=4)] = 2
     bottom_per_type: Annotated[int, Field(ge=0)] = 0
+    max_share: Annotated[float, Field(ge=0, le=1)] = 0.05
+    max_per_type: Annotated[int, Field(ge=0)] = 3
+    name_late: bool = True
+
+
+class ActItems(_Frozen):
+    """Cut-offs of the rectification item rules (`[act.items]`); one rule opens and re-checks an item."""
+
+    quality_min: _Share = 0.6
+    formats_min: Annotated[int, Field(ge=2)] = 2
+    publicity_min: _Share = 0.2
+    tied_min: _Share = 0.5
+    bunching_max: _Share = 0.25
+    last_minute_max: _Share = 0.5
+    partial_share: _Share = 0.5
+
+
+class ActGrades(_Frozen):
+    """Grade bands on the composite (`[act.grades]`): `cuts` descending, one more label than cuts."""
+
+    cuts: tuple[float, ...] = (85.0, 75.0, 60.0, 45.0)
+    labels: tuple[str, ...] = ("五星", "四星", "三星", "二星", "一星")
+
+    @model_validator(mode="after")
+    def _bands(self) -> ActGrades:
+        problems = []
+        if len(self.labels) != len(self.cuts) + 1:
+            problems.append(("labels", f"等次名称应比分界点多 1 个（现有分界点 {len(self.cuts)} 个、名称 {len(self.labels)} 个）"))
+        if list(self.cuts) != sorted(self.cuts, reverse=True) or len(set(self.cuts)) != len(self.cuts):
+            problems.append(("cuts", "分界点应从高到低排列且不重复"))
+        if problems:
+            raise _KeyedProblems(problems)
+        return self
+
+
+class ActExemplary(_Frozen):
+    """Exemplary units (`[act.exemplary]`)."""
+
+    per_type: Annotated[int, Field(ge=0)] = 2
+    top_share: _Share = 0.2
+    practices: Annotated[int, Field(ge=1)] = 2
+
+
+class Act(_Frozen):
+    """The action stage (`[act]`): items, due dates, grades, exemplary units."""
+
+    due_days: Annotated[int, Field(ge=1)] = 30
+    items: ActItems = ActItems()
+    grades: ActGrades = ActGrades()
+    exemplary: ActExemplary = ActExemplary()
 
 
 class Report(_Frozen):
@@ -402,6 +452,7 @@ class Config(_Frozen):
     intake: Intake = Intake()
     scoring: Scoring = Scoring()
     notice: Notice = Notice()
+    act: Act = Act()
     report: Report = Report()
     batch: Batch = Batch()
 

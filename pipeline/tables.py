@@ -25,6 +25,8 @@ SCORE_TABLES: tuple[str, ...] = (
     "changes",
     "notice",
 )
+ACT_TABLES: tuple[str, ...] = ("rectification", "rectification_rates", "exemplary")
+"""Written beside the score tables by the action stage (pipeline/act), which also adds grades to `scores`."""
 
 
 def table_path(folder: Path, name: str) -> Path:

@@ -317,7 +317,7 @@ def test_methodology_lists_every_scoring_key_with_its_default() -> None:
     """docs/methodology.md says where each default lives; it must match the models."""
     from pydantic import BaseModel
 
-    from pipeline.config import Notice, Scoring
+    from pipeline.config import Act, Notice, Scoring
 
     rows = {}
     for line in (REPO / "docs" / "methodology.md").read_text(encoding="utf-8").splitlines():
@@ -334,15 +334,18 @@ def test_methodology_lists_every_scoring_key_with_its_default() -> None:
                 yield f"{prefix}.{name}", value
 
     missing, wrong = [], []
-    for key, value in [*leaves(Scoring(), "scoring"), *leaves(Notice(), "notice")]:
+    for key, value in [*leaves(Scoring(), "scoring"), *leaves(Notice(), "notice"), *leaves(Act(), "act")]:
         section, _, last = key.rpartition(".")
         row = key if key in rows else f"{section}.<weakness>" if last in WEAKNESSES else None
         if row not in rows:
             missing.append(key)
         elif key == "scoring.slogans":
             continue
+        elif isinstance(value, bool):
+            if rows[row] != str(value).lower():
+                wrong.append(key)
         elif isinstance(value, tuple):
-            if rows[row] != ", ".join(value):
+            if rows[row] != ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value):
                 wrong.append(key)
         elif float(rows[row].split()[0]) != float(value):
             wrong.append(key)

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from test_score_support import ROUND, config, synth_tables
 
+from pipeline.act.run import GRADE_COLUMNS
 from pipeline.config import WEAKNESSES
 from pipeline.score import score_round, score_tables
-from pipeline.score.notice import build_notice
-from pipeline.tables import SCORE_TABLES, read_table, write_tables
+from pipeline.tables import ACT_TABLES, SCORE_TABLES, read_table, write_tables
 
 CFG = config()
 
@@ -22,11 +22,11 @@ def scored():
 
 def test_scores_follow_the_data_dictionary(scored):
     _, _, out = scored
-    assert set(out) == set(SCORE_TABLES)
+    assert set(out) == set(SCORE_TABLES) | set(ACT_TABLES)
     s = out["scores"]
     assert list(s.columns) == [
         "unit_id", "unit_name", "unit_type", "parent_id", "scored", "unscored_reason", *WEAKNESSES, "overall",
-        "rank", "rank_in_type", "rank_median", "rank_p05", "rank_p95", "rank_unstable", "flags", "n_flags"]
+        "rank", "rank_in_type", "rank_median", "rank_p05", "rank_p95", "rank_unstable", "flags", "n_flags", *GRADE_COLUMNS]
     assert s["rank"].dtype == "Int64" and s["overall"].dtype == "Float64" and s["scored"].dtype == bool
     assert s.loc[~s["scored"], "unscored_reason"].eq("未报送报表，本轮不评分").all()
     ok = s[s["scored"]]
@@ -66,21 +66,7 @@ def test_second_round_changes_and_notice(scored):
         assert (val == "uneven_progress") == ("uneven_progress" in cur.loc[uid, "flags"])
     merged = ch.merge(prev[["unit_id", "rank"]], on="unit_id").merge(out["scores"][["unit_id", "rank"]], on="unit_id")
     assert (merged["rank_change"] == merged["rank_x"] - merged["rank_y"]).all()
-    noticed = out["notice"]
-    assert (noticed["reason"].str.contains("整改未到位") | ~noticed["unit_id"].isin(still[still != ""].index)).all()
-
-
-def test_notice_rules(scored):
-    _, _, out = scored
-    s = out["scores"]
-    n2 = build_notice(s, out["changes"], min_flags=2)
-    assert set(n2["unit_id"]) == set(s.loc[s["n_flags"] >= 2, "unit_id"])
-    n4 = build_notice(s, out["changes"], min_flags=4, bottom_per_type=1)
-    stable_last = s[s["scored"] & ~s["rank_unstable"]]
-    last = stable_last[stable_last["rank_in_type"] == s[s["scored"]].groupby("unit_type")["rank_in_type"]
-                       .transform("max").reindex(stable_last.index)]
-    assert set(last["unit_id"]) <= set(n4["unit_id"])
-    assert n4["reason"].str.len().gt(0).all()
+    assert set(out["notice"]["basis"]) <= {"performance", "not_reported", "late"}
 
 
 def test_edge_cases():
@@ -90,7 +76,8 @@ def test_edge_cases():
     none["units"] = tables["units"].assign(submitted=False)
     out = score_tables(none, CFG, ROUND)
     assert not out["scores"]["scored"].any() and len(out["scores"]) == 8
-    assert out["explanations"].empty and out["inequality"].empty and out["notice"].empty
+    assert out["explanations"].empty and out["inequality"].empty and out["rectification"].empty
+    assert (out["notice"]["basis"] == "not_reported").all() and len(out["notice"]) == 8
     # one unit, no activities, no materials, no theme
     one = {k: (v[v["unit_id"] == "U00000"] if "unit_id" in v else v) for k, v in tables.items()}
     one["activities"] = one["activities"].iloc[0:0]

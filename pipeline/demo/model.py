@@ -212,7 +212,19 @@ MISSING_WHEN_WEAK = ("工作规程", "群众意见台账", "整改台账")
 CORE = ("工作规程", "活动方案", "会议记录", "学习记录", "党员台账")
 
 
-def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng, prev: dict | None = None) -> tuple[dict, dict]:
+def _rectified(previous: RoundModel | None, truth: pd.DataFrame, weakness: str) -> np.ndarray | None:
+    """Units whose weakness was planted last round and is gone now (they rectified it), or None."""
+    if previous is None:
+        return None
+    before = previous.labels[f"{weakness}_planted"].to_numpy(bool)
+    return before & ~truth[f"{weakness}_planted"].to_numpy(bool)
+
+
+RECTIFIED_PRESENT = 0.99  # a unit that rectified weak basics keeps every required category (what it was told)
+
+
+def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng, prev: dict | None = None,
+               rectified: np.ndarray | None = None) -> tuple[dict, dict]:
     """The 基础资料 rows, and the state (present, copies) the next round keeps."""
     k = len(rows)
     c = len(cats)
@@ -222,6 +234,9 @@ def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng, prev
     gone = np.array([x in MISSING_WHEN_WEAK for x in cats])
     p_present = np.where(core, 0.97, np.where(cats_is_other(cats), 0.3, 0.82))[None, :].repeat(k, 0)
     p_present = np.where(wb[:, None] & gone[None, :], 0.12, np.where(wb[:, None], np.maximum(p_present, 0.85), p_present))
+    if rectified is not None:
+        fixed = rectified[rows]
+        p_present = np.where(fixed[:, None] & ~cats_is_other(cats)[None, :], RECTIFIED_PRESENT, p_present)
     present = rng.random((k, c)) < p_present
     present[:, cats.index("会议记录") if "会议记录" in cats else 0] = True  # minutes are always kept
     copies = np.where(wb[:, None], rng.integers(15, 61, (k, c)), rng.integers(1, 13, (k, c)))
@@ -391,7 +406,8 @@ def simulate_round(
     prev_state = previous.state if previous else None
     info = _info(roster, rows, deliv, theme, note, rng, prev_state)
     actions, state = _actions(roster, rows, truth, deliv, form, start, rnd, rng, prev_state)
-    materials, kept = _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng, prev_state)
+    materials, kept = _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng,
+                                 prev_state, _rectified(previous, truth, "weak_basics"))
     state.update(members=np.asarray(info["party_members"], dtype=float), **kept)
     raw = {
         "info": info,

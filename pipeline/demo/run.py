@@ -314,4 +314,5 @@ def generate_demo(
     if config_file is not None:  # the demo's own config: it also settles the note as "ignore"
         with config_file.open("a", encoding="utf-8") as fh:
             fh.write(overrides_toml(list(world.rounds)))
+    truth.write_recheck(truth_root, list(world.rounds))
     return DemoResult(seed, n_units, roster_path, config_file, tuple(outs), time.perf_counter() - t0, coverage)

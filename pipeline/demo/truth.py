@@ -8,11 +8,14 @@
   the sheet's data rows, in file order)
 - `planted_errors.parquet`: row-level errors planted on purpose, by file/table/row/column
 - `truth.json`: summary, seed, notes on the conventions, messiness coverage
+- `recheck.parquet` (rounds with a previous round): what the re-check must find per
+  (unit, weakness) planted in the previous round
 """
 
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -131,3 +134,41 @@ def write_truth(
     for name, df in values.items():
         df.to_parquet(folder / f"{name}.parquet", index=False)
     (folder / "truth.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str), encoding="utf-8")
+
+
+RECHECK_VERDICTS = ("fixed", "not_fixed", "not_checkable")
+
+
+def recheck_frame(previous: pd.DataFrame, current: pd.DataFrame, previous_round: str) -> pd.DataFrame:
+    """Per (unit, weakness) planted in the previous round for a unit that reported then: the verdict
+    the re-check must reach — `not_fixed` (still planted), `fixed` (no longer planted) or
+    `not_checkable` (no usable return this round)."""
+    cur = current.set_index("unit_id")
+    rows = []
+    for r in previous[previous["expected"] & previous["submitted"]].to_dict("records"):
+        u = r["unit_id"]
+        if u not in cur.index or not bool(cur.loc[u, "expected"]):
+            continue
+        for w in WEAKNESSES:
+            if not r[f"{w}_planted"]:
+                continue
+            if not bool(cur.loc[u, "submitted"]):
+                verdict = "not_checkable"
+            else:
+                verdict = "not_fixed" if bool(cur.loc[u, f"{w}_planted"]) else "fixed"
+            rows.append({"unit_id": u, "weakness": w, "previous_round": previous_round,
+                         "severity_before": float(r[f"{w}_severity"]),
+                         "severity_now": float(cur.loc[u, f"{w}_severity"]), "verdict": verdict})
+    out = pd.DataFrame(rows, columns=["unit_id", "weakness", "previous_round", "severity_before", "severity_now",
+                                      "verdict"])
+    return out.astype({"unit_id": "string", "weakness": "string", "previous_round": "string",
+                       "severity_before": "float64", "severity_now": "float64", "verdict": "string"})
+
+
+def write_recheck(truth_root: Path, round_ids: list[str]) -> None:
+    """`recheck.parquet` beside every round's labels that has a previous round."""
+    for prev, rid in pairwise(round_ids):
+        a, b = Path(truth_root) / prev / "labels.parquet", Path(truth_root) / rid / "labels.parquet"
+        if a.is_file() and b.is_file():
+            recheck_frame(pd.read_parquet(a), pd.read_parquet(b), prev).to_parquet(
+                Path(truth_root) / rid / "recheck.parquet", index=False)

@@ -12,6 +12,7 @@ strings_to_formulas off), so `=1+1` or `@x` stays inert text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -37,32 +38,45 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def _write_sheet(path: Path, title: str, note: str, headers: list[str], rows: list[list[object]], widths: list[int]) -> Path:
+ExtraSheet = tuple[str, str, str, list[str], list[list[object]], list[int]]
+"""(sheet name, title, note, headers, rows, widths) of a further sheet in a unit's workbook."""
+
+
+def _write_sheet(path: Path, title: str, note: str, headers: list[str], rows: list[list[object]], widths: list[int],
+                 extra: Sequence[ExtraSheet] = ()) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     wb = xlsxwriter.Workbook(str(tmp), _OPTIONS)
     try:
-        ws = wb.add_worksheet("退回修改清单" if path.name not in (MISSING_NAME, UNKNOWN_NAME) else "清单")
-        bold = wb.add_format({"bold": True, "font_size": 14})
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
-        cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
-        ws.write_string(0, 0, title, bold)
-        ws.write_string(1, 0, note)
-        for c, (h, w) in enumerate(zip(headers, widths, strict=True)):
-            ws.write_string(3, c, h, head)
-            ws.set_column(c, c, w)
-        for r, values in enumerate(rows, start=4):
-            for c, v in enumerate(values):
-                if isinstance(v, int) and not isinstance(v, bool):
-                    ws.write_number(r, c, v, cell)
-                else:
-                    ws.write_string(r, c, _text(v), cell)
-        ws.freeze_panes(4, 0)
-        if rows:
-            ws.autofilter(3, 0, 3 + len(rows), len(headers) - 1)
+        first = ("退回修改清单" if path.name not in (MISSING_NAME, UNKNOWN_NAME) else "清单", title, note, headers, rows,
+                 widths)
+        for sheet in (first, *extra):
+            _fill(wb, *sheet)
     finally:
         wb.close()
     tmp.replace(path)
     return path
+
+
+def _fill(wb: xlsxwriter.Workbook, sheet: str, title: str, note: str, headers: list[str], rows: list[list[object]],
+          widths: list[int]) -> None:
+    ws = wb.add_worksheet(sheet)
+    bold = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+    ws.write_string(0, 0, title, bold)
+    ws.write_string(1, 0, note)
+    for c, (h, w) in enumerate(zip(headers, widths, strict=True)):
+        ws.write_string(3, c, h, head)
+        ws.set_column(c, c, w)
+    for r, values in enumerate(rows, start=4):
+        for c, v in enumerate(values):
+            if isinstance(v, int) and not isinstance(v, bool):
+                ws.write_number(r, c, v, cell)
+            else:
+                ws.write_string(r, c, _text(v), cell)
+    ws.freeze_panes(4, 0)
+    if rows:
+        ws.autofilter(3, 0, 3 + len(rows), len(headers) - 1)
 
 
 def write_feedback(
@@ -72,8 +86,13 @@ def write_feedback(
     feedback_dir: Path,
     round_name: str = "",
     office: str = "区活动办公室",
+    extra_sheets: Mapping[str, Sequence[ExtraSheet]] | None = None,
 ) -> list[Path]:
-    """Write the feedback workbooks; returns the paths written. Stale workbooks of earlier runs are removed."""
+    """Write the feedback workbooks; returns the paths written. Stale workbooks of earlier runs are removed.
+
+    `extra_sheets` (unit_id → sheets, e.g. the 整改清单 of the action stage): every unit named there gets a
+    workbook, with those sheets after its 退回修改清单 (which then may be empty).
+    """
     feedback_dir = Path(feedback_dir)
     feedback_dir.mkdir(parents=True, exist_ok=True)
     for old in feedback_dir.glob("*.xlsx"):
@@ -104,19 +123,23 @@ def write_feedback(
              f"{SEVERITY_ZH.get(str(rec.severity), _text(rec.severity))}：{label(rec.code)}", _text(rec.message),
              _text(rec.value)]
         )
+    extra_sheets = extra_sheets or {}
+    for uid in extra_sheets:
+        per_unit.setdefault(str(uid), [])
     for uid, rows in sorted(per_unit.items()):
         for i, r in enumerate(rows, start=1):
             r[0] = i
         name = names.get(uid, uid)
         n_err = sum(1 for r in rows if str(r[5]).startswith("错误"))
         note = (f"共 {len(rows)} 处问题，其中须修改 {n_err} 处。请按“单元格”位置逐项修改后，"
-                f"重新报送完整报表至{office}。")
+                f"重新报送完整报表至{office}。") if rows else "本轮报表未发现须退回修改的填报问题。"
         if uid not in accepted_units:  # received but unusable: say what arrived and what to resend
             sent = submissions[(submissions["unit_id"] == uid) & (submissions["status"] == "rejected")]
             note = (f"本轮收到本单位的文件 {'、'.join(sent['file'].astype(str))}，但无法使用，本单位尚未计入已报送。"
                     f"请按下表“问题说明”处理后，重新报送完整报表至{office}。")
         written.append(_write_sheet(feedback_dir / f"{safe_filename(name)}.xlsx",
-                                    f"{name} {round_name}报表退回修改清单", note, headers, rows, widths))
+                                    f"{name} {round_name}报表退回修改清单", note, headers, rows, widths,
+                                    extra_sheets.get(uid, ())))
     # units that sent nothing usable
     miss = units[units["expected"] & ~units["submitted"]]
     rejected_msg: dict[str, str] = {}

@@ -186,13 +186,42 @@ def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[di
     if fb_dir.is_dir():
         for p in sorted(fb_dir.glob("*.xlsx")):
             feedback.append({"href": "feedback/" + quote(p.name), "label": p.stem})
+    from pipeline.report.notice_docx import file_name
+
+    docx_name = file_name(ctx.round)
+    notice_docx = {"href": quote(docx_name), "label": docx_name} if (out_dir / docx_name).is_file() else None
     overview = (cm.completeness_commentary(ctx.table("completeness"))
                 + cm.weakness_commentary(scores, ctx.thresholds)
                 + cm.notice_commentary(ctx.table("notice")))
     context = page_context(config, ctx.round, f"{ctx.round.name}报告目录", overview=overview,
-                           type_pages=type_pages, feedback=feedback, units=rows,
+                           type_pages=type_pages, feedback=feedback, units=rows, notice_docx=notice_docx,
                            failures=[str(f) for f in failures])
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
+
+
+def _action_outputs(config: Config, ctx: RoundContext, out_dir: Path, round_id: str) -> list[Path]:
+    """The 通报 draft (.docx) and every scored unit's feedback workbook with its 整改清单.
+
+    The feedback workbooks are rewritten here (ingest wrote them before any item existed) with the same
+    rows as ingest's plus the 整改清单 sheet, so every scored unit gets one.
+    """
+    from pipeline.act.feedback import rectification_sheets
+    from pipeline.ingest.feedback import write_feedback
+    from pipeline.report.notice_docx import build_notice_docx, file_name
+
+    written: list[Path] = []
+    tables = ctx.tables
+    if "scores" not in tables or "rectification" not in tables:
+        return written
+    written.append(build_notice_docx(config, round_id, tables, out_dir / file_name(ctx.round), ctx.thresholds))
+    subs, units, findings = tables.get("submissions"), tables.get("units"), tables.get("findings")
+    if subs is not None and units is not None and findings is not None:
+        s = tables["scores"]
+        ids = [str(u) for u in s.loc[s["scored"].astype(bool), "unit_id"]]
+        extra = rectification_sheets(tables["rectification"], ids, ctx.round.name, config.campaign.office)
+        written += write_feedback(findings, subs, units, out_dir / "feedback", round_name=ctx.round.name,
+                                  office=config.campaign.office, extra_sheets=extra)
+    return written
 
 
 def build_reports(
@@ -223,6 +252,9 @@ def build_reports(
     write_summary(ctx.tables, out_dir / "summary.xlsx", ctx.thresholds, f"{ctx.round.name}（{round_id}）")
     result.pages.append(out_dir / "summary.xlsx")
     result.timings["summary_xlsx"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result.pages += _action_outputs(config, ctx, out_dir, round_id)
+    result.timings["notice_docx_feedback"] = time.perf_counter() - t
 
     job_list, meta = _jobs(config, ctx, processed_dir, out_dir, nb_dir, config_path, n_jobs, notebooks_dir)
     t = time.perf_counter()

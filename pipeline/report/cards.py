@@ -120,8 +120,17 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
                                                 district_days=district_days), dpi=CARD_DPI)))
     sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
                                                               prev.name if prev else None)))
+    sections.append(_items_section(ctx, unit_id))
     sections.append(_findings_section(ctx, unit_id, submitted))
     return sections
+
+
+def _items_section(ctx: RoundContext, unit_id: str) -> CardSection:
+    from pipeline.report import act_frames
+
+    rect = ctx.table("rectification")
+    return CardSection("整改事项与复查", act_frames.unit_items_lines(rect, ctx.table("scores"), unit_id),
+                       table=html_table(act_frames.unit_items_frame(rect, unit_id), empty="本轮没有需要整改的事项。"))
 
 
 def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
@@ -143,7 +152,7 @@ def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
     return render("unit.html.j2", **context)
 
 
-PER_UNIT_TABLES: tuple[str, ...] = ("explanations", "findings", "activities", "changes", "units")
+PER_UNIT_TABLES: tuple[str, ...] = ("explanations", "findings", "activities", "changes", "units", "rectification")
 
 
 def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:

@@ -116,6 +116,16 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
     changes = tables.get("changes", pd.DataFrame())
     if changes is not None and not changes.empty:
         _write_frame(book, "与上一轮比较", frames.changes_frame(changes, scores), fmt, 1)
+    if "rectification" in tables:
+        from pipeline.report import act_frames
+
+        _write_frame(book, "等次", act_frames.grades_frame(scores), fmt, 2,
+                     note="等次按综合得分的固定分界划分；“等次边界”= 排名区间跨越等次分界，宜结合实地检查")
+        _write_frame(book, "整改情况", act_frames.rectification_frame(tables["rectification"]), fmt, 2,
+                     note="整改事项与复查：上轮事项按同一规则逐项复查（已整改/部分整改/未整改/无法复查），本轮新问题为“新发现”")
+        _write_frame(book, "整改率", act_frames.rates_frame(tables.get("rectification_rates", pd.DataFrame())), fmt, 2,
+                     note="整改率 = 已整改 ÷（上轮事项 − 无法复查）")
+        _write_frame(book, "典型经验", act_frames.exemplary_frame(tables.get("exemplary", pd.DataFrame())), fmt, 1)
     book.close()
     tmp.replace(path)
     return path

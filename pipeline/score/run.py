@@ -11,18 +11,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.act import act_tables
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES, Config
 from pipeline.form import load_form
 from pipeline.score.basics import OTHER, basics_measures
 from pipeline.score.changes import compute_changes
 from pipeline.score.composite import flags, goodness, normalised_weights, overall_score, rank_desc
 from pipeline.score.explain import explanations
-from pipeline.score.notice import build_notice
 from pipeline.score.progress import inequality_table, progress_measures
 from pipeline.score.theme import theme_measures
 from pipeline.score.uncertainty import monte_carlo
 from pipeline.score.understanding import understanding_measures
-from pipeline.tables import SCORE_TABLES, read_table, read_tables, table_path, write_tables
+from pipeline.tables import (
+    ACT_TABLES,
+    SCORE_TABLES,
+    read_table,
+    read_tables,
+    table_path,
+    write_tables,
+)
 
 INPUT_TABLES = ("units", "info", "actions", "materials", "activities", "evaluation")
 
@@ -91,8 +98,14 @@ def score_tables(
     config: Config,
     round_id: str,
     previous_scores: pd.DataFrame | None = None,
+    previous_act: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Score one round from its clean tables; returns the score tables (see data dictionary)."""
+    """Score one round from its clean tables; returns the score tables (see data dictionary).
+
+    The action stage (`pipeline.act.act_tables`) runs at the end: it adds the grade columns to `scores`,
+    replaces the notice rule and adds the `rectification`, `rectification_rates` and `exemplary` tables;
+    `previous_act` holds the previous round's published `rectification` and `notice`.
+    """
     sc = config.scoring
     rnd = config.round(round_id)
     form = load_form(config.campaign.form_version)
@@ -167,16 +180,17 @@ def score_tables(
                             sc.theil_min_subunits)
     prev = config.previous_round(round_id)
     changes = compute_changes(scores, previous_scores, prev.id if prev else "")
-    notice = build_notice(scores, changes, config.notice.min_flags, config.notice.bottom_per_type)
-    return {
+    out = {
         "scores": scores,
         "indicators": ind_out,
         "explanations": expl,
         "inequality": ineq,
         "theme_clusters": clusters,
         "changes": changes,
-        "notice": notice,
+        "notice": pd.DataFrame(),
     }
+    out.update(act_tables(tables, out, config, round_id, previous_act))
+    return out
 
 
 @dataclass
@@ -205,12 +219,36 @@ class ScoreResult:
                          f"（类型间 {r['between']:.3f}，类型内 {r['within']:.3f}）")
         lines.append(f"  主题雷同组 {self.tables['theme_clusters']['cluster_id'].nunique()} 个；"
                      f"通报名单 {len(self.tables['notice'])} 个单位")
+        lines += _act_summary(self.tables)
         ch = self.tables["changes"]
         if len(ch):
             still = int((ch["still_flagged"].fillna("") != "").sum())
             lines.append(f"  与上轮（{self.previous_round}）相比：{still} 个单位仍有未整改到位的不足")
         lines.append(f"  结果已写入 {self.out_dir}")
         return "\n".join(lines)
+
+
+def _act_summary(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The action stage's lines of the CLI summary."""
+    lines = []
+    n = tables.get("notice")
+    if n is not None and len(n) and "basis" in n:
+        c = n["basis"].astype(str).value_counts()
+        lines.append(f"  其中工作差距较大 {int(c.get('performance', 0))} 个、未按时报送 {int(c.get('not_reported', 0))} 个、"
+                     f"逾期报送 {int(c.get('late', 0))} 个")
+    r = tables.get("rectification")
+    if r is not None and len(r):
+        st = r["status"].astype(str).value_counts()
+        open_n = len(r) - int(st.get("fixed", 0))
+        line = f"  整改事项 {open_n} 项待整改"
+        carried = len(r) - int(st.get("new", 0))
+        if carried:
+            checkable = carried - int(st.get("not_checkable", 0))
+            rate = f"{100 * int(st.get('fixed', 0)) / checkable:.0f}%" if checkable else "—"
+            line += (f"；上轮 {carried} 项复查：已整改 {int(st.get('fixed', 0))}、部分整改 {int(st.get('partly_fixed', 0))}、"
+                     f"未整改 {int(st.get('not_fixed', 0))}、无法复查 {int(st.get('not_checkable', 0))}，整改率 {rate}")
+        lines.append(line)
+    return lines
 
 
 def score_round(
@@ -232,8 +270,10 @@ def score_round(
         previous_dir = cand if table_path(cand, "scores").is_file() else None
     previous = read_table(Path(previous_dir), "scores") if previous_dir is not None and \
         table_path(Path(previous_dir), "scores").is_file() else None
-    out = score_tables(tables, config, round_id, previous)
-    write_tables({k: out[k] for k in SCORE_TABLES}, folder)
+    previous_act = read_tables(Path(previous_dir), ("rectification", "notice"), missing_ok=True) \
+        if previous_dir is not None else {}
+    out = score_tables(tables, config, round_id, previous, previous_act)
+    write_tables({k: out[k] for k in (*SCORE_TABLES, *ACT_TABLES)}, folder)
     return ScoreResult(round_id, folder, out, prev_round.id if (prev_round and previous is not None) else None)
 
 
