@@ -1,0 +1,135 @@
+"""Residents' survey: reading, row checks and ledger, intervals, comparisons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import config_from_dict
+from pipeline.roster import read_roster_frame
+from pipeline.survey import satisfaction_table, survey_tables, wilson
+from pipeline.survey.anonymise import anonymise
+from pipeline.survey.compare import paper_vs_residents, self_report_check
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _roster() -> pd.DataFrame:
+    return read_roster_frame(pd.DataFrame({
+        "单位编码": ["SQ01", "SQ02", "CUN1", "JD01"],
+        "单位名称": ["太平社区", "新桥社区", "金家村", "清香坪街道"],
+        "别名": ["太平居委会", None, None, None],
+        "单位类型": ["社区", "社区", "村", "街道"],
+    }))
+
+
+def _config(tmp_path: Path, extra: dict | None = None):
+    import tomllib
+
+    data = tomllib.loads((REPO / "scorecard.toml").read_text(encoding="utf-8"))
+    data.update(extra or {})
+    return config_from_dict(data, tmp_path)
+
+
+HEADER = ["问卷编号", "单位名称", "填报时间", "总体评价", "服务群众", "活动成效", "意见建议", "联系电话"]
+
+
+def _write(tmp_path: Path, rows: list[list], name: str = "paper.xlsx") -> list[tuple[Path, str]]:
+    path = tmp_path / name
+    pd.DataFrame(rows, columns=HEADER).to_excel(path, index=False)
+    return [(path, name)]
+
+
+def test_bad_rows_give_one_finding_each_and_the_ledger_balances(tmp_path: Path) -> None:
+    good = [[f"P{i:03d}", "太平社区", f"2026-07-10 09:{i:02d}:00", "满意", "满意", "基本满意", "", "13800000000"]
+            for i in range(8)]
+    bad = [
+        ["P100", "清香平街道", "2026-07-10 10:00:00", "满意", "满意", "满意", "", ""],  # misspelt unit
+        ["P003", "新桥社区", "2026-07-10 10:01:00", "不满意", "满意", "满意", "", ""],  # duplicated respondent id
+        ["P101", "新桥社区", "2026-07-10 10:02:00", None, "满意", "满意", "", ""],  # empty answer
+        ["P102", "新桥社区", "2026-07-10 10:03:00", "很好", "满意", "满意", "", ""],  # unknown answer label
+    ]
+    files = _write(tmp_path, good + bad)
+    t = survey_tables(files, _roster(), _config(tmp_path))
+    f = t["survey_findings"]
+    codes = f["code"].value_counts().to_dict()
+    assert codes == {"survey_unit_near_miss": 1, "survey_duplicate_id": 1, "survey_empty_answer": 1,
+                     "survey_bad_answer": 1}, f[["code", "cell", "message"]]
+    assert set(f["cell"]) == {"B10", "A11", "D12", "D13"}
+    led = t["survey_ledger"].iloc[0]
+    assert (led["rows_read"], led["rows_kept"], led["rows_set_aside"]) == (12, 8, 4)
+    assert led["rows_read"] == led["rows_kept"] + led["rows_set_aside"]
+    # the near miss is never merged: the candidate is named, the row is not counted for 太平社区
+    near = f[f["code"] == "survey_unit_near_miss"].iloc[0]
+    assert "清香坪街道" in near["message"] and pd.isna(near["unit_id"])
+    sat = t["satisfaction"].set_index("unit_id")
+    assert int(sat.loc["SQ01", "respondents"]) == 8
+    # no phone number reaches any table
+    for df in t.values():
+        assert not df.astype(str).apply(lambda c: c.str.contains("13800000000")).any().any()
+
+
+def test_identical_rows_within_seconds_are_one_response(tmp_path: Path) -> None:
+    rows = [["", "新桥社区", "2026-07-10 10:00:00", "满意", "满意", "满意", "好", ""],
+            ["", "新桥社区", "2026-07-10 10:00:04", "满意", "满意", "满意", "好", ""],
+            ["", "新桥社区", "2026-07-10 10:30:00", "满意", "满意", "满意", "好", ""]]
+    t = survey_tables(_write(tmp_path, rows), _roster(), _config(tmp_path))
+    assert t["survey_findings"]["code"].tolist() == ["survey_duplicate_row"]
+    led = t["survey_ledger"].iloc[0]
+    assert (led["rows_read"], led["rows_kept"], led["rows_set_aside"]) == (3, 2, 1)
+
+
+def test_a_configured_layout_is_read_without_code(tmp_path: Path) -> None:
+    layout = {"name": "问卷星", "scale": "five_point", "respondent_id": "序号", "unit": "1.您所在的单位",
+              "submitted_at": "提交答卷时间", "overall": "2.总体评价", "answers": ["2.总体评价"],
+              "comments": ["3.意见"]}
+    cfg = _config(tmp_path, {"survey": {"layouts": [layout]}})
+    df = pd.DataFrame({"序号": [1, 2, 3], "提交答卷时间": ["2026/7/1 8:00:00"] * 3,
+                       "1.您所在的单位": ["A. 太平社区", "SQ02", "金家村村民委员会"],
+                       "2.总体评价": [5, "3", "非常满意"], "3.意见": ["", "", ""], "6.姓名": ["张三", "李四", "王五"]})
+    path = tmp_path / "wjx.xlsx"
+    df.to_excel(path, index=False)
+    t = survey_tables([(path, "wjx.xlsx")], _roster(), cfg)
+    assert t["survey_findings"].empty
+    r = t["survey_responses"]
+    assert r["unit_id"].tolist() == ["SQ01", "SQ02", "CUN1"]
+    assert r["satisfied"].tolist() == [True, False, True]
+    assert "张三" not in r.astype(str).to_string()
+
+
+def test_wilson_interval_and_shrinkage() -> None:
+    lo, hi = wilson(np.array([8]), np.array([10]))
+    assert lo[0] == pytest.approx(0.4902, abs=1e-3) and hi[0] == pytest.approx(0.9433, abs=1e-3)
+    resp = pd.DataFrame({"unit_id": ["A"] * 3 + ["B"] * 40, "answered": True,
+                         "satisfied": [False] * 3 + [True] * 36 + [False] * 4, "score": 50.0, "has_comment": False})
+    roster = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["a", "b"], "unit_type": "社区", "parent_id": None})
+    s = satisfaction_table(resp, roster, min_respondents=10).set_index("unit_id")
+    assert s.loc["A", "status"] == "样本不足" and pd.isna(s.loc["A", "rank"])
+    assert s.loc["A", "rate"] == 0 and s.loc["A", "rate_shrunk"] > 0.5  # 3 answers say little: pulled to the district
+    assert int(s.loc["B", "rank"]) == 1
+
+
+def test_self_report_and_quadrants() -> None:
+    sat = pd.DataFrame({"unit_id": ["A", "B"], "enough": True, "rate": [0.5, 0.9], "rate_low": [0.35, 0.8],
+                        "rate_high": [0.65, 0.96], "rate_shrunk": [0.52, 0.89], "answered": [40, 40],
+                        "district_rate": 0.8})
+    ev = pd.DataFrame({"unit_id": ["A", "B"], "file": ["a.xlsx", "b.xlsx"], "sheet": "群众评价", "row": 3,
+                       "surveyed": [100, 100], "satisfied": [90, 80], "basically_satisfied": [8, 10],
+                       "dissatisfied": [2, 10]})
+    cmp_, found = self_report_check(ev, sat, 0.1)
+    assert found["unit_id"].tolist() == ["A"]
+    assert "98%" in found["message"].iloc[0] and "50%" in found["message"].iloc[0]
+    scores = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["a", "b"], "unit_type": "社区", "scored": True,
+                           "overall": [90.0, 40.0], "rank": [1, 2]})
+    pv = paper_vs_residents(scores, sat).set_index("unit_id")
+    assert pv.loc["A", "verdict"] == "paper_strong_residents_unhappy"
+    assert pv.loc["A", "quadrant"] == "报表好·群众不满意"
+    assert pv.loc["B", "quadrant"] == "报表弱·群众满意"
+
+
+def test_anonymise_masks_phones_and_names() -> None:
+    text = anonymise("我叫张小明，电话13912345678，王阿姨说路灯坏了", limit=80)
+    assert "13912345678" not in text and "张小明" not in text and "王阿姨" not in text
