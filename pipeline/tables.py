@@ -26,6 +26,16 @@ SCORE_TABLES: tuple[str, ...] = (
     "notice",
 )
 
+SURVEY_TABLES: tuple[str, ...] = (  # pipeline/survey: written only for a round with survey exports
+    "satisfaction",
+    "paper_vs_residents",
+    "survey_responses",
+    "survey_findings",
+    "survey_ledger",
+    "survey_self_report",
+    "survey_excerpts",
+)
+
 
 def table_path(folder: Path, name: str) -> Path:
     return Path(folder) / f"{name}.parquet"

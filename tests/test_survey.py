@@ -119,8 +119,8 @@ def test_self_report_and_quadrants() -> None:
     ev = pd.DataFrame({"unit_id": ["A", "B"], "file": ["a.xlsx", "b.xlsx"], "sheet": "群众评价", "row": 3,
                        "surveyed": [100, 100], "satisfied": [90, 80], "basically_satisfied": [8, 10],
                        "dissatisfied": [2, 10]})
-    cmp_, found = self_report_check(ev, sat, 0.1)
-    assert found["unit_id"].tolist() == ["A"]
+    checked, found = self_report_check(ev, sat, 0.1)
+    assert found["unit_id"].tolist() == ["A"] and checked["overstated"].tolist() == [True, False]
     assert "98%" in found["message"].iloc[0] and "50%" in found["message"].iloc[0]
     scores = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["a", "b"], "unit_type": "社区", "scored": True,
                            "overall": [90.0, 40.0], "rank": [1, 2]})

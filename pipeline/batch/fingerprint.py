@@ -124,6 +124,9 @@ def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
             folder_tables_digest(config.paths.processed_round(prev.id)) if prev else "none"
         ),
     }
+    survey_dir = config.survey.survey_dir(config.paths.raw_round(round_id), round_id)
+    if config.survey.path:  # survey exports kept outside the round's raw folder count as inputs too
+        parts["survey"] = _digest_of([asdict(f) for f in hash_files(survey_dir)])
     return Fingerprint(digest=_digest_of(parts), files=files, parts=parts)
 
 

@@ -89,10 +89,12 @@ class IngestResult:
         return "\n".join(lines)
 
 
-def _list_files(raw_dir: Path) -> list[tuple[Path, str]]:
+def _list_files(raw_dir: Path, skip: str = "") -> list[tuple[Path, str]]:
+    """Every file below the round's folder, except the residents' survey subfolder `skip`."""
     if not raw_dir.is_dir():
         return []
-    files = [p for p in raw_dir.rglob("*") if p.is_file()]
+    files = [p for p in raw_dir.rglob("*") if p.is_file()
+             and not (skip and p.relative_to(raw_dir).parts[0] == skip)]
     return sorted(((p, p.relative_to(raw_dir).as_posix()) for p in files), key=lambda t: t[1])
 
 
@@ -280,7 +282,7 @@ def ingest_round(
     out_dir = Path(out_dir) if out_dir is not None else config.paths.processed_round(round_id)
     feedback_dir = Path(feedback_dir) if feedback_dir is not None else config.paths.reports_round(round_id) / "feedback"
     roster = roster if roster is not None else load_roster(config.paths.roster)
-    files = _list_files(raw_dir)
+    files = _list_files(raw_dir, config.survey.folder)  # survey exports are read by pipeline/survey
     if executor is None:
         _preload_workers()
     ctx = nullcontext(executor) if executor is not None else open_executor(jobs if jobs is not None else config.ingest.jobs)

@@ -22,6 +22,7 @@ from pipeline.score.progress import inequality_table, progress_measures
 from pipeline.score.theme import theme_measures
 from pipeline.score.uncertainty import monte_carlo
 from pipeline.score.understanding import understanding_measures
+from pipeline.survey.compare import annotate_notice, blend_satisfaction
 from pipeline.tables import SCORE_TABLES, read_table, read_tables, table_path, write_tables
 
 INPUT_TABLES = ("units", "info", "actions", "materials", "activities", "evaluation")
@@ -129,6 +130,10 @@ def score_tables(
 
     weights = sc.weights.as_dict()
     overall = overall_score(ind, weights)
+    returns_overall = overall
+    if config.survey.in_composite:  # residents' satisfaction mixed in (off by default: docs/methodology.md)
+        overall = blend_satisfaction(overall, scored["unit_id"], tables.get("satisfaction"),
+                                     config.survey.composite_weight)
     rank = rank_desc(overall)
     rank_type = rank_desc(overall, scored["unit_type"].astype(str).to_numpy())
     u = sc.uncertainty
@@ -136,7 +141,7 @@ def score_tables(
                      u.seed, u.unstable_rank_width, u.max_cells, u.normalisations, u.aggregations,
                      u.outlier_skew, u.outlier_kurtosis, u.winsorise_max_points)
     flag_names, n_flags = flags(ind, sc.thresholds.as_dict())
-    ind["overall"] = overall
+    ind["overall"] = returns_overall  # what the returns show (= overall unless satisfaction is mixed in)
     ind["rank_shift"] = mc.table["rank_shift"].to_numpy()
 
     s = pd.DataFrame({"unit_id": scored["unit_id"], "scored": True, **{k: ind[k].to_numpy() for k in WEAKNESSES},
@@ -168,6 +173,7 @@ def score_tables(
     prev = config.previous_round(round_id)
     changes = compute_changes(scores, previous_scores, prev.id if prev else "")
     notice = build_notice(scores, changes, config.notice.min_flags, config.notice.bottom_per_type)
+    notice = annotate_notice(notice, tables.get("satisfaction"))  # the residents' view where the survey knows it
     return {
         "scores": scores,
         "indicators": ind_out,
@@ -224,7 +230,7 @@ def score_round(
     tables = read_tables(folder, INPUT_TABLES, missing_ok=True)
     if "units" not in tables:
         read_table(folder, "units")  # raises the Chinese "run ingest first" error
-    extra = read_tables(folder, ["submissions"], missing_ok=True)
+    extra = read_tables(folder, ["submissions", "satisfaction"], missing_ok=True)
     tables.update(extra)
     prev_round = config.previous_round(round_id)
     if previous_dir is None and prev_round is not None:

@@ -6,7 +6,13 @@ satisfaction table sits beside the four weaknesses (see docs/methodology.md).
 """
 
 from pipeline.survey.compare import annotate_notice, paper_vs_residents, self_report_check
-from pipeline.survey.run import SURVEY_TABLES, SurveyResult, compare_round, survey_round, survey_tables
+from pipeline.survey.run import (
+    SURVEY_TABLES,
+    SurveyResult,
+    compare_round,
+    survey_round,
+    survey_tables,
+)
 from pipeline.survey.stats import INSUFFICIENT, satisfaction_table, wilson
 
 __all__ = [

@@ -82,7 +82,8 @@ def paper_vs_residents(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.D
     sc = scores[scores["scored"].astype(bool)].assign(unit_id=lambda d: d["unit_id"].astype(str))
     median = float(sc["overall"].astype(float).median())
     total = len(sc)
-    rank_of = dict(zip(sc["unit_id"], sc["rank"], strict=True))
+    sc = sc.assign(overall=sc["overall"].astype(float))
+    rank_of = dict(zip(sc["unit_id"], sc["overall"].rank(ascending=False, method="min"), strict=True))
     s = satisfaction[satisfaction["enough"].astype(bool)].assign(unit_id=lambda d: d["unit_id"].astype(str))
     m = sc[["unit_id", "unit_name", "unit_type", "overall"]].merge(
         s[["unit_id", "rate", "rate_low", "rate_high", "rate_shrunk", "answered", "district_rate"]],
@@ -133,3 +134,17 @@ def annotate_notice(notice: pd.DataFrame, satisfaction: pd.DataFrame | None) -> 
     reasons = [f"{reason}；{satisfaction_note(by[str(u)])}" if str(u) in by and bool(by[str(u)]["enough"]) else reason
                for u, reason in zip(notice["unit_id"], notice["reason"], strict=True)]
     return notice.assign(reason=pd.array(reasons, dtype="string"))
+
+
+def blend_satisfaction(overall: np.ndarray, unit_ids: pd.Series, satisfaction: pd.DataFrame | None,
+                       weight: float) -> np.ndarray:
+    """(1 − w)·composite + w·100·rate_shrunk where the survey has enough answers; else the composite."""
+    out = np.asarray(overall, dtype=float).copy()
+    if satisfaction is None or satisfaction.empty or weight <= 0:
+        return out
+    s = satisfaction[satisfaction["enough"].astype(bool)]
+    rate = dict(zip(s["unit_id"].astype(str), s["rate_shrunk"].astype(float), strict=True))
+    r = np.array([rate.get(str(u), np.nan) for u in unit_ids], dtype=float)
+    known = ~np.isnan(r)
+    out[known] = (1 - weight) * out[known] + weight * 100 * r[known]
+    return out

@@ -64,7 +64,7 @@ def read_survey_file(path: Path, label: str, layouts: list[Layout]) -> SurveyFil
     """One export; never raises on bad input (the error is in `error`)."""
     try:
         raw, sheet = _read_raw(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a finding, not a crash
+    except Exception as exc:
         return SurveyFile(label, None, None, 0, pd.DataFrame(), {}, 0, f"{type(exc).__name__}: {exc}")
     layout, h, cols = find_layout(raw, layouts)
     if layout is None:

@@ -21,12 +21,10 @@ from pipeline.survey.layout import load_layouts
 from pipeline.survey.read import SURVEY_SUFFIXES, read_survey_file
 from pipeline.survey.responses import survey_rows
 from pipeline.survey.stats import satisfaction_table
-from pipeline.tables import read_tables, table_path, write_tables
+from pipeline.tables import SURVEY_TABLES, read_tables, table_path, write_tables
 
-SURVEY_TABLES: tuple[str, ...] = (
-    "satisfaction", "survey_responses", "survey_findings", "survey_ledger", "survey_self_report",
-    "survey_excerpts",
-)
+__all__ = ["SURVEY_TABLES", "ScoreWithSurvey", "SurveyResult", "compare_round", "score_with_survey", "survey_round",
+           "survey_tables"]
 
 
 def survey_files(folder: Path) -> list[tuple[Path, str]]:
@@ -99,7 +97,41 @@ def compare_round(config, round_id: str, processed_dir: Path | None = None) -> p
     folder = Path(processed_dir) if processed_dir is not None else config.paths.processed_round(round_id)
     if not (table_path(folder, "satisfaction").is_file() and table_path(folder, "scores").is_file()):
         return None
-    t = read_tables(folder, ["scores", "satisfaction"])
-    out = paper_vs_residents(t["scores"], t["satisfaction"])
+    t = read_tables(folder, ["scores", "satisfaction", "indicators"], missing_ok=True)
+    scores = t["scores"]
+    ind = t.get("indicators")
+    if ind is not None and "overall" in ind:  # what the returns show, even when satisfaction is mixed in
+        returns = dict(zip(ind["unit_id"].astype(str), ind["overall"].astype(float), strict=True))
+        scores = scores.assign(overall=scores["unit_id"].astype(str).map(returns).astype("Float64"))
+    out = paper_vs_residents(scores, t["satisfaction"])
     write_tables({"paper_vs_residents": out}, folder)
     return out
+
+
+@dataclass
+class ScoreWithSurvey:
+    """The score stage's result with the survey's summary before it (what `scorecard run` prints)."""
+
+    score: object
+    survey: SurveyResult | None
+    compared: int = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.score, name)
+
+    def summary(self) -> str:
+        parts = [self.survey.summary()] if self.survey is not None else []
+        if self.survey is not None:
+            parts.append(f"  组织部门说好 vs 老百姓说好：{self.compared} 个单位同时有评分和足够的调查样本")
+        fn = getattr(self.score, "summary", None)
+        parts.append(str(fn()) if callable(fn) else "")
+        return "\n".join(p for p in parts if p)
+
+
+def score_with_survey(score_fn, config, round_id: str, processed_dir: Path | None = None,
+                      previous_dir: Path | None = None) -> ScoreWithSurvey:
+    """The survey (after ingest), then scoring, then the paper-vs-residents table."""
+    survey = survey_round(config, round_id, processed_dir=processed_dir)
+    result = score_fn(config, round_id, processed_dir=processed_dir, previous_dir=previous_dir)
+    cmp_ = compare_round(config, round_id, processed_dir) if survey is not None else None
+    return ScoreWithSurvey(result, survey, 0 if cmp_ is None else len(cmp_))
