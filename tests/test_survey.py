@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -133,3 +134,82 @@ def test_self_report_and_quadrants() -> None:
 def test_anonymise_masks_phones_and_names() -> None:
     text = anonymise("我叫张小明，电话13912345678，王阿姨说路灯坏了", limit=80)
     assert "13912345678" not in text and "张小明" not in text and "王阿姨" not in text
+
+
+# --- the demo district: planted truth recovered ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_survey(demo_scored, tmp_path_factory: pytest.TempPathFactory):
+    """Both demo rounds' survey tables, computed in a copy of the scored processed folders."""
+    import shutil
+
+    from pipeline.survey.run import compare_round, survey_round
+
+    out = {}
+    for r in demo_scored.rounds_in_order():
+        folder = tmp_path_factory.mktemp(f"survey-{r.id}")
+        shutil.copytree(demo_scored.paths.processed_round(r.id), folder, dirs_exist_ok=True)
+        res = survey_round(demo_scored, r.id, processed_dir=folder)
+        assert res is not None, "the demo writes survey exports for every round"
+        res.tables["paper_vs_residents"] = compare_round(demo_scored, r.id, folder)
+        truth = demo_scored.paths.raw.parent / "truth" / r.id
+        out[r.id] = (res.tables, pd.read_parquet(truth / "survey_units.parquet"),
+                     pd.read_parquet(truth / "survey_rows.parquet"))
+    return out
+
+
+def test_demo_strong_on_paper_residents_unhappy_found(demo_survey) -> None:
+    for rid, (tables, truth, _) in demo_survey.items():
+        planted = set(truth.loc[truth["residents_unhappy_planted"], "unit_id"])
+        pv = tables["paper_vs_residents"]
+        found = set(pv.loc[pv["verdict"] == "paper_strong_residents_unhappy", "unit_id"])
+        precision = len(planted & found) / max(len(found), 1)
+        recall = len(planted & found) / max(len(planted), 1)
+        print(f"{rid}: 纸面强、群众不满意 planted {len(planted)}, found {len(found)}, "
+              f"precision {precision:.2f}, recall {recall:.2f}")
+        assert planted, rid
+        assert precision >= 0.8 and recall >= 0.8, (rid, sorted(planted), sorted(found))
+        # every listed unit carries its facts: composite, rank, rate, interval, district rate
+        assert pv.loc[pv["verdict"] != "", "facts"].str.contains("综合得分.*群众满意率.*95%区间.*全区").all()
+
+
+def test_demo_overstated_self_reports_found(demo_survey) -> None:
+    for rid, (tables, truth, _) in demo_survey.items():
+        planted = set(truth.loc[truth["overstated_planted"], "unit_id"])
+        f = tables["survey_findings"]
+        found = set(f.loc[f["code"] == "survey_self_report_overstated", "unit_id"])
+        recall = len(planted & found) / max(len(planted), 1)
+        print(f"{rid}: overstated 群众评价 planted {len(planted)}, found {len(found)}, recall {recall:.2f}")
+        assert planted and recall >= 0.8, (rid, sorted(planted), sorted(found))
+
+
+def test_demo_ledger_balances_and_planted_rows_are_findings(demo_survey) -> None:
+    for rid, (tables, _, rows) in demo_survey.items():
+        led = tables["survey_ledger"]
+        assert len(led) == 3 and set(led["layout"]) == {"纸质问卷录入表", "问卷星导出"}, rid
+        assert (led["rows_read"] == led["rows_kept"] + led["rows_set_aside"]).all()
+        f = tables["survey_findings"]
+        aside = f[f["row_rejected"]]
+        assert int(led["rows_set_aside"].sum()) == aside.groupby(["file", "row"]).ngroups
+        assert int(led["rows_kept"].sum()) == len(tables["survey_responses"])
+        want = {"survey_unit_near_miss" if c == "survey_unit_misspelt" else c for c in rows["code"]}
+        got = set(f["code"]) | ({"survey_unit_near_miss"} if "survey_unknown_unit" in set(f["code"]) else set())
+        assert want <= got, (rid, want - got)
+        sat = tables["satisfaction"]
+        assert (sat.loc[~sat["enough"], "status"] == "样本不足").all() and sat.loc[~sat["enough"], "rank"].isna().all()
+        # nothing personal: the tool's name and phone columns and phone numbers in comments never reach a table
+        for name, df in tables.items():
+            for col in df.select_dtypes(include=["string", "object"]).columns:
+                text = " ".join(df[col].dropna().astype(str))
+                assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text), (name, col)
+                assert "先生" not in text and "调查员" not in text, (name, col)
+
+
+def test_ingestion_of_returns_skips_the_survey_subfolder(demo_ingested) -> None:
+    from pipeline.tables import read_table
+
+    for r in demo_ingested.rounds_in_order():
+        assert (demo_ingested.paths.raw_round(r.id) / "survey").is_dir()
+        subs = read_table(demo_ingested.paths.processed_round(r.id), "submissions")
+        assert not subs["file"].str.startswith("survey/").any()
