@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Config
+from pipeline.demo.files import write_file, xlsx_bytes
+from pipeline.demo.render import Grid
 from pipeline.survey.layout import Layout, default_layout, load_layouts
 
 TOOL_LAYOUT = "问卷星导出"
@@ -61,6 +63,12 @@ def _typo(name: str, rng: np.random.Generator) -> str:
     """One character of the name's stem replaced (a misspelling no roster rule folds)."""
     i = int(rng.integers(0, max(len(name) - 2, 1)))
     return name[:i] + ("杜" if name[i] != "杜" else "桂") + name[i + 1:]
+
+
+def _xlsx(path: Path, sheet: str, df: pd.DataFrame, received: pd.Timestamp, created) -> None:
+    """A deterministic workbook (fixed dates, the demo's writer), blank cells left empty."""
+    rows = [list(df.columns)] + [[None if v == "" else v for v in rec] for rec in df.itertuples(index=False)]
+    write_file(path, xlsx_bytes([Grid(sheet, rows)], created=created), received)
 
 
 def plant_units(roster: pd.DataFrame, labels: pd.DataFrame, tallies: set[str],
@@ -172,14 +180,15 @@ def write_survey(config: Config, roster: pd.DataFrame, labels: pd.DataFrame, tal
         p_rows[g][dl.answer_columns[-1]] = ""  # an item left blank: a warning, the row is kept
         planted.append({"file": f"纸质问卷录入_{rid}.xlsx", "data_row": g, "code": "survey_item_unanswered"})
     half = (2 * n) // 3
+    paper_cols = [dl.respondent_id, dl.unit, dl.submitted_at, *dl.answer_columns, dl.comments[0], "调查员"]
     tool_df = pd.DataFrame(t_rows, columns=[tl.respondent_id, tl.submitted_at, *_TOOL_EXTRA, tl.unit,
                                             *tl.answer_columns, tl.comments[0], *_TOOL_PRIVATE])
-    paper_cols = [dl.respondent_id, dl.unit, dl.submitted_at, *dl.answer_columns, dl.comments[0], "调查员"]
-    tool_df.to_excel(folder / t_file, index=False, sheet_name="问卷数据")
-    pd.DataFrame(p_rows[:half], columns=paper_cols).to_excel(folder / f"纸质问卷录入_{rid}.xlsx", index=False,
-                                                             sheet_name="问卷录入")
-    pd.DataFrame(p_rows[half:], columns=paper_cols).to_csv(folder / f"纸质问卷录入_{rid}_补录.csv", index=False,
-                                                           encoding="utf-8-sig")
+    stamp = pd.Timestamp(datetime.combine(rnd.as_of, datetime.min.time()), tz="Asia/Shanghai")
+    _xlsx(folder / t_file, "问卷数据", tool_df, stamp, rnd.as_of)
+    paper_df = pd.DataFrame(p_rows, columns=paper_cols)
+    _xlsx(folder / f"纸质问卷录入_{rid}.xlsx", "问卷录入", paper_df.iloc[:half], stamp, rnd.as_of)
+    write_file(folder / f"纸质问卷录入_{rid}_补录.csv",
+               paper_df.iloc[half:].to_csv(index=False, lineterminator="\n").encode("utf-8-sig"), stamp)
     truth_dir.mkdir(parents=True, exist_ok=True)
     units.to_parquet(truth_dir / "survey_units.parquet", index=False)
     pd.DataFrame(planted, columns=["file", "data_row", "code"]).astype(

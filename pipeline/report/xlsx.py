@@ -116,6 +116,9 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
     changes = tables.get("changes", pd.DataFrame())
     if changes is not None and not changes.empty:
         _write_frame(book, "与上一轮比较", frames.changes_frame(changes, scores), fmt, 1)
+    from pipeline.report.survey import write_survey_sheets
+
+    write_survey_sheets(book, tables, fmt, _write_frame)  # 群众满意度 sheets, when the round has a survey
     book.close()
     tmp.replace(path)
     return path

@@ -30,7 +30,7 @@ VERDICTS: dict[str, str] = {
 }
 COMPARISON_COLUMNS = (
     "unit_id", "unit_name", "unit_type", "overall", "overall_pct", "rate", "rate_low", "rate_high",
-    "rate_shrunk", "answered", "district_rate", "satisfaction_pct", "disagreement", "quadrant", "verdict",
+    "rate_shrunk", "answered", "district_rate", "overall_median", "satisfaction_pct", "disagreement", "quadrant", "verdict",
     "verdict_label", "facts",
 )
 
@@ -93,6 +93,7 @@ def paper_vs_residents(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.D
     for c in ("overall", "rate", "rate_low", "rate_high", "rate_shrunk", "district_rate"):
         m[c] = m[c].astype(float)
     p = float(m["district_rate"].iloc[0])
+    m["overall_median"] = median
     m["overall_pct"] = _pct_rank(m["overall"])
     m["satisfaction_pct"] = _pct_rank(m["rate_shrunk"])
     m["disagreement"] = m["overall_pct"] - m["satisfaction_pct"]
@@ -113,7 +114,8 @@ def paper_vs_residents(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.D
     types = {c: "string" for c in ("unit_id", "unit_name", "unit_type", "quadrant", "verdict", "verdict_label",
                                      "facts")}
     types.update({c: "Float64" for c in ("overall", "overall_pct", "rate", "rate_low", "rate_high",
-                                          "rate_shrunk", "district_rate", "satisfaction_pct", "disagreement")})
+                                          "rate_shrunk", "district_rate", "overall_median", "satisfaction_pct",
+                                          "disagreement")})
     types["answered"] = "Int64"
     return m[list(COMPARISON_COLUMNS)].astype(types)
 
