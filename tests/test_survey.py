@@ -213,3 +213,29 @@ def test_ingestion_of_returns_skips_the_survey_subfolder(demo_ingested) -> None:
         assert (demo_ingested.paths.raw_round(r.id) / "survey").is_dir()
         subs = read_table(demo_ingested.paths.processed_round(r.id), "submissions")
         assert not subs["file"].str.startswith("survey/").any()
+
+
+def test_methodology_lists_every_survey_key_with_its_default() -> None:
+    from pipeline.config import Survey
+
+    text = (REPO / "docs" / "methodology.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `survey.") and len(cells) >= 2:
+            rows[cells[0].strip("`")] = cells[1]
+    for key, value in Survey().model_dump().items():
+        if key == "layouts":
+            continue
+        shown = rows[f"survey.{key}"]
+        if isinstance(value, bool):
+            assert shown == str(value).lower(), key
+        elif isinstance(value, str):
+            assert shown == (value or "(empty)"), key
+        else:
+            assert float(shown) == float(value), key
+    # the repository's config states the same defaults
+    from pipeline.config import load_config
+
+    cfg = load_config(REPO / "scorecard.toml").survey
+    assert cfg.model_dump(exclude={"layouts"}) == Survey().model_dump(exclude={"layouts"})
