@@ -239,3 +239,29 @@ def test_methodology_lists_every_survey_key_with_its_default() -> None:
 
     cfg = load_config(REPO / "scorecard.toml").survey
     assert cfg.model_dump(exclude={"layouts"}) == Survey().model_dump(exclude={"layouts"})
+
+
+def test_chart_frames_and_summary_sheets(demo_survey, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from pipeline.charts import paper_vs_residents_chart
+    from pipeline.report import survey as sv
+    from pipeline.report.xlsx import write_summary
+
+    tables, _, _ = demo_survey["2026-07"]
+    pv = tables["paper_vs_residents"]
+    fig = paper_vs_residents_chart(pv, title="全区")
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {"报表好·群众满意", "报表好·群众不满意", "报表弱·群众满意", "报表弱·群众不满意"} <= texts
+    red = pv.loc[pv["verdict"] == "paper_strong_residents_unhappy", "unit_name"]
+    assert any(str(red.iloc[0])[:9] in t for t in texts)
+    kind = str(pv["unit_type"].iloc[0])
+    assert paper_vs_residents_chart(pv, unit_type=kind).axes
+    lines = sv.survey_commentary(tables)
+    assert any("纸面强、群众不满意" in line for line in lines)
+    comp = sv.comparison_frame(pv)
+    assert set(comp["单位编码"]) == set(pv.loc[pv["verdict"] != "", "unit_id"])
+    path = write_summary(tables, tmp_path / "summary.xlsx", {}, "7月调研")
+    wb = load_workbook(path, read_only=True)
+    assert {"群众满意度", "报表与群众评价", "自报与调查对比", "问卷问题清单", "问卷读取台账"} <= set(wb.sheetnames)
+    assert sv.survey_commentary({}) == [sv.NO_SURVEY]
