@@ -59,8 +59,10 @@ def paper_vs_residents_chart(comparison: pd.DataFrame, unit_type: str | None = N
     ax.axhline(p, color=GREY, linestyle="--", linewidth=0.9)
     xmin, xmax = min(float(np.nanmin(x)), med) - 5, max(float(np.nanmax(x)), med) + 5
     ax.set_xlim(xmin, xmax)
-    ax.set_ylim(max(0, float(np.nanmin(lo)) - 5), 102)
-    corners = (("报表好·群众满意", xmax, 101, "right", "top"), ("报表弱·群众满意", xmin, 101, "left", "top"),
+    ybottom = max(0.0, float(np.nanmin(lo)) - 8)
+    ax.set_yticks(np.arange(10 * np.ceil(ybottom / 10), 101, 10))
+    ax.set_ylim(ybottom, 110)
+    corners = (("报表好·群众满意", xmax, 109, "right", "top"), ("报表弱·群众满意", xmin, 109, "left", "top"),
                ("报表好·群众不满意", xmax, ax.get_ylim()[0], "right", "bottom"),
                ("报表弱·群众不满意", xmin, ax.get_ylim()[0], "left", "bottom"))
     for text, cx, cy, ha, va in corners:
@@ -69,12 +71,12 @@ def paper_vs_residents_chart(comparison: pd.DataFrame, unit_type: str | None = N
     for r in flagged.itertuples(index=False):
         ax.annotate(short(r.unit_name, 10), (float(r.overall), 100 * float(r.rate)), xytext=(4, -3),
                     textcoords="offset points", fontsize=8, color=_COLOURS.get(str(r.verdict), BLUE))
-    ax.set_xlabel(f"综合得分（报表反映，越高越好；虚线 = 中位数 {med:.1f}）", fontsize=9)
+    n_red = int((c["verdict"].astype(str) == "paper_strong_residents_unhappy").sum())
+    n_green = int((c["verdict"].astype(str) == "paper_weak_residents_happy").sum())
+    ax.set_xlabel(f"综合得分（报表反映，越高越好；虚线 = 中位数 {med:.1f}）\n"
+                  f"红 = 纸面强、群众不满意（{n_red}个）；绿 = 纸面弱、群众满意（{n_green}个）；共{len(c)}个单位",
+                  fontsize=9)
     ax.set_ylabel(f"群众满意率 %（竖线 = 95%区间；虚线 = 全区 {p:.0f}%）", fontsize=9)
     style_axes(ax, grid_axis="both")
     ax.set_title(title or "组织部门说好 vs 老百姓说好", fontsize=11)
-    n_red = int((c["verdict"].astype(str) == "paper_strong_residents_unhappy").sum())
-    n_green = int((c["verdict"].astype(str) == "paper_weak_residents_happy").sum())
-    fig.text(0.01, 0.005, f"红 = 纸面强、群众不满意（{n_red}个）；绿 = 纸面弱、群众满意（{n_green}个）；"
-             f"{len(c)}个单位", fontsize=8, color=GREY)
     return fig
