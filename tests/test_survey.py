@@ -265,3 +265,38 @@ def test_chart_frames_and_summary_sheets(demo_survey, tmp_path: Path) -> None:
     wb = load_workbook(path, read_only=True)
     assert {"群众满意度", "报表与群众评价", "自报与调查对比", "问卷问题清单", "问卷读取台账"} <= set(wb.sheetnames)
     assert sv.survey_commentary({}) == [sv.NO_SURVEY]
+
+
+def test_excerpts_only_when_enabled_and_anonymised(tmp_path: Path) -> None:
+    rows = [[f"P{i}", "新桥社区", f"2026-07-10 10:0{i}:00", "满意", "满意", "满意",
+             "我叫张小明，电话13912345678，路灯坏了" if i == 0 else "", ""] for i in range(3)]
+    files = _write(tmp_path, rows)
+    off = survey_tables(files, _roster(), _config(tmp_path))
+    assert off["survey_excerpts"].empty and int(off["satisfaction"]["n_comments"].iloc[0]) == 1
+    on = survey_tables(files, _roster(), _config(tmp_path, {"survey": {"excerpts": True}}))
+    text = on["survey_excerpts"]["excerpt"].iloc[0]
+    assert "路灯坏了" in text and "13912345678" not in text and "张小明" not in text
+
+
+def test_satisfaction_enters_the_composite_only_when_configured(demo_survey, demo_scored) -> None:
+    from pipeline.score import score_tables
+    from pipeline.score.run import INPUT_TABLES
+    from pipeline.tables import read_tables
+
+    rid = "2026-07"
+    tables = read_tables(demo_scored.paths.processed_round(rid), [*INPUT_TABLES, "submissions"], missing_ok=True)
+    sat = demo_survey[rid][0]["satisfaction"]
+    tables["satisfaction"] = sat
+    plain = score_tables(dict(tables), demo_scored, rid)
+    cfg = demo_scored.model_copy(update={"survey": demo_scored.survey.model_copy(update={"in_composite": True})})
+    mixed = score_tables(dict(tables), cfg, rid)
+    a = plain["scores"].set_index("unit_id")["overall"].astype(float)
+    b = mixed["scores"].set_index("unit_id")["overall"].astype(float)
+    s = sat[sat["enough"]].set_index("unit_id")["rate_shrunk"].astype(float)
+    u = next(x for x in s.index if x in a.index and pd.notna(a[x]))
+    assert b[u] == pytest.approx(0.8 * a[u] + 0.2 * 100 * s[u])
+    # the returns-only composite stays in indicators, for 组织部门说好 vs 老百姓说好
+    ind = mixed["indicators"].set_index("unit_id")["overall"].astype(float)
+    assert ind[u] == pytest.approx(a[u])
+    # the notice reasons carry the residents' view where the survey knows it
+    assert plain["notice"]["reason"].str.contains("群众满意度").any()
