@@ -300,3 +300,13 @@ def test_satisfaction_enters_the_composite_only_when_configured(demo_survey, dem
     assert ind[u] == pytest.approx(a[u])
     # the notice reasons carry the residents' view where the survey knows it
     assert plain["notice"]["reason"].str.contains("群众满意度").any()
+
+
+def test_the_demo_survey_writer_does_not_import_the_survey_or_the_scorer() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.demo.survey, pipeline.demo.run; "
+            "bad = [m for m in sys.modules if m.startswith(('pipeline.survey', 'pipeline.score'))]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

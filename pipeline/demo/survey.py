@@ -14,11 +14,13 @@ no weakness planted), units that overstate their own 群众评价 (the tally in 
 return is far above what residents say), small samples, unsurveyed units, and
 bad rows (misspelt unit, no unit, duplicated respondent id, a double
 submission, empty and unknown answers). Like the rest of the demo, nothing
-here imports the scorer: only the layout spec is shared.
+here imports the scorer or pipeline.survey: only the layout file is shared.
 """
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,7 +30,6 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.demo.files import write_file, xlsx_bytes
 from pipeline.demo.render import Grid
-from pipeline.survey.layout import Layout, default_layout, load_layouts
 
 TOOL_LAYOUT = "问卷星导出"
 _TOOL_EXTRA = ("所用时间", "来源", "来源IP")
@@ -38,13 +39,38 @@ _COMMENTS = ("希望多组织志愿服务活动", "活动开展得不错", "楼�
              "党员干部很热心", "希望多听听群众意见", "宣传栏内容很久没更新")
 
 
-def _tool_layout(config: Config) -> Layout:
-    for lay in load_layouts(config):
+# the layout spec is read as a file, like the form spec: nothing of pipeline.survey is imported
+_LAYOUT_FILE = Path(__file__).resolve().parent.parent / "survey" / "layout_v1.toml"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    respondent_id: str
+    unit: str
+    submitted_at: str
+    overall: str
+    answer_columns: tuple[str, ...]
+    comments: tuple[str, ...]
+
+
+def _layout(d) -> _Layout:
+    get = d.get if isinstance(d, dict) else lambda k, default=None: getattr(d, k, default)
+    answers = tuple(dict.fromkeys([get("overall"), *get("answers", ())]))
+    return _Layout(get("respondent_id", ""), get("unit"), get("submitted_at", ""), get("overall"), answers,
+                   tuple(get("comments", ())))
+
+
+def _default_layout() -> _Layout:
+    return _layout(tomllib.loads(_LAYOUT_FILE.read_text(encoding="utf-8"))["default"])
+
+
+def _tool_layout(config: Config) -> _Layout:
+    for lay in config.survey.layouts:
         if lay.name == TOOL_LAYOUT:
-            return lay
+            return _layout(lay)
     from pipeline.demo.settings import default_config
 
-    return next(lay for lay in load_layouts(default_config(Path("."))) if lay.name == TOOL_LAYOUT)
+    return _layout(next(lay for lay in default_config(Path(".")).survey.layouts if lay.name == TOOL_LAYOUT))
 
 
 def _answer_four(sat: bool, rng: np.random.Generator) -> str:
@@ -127,7 +153,7 @@ def write_survey(config: Config, roster: pd.DataFrame, labels: pd.DataFrame, tal
     tool = [p for p in people if p["type"] not in paper_types]
     paper = [p for p in people if p["type"] in paper_types]
     planted: list[dict] = []
-    tl, dl = _tool_layout(config), default_layout()
+    tl, dl = _tool_layout(config), _default_layout()
 
     # questionnaire tool export: 序号, time, the tool's own columns, answers 1-5, private columns
     t_rows = []
