@@ -310,3 +310,24 @@ def test_the_demo_survey_writer_does_not_import_the_survey_or_the_scorer() -> No
             "bad = [m for m in sys.modules if m.startswith(('pipeline.survey', 'pipeline.score'))]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_an_unknown_unit_names_close_roster_units_but_is_not_merged(tmp_path: Path) -> None:
+    rows = [["P1", "太平杜区", "2026-07-10 10:00:00", "满意", "满意", "", "", ""]]
+    t = survey_tables(_write(tmp_path, rows), _roster(), _config(tmp_path))
+    f = t["survey_findings"].set_index("code")
+    assert "太平社区（SQ01）" in f.loc["survey_unknown_unit", "message"]
+    assert f.loc["survey_item_unanswered", "message"] == "分项“活动成效”未作答，该项不计"
+    assert t["survey_responses"].empty and t["satisfaction"].empty
+
+
+def test_unknown_layout_and_unreadable_file_are_findings_with_rows_counted(tmp_path: Path) -> None:
+    other = tmp_path / "other.xlsx"
+    pd.DataFrame({"姓名": ["张三", "李四"], "意见": ["好", "不好"]}).to_excel(other, index=False)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    t = survey_tables([(other, "other.xlsx"), (broken, "broken.xlsx")], _roster(), _config(tmp_path))
+    assert sorted(t["survey_findings"]["code"]) == ["survey_unknown_layout", "survey_unreadable"]
+    led = t["survey_ledger"].set_index("file")
+    assert (led.loc["other.xlsx", "rows_read"], led.loc["other.xlsx", "rows_set_aside"]) == (2, 2)
+    assert "张三" not in t["survey_findings"].to_string()

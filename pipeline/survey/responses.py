@@ -123,7 +123,9 @@ def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = 80,
                         f"所填单位“{written}”与名册不完全一致，可能是：{names}；未自动归并，请核对后更正", written)
                     bad = True
                 elif uid is None:
-                    add(sf, row, lay.unit, "survey_unknown_unit", f"所填单位“{written}”不在单位名册中", written)
+                    hint = match_unit(written, index, max(cutoff - 20, 0)).candidates  # a hint, never a merge
+                    near = "（相近的有：" + "、".join(f"{c.unit_name}（{c.unit_id}）" for c in hint) + "）" if hint else ""
+                    add(sf, row, lay.unit, "survey_unknown_unit", f"所填单位“{written}”不在单位名册中{near}", written)
                     bad = True
             answers = {}
             for h in lay.answer_columns:
@@ -138,8 +140,8 @@ def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = 80,
                             f"“{h}”的答案“{_text(v)}”不是量表选项（{labels}）", _text(v), unit_id=uid)
                         bad = True
                 elif a is None and h in sf.columns:
-                    add(sf, row, h, "survey_item_unanswered",
-                        f"分项“{h}”未作答或答案“{_text(v)}”无法识别，该项不计", _text(v) or None,
+                    what = "未作答" if _blank(v) else f"的答案“{_text(v)}”不是量表选项（{labels}）"
+                    add(sf, row, h, "survey_item_unanswered", f"分项“{h}”{what}，该项不计", _text(v) or None,
                         severity="warning", unit_id=uid)
                 answers[h] = a
             if bad:
