@@ -331,3 +331,11 @@ def test_unknown_layout_and_unreadable_file_are_findings_with_rows_counted(tmp_p
     led = t["survey_ledger"].set_index("file")
     assert (led.loc["other.xlsx", "rows_read"], led.loc["other.xlsx", "rows_set_aside"]) == (2, 2)
     assert "张三" not in t["survey_findings"].to_string()
+
+
+def test_an_export_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    files = _write(tmp_path, [["P1", "太平社区", "2026-07-10 10:00:00", "满意", "满意", "满意", "", ""]])
+    cfg = _config(tmp_path, {"ingest": {"max_file_mb": 0.000001}})
+    t = survey_tables(files, _roster(), cfg)
+    assert t["survey_findings"]["code"].tolist() == ["survey_unreadable"]
+    assert "max_file_mb" in t["survey_findings"]["message"].iloc[0]

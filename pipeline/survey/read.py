@@ -60,8 +60,15 @@ def find_layout(raw: pd.DataFrame, layouts: list[Layout]) -> tuple[Layout | None
     return best[1], best[2], best[3]
 
 
-def read_survey_file(path: Path, label: str, layouts: list[Layout]) -> SurveyFile:
-    """One export; never raises on bad input (the error is in `error`)."""
+def read_survey_file(path: Path, label: str, layouts: list[Layout], max_mb: float | None = None) -> SurveyFile:
+    """One export; never raises on bad input (the error is in `error`). Larger than `max_mb`: not read."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return SurveyFile(label, None, None, 0, pd.DataFrame(), {}, 0, f"{type(exc).__name__}: {exc}")
+    if max_mb is not None and size > max_mb * 1024 * 1024:
+        return SurveyFile(label, None, None, 0, pd.DataFrame(), {}, 0,
+                          f"文件 {size / 1024 / 1024:.0f} MB，超过上限 {max_mb:g} MB（配置 [ingest] max_file_mb）")
     try:
         raw, sheet = _read_raw(path)
     except Exception as exc:

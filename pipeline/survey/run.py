@@ -43,7 +43,7 @@ def survey_tables(files: list[tuple[Path, str]], roster: pd.DataFrame, config,
                   evaluation: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     sv = config.survey
     layouts = load_layouts(config)
-    read = [read_survey_file(p, label, layouts) for p, label in files]
+    read = [read_survey_file(p, label, layouts, config.ingest.max_file_mb) for p, label in files]
     rows = survey_rows(read, build_name_index(roster), config.ingest.name_match_cutoff, sv.duplicate_seconds)
     sat = satisfaction_table(rows.responses, roster, sv.min_respondents, sv.confidence, sv.prior_strength)
     self_report, self_findings = self_report_check(evaluation, sat, sv.overstate_margin)
