@@ -59,11 +59,12 @@ def satisfaction_table(responses: pd.DataFrame, roster: pd.DataFrame, min_respon
         out["rate"] = np.where(n > 0, x / n, np.nan)
     out["rate_low"], out["rate_high"] = wilson(x, n, confidence)
     k = float(prior_strength)
-    out["rate_shrunk"] = (x + k * pooled) / (n + k) if (n + k).all() else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["rate_shrunk"] = np.where(n + k > 0, (x + k * pooled) / (n + k), np.nan)
     sc = r.dropna(subset=["score"]).groupby("unit_id")["score"]
     mean, sd, cnt = sc.mean(), sc.std(ddof=1), sc.size()
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    half = (z * sd / np.sqrt(cnt)).fillna(np.nan)
+    half = z * sd / np.sqrt(cnt)  # NaN for a single answer: no interval
     out["mean_score"] = mean.reindex(out.index).astype(float)
     out["mean_low"] = (mean - half).clip(0, 100).reindex(out.index).astype(float)
     out["mean_high"] = (mean + half).clip(0, 100).reindex(out.index).astype(float)
