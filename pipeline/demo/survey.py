@@ -190,21 +190,23 @@ def write_survey(config: Config, roster: pd.DataFrame, labels: pd.DataFrame, tal
     # planted bad rows in the paper tally (positions among its data rows)
     n = len(p_rows)
     if n >= 20:
-        pos = rng.choice(np.arange(1, n), size=7, replace=False)
+        half = (2 * n) // 3
+        # (not the first row of the csv part: a repeated id is looked for within one file)
+        pos = rng.choice(np.setdiff1d(np.arange(1, n), [half]), size=7, replace=False)
         a, b, c, d, e, f, g = (int(x) for x in pos)
         p_rows[a][dl.unit] = _typo(p_rows[a][dl.unit], rng)
-        planted.append({"file": f"纸质问卷录入_{rid}.xlsx", "data_row": a, "code": "survey_unit_misspelt"})
+        planted.append({"file": "paper", "data_row": a, "code": "survey_unit_misspelt"})
         p_rows[b][dl.unit] = ""
-        planted.append({"file": f"纸质问卷录入_{rid}.xlsx", "data_row": b, "code": "survey_no_unit"})
+        planted.append({"file": "paper", "data_row": b, "code": "survey_no_unit"})
         p_rows[c][dl.respondent_id] = p_rows[c - 1][dl.respondent_id]
-        planted.append({"file": f"纸质问卷录入_{rid}.xlsx", "data_row": c, "code": "survey_duplicate_id"})
+        planted.append({"file": "paper", "data_row": c, "code": "survey_duplicate_id"})
         p_rows[d][dl.overall] = ""
-        planted.append({"file": f"纸质问卷录入_{rid}.xlsx", "data_row": d, "code": "survey_empty_answer"})
+        planted.append({"file": "paper", "data_row": d, "code": "survey_empty_answer"})
         p_rows[e][dl.overall] = "很好"
-        planted.append({"file": f"纸质问卷录入_{rid}.xlsx", "data_row": e, "code": "survey_bad_answer"})
+        planted.append({"file": "paper", "data_row": e, "code": "survey_bad_answer"})
         p_rows[f][dl.overall] = "比较满意"  # an alias of 基本满意: read, no finding
         p_rows[g][dl.answer_columns[-1]] = ""  # an item left blank: a warning, the row is kept
-        planted.append({"file": f"纸质问卷录入_{rid}.xlsx", "data_row": g, "code": "survey_item_unanswered"})
+        planted.append({"file": "paper", "data_row": g, "code": "survey_item_unanswered"})
     half = (2 * n) // 3
     paper_cols = [dl.respondent_id, dl.unit, dl.submitted_at, *dl.answer_columns, dl.comments[0], "调查员"]
     tool_df = pd.DataFrame(t_rows, columns=[tl.respondent_id, tl.submitted_at, *_TOOL_EXTRA, tl.unit,
@@ -215,6 +217,11 @@ def write_survey(config: Config, roster: pd.DataFrame, labels: pd.DataFrame, tal
     _xlsx(folder / f"纸质问卷录入_{rid}.xlsx", "问卷录入", paper_df.iloc[:half], stamp, rnd.as_of)
     write_file(folder / f"纸质问卷录入_{rid}_补录.csv",
                paper_df.iloc[half:].to_csv(index=False, lineterminator="\n").encode("utf-8-sig"), stamp)
+    for pl in planted:  # a paper row's file and position after the split into xlsx + csv
+        if pl["file"] == "paper":
+            first = pl["data_row"] < half
+            pl["file"] = f"纸质问卷录入_{rid}.xlsx" if first else f"纸质问卷录入_{rid}_补录.csv"
+            pl["data_row"] = pl["data_row"] if first else pl["data_row"] - half
     truth_dir.mkdir(parents=True, exist_ok=True)
     units.to_parquet(truth_dir / "survey_units.parquet", index=False)
     pd.DataFrame(planted, columns=["file", "data_row", "code"]).astype(
