@@ -103,10 +103,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from pipeline.score import score_round
+    from pipeline.survey.run import score_with_survey
 
     config = _config(args)
     for rid in _rounds(config, args.round):
-        result = score_round(config, rid)
+        result = score_with_survey(score_round, config, rid)  # the residents' survey, then the scores
         print(result.summary())
     return EXIT_OK
 

@@ -441,6 +441,43 @@ class Batch(_Frozen):
     scheduler: Annotated[str, Field(pattern=r"^$|^(tcp|tls|inproc|ucx)://\S+$")] = ""
 
 
+class SurveyLayout(_Frozen):
+    """One survey export layout: which header holds what (see pipeline/survey/layout_v1.toml)."""
+
+    name: str
+    scale: Literal["four_level", "five_point"] = "four_level"
+    respondent_id: str = ""
+    unit: str
+    submitted_at: str = ""
+    overall: str
+    answers: tuple[str, ...] = ()
+    comments: tuple[str, ...] = ()
+
+
+class Survey(_Frozen):
+    """Residents' survey (群众满意度): inputs, intervals, thresholds (pipeline/survey/)."""
+
+    folder: str = "survey"
+    path: str = ""
+    min_respondents: Annotated[int, Field(ge=1)] = 10
+    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    prior_strength: Annotated[float, Field(ge=0)] = 10
+    duplicate_seconds: Annotated[float, Field(ge=0)] = 10
+    overstate_margin: Annotated[float, Field(ge=0, le=1)] = 0.10
+    in_composite: bool = False
+    composite_weight: Annotated[float, Field(ge=0, le=1)] = 0.2
+    excerpts: bool = False
+    excerpt_chars: Annotated[int, Field(ge=5, le=200)] = 40
+    max_excerpts: Annotated[int, Field(ge=0, le=20)] = 3
+    layouts: tuple[SurveyLayout, ...] = ()
+
+    def survey_dir(self, raw_round: Path, round_id: str) -> Path:
+        """The round's survey folder: `path` (with {round}) if set, else `<raw>/<round>/<folder>`."""
+        if self.path:
+            return Path(self.path.replace("{round}", round_id))
+        return raw_round / self.folder
+
+
 class Config(_Frozen):
     """Everything a run depends on. Build it with `load_config`."""
 
@@ -455,6 +492,7 @@ class Config(_Frozen):
     act: Act = Act()
     report: Report = Report()
     batch: Batch = Batch()
+    survey: Survey = Survey()
 
     @model_validator(mode="after")
     def _rounds(self) -> Config:
@@ -577,6 +615,9 @@ def config_from_dict(data: dict[str, Any], base: Path, source: Path | None = Non
             k: (v if not isinstance(v, str) else str((base / v).resolve()))
             for k, v in paths.items()
         }
+    survey = data.get("survey")
+    if isinstance(survey, dict) and isinstance(survey.get("path"), str) and survey["path"]:
+        data["survey"] = {**survey, "path": str((base / survey["path"]).resolve())}
     data["source"] = source
     try:
         return Config.model_validate(data)

@@ -28,6 +28,16 @@ SCORE_TABLES: tuple[str, ...] = (
 ACT_TABLES: tuple[str, ...] = ("rectification", "rectification_rates", "exemplary")
 """Written beside the score tables by the action stage (pipeline/act), which also adds grades to `scores`."""
 
+SURVEY_TABLES: tuple[str, ...] = (  # pipeline/survey: written only for a round with survey exports
+    "satisfaction",
+    "paper_vs_residents",
+    "survey_responses",
+    "survey_findings",
+    "survey_ledger",
+    "survey_self_report",
+    "survey_excerpts",
+)
+
 
 def table_path(folder: Path, name: str) -> Path:
     return Path(folder) / f"{name}.parquet"

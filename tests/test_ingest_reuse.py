@@ -64,8 +64,13 @@ def _resave(path: Path) -> None:
     wb.save(path)
 
 
+def _returns(raw: Path) -> int:
+    """Files in the round's folder that ingestion reads (not the residents' survey subfolder)."""
+    return sum(1 for p in raw.rglob("*") if p.is_file() and p.relative_to(raw).parts[0] != "survey")
+
+
 def test_unchanged_returns_are_not_read_again(district: Config, tmp_path: Path) -> None:
-    n_files = sum(1 for p in district.paths.raw_round(R).rglob("*") if p.is_file())
+    n_files = _returns(district.paths.raw_round(R))
     first = _ingest(district, tmp_path, "first")
     assert first.files_reused == 0
     assert len(_entries(district)) == n_files  # every read is kept (none is transient here)
@@ -87,7 +92,7 @@ def test_one_changed_return_is_read_again_and_gives_the_fresh_result(
     new = raw / "补报_新单位.xlsx"
     shutil.copy2(raw / changed, new)
 
-    n_files = sum(1 for p in raw.rglob("*") if p.is_file())
+    n_files = _returns(raw)
     after = _ingest(district, tmp_path, "after")
     assert after.files_reused == n_files - 2  # the changed return and the new file are read
     fresh = _ingest(district, tmp_path, "fresh", reuse=False)
@@ -117,10 +122,11 @@ def test_touching_a_file_reads_it_again(district: Config, tmp_path: Path) -> Non
     import os
 
     _ingest(district, tmp_path, "first")
-    path = sorted(p for p in district.paths.raw_round(R).rglob("*.xlsx"))[0]
+    raw = district.paths.raw_round(R)
+    path = sorted(p for p in raw.rglob("*.xlsx") if p.relative_to(raw).parts[0] != "survey")[0]  # a return
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 86_400 * 10**9))
-    n_files = sum(1 for p in district.paths.raw_round(R).rglob("*") if p.is_file())
+    n_files = _returns(district.paths.raw_round(R))
     assert _ingest(district, tmp_path, "touched").files_reused == n_files - 1
 
 

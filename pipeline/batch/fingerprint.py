@@ -128,6 +128,9 @@ def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
     receipts = receipt_path(config, round_id)  # the receipt log decides timeliness: a change re-runs
     if receipts is not None:
         parts["receipts"] = file_sha256(receipts)
+    survey_dir = config.survey.survey_dir(config.paths.raw_round(round_id), round_id)
+    if config.survey.path:  # survey exports kept outside the round's raw folder count as inputs too
+        parts["survey"] = _digest_of([asdict(f) for f in hash_files(survey_dir)])
     return Fingerprint(digest=_digest_of(parts), files=files, parts=parts)
 
 

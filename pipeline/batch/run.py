@@ -387,6 +387,7 @@ def _run_stages(
     force: bool = False,
 ) -> dict[str, Any]:
     from pipeline.executors import is_broken, open_executor
+    from pipeline.survey.run import score_with_survey
 
     prev = config.previous_round(round_id)
     previous_dir = config.paths.processed_round(prev.id) if prev else None
@@ -428,8 +429,8 @@ def _run_stages(
                 progress=progress,
                 reuse=not force,
             ),
-            "score": lambda: fns["score"](
-                config, round_id, processed_dir=staged_processed, previous_dir=previous_dir
+            "score": lambda: score_with_survey(  # residents' survey first, then the scores
+                fns["score"], config, round_id, processed_dir=staged_processed, previous_dir=previous_dir
             ),
             "report": lambda: fns["report"](
                 config,

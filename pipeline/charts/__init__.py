@@ -13,6 +13,7 @@ touches pyplot's global figure list, so callers own and close their figures.
 | `completeness_by_type` | progress | on-time / late / missing per unit type |
 | `activity_timeline` | activity | activities relative to the deadline |
 | `theme_clusters_chart` | themes | clusters of copied themes |
+| `paper_vs_residents_chart` | survey | composite vs residents' satisfaction, quadrants named |
 """
 
 from pipeline.charts._style import figure_png
@@ -20,6 +21,7 @@ from pipeline.charts.activity import activity_timeline
 from pipeline.charts.fonts import NoCJKFontError, configure_cjk_font, find_cjk_fonts
 from pipeline.charts.progress import completeness_by_type, progress_by_type, theil_note
 from pipeline.charts.ranking import change_slope_chart, ranking_chart
+from pipeline.charts.survey import paper_vs_residents_chart
 from pipeline.charts.themes import theme_clusters_chart
 from pipeline.charts.weakness import unit_profile_chart, weakness_heatmap
 
@@ -31,6 +33,7 @@ __all__ = [
     "configure_cjk_font",
     "figure_png",
     "find_cjk_fonts",
+    "paper_vs_residents_chart",
     "progress_by_type",
     "ranking_chart",
     "theil_note",

@@ -269,6 +269,18 @@ def _round(
     return RoundOutput(rid, raw, tdir, len(files_df), {str(k): int(v) for k, v in status_counts.items()}), cov, kept
 
 
+def _survey(world: World, rid: str, raw: Path, tdir: Path, seed: int) -> None:
+    """The residents' survey exports of the round (its own random stream: the returns stay as they were)."""
+    from pipeline.demo.survey import write_survey
+
+    labels = pd.read_parquet(tdir / "labels.parquet")
+    ev = pd.read_parquet(tdir / "evaluation.parquet")
+    tallies = set(ev.dropna(subset=["surveyed", "satisfied", "basically_satisfied"])["unit_id"].astype(str))
+    idx = [r for r in world.rounds].index(rid)
+    write_survey(world.config, world.roster, labels, tallies, rid, raw / world.config.survey.folder, tdir,
+                 np.random.default_rng([seed, 16, idx]))
+
+
 def generate_demo(
     config: Config | None = None,
     out_dir: Path | None = None,
@@ -308,6 +320,7 @@ def generate_demo(
     for (rid, _), rng in zip(world.rounds.items(), streams, strict=True):
         out, cov, kept = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs, kept,
                                 settle=config_file is not None)
+        _survey(world, rid, raw_root / rid, truth_root / rid, seed)
         outs.append(out)
         for k, v in cov.items():
             coverage[k] += v

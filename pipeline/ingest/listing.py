@@ -68,8 +68,9 @@ def _link_reason(path: Path, root: Path) -> tuple[str | None, str]:
     return None, target
 
 
-def list_round(raw_dir: Path) -> tuple[list[Entry], list[Link]]:
-    """Regular files (and links to files inside) under raw_dir sorted by label, and the links refused."""
+def list_round(raw_dir: Path, skip: str = "") -> tuple[list[Entry], list[Link]]:
+    """Regular files (and links to files inside) under raw_dir sorted by label, and the links refused;
+    a top-level subfolder named `skip` (the residents' survey exports) is not listed."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return [], []
@@ -77,6 +78,8 @@ def list_round(raw_dir: Path) -> tuple[list[Entry], list[Link]]:
     found: list[tuple[Path, str, str | None, str]] = []
     for dirpath, dirnames, filenames in os.walk(raw_dir, followlinks=False):
         here = Path(dirpath)
+        if skip and here == raw_dir and skip in dirnames:
+            dirnames.remove(skip)
         for d in list(dirnames):
             if (here / d).is_symlink():  # os.walk does not descend into it; report it
                 filenames.append(d)

@@ -108,11 +108,6 @@ class IngestResult:
         return "\n".join(lines)
 
 
-def _list_files(raw_dir: Path) -> list[tuple[Path, str]]:
-    """(exact path, label shown and stored) of every file to read (`listing.list_round`)."""
-    return [(e.path, e.label) for e in list_round(raw_dir)[0]]
-
-
 def _refused_links(links: list[Link]) -> list[ParsedReturn]:
     """A link that is not read is a rejected file whose message names the link."""
     out = []
@@ -373,7 +368,7 @@ def ingest_round(
     out_dir = Path(out_dir) if out_dir is not None else config.paths.processed_round(round_id)
     feedback_dir = Path(feedback_dir) if feedback_dir is not None else config.paths.reports_round(round_id) / "feedback"
     roster = roster if roster is not None else load_roster(config.paths.roster)
-    entries, links = list_round(raw_dir)
+    entries, links = list_round(raw_dir, config.survey.folder)  # survey exports are read by pipeline/survey
     files = [(e.path, e.label) for e in entries]
     if executor is None:
         _preload_workers()

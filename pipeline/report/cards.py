@@ -89,6 +89,15 @@ def _unusable_line(ctx: RoundContext, unit_id: str) -> str | None:
             f"本单位尚未计入已报送，请按下表处理后重新报送。")
 
 
+def _survey_section(ctx: RoundContext, unit_id: str) -> list[CardSection]:
+    """群众满意度（独立调查）: only in a round with a survey."""
+    if ctx.table("satisfaction").empty:
+        return []
+    from pipeline.report.survey import unit_survey_lines
+
+    return [CardSection("群众满意度（独立调查）", unit_survey_lines(ctx.tables, unit_id))]
+
+
 def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
     """The content of one unit card, in reading order (charts only for scored units)."""
     scores = ctx.table("scores")
@@ -103,7 +112,7 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
         submitted = bool(u.iloc[0]) if len(u) and pd.notna(u.iloc[0]) else scored
     sections = [CardSection("总体评价", cm.unit_commentary(scores, unit_id, th))]
     if not scored:
-        return [*sections, _findings_section(ctx, unit_id, submitted)]
+        return [*sections, *_survey_section(ctx, unit_id), _findings_section(ctx, unit_id, submitted)]
     sections += [
         CardSection("四项不足与同类单位比较", [],
                     figure=figure_img(unit_profile_chart(scores, unit_id, th), dpi=CARD_DPI)),
@@ -118,6 +127,7 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
             "活动时间分布", cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
             figure=figure_img(activity_timeline(acts, ctx.round.deadline, window, unit_id=unit_id,
                                                 district_days=district_days), dpi=CARD_DPI)))
+    sections += _survey_section(ctx, unit_id)
     sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
                                                               prev.name if prev else None)))
     sections.append(_items_section(ctx, unit_id))
@@ -152,7 +162,8 @@ def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
     return render("unit.html.j2", **context)
 
 
-PER_UNIT_TABLES: tuple[str, ...] = ("explanations", "findings", "activities", "changes", "units", "rectification")
+PER_UNIT_TABLES: tuple[str, ...] = ("explanations", "findings", "activities", "changes", "units", "rectification",
+                                     "survey_excerpts", "survey_self_report")
 
 
 def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:

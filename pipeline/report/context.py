@@ -24,7 +24,14 @@ from pipeline.config import (
     Round,
     load_config,
 )
-from pipeline.tables import ACT_TABLES, INGEST_TABLES, SCORE_TABLES, read_tables, table_path
+from pipeline.tables import (
+    ACT_TABLES,
+    INGEST_TABLES,
+    SCORE_TABLES,
+    SURVEY_TABLES,
+    read_tables,
+    table_path,
+)
 
 
 @dataclass
@@ -83,7 +90,7 @@ def open_round(config_path: str | Path = "", round_id: str = "", processed_dir: 
     config = load_any_config(config_path)
     rnd = config.round(round_id) if round_id else latest_scored_round(config)
     folder = Path(processed_dir) if processed_dir else config.paths.processed_round(rnd.id)
-    tables = read_tables(folder, (*INGEST_TABLES, *SCORE_TABLES, *ACT_TABLES), missing_ok=True)
+    tables = read_tables(folder, (*INGEST_TABLES, *SCORE_TABLES, *ACT_TABLES, *SURVEY_TABLES), missing_ok=True)
     if "scores" not in tables:
         raise FileNotFoundError(f"找不到 {table_path(folder, 'scores')}：请先运行 scorecard ingest 和 scorecard score")
     return RoundContext(config=config, round=rnd, processed_dir=folder, tables=tables)

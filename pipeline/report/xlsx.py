@@ -126,6 +126,9 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
         _write_frame(book, "整改率", act_frames.rates_frame(tables.get("rectification_rates", pd.DataFrame())), fmt, 2,
                      note="整改率 = 已整改 ÷（上轮事项 − 无法复查）")
         _write_frame(book, "典型经验", act_frames.exemplary_frame(tables.get("exemplary", pd.DataFrame())), fmt, 1)
+    from pipeline.report.survey import write_survey_sheets
+
+    write_survey_sheets(book, tables, fmt, _write_frame)  # 群众满意度 sheets, when the round has a survey
     book.close()
     tmp.replace(path)
     return path

@@ -22,6 +22,7 @@ from pipeline.score.progress import inequality_table, progress_measures
 from pipeline.score.theme import theme_measures
 from pipeline.score.uncertainty import monte_carlo
 from pipeline.score.understanding import understanding_measures
+from pipeline.survey.compare import annotate_notice, blend_satisfaction
 from pipeline.tables import (
     ACT_TABLES,
     SCORE_TABLES,
@@ -142,6 +143,10 @@ def score_tables(
 
     weights = sc.weights.as_dict()
     overall = overall_score(ind, weights)
+    returns_overall = overall
+    if config.survey.in_composite:  # residents' satisfaction mixed in (off by default: docs/methodology.md)
+        overall = blend_satisfaction(overall, scored["unit_id"], tables.get("satisfaction"),
+                                     config.survey.composite_weight)
     rank = rank_desc(overall)
     rank_type = rank_desc(overall, scored["unit_type"].astype(str).to_numpy())
     u = sc.uncertainty
@@ -149,7 +154,7 @@ def score_tables(
                      u.seed, u.unstable_rank_width, u.max_cells, u.normalisations, u.aggregations,
                      u.outlier_skew, u.outlier_kurtosis, u.winsorise_max_points)
     flag_names, n_flags = flags(ind, sc.thresholds.as_dict())
-    ind["overall"] = overall
+    ind["overall"] = returns_overall  # what the returns show (= overall unless satisfaction is mixed in)
     ind["rank_shift"] = mc.table["rank_shift"].to_numpy()
 
     s = pd.DataFrame({"unit_id": scored["unit_id"], "scored": True, **{k: ind[k].to_numpy() for k in WEAKNESSES},
@@ -190,6 +195,7 @@ def score_tables(
         "notice": pd.DataFrame(),
     }
     out.update(act_tables(tables, out, config, round_id, previous_act))
+    out["notice"] = annotate_notice(out["notice"], tables.get("satisfaction"))  # residents' view where known
     return out
 
 
@@ -262,7 +268,7 @@ def score_round(
     tables = read_tables(folder, INPUT_TABLES, missing_ok=True)
     if "units" not in tables:
         read_table(folder, "units")  # raises the Chinese "run ingest first" error
-    extra = read_tables(folder, ["submissions"], missing_ok=True)
+    extra = read_tables(folder, ["submissions", "satisfaction"], missing_ok=True)
     tables.update(extra)
     prev_round = config.previous_round(round_id)
     if previous_dir is None and prev_round is not None:
