@@ -117,6 +117,18 @@ class Finding(_Coded):
     TEXT_TOO_LONG = "text_too_long", "内容过长，已截断"
     FILENAME_RECODED = "filename_recoded", "文件名不是 UTF-8 编码，已按 GBK 显示"
     FILENAME_UNDECODABLE = "filename_undecodable", "文件名编码无法识别"
+    # the residents' survey (`survey_findings.code`, pipeline/survey/)
+    SURVEY_UNREADABLE = "survey_unreadable", "问卷导出文件无法读取"
+    SURVEY_UNKNOWN_LAYOUT = "survey_unknown_layout", "问卷导出文件的表头不属于任何已配置的格式"
+    SURVEY_NO_UNIT = "survey_no_unit", "问卷未填所属单位"
+    SURVEY_UNIT_NEAR_MISS = "survey_unit_near_miss", "问卷所填单位与名册名称相近但不一致"
+    SURVEY_UNKNOWN_UNIT = "survey_unknown_unit", "问卷所填单位不在名册中"
+    SURVEY_EMPTY_ANSWER = "survey_empty_answer", "问卷的总体评价未作答"
+    SURVEY_BAD_ANSWER = "survey_bad_answer", "问卷答案不在量表选项之中"
+    SURVEY_DUPLICATE_ID = "survey_duplicate_id", "问卷编号重复"
+    SURVEY_DUPLICATE_ROW = "survey_duplicate_row", "短时间内提交了内容完全相同的问卷"
+    SURVEY_ITEM_UNANSWERED = "survey_item_unanswered", "问卷的分项评价未作答或答案无法识别（该项不计）"
+    SURVEY_SELF_REPORT_OVERSTATED = "survey_self_report_overstated", "单位自报的群众评价明显高于独立调查结果"
 
 
 class RunError(_Coded):
@@ -129,7 +141,27 @@ class RunError(_Coded):
     KILLED = "killed", "上次运行被强行终止"
 
 
-REGISTRY: tuple[type[_Coded], ...] = (Severity, SubmissionStatus, Reporting, Reason, Finding, RunError)
+class ItemStatus(_Coded):
+    """`rectification.status`: a rectification item after the re-check (pipeline/act/recheck.py)."""
+
+    NEW = "new", "新发现"
+    FIXED = "fixed", "已整改"
+    PARTLY_FIXED = "partly_fixed", "部分整改"
+    NOT_FIXED = "not_fixed", "未整改"
+    NOT_CHECKABLE = "not_checkable", "无法复查"
+
+
+class NoticeBasis(_Coded):
+    """`notice.basis`: why a unit is on the notice (pipeline/act/notice.py)."""
+
+    PERFORMANCE = "performance", "工作差距较大"
+    NOT_REPORTED = "not_reported", "未按时报送"
+    LATE = "late", "迟报"
+
+
+REGISTRY: tuple[type[_Coded], ...] = (
+    Severity, SubmissionStatus, Reporting, Reason, Finding, RunError, ItemStatus, NoticeBasis,
+)
 # codes that share a string across registries (a rejected file's finding uses its reason code)
 _LABELS: dict[str, str] = {}
 for _enum in reversed(REGISTRY):
@@ -165,6 +197,8 @@ __all__ = [
     "REGISTRY",
     "SEVERITY_HINT",
     "Finding",
+    "ItemStatus",
+    "NoticeBasis",
     "Reason",
     "Reporting",
     "RunError",

@@ -23,15 +23,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.act.items import key_label
+from pipeline.codes import ItemStatus
 from pipeline.config import WEAKNESS_LABELS
 
-STATUS_LABELS: dict[str, str] = {
-    "new": "新发现",
-    "fixed": "已整改",
-    "partly_fixed": "部分整改",
-    "not_fixed": "未整改",
-    "not_checkable": "无法复查",
-}
+STATUS_LABELS: dict[str, str] = {m.value: m.label for m in ItemStatus}
 OPEN_STATUSES = ("new", "not_fixed", "partly_fixed", "not_checkable")
 CARRIED_STATUSES = ("fixed", "partly_fixed", "not_fixed", "not_checkable")
 

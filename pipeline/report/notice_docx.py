@@ -197,7 +197,7 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
     if len(scored) and "grade_label" in scored:
         counts = scored["grade_label"].value_counts()
         grade_txt = "按综合得分，" + "、".join(f"{lab}{int(counts.get(lab, 0))}个" for lab in config.act.grades.labels) + "。"
-    _para(doc, red(f"全区应报单位{expected}个，按时报送{on_time}个，逾期报送{late}个，未报送或报表无法使用{missing}个，"
+    _para(doc, red(f"全区应报单位{expected}个，按时报送{on_time}个，迟报{late}个，未报送或报表无法使用{missing}个，"
                    f"按时报送率{_pct(on_time, expected)}；评分单位{len(scored)}个。{grade_txt}"))
 
     _heading1(doc, 1, "存在的主要问题")
@@ -241,7 +241,7 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
         if names:
             _para(doc, red(f"截至{_cn_date(rnd.deadline)}未报送或报送的报表无法使用的单位：{names}。"))
         if lates:
-            _para(doc, red(f"逾期报送的单位：{lates}。"))
+            _para(doc, red(f"迟报的单位：{lates}。"))
     if not len(notice):
         _para(doc, "本轮无通报批评单位。")
     prev = config.previous_round(round_id)

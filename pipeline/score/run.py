@@ -241,7 +241,7 @@ def _act_summary(tables: dict[str, pd.DataFrame]) -> list[str]:
     if n is not None and len(n) and "basis" in n:
         c = n["basis"].astype(str).value_counts()
         lines.append(f"  其中工作差距较大 {int(c.get('performance', 0))} 个、未按时报送 {int(c.get('not_reported', 0))} 个、"
-                     f"逾期报送 {int(c.get('late', 0))} 个")
+                     f"迟报 {int(c.get('late', 0))} 个")
     r = tables.get("rectification")
     if r is not None and len(r):
         st = r["status"].astype(str).value_counts()
