@@ -143,7 +143,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "检查运行环境（Jupyter 内核、中文字体、目录、配置）",
     "template": "生成发给各单位的报表模板",
     "demo": "生成演示区的名册、报表和真值",
-    "ingest": "读取、清洗、校验一轮报表，写出清洁数据表和问题清单",
+    "ingest": "读取、清洗、校验一轮报表，写出清洁数据表和填报差错清单",
     "score": "计算四项不足的得分、综合排名及其不确定性",
     "report": "用 papermill 运行 notebook，生成 HTML 与 Excel 报告",
     "run": "一次完成 ingest → score → report（可定时无人值守运行）",

@@ -17,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-SEVERITY_ZH = {"error": "错误（须修改）", "warning": "提醒（请核实）"}
+from pipeline.report.labels import SEVERITY_LABELS  # one term per severity
+
+SEVERITY_ZH = {"error": f"{SEVERITY_LABELS['error']}（须修改）", "warning": SEVERITY_LABELS["warning"]}
 MISSING_NAME = "未报送单位.xlsx"
 UNKNOWN_NAME = "未识别单位的文件.xlsx"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')

@@ -83,7 +83,7 @@ class IngestResult:
             f"未报 {rep['missing']}"
         )
         sev = Counter(f["severity"])
-        lines.append(f"发现问题 {len(f)} 处：错误 {sev['error']}，提醒 {sev['warning']}")
+        lines.append(f"发现问题 {len(f)} 处：错误 {sev['error']}，需核实 {sev['warning']}")
         lines.append(f"清洁数据表：{self.out_dir}")
         lines.append(f"退回修改清单：{self.feedback_dir}（{len(self.feedback_files)} 个文件）")
         return "\n".join(lines)
@@ -306,7 +306,7 @@ def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataF
     submissions.loc[accepted, "reason"] = "ok"
     submissions.loc[accepted, "message"] = "已采用"
     submissions.loc[ok, "reason"] = "ok_with_findings"
-    submissions.loc[ok, "message"] = "已采用，有问题需核对（见问题清单）"
+    submissions.loc[ok, "message"] = "已采用，有问题需核对（见填报差错清单）"
     # an ignored file (a byte-identical copy) would only repeat its original's findings
     rows = [f for p in parsed if status_of.get(p.file) != "ignored" for f in p.finding_rows] + extra
     for f in rows:

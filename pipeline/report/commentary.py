@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 from pipeline.report.frames import flags_text
+from pipeline.report.labels import FINDINGS_TERM, GLOSSARY, SEVERITY_LABELS, num, pct
 
 
 def _scored(scores: pd.DataFrame) -> pd.DataFrame:
@@ -108,12 +109,13 @@ def inequality_commentary(inequality: pd.DataFrame) -> list[str]:
         return ["暂无全区进展差距数据。"]
     r = d.iloc[0]
     theil = float(r["theil"]) if pd.notna(r["theil"]) else float("nan")
-    out = [f"全区规定动作平均进度为{float(r['mean_progress']):.2f}，泰尔指数为{theil:.3f}（0表示完全均衡）。"]
+    out = [f"全区规定动作平均进度为{pct(r['mean_progress'])}，泰尔指数为{num(theil, 3)}。"]
     if pd.notna(r.get("between")) and pd.notna(r.get("within")) and theil > 0:
         share = float(r["between"]) / theil
         where = "不同类型单位之间" if share >= 0.5 else "同类单位内部"
         out.append(f"差距中{_pct(share * 100)}来自类型之间，{_pct((1 - share) * 100)}来自类型内部，"
                    f"进展不平衡主要表现在{where}。")
+    out.append(GLOSSARY["泰尔指数"] + "。")
     return out
 
 
@@ -153,8 +155,12 @@ def theme_commentary(theme_clusters: pd.DataFrame) -> list[str]:
 
 
 def timeline_commentary(activities: pd.DataFrame, deadline: date, window_days: int,
-                        unit_id: str | None = None) -> list[str]:
-    """Share of activities held in the window just before the deadline."""
+                        unit_id: str | None = None, scope: str = "全区") -> list[str]:
+    """Share of activities held in the window just before the deadline.
+
+    `scope` names whose activities these are when `unit_id` is None ("全区",
+    "社区类", a 街道's area): a unit-type page must not say "全区".
+    """
     a = activities if unit_id is None else activities[activities["unit_id"] == unit_id]
     if a is None or a.empty:
         return ["没有活动记录。" if unit_id is None else "本单位没有填报活动记录。"]
@@ -162,7 +168,7 @@ def timeline_commentary(activities: pd.DataFrame, deadline: date, window_days: i
     if days.empty:
         return ["活动记录中没有可用的日期。"]
     share = float(((days >= -window_days) & (days <= 0)).mean())
-    who = "全区" if unit_id is None else "本单位"
+    who = scope if unit_id is None else "本单位"
     text = f"{who}共{len(days)}次活动，其中{_pct(share * 100)}集中在截止前{window_days}天内。"
     if share >= 0.6:
         text += "活动明显扎堆在检查前，存在“迎检突击”迹象。"
@@ -223,4 +229,5 @@ def findings_commentary(findings: pd.DataFrame, unit_id: str | None = None) -> l
         return ["报表未发现需要修改的问题。"]
     n_err = int((f["severity"] == "error").sum())
     n_warn = int((f["severity"] == "warning").sum())
-    return [f"报表中发现{len(f)}个问题：{n_err}个错误（该数据未被采用，请改正后重新报送），{n_warn}个需核实。"]
+    return [f"报表中发现{len(f)}处{FINDINGS_TERM}：{n_err}处{SEVERITY_LABELS['error']}（该数据未被采用，请改正后重新报送），"
+            f"{n_warn}处{SEVERITY_LABELS['warning']}。"]

@@ -21,6 +21,7 @@ import xlsxwriter
 
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 from pipeline.report import frames
+from pipeline.report.labels import FINDINGS_SHEET
 
 MAX_WIDTH = 60
 
@@ -110,7 +111,7 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
         j = cols.index("排名不稳定")
         ws.conditional_format(first, j, last, j, {"type": "no_blanks", "format": fmt["bad"]})
     _write_frame(book, "迟报缺报", frames.missing_late_frame(tables.get("units", pd.DataFrame())), fmt, 2)
-    _write_frame(book, "问题清单", frames.findings_frame(tables.get("findings", pd.DataFrame()),
+    _write_frame(book, FINDINGS_SHEET, frames.findings_frame(tables.get("findings", pd.DataFrame()),
                                                       units=tables.get("units")), fmt, 2)
     _write_frame(book, "通报名单", frames.notice_frame(tables.get("notice", pd.DataFrame())), fmt, 2)
     changes = tables.get("changes", pd.DataFrame())
