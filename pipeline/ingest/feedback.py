@@ -18,6 +18,7 @@ import pandas as pd
 import xlsxwriter
 
 from pipeline.report.labels import SEVERITY_LABELS  # one term per severity
+from pipeline.report.printsetup import PrintSetup, apply_xlsxwriter, is_wide
 
 SEVERITY_ZH = {"error": f"{SEVERITY_LABELS['error']}（须修改）", "warning": SEVERITY_LABELS["warning"]}
 MISSING_NAME = "未报送单位.xlsx"
@@ -57,6 +58,8 @@ def _write_sheet(path: Path, title: str, note: str, headers: list[str], rows: li
                 else:
                     ws.write_string(r, c, _text(v), cell)
         ws.freeze_panes(4, 0)
+        apply_xlsxwriter(ws, PrintSetup(title=title, header_rows=(3, 3), name_columns=(0, 0),
+                                        landscape=is_wide(widths)))
         if rows:
             ws.autofilter(3, 0, 3 + len(rows), len(headers) - 1)
     finally:

@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.config import Campaign, Round
 from pipeline.form import Column, FormSpec, Sheet
+from pipeline.report.printsetup import PrintSetup, apply_openpyxl
 from pipeline.templates.instructions import (
     DATE_EXAMPLE,
     Line,
@@ -167,18 +168,15 @@ def _style_header(cell: Cell, required: bool) -> None:
 
 
 def _print_setup(ws: Worksheet, landscape: bool) -> None:
-    """Printed on A4, one page wide, the header row repeated on every page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    """Printed on A4, one page wide, the header row and first column repeated, title and page numbers."""
+    title = f"{ws.parent.properties.title or ''} {ws.title}".strip()
+    apply_openpyxl(ws, PrintSetup(title=title, header_rows=(0, 0), name_columns=(0, 0), landscape=landscape))
 
 
 def _notes_sheet(ws: Worksheet, lines: list[Line]) -> None:
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
+    _print_setup(ws, landscape=False)
     for i, line in enumerate(lines, start=1):
         cell = ws.cell(row=i, column=1)
         put(cell, line.text)
