@@ -320,6 +320,10 @@ class Report(_Frozen):
     jobs: Annotated[int, Field(ge=1)] = 2
     cell_timeout_seconds: Annotated[int, Field(ge=10)] = 600
     kernel: str = "grassroots-scorecard"
+    # provisional results (临时结果): below this reporting share (0–1), or before the deadline,
+    # pages and workbooks carry a banner; no rank among fewer than min_ranked_units scored units
+    provisional_share: Annotated[float, Field(ge=0, le=1)] = 0.9
+    min_ranked_units: Annotated[int, Field(ge=1)] = 3
 
 
 class Batch(_Frozen):

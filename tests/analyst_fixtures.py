@@ -27,7 +27,7 @@ def make_parented_district(root: Path, n_units: int = 80):
             pid = []
             counters = {"社区": 0, "村": 0}
             for ut in t["unit_type"]:
-                if ut in parents and parents[ut]:
+                if parents.get(ut):
                     pid.append(parents[ut][counters[ut] % 2])  # the first two parents get all children
                     counters[ut] += 1
                 else:

@@ -147,7 +147,7 @@ def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, ou
         except Exception as exc:  # an unreadable notebook: say so on the page
             failure = failure or f"{outcome.output.name} 无法转换为 HTML: {type(exc).__name__}: {exc}"
     context = page_context(config, ctx.round, info["title"], crumbs=[("index.html", "报告目录")],
-                           body=body, failure=failure)
+                           body=body, failure=failure, banner=ctx.banner)
     return write_text(out_dir / info["page"], render("notebook.html.j2", **context))
 
 
@@ -188,7 +188,7 @@ def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[di
                 + cm.notice_commentary(ctx.table("notice")))
     context = page_context(config, ctx.round, f"{ctx.round.name}报告目录", overview=overview,
                            type_pages=type_pages, feedback=feedback, units=rows,
-                           failures=[str(f) for f in failures])
+                           failures=[str(f) for f in failures], banner=ctx.banner)
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
 
 
@@ -219,7 +219,8 @@ def build_reports(
     result = ReportResult(round_id=round_id, out_dir=out_dir, index=out_dir / "index.html")
 
     t = time.perf_counter()
-    write_summary(ctx.tables, out_dir / "summary.xlsx", ctx.thresholds, f"{ctx.round.name}（{round_id}）")
+    write_summary(ctx.tables, out_dir / "summary.xlsx", ctx.thresholds, f"{ctx.round.name}（{round_id}）",
+                  banner=ctx.banner)
     result.pages.append(out_dir / "summary.xlsx")
     result.timings["summary_xlsx"] = time.perf_counter() - t
 
@@ -275,7 +276,8 @@ def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: li
         context = page_context(
             config, ctx.round, f"单位画像：{row['unit_name']}",
             crumbs=[("../index.html", "报告目录")], unit=row.to_dict(), reporting="—", reporting_ok=False,
-            flags=[], sections=[CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])])
+            flags=[], sections=[CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])],
+            banner=ctx.banner)
         write_text(path, render("unit.html.j2", **context))
 
 

@@ -120,7 +120,7 @@ def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
         ctx.config, ctx.round, f"单位画像：{row['unit_name']}",
         crumbs=[("../index.html", "报告目录"), ("../district.html", "全区总体情况")],
         unit=row.to_dict(), reporting=reporting or "—", reporting_ok=reporting == "按时报送",
-        flags=flags, sections=unit_sections(ctx, unit_id),
+        flags=flags, sections=unit_sections(ctx, unit_id), banner=ctx.banner,
     )
     return render("unit.html.j2", **context)
 
@@ -144,7 +144,7 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
     if not acts.empty:
         cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
     return RoundContext(config=ctx.config, round=ctx.round, processed_dir=ctx.processed_dir,
-                        tables=tables, cache=cache)
+                        tables=tables, cache=cache, provisional=ctx.provisional)
 
 
 def write_unit_cards(ctx: RoundContext, unit_ids: list[str], units_dir: Path) -> list[dict[str, str]]:

@@ -90,6 +90,8 @@ def ranking_commentary(scores: pd.DataFrame, top: int = 3) -> list[str]:
     s = _scored(scores).sort_values("rank")
     if s.empty:
         return ["本轮没有可排名的单位。"]
+    if s["rank"].isna().all():
+        return ["已报送单位过少，本轮暂不排名（临时结果）。"]
     out = [f"综合得分前{min(top, len(s))}名：{_names(s['unit_name'].head(top))}；"
            f"后{min(top, len(s))}名：{_names(s['unit_name'].tail(top).iloc[::-1])}。"]
     unstable = int(s["rank_unstable"].fillna(False).astype(bool).sum())
@@ -205,8 +207,13 @@ def unit_commentary(scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str,
         return [f"{r['unit_name']}本轮未评分" + (f"：{reason}。" if pd.notna(reason) and reason else "。")]
     all_s = _scored(scores)
     peers = all_s[all_s["unit_type"] == r["unit_type"]]
-    out = [f"{r['unit_name']}（{r['unit_type']}）综合得分{float(r['overall']):.1f}，"
-           f"全区第{int(r['rank'])}名（共{len(all_s)}个），{r['unit_type']}类第{int(r['rank_in_type'])}名（共{len(peers)}个）。"]
+    ranks = []
+    if pd.notna(r.get("rank")):
+        ranks.append(f"全区第{int(r['rank'])}名（共{len(all_s)}个）")
+    if pd.notna(r.get("rank_in_type")):
+        ranks.append(f"{r['unit_type']}类第{int(r['rank_in_type'])}名（共{len(peers)}个）")
+    rank_text = "，".join(ranks) if ranks else "已报送单位过少，暂不排名（临时结果）"
+    out = [f"{r['unit_name']}（{r['unit_type']}）综合得分{float(r['overall']):.1f}，{rank_text}。"]
     if pd.notna(r.get("rank_p05")) and pd.notna(r.get("rank_p95")):
         note = "，排名不够稳定，宜结合具体情况看待" if bool(r.get("rank_unstable")) else ""
         out.append(f"权重在合理范围内变动时，名次在第{float(r['rank_p05']):.0f}至第{float(r['rank_p95']):.0f}名之间{note}。")

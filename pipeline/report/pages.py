@@ -37,6 +37,7 @@ def page_context(config: Config, rnd: Round, title: str, **extra: Any) -> dict[s
         "campaign": config.campaign.name,
         "round_name": f"{rnd.name}（{rnd.id}，截至 {rnd.as_of:%Y-%m-%d}）",
         "generated": local_now(),
+        "banner": "",  # 临时结果：… while the round is provisional (RoundContext.banner)
     }
     ctx.update(extra)
     return ctx
