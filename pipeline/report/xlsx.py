@@ -77,17 +77,8 @@ def _write_frame(book, name: str, df: pd.DataFrame, fmt: Mapping[str, object], f
     return ws, start
 
 
-def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Mapping[str, float],
-                  round_label: str = "", banner: str = "") -> Path:
-    """Write summary.xlsx from a round's tables; return its path.
-
-    `banner` (e.g. 临时结果：…) is written above every sheet and into the page header."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.xlsx")
-    book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                          "strings_to_numbers": False})
-    fmt = {
+def _formats(book) -> dict[str, object]:
+    return {
         "header": book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True,
                                    "valign": "top"}),
         "num": book.add_format({"num_format": "0.0"}),
@@ -98,6 +89,35 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
         "bad": book.add_format({"bg_color": "#FCE4D6"}),
         "good": book.add_format({"bg_color": "#E2EFDA"}),
     }
+
+
+def write_frames(frames_by_sheet: Mapping[str, pd.DataFrame], path: Path, title: str = "",
+                 banner: str = "", freeze_cols: int = 1) -> Path:
+    """Write some frames, one sheet each, with the same look and page setup as summary.xlsx."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.xlsx")
+    book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False})
+    fmt = _formats(book)
+    for name, df in frames_by_sheet.items():
+        _write_frame(book, name[:31], df, fmt, freeze_cols=min(freeze_cols, len(df.columns)), title=title, banner=banner)
+    book.close()
+    tmp.replace(path)
+    return path
+
+
+def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Mapping[str, float],
+                  round_label: str = "", banner: str = "") -> Path:
+    """Write summary.xlsx from a round's tables; return its path.
+
+    `banner` (e.g. 临时结果：…) is written above every sheet and into the page header."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.xlsx")
+    book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                          "strings_to_numbers": False})
+    fmt = _formats(book)
     scores = tables.get("scores", pd.DataFrame())
     ranking = frames.ranking_frame(scores) if not scores.empty else pd.DataFrame()
     unscored = frames.unscored_frame(scores) if not scores.empty else pd.DataFrame()
