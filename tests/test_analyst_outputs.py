@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from html import escape as html_escape
 
 import pytest
 
@@ -57,3 +58,46 @@ def test_district_page_prints_with_table_headers_on_every_table_page(built, tmp_
     for i, page in enumerate(pages, start=1):
         if sum(n in page for n in names if n.isalnum()) >= 5:  # a page of a table of units
             assert "单位名称" in page, f"page {i}: table without its header row"
+
+
+# --- pages per 街道 and 镇 ----------------------------------------------------
+
+
+def test_area_pages_for_every_parent_unit(built):
+    config, _, out = built
+    scores = read_tables(config.paths.processed_round(ROUND), ["scores"])["scores"]
+    parents = set(scores["parent_id"].dropna())
+    assert parents and len(parents) == 4  # two 街道 and two 镇 have sub-units
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "辖区情况" in index
+    for pid in parents:
+        page = out / "areas" / f"{pid}.html"
+        html = page.read_text(encoding="utf-8")
+        assert f'areas/{pid}.html' in index
+        kids = scores[scores["parent_id"] == pid]
+        for name in kids["unit_name"]:
+            assert html_escape(name, quote=False) in html
+        others = scores[(scores["parent_id"] != pid) & scores["parent_id"].notna()]["unit_name"]
+        assert not any(f"<td>{html_escape(n, quote=False)}</td>" in html for n in others)
+        assert "报送率" in html and "整改事项" not in html  # no rectification table in this district
+
+
+def test_area_page_shows_rectification_items_when_the_table_exists(built, tmp_path):
+    import pandas as pd
+
+    from pipeline.report.areas import rectification_frame
+    from pipeline.report.context import open_round
+    from pipeline.tables import write_table
+
+    config, _, _ = built
+    ctx = open_round(config.source, ROUND)
+    pid = ctx.table("scores")["parent_id"].dropna().iloc[0]
+    kid = ctx.table("scores").loc[ctx.table("scores")["parent_id"] == pid, "unit_id"].iloc[0]
+    folder = tmp_path / "p"
+    for name, t in ctx.tables.items():
+        write_table(t, folder, name)
+    write_table(pd.DataFrame({"unit_id": [kid, "NOT-MINE"], "weakness": ["weak_basics", "weak_basics"],
+                              "status": ["open", "open"]}), folder, "rectification")
+    ctx = open_round(config.source, ROUND, processed_dir=folder)
+    rect = rectification_frame(ctx, pid)
+    assert rect is not None and len(rect) == 1 and "单位名称" in rect.columns and "基础较薄弱" in rect["不足"].tolist()

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from pipeline.config import Config
+from pipeline.report.areas import write_area_pages
 from pipeline.report.cards import unit_file_name
 from pipeline.report.context import RoundContext, open_round
 from pipeline.report.frames import REPORTING_LABELS, flags_text
@@ -153,7 +154,7 @@ def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, ou
 
 def _clear_previous(out_dir: Path) -> None:
     """Remove pages this stage wrote last time (a unit or type may have gone since)."""
-    for pattern in ("units/*.html", "type-*.html", "notebooks/*"):
+    for pattern in ("units/*.html", "type-*.html", "notebooks/*", "areas/*.html"):
         for p in out_dir.glob(pattern):
             if p.is_file():
                 p.unlink()
@@ -166,7 +167,8 @@ def _fmt(v: object, digits: int = 1) -> str:
 
 
 def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[dict],
-           failures: list[ReportFailure]) -> Path:
+           failures: list[ReportFailure], areas: list[dict] | None = None,
+           briefing: dict | None = None) -> Path:
     from pipeline.report import commentary as cm
 
     scores = ctx.table("scores")
@@ -188,7 +190,8 @@ def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[di
                 + cm.notice_commentary(ctx.table("notice")))
     context = page_context(config, ctx.round, f"{ctx.round.name}报告目录", overview=overview,
                            type_pages=type_pages, feedback=feedback, units=rows,
-                           failures=[str(f) for f in failures], banner=ctx.banner)
+                           failures=[str(f) for f in failures], banner=ctx.banner,
+                           areas=areas or [], briefing=briefing)
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
 
 
@@ -255,10 +258,23 @@ def build_reports(
                                        "order": info["order"]})
     result.timings["notebooks"] = time.perf_counter() - t
     type_pages.sort(key=lambda p: p["order"])
-    result.index = _index(config, ctx, out_dir, type_pages, result.failures)
+    t = time.perf_counter()
+    areas = _extra_pages(result, "areas", lambda: write_area_pages(ctx, out_dir), [])
+    result.timings["area_pages"] = time.perf_counter() - t
+    result.index = _index(config, ctx, out_dir, type_pages, result.failures, areas=areas)
     result.pages.append(result.index)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _extra_pages(result: ReportResult, name: str, make, default):
+    """Run one in-process page writer; a failure is reported, the rest of the report set stands."""
+    try:
+        return make()
+    except Exception as exc:  # one extra page set must not stop index.html
+        log.exception("报告 %s 失败", name)
+        result.failures.append(ReportFailure(name, "生成页面", f"{type(exc).__name__}: {exc}", f"{name}/"))
+        return default
 
 
 def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: list[str],
