@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from html import escape as html_escape
 
 import pytest
@@ -101,3 +102,48 @@ def test_area_page_shows_rectification_items_when_the_table_exists(built, tmp_pa
     ctx = open_round(config.source, ROUND, processed_dir=folder)
     rect = rectification_frame(ctx, pid)
     assert rect is not None and len(rect) == 1 and "单位名称" in rect.columns and "基础较薄弱" in rect["不足"].tolist()
+
+
+# --- the one-page briefing ----------------------------------------------------
+
+
+def test_briefing_is_the_first_link_of_index(built):
+    _, _, out = built
+    index = (out / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]+)"', index.split("<main>", 1)[1])
+    assert links[0] == "briefing.html"
+    html = (out / "briefing.html").read_text(encoding="utf-8")
+    for label in ("报送率", "拟通报单位", "进展不平衡", "基础较薄弱", "主题不鲜明", "认识不够深", "拟通报名单"):
+        assert label in html, label
+    assert "比上一轮" in html or "与上一轮持平" in html  # change since the previous round
+    assert html.count("<img") >= 2
+
+
+@pytest.mark.browser
+def test_briefing_pdf_fits_two_a4_pages(built, tmp_path):
+    _, _, out = built
+    pdf = out / "briefing.pdf"
+    if not pdf.is_file():  # built without a browser: print the HTML here
+        pdf = html_to_pdf(out / "briefing.html", tmp_path)
+    pages = pdf_pages(pdf)
+    assert 1 <= len(pages) <= 2, len(pages)
+    assert "报送率" in pages[0]
+
+
+# --- trends over every round ---------------------------------------------------
+
+
+def test_unit_card_shows_every_round(built):
+    _, _, out = built
+    html = (out / "units" / "U001.html").read_text(encoding="utf-8")
+    assert "各轮变化" in html and "<svg" in html
+    section = html.split("各轮变化", 1)[1]
+    assert "7月调研" in section and "8月检查" in section
+
+
+def test_district_page_shows_weaknesses_round_by_round(built):
+    _, _, out = built
+    html = (out / "district.html").read_text(encoding="utf-8")
+    assert "四项不足逐轮变化" in html
+    section = html.split("四项不足逐轮变化", 1)[1]
+    assert "7月调研" in section and "基础较薄弱预警" in section

@@ -119,6 +119,12 @@ def _all_charts(t):
         "themes": charts.theme_clusters_chart(t["theme_clusters"]),
         "completeness": charts.completeness_by_type(t["completeness"]),
         "slope": charts.change_slope_chart(t["scores"], t["changes"], "7月调研", "8月检查"),
+        "trend": charts.weakness_trend_chart(pd.DataFrame({
+            "round_id": ["a", "b", "c"], "round_name": ["7月调研", "8月检查", "9月检查"], "scored": [60, 62, 64],
+            "uneven_progress": [20, 15, 9], "weak_basics": [30, 31, 20], "unclear_theme": [5, 8, 9],
+            "shallow_understanding": [12, 10, 11]})),
+        "counts": charts.weakness_counts_chart({"weak_basics": 12, "unclear_theme": 3},
+                                               {"weak_basics": 15, "unclear_theme": 1}, "8月检查", "7月调研"),
     }
 
 

@@ -13,6 +13,9 @@ touches pyplot's global figure list, so callers own and close their figures.
 | `completeness_by_type` | progress | on-time / late / missing per unit type |
 | `activity_timeline` | activity | activities relative to the deadline |
 | `theme_clusters_chart` | themes | clusters of copied themes |
+| `weakness_trend_chart` | trends | flagged units per weakness, round by round |
+| `weakness_counts_chart` | trends | flagged units per weakness, this round vs the previous |
+| `unit_trend_svg` | trends | one unit's indices across rounds (inline SVG) |
 """
 
 from pipeline.charts._style import figure_png
@@ -21,6 +24,12 @@ from pipeline.charts.fonts import NoCJKFontError, configure_cjk_font, find_cjk_f
 from pipeline.charts.progress import completeness_by_type, progress_by_type, theil_note
 from pipeline.charts.ranking import change_slope_chart, ranking_chart
 from pipeline.charts.themes import theme_clusters_chart
+from pipeline.charts.trends import (
+    flagged_counts,
+    unit_trend_svg,
+    weakness_counts_chart,
+    weakness_trend_chart,
+)
 from pipeline.charts.weakness import unit_profile_chart, weakness_heatmap
 
 __all__ = [
@@ -31,10 +40,14 @@ __all__ = [
     "configure_cjk_font",
     "figure_png",
     "find_cjk_fonts",
+    "flagged_counts",
     "progress_by_type",
     "ranking_chart",
     "theil_note",
     "theme_clusters_chart",
     "unit_profile_chart",
+    "unit_trend_svg",
+    "weakness_counts_chart",
     "weakness_heatmap",
+    "weakness_trend_chart",
 ]

@@ -25,6 +25,7 @@ import pandas as pd
 
 from pipeline.config import Config
 from pipeline.report.areas import write_area_pages
+from pipeline.report.briefing import write_briefing
 from pipeline.report.cards import unit_file_name
 from pipeline.report.context import RoundContext, open_round
 from pipeline.report.frames import REPORTING_LABELS, flags_text
@@ -154,7 +155,7 @@ def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, ou
 
 def _clear_previous(out_dir: Path) -> None:
     """Remove pages this stage wrote last time (a unit or type may have gone since)."""
-    for pattern in ("units/*.html", "type-*.html", "notebooks/*", "areas/*.html"):
+    for pattern in ("units/*.html", "type-*.html", "notebooks/*", "areas/*.html", "briefing.*"):
         for p in out_dir.glob(pattern):
             if p.is_file():
                 p.unlink()
@@ -261,7 +262,12 @@ def build_reports(
     t = time.perf_counter()
     areas = _extra_pages(result, "areas", lambda: write_area_pages(ctx, out_dir), [])
     result.timings["area_pages"] = time.perf_counter() - t
-    result.index = _index(config, ctx, out_dir, type_pages, result.failures, areas=areas)
+    t = time.perf_counter()
+    briefing = _extra_pages(result, "briefing", lambda: write_briefing(ctx, out_dir), None)
+    if briefing:
+        result.pages.append(out_dir / briefing["href"])
+    result.timings["briefing"] = time.perf_counter() - t
+    result.index = _index(config, ctx, out_dir, type_pages, result.failures, areas=areas, briefing=briefing)
     result.pages.append(result.index)
     result.seconds = time.perf_counter() - t0
     return result

@@ -66,9 +66,20 @@ def _findings_section(ctx: RoundContext, unit_id: str, submitted: bool) -> CardS
     mine = findings[findings["unit_id"] == unit_id] if not findings.empty else findings
     if mine.empty:
         text = "报表未发现需要修改的问题。" if submitted else "本轮没有收到本单位的报表，请尽快报送。"
-        return CardSection("需要改正的问题", [text])
+        return CardSection("需要改正的填报差错", [text])
     table = findings_frame(mine, unit_id).drop(columns=["单位编码", "单位名称"])
-    return CardSection("需要改正的问题", cm.findings_commentary(mine, unit_id), table=html_table(table))
+    return CardSection("需要改正的填报差错", cm.findings_commentary(mine, unit_id), table=html_table(table))
+
+
+def _trend_section(ctx: RoundContext, unit_id: str) -> CardSection:
+    """Every round so far: an inline SVG (cheap: no matplotlib) and a small table."""
+    from pipeline.charts.trends import unit_trend_svg
+    from pipeline.report.trends import round_history, unit_trend_frame
+
+    history = round_history(ctx)
+    svg = unit_trend_svg(history, unit_id)
+    text = [] if svg else ["只有一轮评分，暂无趋势。"]
+    return CardSection("各轮变化", text, figure=svg or None, table=html_table(unit_trend_frame(history, unit_id)))
 
 
 def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
@@ -102,6 +113,7 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
                                                 district_days=district_days), dpi=CARD_DPI)))
     sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
                                                               prev.name if prev else None)))
+    sections.append(_trend_section(ctx, unit_id))
     sections.append(_findings_section(ctx, unit_id, submitted))
     return sections
 
@@ -140,6 +152,9 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
         if t is not None and not t.empty and "unit_id" in t:
             tables[name] = t[t["unit_id"].isin(wanted)]
     cache = dict(ctx.cache)
+    from pipeline.report.trends import round_history
+
+    cache["history"] = round_history(ctx)  # every round's scores, read once per batch
     acts = ctx.table("activities")
     if not acts.empty:
         cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
