@@ -90,3 +90,12 @@ def test_thin_unit_type_loses_its_rank_in_type_only(district):
     masked, _ = mask_ranks(s, None, prov)
     assert masked.loc[masked["unit_type"] == "村", "rank_in_type"].isna().all()
     assert masked.loc[masked["unit_type"] != "村", "rank_in_type"].notna().any()
+
+
+def test_ranking_chart_says_why_there_is_no_rank(district):
+    from pipeline import charts
+    from pipeline.report.display import figure_title
+
+    _one_reported(district)
+    ctx = open_round(district.source, ROUND, today=AFTER)
+    assert "暂不排名" in figure_title(charts.ranking_chart(ctx.table("scores")))

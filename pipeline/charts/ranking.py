@@ -39,7 +39,8 @@ def ranking_chart(
     """Overall rank of each scored unit with its 5–95 % rank interval."""
     s = _scored(scores)
     if s.empty:
-        return empty_figure("暂无已评分单位")
+        scored = scores["scored"].fillna(False).astype(bool).any() if "scored" in scores else False
+        return empty_figure("已报送单位过少，暂不排名（临时结果）" if scored else "暂无已评分单位")
     n_all = len(s)
     note = ""
     if n_all > max_units:
