@@ -19,7 +19,7 @@ from pathlib import Path
 from pipeline.atomic import atomic_path
 from pipeline.config import Config, ConfigError, ConfigProblem, config_from_dict
 
-_HEADER = re.compile(r"^\s*\[", re.M)
+_HEADER = re.compile(r"^\[", re.M)  # a table header starts its line; an array value's lines do not
 
 
 @dataclass(frozen=True)

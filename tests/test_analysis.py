@@ -70,7 +70,7 @@ def test_explore_notebook_answers_the_questions(district, tmp_path):
     assert (tmp_path / "基础较薄弱最严重的村.xlsx").is_file()
     text = out.read_text(encoding="utf-8")
     assert "Traceback" not in text
-    assert isinstance(pd.read_excel(tmp_path / "基础较薄弱最严重的村.xlsx"), pd.DataFrame)
+    assert isinstance(pd.read_excel(tmp_path / "基础较薄弱最严重的村.xlsx", engine="openpyxl"), pd.DataFrame)
 
 
 def test_make_lab_target():

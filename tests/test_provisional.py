@@ -99,3 +99,15 @@ def test_ranking_chart_says_why_there_is_no_rank(district):
     _one_reported(district)
     ctx = open_round(district.source, ROUND, today=AFTER)
     assert "暂不排名" in figure_title(charts.ranking_chart(ctx.table("scores")))
+
+
+def test_batch_fingerprint_changes_when_the_deadline_passes(district, monkeypatch):
+    from pipeline.batch import fingerprint
+    from pipeline.report import provisional
+
+    monkeypatch.setattr(provisional, "today_local", lambda: date(2026, 8, 28))
+    before = fingerprint.compute_fingerprint(district, ROUND)
+    monkeypatch.setattr(provisional, "today_local", lambda: date(2026, 8, 29))
+    after = fingerprint.compute_fingerprint(district, ROUND)
+    assert before.parts["deadline_passed"] == "False" and after.parts["deadline_passed"] == "True"
+    assert before.digest != after.digest
