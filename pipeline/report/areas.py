@@ -120,7 +120,7 @@ def write_area_pages(ctx: RoundContext, out_dir: Path) -> list[dict[str, str]]:
         sections = [
             {"title": "总体情况", "text": area_lines(ctx, pid, name), "table": None},
             {"title": "下属单位得分与报送情况", "text": [
-                "四项不足指数0–100，越高越严重；综合得分越高越好。点击单位画像查看每个单位的评分依据。"],
+                "四项不足指数0–100，越高越严重；综合得分越高越好。每个单位的评分依据见页末的单位画像链接。"],
              "table": html_table(area_frame(ctx, pid), empty="没有下属单位。")},
         ]
         rect = rectification_frame(ctx, pid)
