@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := grassroots-scorecard
 
-.PHONY: install demo test lint bench clean-outputs help
+.PHONY: install demo test lint bench clean-outputs help lab
 
 help:
 	@echo "make demo   - build the environment and run the whole batch on the demo district"
 	@echo "make test   - build the environment and run the test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run the benchmarks and write docs/benchmarks.md"
+	@echo "make lab    - JupyterLab on the project kernel (notebooks/explore.ipynb)"
 
 install: $(STAMP)
 
@@ -42,3 +43,7 @@ bench: $(STAMP)
 
 clean-outputs:
 	rm -rf data/processed/* reports/*
+
+# JupyterLab on the project's kernel, opened in notebooks/ (explore.ipynb answers typical questions)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL)

@@ -59,9 +59,32 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     config = _config(args)
     written = write_templates(
-        config, args.round, unit_id=args.unit, out_dir=Path(args.out) if args.out else None
+        config, args.round, unit_id=args.unit, out_dir=Path(args.out) if args.out else None,
+        carry_over=args.carry_over,
     )
-    print(f"已生成 {len(written)} 份报表模板: {written[0].parent if written else '-'}")
+    note = "（已沿用各单位上一轮已采用报表的内容，浅绿色单元格）" if args.carry_over else ""
+    print(f"已生成 {len(written)} 份报表模板{note}: {written[0].parent if written else '-'}")
+    return EXIT_OK
+
+
+def cmd_round(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from pipeline.config import DEFAULT_CONFIG_NAME
+    from pipeline.rounds import NewRound, add_round
+
+    path = Path(args.config or DEFAULT_CONFIG_NAME)
+    try:
+        new = NewRound(id=args.id, name=args.name or args.id, as_of=date.fromisoformat(args.as_of),
+                       deadline=date.fromisoformat(args.deadline),
+                       inspection=date.fromisoformat(args.inspection or args.deadline), stage=args.stage or "")
+    except ValueError as exc:
+        print(f"错误: 日期应写成 YYYY-MM-DD（{exc}）", file=sys.stderr)
+        return EXIT_USAGE
+    config = add_round(path, new)
+    r = config.round(new.id)
+    print(f"已在 {path} 中新增检查轮次 {r.id}（{r.name}，{r.stage}）：数据截至 {r.as_of}，报送截止 {r.deadline}，"
+          f"检查日期 {r.inspection}。\n下一步：scorecard template --round {r.id} --carry-over")
     return EXIT_OK
 
 
@@ -160,11 +183,12 @@ COMMANDS: dict[str, str] = {
     "doctor": "检查运行环境（Jupyter 内核、中文字体、目录、配置）",
     "template": "生成发给各单位的报表模板",
     "demo": "生成演示区的名册、报表和真值",
-    "ingest": "读取、清洗、校验一轮报表，写出清洁数据表和问题清单",
+    "ingest": "读取、清洗、校验一轮报表，写出清洁数据表和填报差错清单",
     "score": "计算四项不足的得分、综合排名及其不确定性",
     "report": "用 papermill 运行 notebook，生成 HTML 与 Excel 报告",
     "run": "一次完成 ingest → score → report（可定时无人值守运行）",
     "status": "显示一轮的报送完整性、迟报缺报、问题数量和最近一次运行结果",
+    "round": "管理检查轮次：round add 在配置中新增一轮（检查日期与所属阶段）",
 }
 
 
@@ -191,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--round", required=True, help="检查轮次编号，如 2026-07")
     p.add_argument("--unit", default=None, help="只生成这个单位编码的模板")
     p.add_argument("--out", default=None, help="输出目录（默认: reports/<轮次>/templates）")
+    p.add_argument("--carry-over", action="store_true",
+                   help="沿用各单位上一轮已采用报表的内容（活动主题、已完成的规定动作、基础资料），并标出")
 
     p = add("demo", cmd_demo)
     p.add_argument("--seed", type=int, default=20260719, help="随机种子（同一种子结果相同）")
@@ -231,6 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("status", cmd_status)
     add_round(p)
+
+    p = add("round", cmd_round)
+    actions = p.add_subparsers(dest="round_action", metavar="ACTION")
+    actions.required = True
+    a = actions.add_parser("add", help="新增一轮：写入配置文件中新的 [[rounds]]，先检查日期与阶段",
+                           description="新增一轮：写入配置文件中新的 [[rounds]]，先检查日期与阶段；注释保持不变")
+    a.add_argument("--id", required=True, help="轮次编号，如 2026-09")
+    a.add_argument("--name", default=None, help="轮次名称，如 9月检查（默认: 轮次编号）")
+    a.add_argument("--as-of", required=True, help="数据截至日期 YYYY-MM-DD")
+    a.add_argument("--deadline", required=True, help="报送截止日期 YYYY-MM-DD")
+    a.add_argument("--inspection", default=None, help="检查日期 YYYY-MM-DD（默认: 报送截止日期）")
+    a.add_argument("--stage", default=None, help="所属阶段编号（默认: 日期所在的阶段）")
     return parser
 
 

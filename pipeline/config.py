@@ -435,6 +435,10 @@ class Report(_Frozen):
     jobs: Annotated[int, Field(ge=1)] = 2
     cell_timeout_seconds: Annotated[int, Field(ge=10)] = 600
     kernel: str = "grassroots-scorecard"
+    # provisional results (临时结果): below this reporting share (0–1), or before the deadline,
+    # pages and workbooks carry a banner; no rank among fewer than min_ranked_units scored units
+    provisional_share: Annotated[float, Field(ge=0, le=1)] = 0.9
+    min_ranked_units: Annotated[int, Field(ge=1)] = 3
 
 
 class Batch(_Frozen):
@@ -505,10 +509,17 @@ class Config(_Frozen):
                 )
             seen.setdefault(r.id, i)
         stages = [s.id for s in self.campaign.stages]
+        by_id = {s.id: s for s in self.campaign.stages}
         for i, r in enumerate(self.rounds):
             if stages and r.stage not in stages:
                 problems.append(
                     (f"rounds[{i}].stage", f"阶段 {r.stage!r} 不是 campaign.stages 之一（{'、'.join(stages)}）")
+                )
+            elif r.stage in by_id and not (by_id[r.stage].start <= r.as_of <= by_id[r.stage].end):
+                st = by_id[r.stage]
+                problems.append(
+                    (f"rounds[{i}].stage", f"轮次 {r.id} 的数据截至日期 {r.as_of} 不在阶段 {r.stage!r} 的日期"
+                                          f"（{st.start} 至 {st.end}）之内")
                 )
             if r.as_of < self.campaign.start:
                 problems.append(
@@ -524,7 +535,8 @@ class Config(_Frozen):
             if r.id == round_id:
                 return r
         known = ", ".join(r.id for r in self.rounds)
-        raise UnknownRoundError(f"未知的检查轮次 {round_id!r}（配置中有: {known}）")
+        raise UnknownRoundError(f"未知的检查轮次 {round_id!r}（配置中有: {known}；"
+                                f"新的一轮用 scorecard round add --id {round_id} ... 添加）")
 
     def previous_round(self, round_id: str) -> Round | None:
         """The round before this one in time, if any."""

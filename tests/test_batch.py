@@ -493,7 +493,7 @@ def test_status_after_a_run(district, tmp_path):
     assert "应报 4，已报 3（按时 2，迟报 1），未报 1" in text
     assert "迟报单位（1 个）" in text and "丙村（U3，收到于 2026-07-17 10:00）" in text
     assert "未报单位（1 个）" in text and "丁村（U4）" in text
-    assert "错误 1 条，警告 1 条；被拒收文件 1 份" in text
+    assert "错误 1 条，需核实 1 条；被拒收文件 1 份" in text
     assert "最近一次运行" in text and "退出码 3" in text
     assert "村: 应报 2" in text
 

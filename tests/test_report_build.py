@@ -122,14 +122,14 @@ def test_summary_xlsx_keeps_formula_like_text_as_text(built):
             if name.startswith("xl/worksheets/sheet"):
                 assert "<f>" not in z.read(name).decode("utf-8"), name
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:4] == ["汇总表", "迟报缺报", "问题清单", "通报名单"]
+    assert wb.sheetnames[:4] == ["汇总表", "迟报缺报", "填报差错", "通报名单"]
     ws = wb["汇总表"]
     assert ws.freeze_panes == "E3" and ws.auto_filter.ref
     cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     assert cells[FORMULA_NAME].data_type == "s"
     assert cells[EVIL_NAME].data_type == "s"
     assert ws.conditional_formatting, "flags should be highlighted"
-    values = [c.value for row in wb["问题清单"].iter_rows() for c in row]
+    values = [c.value for row in wb["填报差错"].iter_rows() for c in row]
     assert "=1+1" in values and "@SUM(A1)" in values and "-请填写活动主题" in values
     assert ws.column_dimensions["D"].width >= 10
 

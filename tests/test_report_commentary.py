@@ -66,7 +66,7 @@ def test_ranking_commentary_top_bottom_and_stability():
 
 def test_inequality_commentary_says_where_the_gap_is(t):
     lines = cm.inequality_commentary(t["inequality"])
-    assert "泰尔指数为0.080" in lines[0] and "平均进度为0.62" in lines[0]
+    assert "泰尔指数为0.080" in lines[0] and "平均进度为62%" in lines[0]
     assert "25%来自类型之间" in lines[1] and "同类单位内部" in lines[1]
 
 
@@ -95,7 +95,7 @@ def test_changes_theme_timeline_notice_findings(t):
     assert line.startswith("全区共4次活动，其中75%集中在截止前30天内。") and "迎检突击" in line
     assert cm.notice_commentary(pd.DataFrame()) == ["本轮没有单位列入通报名单。"]
     f = cm.findings_commentary(t["findings"], "U001")
-    assert f == ["报表中发现1个问题：1个错误（该数据未被采用，请改正后重新报送），0个需核实。"]
+    assert f == ["报表中发现1处填报差错：1处错误（该数据未被采用，请改正后重新报送），0处需核实。"]
 
 
 def test_type_commentary_compares_with_district():
@@ -115,7 +115,7 @@ def test_frames_have_chinese_headers(t):
     assert list(frames.findings_frame(t["findings"], "U001")["级别"]) == ["错误"]
     values, col, label = frames.progress_values(t["scores"], t["indicators"])
     assert len(values) == 7
-    assert col == "progress_share" and label == "规定动作完成进度"
+    assert col == "progress_share" and label == "规定动作完成进度（%）"
     _values, col, _ = frames.progress_values(t["scores"], pd.DataFrame())
     assert col == "uneven_progress"
 
@@ -129,6 +129,6 @@ def test_completeness_for_one_unit_type(t):
 
 def test_findings_by_unit_counts_errors_first(t):
     f = frames.findings_by_unit_frame(t["findings"], t["units"])
-    assert list(f.columns) == ["单位编码", "单位名称", "错误", "需核实", "最常见的问题"]
+    assert list(f.columns) == ["单位编码", "单位名称", "错误", "需核实", "最常见的差错"]
     assert f.iloc[0]["单位编码"] == "U001" and f.iloc[0]["错误"] == 1
     assert f["需核实"].sum() == 2

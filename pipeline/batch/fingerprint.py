@@ -14,7 +14,9 @@ A run is skipped when the fingerprint equals the one in the published manifest
 - the package version and a hash of the package's own files (and of the
   repository's `notebooks/` folder when present), so new code recomputes;
 - the previous round's published processed tables (scoring compares against
-  them).
+  them);
+- whether the round's deadline has passed (Beijing time): results are marked
+  provisional (临时结果) until then, so the first run after it republishes.
 """
 
 from __future__ import annotations
@@ -110,6 +112,12 @@ def folder_tables_digest(folder: Path) -> str:
     return _digest_of([(p.name, file_sha256(p)) for p in sorted(folder.glob("*.parquet"))])
 
 
+def _today():
+    from pipeline.report.provisional import today_local
+
+    return today_local()
+
+
 def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
     files = hash_files(config.paths.raw_round(round_id))
     roster = config.paths.roster
@@ -124,6 +132,8 @@ def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
         "previous_round": (
             folder_tables_digest(config.paths.processed_round(prev.id)) if prev else "none"
         ),
+        # provisional results (临时结果) end when the deadline passes: the reports must be rebuilt then
+        "deadline_passed": str(_today() > config.round(round_id).deadline),
     }
     receipts = receipt_path(config, round_id)  # the receipt log decides timeliness: a change re-runs
     if receipts is not None:

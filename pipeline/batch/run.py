@@ -349,7 +349,7 @@ def _run_locked(
     if outcome.status == "findings":
         outcome.message = (
             f"轮次 {round_id}：运行完成，已发布新结果；但有 {n_rejected} 份报表被拒收、"
-            f"{n_errors} 条错误级问题，请查看问题清单和反馈表（退出码 3）。"
+            f"{n_errors} 条错误级问题，请查看填报差错清单和反馈表（退出码 3）。"
         )
     else:
         outcome.message = f"轮次 {round_id}：运行完成，已发布新结果。"

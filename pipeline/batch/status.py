@@ -129,7 +129,7 @@ class RoundStatus:
             sev = self.findings_by_severity
             rejected = self.files_by_status.get("rejected", 0)
             lines.append(
-                f"问题: 错误 {sev.get('error', 0)} 条，警告 {sev.get('warning', 0)} 条；"
+                f"问题: 错误 {sev.get('error', 0)} 条，需核实 {sev.get('warning', 0)} 条；"
                 f"被拒收文件 {rejected} 份"
             )
         lines += self._run_lines()

@@ -14,6 +14,9 @@ touches pyplot's global figure list, so callers own and close their figures.
 | `activity_timeline` | activity | activities relative to the deadline |
 | `theme_clusters_chart` | themes | clusters of copied themes |
 | `paper_vs_residents_chart` | survey | composite vs residents' satisfaction, quadrants named |
+| `weakness_trend_chart` | trends | flagged units per weakness, round by round |
+| `weakness_counts_chart` | trends | flagged units per weakness, this round vs the previous |
+| `unit_trend_svg` | trends | one unit's indices across rounds (inline SVG) |
 """
 
 from pipeline.charts._style import figure_png
@@ -23,6 +26,12 @@ from pipeline.charts.progress import completeness_by_type, progress_by_type, the
 from pipeline.charts.ranking import change_slope_chart, ranking_chart
 from pipeline.charts.survey import paper_vs_residents_chart
 from pipeline.charts.themes import theme_clusters_chart
+from pipeline.charts.trends import (
+    flagged_counts,
+    unit_trend_svg,
+    weakness_counts_chart,
+    weakness_trend_chart,
+)
 from pipeline.charts.weakness import unit_profile_chart, weakness_heatmap
 
 __all__ = [
@@ -33,11 +42,15 @@ __all__ = [
     "configure_cjk_font",
     "figure_png",
     "find_cjk_fonts",
+    "flagged_counts",
     "paper_vs_residents_chart",
     "progress_by_type",
     "ranking_chart",
     "theil_note",
     "theme_clusters_chart",
     "unit_profile_chart",
+    "unit_trend_svg",
+    "weakness_counts_chart",
     "weakness_heatmap",
+    "weakness_trend_chart",
 ]

@@ -67,6 +67,42 @@ def short(text: object, limit: int = 14) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
+def _width(text: str) -> float:
+    """Width of a text in em (CJK and full-width characters 1, others about half)."""
+    return sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in text)
+
+
+def wrap_title(text: str, width_in: float, fontsize: float, share: float = 0.72) -> str:
+    """Break a title into lines that fit `share` of a figure `width_in` inches wide.
+
+    Lines break before "（" or after "，；：、" where possible, else anywhere.
+    `share` leaves room for tick labels left of a left-aligned axes title.
+    """
+    limit = max(8.0, width_in * 72 * share / fontsize)
+    out: list[str] = []
+    for line in text.split("\n"):
+        while _width(line) > limit:
+            cut, w = 0, 0.0
+            for i, ch in enumerate(line):
+                w += _width(ch)
+                if w > limit:
+                    break
+                if ch in "，；：、 " and i > 0:
+                    cut = i + 1
+                elif ch == "（" and i > 0:
+                    cut = i
+            cut = cut or max(1, i)
+            out.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        out.append(line)
+    return "\n".join(out)
+
+
+def set_title(ax, text: str, fontsize: float = 11, loc: str = "left") -> None:
+    """An axes title wrapped to fit its figure (a long title is never clipped)."""
+    ax.set_title(wrap_title(text, ax.figure.get_figwidth(), fontsize), fontsize=fontsize, loc=loc)
+
+
 def sort_types(types) -> list[str]:
     known = [t for t in UNIT_TYPE_ORDER if t in set(types)]
     return known + sorted(t for t in set(types) if t not in UNIT_TYPE_ORDER)

@@ -21,6 +21,7 @@ from pipeline.charts._style import (
     RED,
     empty_figure,
     new_figure,
+    set_title,
     style_axes,
 )
 
@@ -80,5 +81,5 @@ def activity_timeline(
     style_axes(ax, "y")
     share = float(((days >= -window_days) & (days <= 0)).mean())
     who = "全区" if unit_id is not None else ""
-    ax.set_title(f"活动时间分布：{who}截止前{window_days}天内的活动占{share:.0%}", fontsize=11, loc="left")
+    set_title(ax, f"活动时间分布：{who}截止前{window_days}天内的活动占{share:.0%}", 11)
     return fig

@@ -23,6 +23,7 @@ from pipeline.charts._style import (
     RED,
     empty_figure,
     new_figure,
+    set_title,
     sort_types,
     style_axes,
 )
@@ -42,7 +43,7 @@ def theil_note(inequality: pd.DataFrame | None) -> str:
         b, w = float(r["between"]), float(r["within"])
         parts.append(f"类型间 {b:.3f}（{b / t:.0%}）+ 类型内 {w:.3f}（{w / t:.0%}）")
     if pd.notna(r.get("mean_progress")):
-        parts.append(f"平均进度 {float(r['mean_progress']):.2f}")
+        parts.append(f"平均进度 {100 * float(r['mean_progress']):.0f}%")
     return "；".join(parts)
 
 
@@ -74,7 +75,7 @@ def progress_by_type(
     ax.set_ylabel(label, fontsize=9)
     style_axes(ax, "y")
     note = theil_note(inequality)
-    ax.set_title(f"{label}：按单位类型" + (f"\n{note}" if note else ""), fontsize=10, loc="left")
+    set_title(ax, f"{label}：按单位类型" + (f"\n{note}" if note else ""), 10)
     return fig
 
 
@@ -105,5 +106,5 @@ def completeness_by_type(completeness: pd.DataFrame) -> Figure:
     ax.spines["left"].set_color(LIGHT)
     ax.xaxis.get_major_locator().set_params(integer=True)
     fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=3)
-    ax.set_title("报送完整性：按单位类型", fontsize=11, loc="left")
+    set_title(ax, "报送完整性：按单位类型", 11)
     return fig

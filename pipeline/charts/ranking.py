@@ -23,6 +23,7 @@ from pipeline.charts._style import (
     emphasis_weight,
     empty_figure,
     new_figure,
+    set_title,
     short,
     style_axes,
 )
@@ -39,7 +40,8 @@ def ranking_chart(
     """Overall rank of each scored unit with its 5–95 % rank interval."""
     s = _scored(scores)
     if s.empty:
-        return empty_figure("暂无已评分单位")
+        scored = scores["scored"].fillna(False).astype(bool).any() if "scored" in scores else False
+        return empty_figure("已报送单位过少，暂不排名（临时结果）" if scored else "暂无已评分单位")
     n_all = len(s)
     note = ""
     if n_all > max_units:
@@ -69,7 +71,7 @@ def ranking_chart(
     ax.set_xlim(0.5, max(float(np.nanmax(hi)), float(np.nanmax(rank)), n_all) + 0.5)
     ax.set_xlabel("综合排名（1 = 最好；横线为 5%–95% 排名区间）", fontsize=9)
     style_axes(ax, "x")
-    ax.set_title(title or f"综合排名及其不确定性{note}", fontsize=11, loc="left")
+    set_title(ax, title or f"综合排名及其不确定性{note}", 11)
     ax.plot([], [], "o-", color=BLUE, label="排名稳定")
     ax.plot([], [], "o-", color=ORANGE, label="排名不稳定（区间较宽）")
     fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=2)
@@ -135,6 +137,6 @@ def change_slope_chart(
     ax.set_ylabel("综合得分（越高越好）", fontsize=9)
     style_axes(ax, "y")
     ax.spines["bottom"].set_color(LIGHT)
-    ax.set_title(f"两轮综合得分变化（{len(m)}个单位，标注变化最大的{min(max_labels, len(m))}个）",
+    set_title(ax, f"两轮综合得分变化（{len(m)}个单位，标注变化最大的{min(max_labels, len(m))}个）",
                  fontsize=11, loc="left")
     return fig

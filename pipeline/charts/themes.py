@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pipeline.charts._style import GREY, RED, empty_figure, new_figure, short, style_axes
+from pipeline.charts._style import GREY, RED, empty_figure, new_figure, set_title, short, style_axes
 
 
 def theme_clusters_chart(theme_clusters: pd.DataFrame, max_clusters: int = 12) -> Figure:
@@ -38,5 +38,5 @@ def theme_clusters_chart(theme_clusters: pd.DataFrame, max_clusters: int = 12) -
     ax.set_xlabel("主题雷同的单位数", fontsize=9)
     style_axes(ax, "x")
     more = f"，显示最大的{len(sizes)}组" if n_all > len(sizes) else ""
-    ax.set_title(f"主题雷同聚类：共{n_all}组{more}", fontsize=11, loc="left")
+    set_title(ax, f"主题雷同聚类：共{n_all}组{more}", 11)
     return fig

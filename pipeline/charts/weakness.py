@@ -23,6 +23,7 @@ from pipeline.charts._style import (
     RED,
     empty_figure,
     new_figure,
+    set_title,
     short,
     style_axes,
     weakness_label,
@@ -70,7 +71,7 @@ def weakness_heatmap(
     cb = fig.colorbar(im, ax=ax, shrink=0.6, pad=0.02)
     cb.set_label("指数（0–100，越高越严重）", fontsize=8)
     cb.ax.tick_params(labelsize=8)
-    ax.set_title(title or f"四项不足热力图{note}（黑框 = 达到预警线）", fontsize=11, loc="left")
+    set_title(ax, title or f"四项不足热力图{note}（黑框 = 达到预警线）", 11)
     return fig
 
 
@@ -110,5 +111,5 @@ def unit_profile_chart(
     ax.set_xlabel("指数（0–100，越高越严重）", fontsize=9)
     style_axes(ax, "x")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False, ncols=3)
-    ax.set_title("四项不足：本单位与同类单位比较", fontsize=11, loc="left")
+    set_title(ax, "四项不足：本单位与同类单位比较", 11)
     return fig

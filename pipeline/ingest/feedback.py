@@ -19,6 +19,7 @@ import pandas as pd
 import xlsxwriter
 
 from pipeline.codes import SEVERITY_HINT, Reporting, Severity, label
+from pipeline.report.printsetup import PrintSetup, apply_xlsxwriter, is_wide
 
 SEVERITY_ZH = {m.value: m.label + (f"（{SEVERITY_HINT[m]}）" if m in SEVERITY_HINT else "") for m in Severity}
 MISSING_NAME = "未报送单位.xlsx"
@@ -75,6 +76,8 @@ def _fill(wb: xlsxwriter.Workbook, sheet: str, title: str, note: str, headers: l
             else:
                 ws.write_string(r, c, _text(v), cell)
     ws.freeze_panes(4, 0)
+    apply_xlsxwriter(ws, PrintSetup(title=title, header_rows=(3, 3), name_columns=(0, 0),
+                                    landscape=is_wide(widths)))
     if rows:
         ws.autofilter(3, 0, 3 + len(rows), len(headers) - 1)
 

@@ -398,7 +398,7 @@ def build_tables(parsed, subs, extra, roster, config, rnd) -> dict[str, pd.DataF
     submissions.loc[accepted, "reason"] = "ok"
     submissions.loc[accepted, "message"] = "已采用"
     submissions.loc[ok, "reason"] = "ok_with_findings"
-    submissions.loc[ok, "message"] = "已采用，有问题需核对（见问题清单）"
+    submissions.loc[ok, "message"] = "已采用，有问题需核对（见填报差错清单）"
     # an ignored file (a byte-identical copy) would only repeat its original's findings
     rows = [f for p in parsed if status_of.get(p.file) != "ignored" for f in p.finding_rows] + extra
     for f in rows:

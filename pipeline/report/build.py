@@ -24,6 +24,8 @@ from urllib.parse import quote
 import pandas as pd
 
 from pipeline.config import Config
+from pipeline.report.areas import write_area_pages
+from pipeline.report.briefing import write_briefing
 from pipeline.report.cards import unit_file_name
 from pipeline.report.context import RoundContext, open_round
 from pipeline.report.frames import REPORTING_LABELS, flags_text
@@ -150,13 +152,13 @@ def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, ou
         except Exception as exc:  # an unreadable notebook: say so on the page
             failure = failure or f"{outcome.output.name} 无法转换为 HTML: {type(exc).__name__}: {exc}"
     context = page_context(config, ctx.round, info["title"], crumbs=[("index.html", "报告目录")],
-                           body=body, failure=failure)
+                           body=body, failure=failure, banner=ctx.banner)
     return write_text(out_dir / info["page"], render("notebook.html.j2", **context))
 
 
 def _clear_previous(out_dir: Path) -> None:
     """Remove pages this stage wrote last time (a unit or type may have gone since)."""
-    for pattern in ("units/*.html", "type-*.html", "notebooks/*"):
+    for pattern in ("units/*.html", "type-*.html", "notebooks/*", "areas/*.html", "briefing.*"):
         for p in out_dir.glob(pattern):
             if p.is_file():
                 p.unlink()
@@ -169,7 +171,8 @@ def _fmt(v: object, digits: int = 1) -> str:
 
 
 def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[dict],
-           failures: list[ReportFailure]) -> Path:
+           failures: list[ReportFailure], areas: list[dict] | None = None,
+           briefing: dict | None = None) -> Path:
     from pipeline.report import commentary as cm
 
     scores = ctx.table("scores")
@@ -195,7 +198,8 @@ def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[di
                 + cm.notice_commentary(ctx.table("notice")))
     context = page_context(config, ctx.round, f"{ctx.round.name}报告目录", overview=overview,
                            type_pages=type_pages, feedback=feedback, units=rows, notice_docx=notice_docx,
-                           failures=[str(f) for f in failures])
+                           failures=[str(f) for f in failures], banner=ctx.banner,
+                           areas=areas or [], briefing=briefing)
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
 
 
@@ -249,7 +253,8 @@ def build_reports(
     result = ReportResult(round_id=round_id, out_dir=out_dir, index=out_dir / "index.html")
 
     t = time.perf_counter()
-    write_summary(ctx.tables, out_dir / "summary.xlsx", ctx.thresholds, f"{ctx.round.name}（{round_id}）")
+    write_summary(ctx.tables, out_dir / "summary.xlsx", ctx.thresholds, f"{ctx.round.name}（{round_id}）",
+                  banner=ctx.banner)
     result.pages.append(out_dir / "summary.xlsx")
     result.timings["summary_xlsx"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -287,10 +292,28 @@ def build_reports(
                                        "order": info["order"]})
     result.timings["notebooks"] = time.perf_counter() - t
     type_pages.sort(key=lambda p: p["order"])
-    result.index = _index(config, ctx, out_dir, type_pages, result.failures)
+    t = time.perf_counter()
+    areas = _extra_pages(result, "areas", lambda: write_area_pages(ctx, out_dir), [])
+    result.timings["area_pages"] = time.perf_counter() - t
+    t = time.perf_counter()
+    briefing = _extra_pages(result, "briefing", lambda: write_briefing(ctx, out_dir), None)
+    if briefing:
+        result.pages.append(out_dir / briefing["href"])
+    result.timings["briefing"] = time.perf_counter() - t
+    result.index = _index(config, ctx, out_dir, type_pages, result.failures, areas=areas, briefing=briefing)
     result.pages.append(result.index)
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _extra_pages(result: ReportResult, name: str, make, default):
+    """Run one in-process page writer; a failure is reported, the rest of the report set stands."""
+    try:
+        return make()
+    except Exception as exc:  # one extra page set must not stop index.html
+        log.exception("报告 %s 失败", name)
+        result.failures.append(ReportFailure(name, "生成页面", f"{type(exc).__name__}: {exc}", f"{name}/"))
+        return default
 
 
 def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: list[str],
@@ -308,7 +331,8 @@ def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: li
         context = page_context(
             config, ctx.round, f"单位画像：{row['unit_name']}",
             crumbs=[("../index.html", "报告目录")], unit=row.to_dict(), reporting="—", reporting_ok=False,
-            flags=[], sections=[CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])])
+            flags=[], sections=[CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])],
+            banner=ctx.banner)
         write_text(path, render("unit.html.j2", **context))
 
 

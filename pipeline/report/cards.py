@@ -68,10 +68,10 @@ def _findings_section(ctx: RoundContext, unit_id: str, submitted: bool) -> CardS
     arrived = _unusable_line(ctx, unit_id) if not submitted else None
     if mine.empty:
         text = "报表未发现需要修改的问题。" if submitted else (arrived or "本轮没有收到本单位的报表，请尽快报送。")
-        return CardSection("需要改正的问题", [text])
+        return CardSection("需要改正的填报差错", [text])
     table = findings_frame(mine, unit_id).drop(columns=["单位编码", "单位名称"])
     lead = [arrived] if arrived else []
-    return CardSection("需要改正的问题", lead + cm.findings_commentary(mine, unit_id), table=html_table(table))
+    return CardSection("需要改正的填报差错", lead + cm.findings_commentary(mine, unit_id), table=html_table(table))
 
 
 def _unusable_line(ctx: RoundContext, unit_id: str) -> str | None:
@@ -85,7 +85,7 @@ def _unusable_line(ctx: RoundContext, unit_id: str) -> str | None:
     r = u.iloc[0]
     when = pd.Timestamp(r["unusable_received_at"]).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M") \
         if pd.notna(r["unusable_received_at"]) else "时间不详"
-    return (f"本轮收到本单位的文件 {r['unusable_files']}（{when}），但无法使用（{label(r['unusable_reason'], Reason)}），"
+    return (f"本轮收到本单位的文件 {r['unusable_files']}（北京时间 {when}），但无法使用（{label(r['unusable_reason'], Reason)}），"
             f"本单位尚未计入已报送，请按下表处理后重新报送。")
 
 
@@ -96,6 +96,17 @@ def _survey_section(ctx: RoundContext, unit_id: str) -> list[CardSection]:
     from pipeline.report.survey import unit_survey_lines
 
     return [CardSection("群众满意度（独立调查）", unit_survey_lines(ctx.tables, unit_id))]
+
+
+def _trend_section(ctx: RoundContext, unit_id: str) -> CardSection:
+    """Every round so far: an inline SVG (cheap: no matplotlib) and a small table."""
+    from pipeline.charts.trends import unit_trend_svg
+    from pipeline.report.trends import round_history, unit_trend_frame
+
+    history = round_history(ctx)
+    svg = unit_trend_svg(history, unit_id)
+    text = [] if svg else ["只有一轮评分，暂无趋势。"]
+    return CardSection("各轮变化", text, figure=svg or None, table=html_table(unit_trend_frame(history, unit_id)))
 
 
 def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
@@ -130,6 +141,7 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
     sections += _survey_section(ctx, unit_id)
     sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
                                                               prev.name if prev else None)))
+    sections.append(_trend_section(ctx, unit_id))
     sections.append(_items_section(ctx, unit_id))
     sections.append(_findings_section(ctx, unit_id, submitted))
     return sections
@@ -157,7 +169,7 @@ def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
         ctx.config, ctx.round, f"单位画像：{row['unit_name']}",
         crumbs=[("../index.html", "报告目录"), ("../district.html", "全区总体情况")],
         unit=row.to_dict(), reporting=reporting or "—", reporting_ok=reporting == "按时报送",
-        flags=flags, sections=unit_sections(ctx, unit_id),
+        flags=flags, sections=unit_sections(ctx, unit_id), banner=ctx.banner,
     )
     return render("unit.html.j2", **context)
 
@@ -178,11 +190,14 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
         if t is not None and not t.empty and "unit_id" in t:
             tables[name] = t[t["unit_id"].isin(wanted)]
     cache = dict(ctx.cache)
+    from pipeline.report.trends import round_history
+
+    cache["history"] = round_history(ctx)  # every round's scores, read once per batch
     acts = ctx.table("activities")
     if not acts.empty:
         cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
     return RoundContext(config=ctx.config, round=ctx.round, processed_dir=ctx.processed_dir,
-                        tables=tables, cache=cache)
+                        tables=tables, cache=cache, provisional=ctx.provisional)
 
 
 def write_unit_cards(ctx: RoundContext, unit_ids: list[str], units_dir: Path) -> list[dict[str, str]]:

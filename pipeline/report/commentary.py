@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 from pipeline.report.frames import flags_text
+from pipeline.report.labels import FINDINGS_TERM, GLOSSARY, SEVERITY_LABELS, num, pct
 
 
 def _scored(scores: pd.DataFrame) -> pd.DataFrame:
@@ -94,6 +95,8 @@ def ranking_commentary(scores: pd.DataFrame, top: int = 3) -> list[str]:
     s = _scored(scores).sort_values("rank")
     if s.empty:
         return ["本轮没有可排名的单位。"]
+    if s["rank"].isna().all():
+        return ["已报送单位过少，本轮暂不排名（临时结果）。"]
     out = [f"综合得分前{min(top, len(s))}名：{_names(s['unit_name'].head(top))}；"
            f"后{min(top, len(s))}名：{_names(s['unit_name'].tail(top).iloc[::-1])}。"]
     unstable = int(s["rank_unstable"].fillna(False).astype(bool).sum())
@@ -113,12 +116,13 @@ def inequality_commentary(inequality: pd.DataFrame) -> list[str]:
         return ["暂无全区进展差距数据。"]
     r = d.iloc[0]
     theil = float(r["theil"]) if pd.notna(r["theil"]) else float("nan")
-    out = [f"全区规定动作平均进度为{float(r['mean_progress']):.2f}，泰尔指数为{theil:.3f}（0表示完全均衡）。"]
+    out = [f"全区规定动作平均进度为{pct(r['mean_progress'])}，泰尔指数为{num(theil, 3)}。"]
     if pd.notna(r.get("between")) and pd.notna(r.get("within")) and theil > 0:
         share = float(r["between"]) / theil
         where = "不同类型单位之间" if share >= 0.5 else "同类单位内部"
         out.append(f"差距中{_pct(share * 100)}来自类型之间，{_pct((1 - share) * 100)}来自类型内部，"
                    f"进展不平衡主要表现在{where}。")
+    out.append(GLOSSARY["泰尔指数"] + "。")
     return out
 
 
@@ -158,8 +162,12 @@ def theme_commentary(theme_clusters: pd.DataFrame) -> list[str]:
 
 
 def timeline_commentary(activities: pd.DataFrame, deadline: date, window_days: int,
-                        unit_id: str | None = None) -> list[str]:
-    """Share of activities held in the window just before the deadline."""
+                        unit_id: str | None = None, scope: str = "全区") -> list[str]:
+    """Share of activities held in the window just before the deadline.
+
+    `scope` names whose activities these are when `unit_id` is None ("全区",
+    "社区类", a 街道's area): a unit-type page must not say "全区".
+    """
     a = activities if unit_id is None else activities[activities["unit_id"] == unit_id]
     if a is None or a.empty:
         return ["没有活动记录。" if unit_id is None else "本单位没有填报活动记录。"]
@@ -167,7 +175,7 @@ def timeline_commentary(activities: pd.DataFrame, deadline: date, window_days: i
     if days.empty:
         return ["活动记录中没有可用的日期。"]
     share = float(((days >= -window_days) & (days <= 0)).mean())
-    who = "全区" if unit_id is None else "本单位"
+    who = scope if unit_id is None else "本单位"
     text = f"{who}共{len(days)}次活动，其中{_pct(share * 100)}集中在截止前{window_days}天内。"
     if share >= 0.6:
         text += "活动明显扎堆在检查前，存在“迎检突击”迹象。"
@@ -204,8 +212,13 @@ def unit_commentary(scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str,
         return [f"{r['unit_name']}本轮未评分" + (f"：{reason}。" if pd.notna(reason) and reason else "。")]
     all_s = _scored(scores)
     peers = all_s[all_s["unit_type"] == r["unit_type"]]
-    out = [f"{r['unit_name']}（{r['unit_type']}）综合得分{float(r['overall']):.1f}，"
-           f"全区第{int(r['rank'])}名（共{len(all_s)}个），{r['unit_type']}类第{int(r['rank_in_type'])}名（共{len(peers)}个）。"]
+    ranks = []
+    if pd.notna(r.get("rank")):
+        ranks.append(f"全区第{int(r['rank'])}名（共{len(all_s)}个）")
+    if pd.notna(r.get("rank_in_type")):
+        ranks.append(f"{r['unit_type']}类第{int(r['rank_in_type'])}名（共{len(peers)}个）")
+    rank_text = "，".join(ranks) if ranks else "已报送单位过少，暂不排名（临时结果）"
+    out = [f"{r['unit_name']}（{r['unit_type']}）综合得分{float(r['overall']):.1f}，{rank_text}。"]
     if pd.notna(r.get("rank_p05")) and pd.notna(r.get("rank_p95")):
         note = "，排名不够稳定，宜结合具体情况看待" if bool(r.get("rank_unstable")) else ""
         out.append(f"权重在合理范围内变动时，名次在第{float(r['rank_p05']):.0f}至第{float(r['rank_p95']):.0f}名之间{note}。")
@@ -228,4 +241,5 @@ def findings_commentary(findings: pd.DataFrame, unit_id: str | None = None) -> l
         return ["报表未发现需要修改的问题。"]
     n_err = int((f["severity"] == "error").sum())
     n_warn = int((f["severity"] == "warning").sum())
-    return [f"报表中发现{len(f)}个问题：{n_err}个错误（该数据未被采用，请改正后重新报送），{n_warn}个需核实。"]
+    return [f"报表中发现{len(f)}处{FINDINGS_TERM}：{n_err}处{SEVERITY_LABELS['error']}（该数据未被采用，请改正后重新报送），"
+            f"{n_warn}处{SEVERITY_LABELS['warning']}。"]

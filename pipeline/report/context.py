@@ -12,6 +12,7 @@ exactly the configuration it was given).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ from pipeline.config import (
     Round,
     load_config,
 )
+from pipeline.report.provisional import Provisional, assess, mask_ranks
 from pipeline.tables import (
     ACT_TABLES,
     INGEST_TABLES,
@@ -41,6 +43,12 @@ class RoundContext:
     processed_dir: Path
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     cache: dict[str, object] = field(default_factory=dict)  # values computed once per batch of pages
+    provisional: Provisional = field(default_factory=lambda: Provisional(active=False))
+
+    @property
+    def banner(self) -> str:
+        """"临时结果：…" while the round's results are provisional, else ""."""
+        return self.provisional.banner
 
     @property
     def previous_round(self) -> Round | None:
@@ -85,15 +93,24 @@ def latest_scored_round(config: Config) -> Round:
     return rounds[-1]
 
 
-def open_round(config_path: str | Path = "", round_id: str = "", processed_dir: str | Path = "") -> RoundContext:
-    """Load the configuration and every processed table of a round."""
+def open_round(config_path: str | Path = "", round_id: str = "", processed_dir: str | Path = "",
+               today: date | None = None) -> RoundContext:
+    """Load the configuration and every processed table of a round.
+
+    Marks the round provisional (before its deadline — `today`, default today in
+    Beijing — or below the configured reporting share) and blanks ranks among
+    too few reported units (`pipeline.report.provisional`)."""
     config = load_any_config(config_path)
     rnd = config.round(round_id) if round_id else latest_scored_round(config)
     folder = Path(processed_dir) if processed_dir else config.paths.processed_round(rnd.id)
     tables = read_tables(folder, (*INGEST_TABLES, *SCORE_TABLES, *ACT_TABLES, *SURVEY_TABLES), missing_ok=True)
     if "scores" not in tables:
         raise FileNotFoundError(f"找不到 {table_path(folder, 'scores')}：请先运行 scorecard ingest 和 scorecard score")
-    return RoundContext(config=config, round=rnd, processed_dir=folder, tables=tables)
+    prov = assess(config, rnd, tables.get("completeness", pd.DataFrame()), tables["scores"], today)
+    tables["scores"], changes = mask_ranks(tables["scores"], tables.get("changes"), prov)
+    if changes is not None:
+        tables["changes"] = changes
+    return RoundContext(config=config, round=rnd, processed_dir=folder, tables=tables, provisional=prov)
 
 
 def pick_unit_type(ctx: RoundContext, unit_type: str = "") -> str:

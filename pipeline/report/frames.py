@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.codes import Reporting, Severity
+from pipeline.codes import Reporting
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
+from pipeline.report.labels import SEVERITY_LABELS, TZ_LABEL, local_times
 
 REPORTING_LABELS = {m.value: m.label for m in Reporting}  # from the one registry (pipeline/codes.py)
-SEVERITY_LABELS = {m.value: m.label for m in Severity}
 
 
 def flags_text(flags: object) -> str:
@@ -70,20 +70,22 @@ def notice_frame(notice: pd.DataFrame) -> pd.DataFrame:
 
 
 def _local_time(ts: pd.Series) -> pd.Series:
-    t = pd.to_datetime(ts, errors="coerce", utc=True)
-    return t.dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M")
+    return local_times(ts)
+
+
+RECEIVED_AT = f"收到时间（{TZ_LABEL}）"
 
 
 def missing_late_frame(units: pd.DataFrame) -> pd.DataFrame:
     """Expected units that reported late or not at all."""
     if units is None or units.empty:
-        return pd.DataFrame(columns=["单位编码", "单位名称", "单位类型", "报送情况", "收到时间", "文件"])
+        return pd.DataFrame(columns=["单位编码", "单位名称", "单位类型", "报送情况", RECEIVED_AT, "文件"])
     u = units[units["reporting"].isin(["late", "received_unusable", "missing"])]
     u = u.sort_values(["reporting", "unit_type", "unit_id"], ascending=[False, True, True])
     return pd.DataFrame({
         "单位编码": u["unit_id"], "单位名称": u["unit_name"], "单位类型": u["unit_type"],
         "报送情况": u["reporting"].map(REPORTING_LABELS),
-        "收到时间": _local_time(u["received_at"]), "文件": u["file"],
+        RECEIVED_AT: _local_time(u["received_at"]), "文件": u["file"],
     }).reset_index(drop=True)
 
 
@@ -165,24 +167,26 @@ def progress_values(scores: pd.DataFrame, indicators: pd.DataFrame | None) -> tu
     if indicators is not None and not indicators.empty:
         for col in PROGRESS_COLUMNS:
             if col in indicators:
-                return indicators[["unit_id", col]].merge(types, on="unit_id"), col, "规定动作完成进度"
+                v = indicators[["unit_id", col]].merge(types, on="unit_id")
+                v[col] = v[col].astype(float) * 100  # a share is shown as a percentage everywhere
+                return v, col, "规定动作完成进度（%）"
     s = scores[_scored(scores)]
     return s[["unit_id", "unit_type", "uneven_progress"]], "uneven_progress", "进展不平衡指数（越高越严重）"
 
 
 def findings_by_unit_frame(findings: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per unit: errors, warnings and the most frequent problem (most errors first)."""
-    cols = ["单位编码", "单位名称", "错误", "需核实", "最常见的问题"]
+    cols = ["单位编码", "单位名称", *SEVERITY_LABELS.values(), "最常见的差错"]
     if findings is None or findings.empty:
         return pd.DataFrame(columns=cols)
     f = findings.assign(unit_id=findings["unit_id"].fillna("（未识别单位）"))
     rows = []
     for uid, g in f.groupby("unit_id", sort=False):
         top = g["message"].mode()
-        rows.append({"单位编码": uid, "错误": int((g["severity"] == "error").sum()),
-                     "需核实": int((g["severity"] == "warning").sum()),
-                     "最常见的问题": str(top.iloc[0]) if len(top) else ""})
+        rows.append({"单位编码": uid, SEVERITY_LABELS["error"]: int((g["severity"] == "error").sum()),
+                     SEVERITY_LABELS["warning"]: int((g["severity"] == "warning").sum()),
+                     "最常见的差错": str(top.iloc[0]) if len(top) else ""})
     out = pd.DataFrame(rows)
     names = units.set_index("unit_id")["unit_name"] if units is not None and not units.empty else {}
     out.insert(1, "单位名称", out["单位编码"].map(names) if len(names) else "")
-    return out.sort_values(["错误", "需核实"], ascending=False).reset_index(drop=True)[cols]
+    return out.sort_values(list(SEVERITY_LABELS.values()), ascending=False).reset_index(drop=True)[cols]

@@ -7,7 +7,6 @@ fonts or styles fetched from anywhere. Every page shares `base.html.j2`
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import jinja2
 
 from pipeline.config import Config, Round
+from pipeline.report.labels import local_now
 
 
 @cache
@@ -36,7 +36,8 @@ def page_context(config: Config, rnd: Round, title: str, **extra: Any) -> dict[s
         "office": config.campaign.office,
         "campaign": config.campaign.name,
         "round_name": f"{rnd.name}（{rnd.id}，截至 {rnd.as_of:%Y-%m-%d}）",
-        "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "generated": local_now(),
+        "banner": "",  # 临时结果：… while the round is provisional (RoundContext.banner)
     }
     ctx.update(extra)
     return ctx

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from pipeline.config import Scoring
+from pipeline.report.labels import num
 
 Fact = tuple[float, str]
 
@@ -57,7 +58,7 @@ def progress_facts(r: dict, sc: Scoring) -> list[Fact]:
         head += f"，与{peer}中位数{_n(med)}项持平"
     facts = [(shortfall + lag_pts, head)]
     if r["progress_outlier"]:
-        facts.append((lag_pts * 0.5, f"完成进度明显落后于{peer}（稳健z值{r['progress_z']:.1f}）"))
+        facts.append((lag_pts * 0.5, f"完成进度明显落后于{peer}（稳健z值{num(r['progress_z'], 1)}，即比同类中位数低{num(abs(r['progress_z']), 1)}个典型离差）"))
     return facts
 
 
@@ -133,7 +134,7 @@ def understanding_facts(r: dict, sc: Scoring) -> list[Fact]:
         facts.append((bunch, text))
         facts.append((100 * wt["spread"] * (1 - r["coverage_before_window"]),
                       f"检查前{w}天以外的月份中有{_pct(r['coverage_before_window'])}开展了活动"
-                      f"（月度分布均衡度{r['month_entropy']:.2f}）"))
+                      f"（月度分布均衡度{num(r['month_entropy'], 2)}，1表示各月完全均匀）"))
         tied_n = round(r["tied_share"] * n)
         facts.append((100 * wt["tied"] * (1 - r["tied_share"]),
                       f"{n}次活动中{tied_n}次结合业务工作"))

@@ -15,6 +15,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.config import Campaign, Round
 from pipeline.form import Column, FormSpec, Sheet
+from pipeline.report.printsetup import PrintSetup, apply_openpyxl
+from pipeline.templates.carry import Carry, yes_no
 from pipeline.templates.instructions import (
     DATE_EXAMPLE,
     Line,
@@ -42,6 +44,8 @@ _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
 _KEY_FILL = PatternFill("solid", start_color="F2F2F2", end_color="F2F2F2")
+CARRY_FILL = PatternFill("solid", start_color="E2EFDA", end_color="E2EFDA")
+"""Cells carried over from the unit's last accepted return (沿用上轮)."""
 _HEADER_FONT = Font(bold=True, color="000000")
 _REQUIRED_FONT = Font(bold=True, color="C00000")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -167,18 +171,15 @@ def _style_header(cell: Cell, required: bool) -> None:
 
 
 def _print_setup(ws: Worksheet, landscape: bool) -> None:
-    """Printed on A4, one page wide, the header row repeated on every page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    """Printed on A4, one page wide, the header row and first column repeated, title and page numbers."""
+    title = f"{ws.parent.properties.title or ''} {ws.title}".strip()
+    apply_openpyxl(ws, PrintSetup(title=title, header_rows=(0, 0), name_columns=(0, 0), landscape=landscape))
 
 
 def _notes_sheet(ws: Worksheet, lines: list[Line]) -> None:
     ws.column_dimensions["A"].width = 110
     ws.sheet_view.showGridLines = False
+    _print_setup(ws, landscape=False)
     for i, line in enumerate(lines, start=1):
         cell = ws.cell(row=i, column=1)
         put(cell, line.text)
@@ -189,7 +190,8 @@ def _notes_sheet(ws: Worksheet, lines: list[Line]) -> None:
 
 
 def _keyvalue_sheet(
-    ws: Worksheet, sheet: Sheet, form: FormSpec, lists: _Lists, values: dict[str, object]
+    ws: Worksheet, sheet: Sheet, form: FormSpec, lists: _Lists, values: dict[str, object],
+    carried: frozenset[str] = frozenset(),
 ) -> None:
     for j, text in enumerate((sheet.key_header, sheet.value_header), start=1):
         put(ws.cell(row=1, column=j), text)
@@ -205,6 +207,8 @@ def _keyvalue_sheet(
         put(cell, values.get(col.key), col)
         cell.border = _BORDER
         cell.alignment = _LEFT
+        if col.key in carried:
+            cell.fill = CARRY_FILL
         dv = _validation(col, form, lists)
         dv.add(cell.coordinate)
         ws.add_data_validation(dv)
@@ -215,7 +219,8 @@ def _keyvalue_sheet(
 
 
 def _table_sheet(
-    ws: Worksheet, sheet: Sheet, form: FormSpec, lists: _Lists, rows: list[dict[str, object]]
+    ws: Worksheet, sheet: Sheet, form: FormSpec, lists: _Lists, rows: list[dict[str, object]],
+    carried: frozenset[tuple[int, str]] = frozenset(),
 ) -> None:
     for j, col in enumerate(sheet.columns, start=1):
         letter = get_column_letter(j)
@@ -230,6 +235,8 @@ def _table_sheet(
         ws.add_data_validation(dv)
         for i, record in enumerate(rows, start=2):
             put(ws.cell(row=i, column=j), record.get(col.key), col)
+            if (i - 2, col.key) in carried:
+                ws.cell(row=i, column=j).fill = CARRY_FILL
     ws.row_dimensions[1].height = 30
     ws.freeze_panes = "A2"
     _print_setup(ws, landscape=len(sheet.columns) > 5)
@@ -262,10 +269,35 @@ _UNIT_FIELDS = ("unit_name", "unit_type")
 """Keys of a key-value sheet that are pre-filled from the roster."""
 
 
+def _carried_rows(sheet: Sheet, form: FormSpec, rows: list[dict[str, object]], carry: Carry | None,
+                  actions: bool) -> tuple[list[dict[str, object]], frozenset[tuple[int, str]]]:
+    """Table rows with the unit's last accepted return filled in, and the cells that came from it."""
+    if carry is None:
+        return rows, frozenset()
+    keys = {c.key for c in sheet.columns}
+    marked: set[tuple[int, str]] = set()
+    if actions:
+        names = tuple(a.name for a in form.actions)
+        action_key = next(c.key for c in sheet.columns if c.choices == names)
+        for i, row in enumerate(rows):
+            done = carry.actions.get(str(row.get(action_key)))
+            for k, v in (done or {}).items():
+                if k in keys and v not in (None, ""):
+                    row[k] = v
+                    marked.add((i, k))
+        return rows, frozenset(marked)
+    if keys >= {"category", "copies"} and carry.materials:  # the materials sheet
+        yes, no = form.yes[0], form.no[0]
+        rows = [{k: yes_no(v, yes, no) for k, v in m.items() if k in keys} for m in carry.materials]
+        marked = {(i, k) for i, r in enumerate(rows) for k, v in r.items() if v not in (None, "")}
+    return rows, frozenset(marked)
+
+
 def build_workbook(
-    form: FormSpec, campaign: Campaign, round_: Round, unit: TemplateUnit, filename: str
+    form: FormSpec, campaign: Campaign, round_: Round, unit: TemplateUnit, filename: str,
+    carry: Carry | None = None,
 ) -> Workbook:
-    """The template of one unit for one round."""
+    """The template of one unit for one round (`carry`: pre-filled from its last accepted return)."""
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.title = f"{form.title}（{round_.name}）"
@@ -283,18 +315,25 @@ def build_workbook(
             values = {k: v for k, v in unit_values.items() if k in {c.key for c in sheet.columns}}
             if values:
                 prefilled[sheet.name] = tuple(sheet.column(k).header for k in values)
-            _keyvalue_sheet(ws, sheet, form, lists, values)
+            carried = {k: v for k, v in (carry.values if carry else {}).items() if k in {c.key for c in sheet.columns}}
+            _keyvalue_sheet(ws, sheet, form, lists, {**values, **carried}, frozenset(carried))
         else:
             rows: list[dict[str, object]] = []
-            if _is_actions_sheet(sheet, form):
+            is_actions = _is_actions_sheet(sheet, form)
+            if is_actions:
                 actions_sheet = sheet.name
                 rows = action_rows(sheet, form, campaign.start)
-            _table_sheet(ws, sheet, form, lists, rows)
+            rows, marked = _carried_rows(sheet, form, rows, carry, is_actions)
+            _table_sheet(ws, sheet, form, lists, rows, marked)
     lists.finish(wb)
     if notes is not None:
         lines = instruction_lines(
             form, campaign, round_, unit, filename, prefilled=prefilled, actions_sheet=actions_sheet
         )
+        if carry is not None:
+            at = next((i for i, x in enumerate(lines) if x.style == "heading"), len(lines))
+            lines.insert(at, Line(f"浅绿色单元格沿用了本单位{carry.round_name}已采用报表的内容（活动主题、已完成的规定动作、"
+                                  "基础资料），请逐项核对：有变化的直接修改，已不属实的删除。", "field"))
         _notes_sheet(notes, lines)
         wb.active = wb.sheetnames.index(notes.title)
     return wb
