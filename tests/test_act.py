@@ -193,3 +193,21 @@ def test_every_code_has_a_chinese_label():
     for label in (v for m in ACT_CODES.values() for v in m.values()):
         assert any("\u4e00" <= ch <= "\u9fff" for ch in label)
     assert key_label("action:召开动员大会") == "规定动作未完成" and key_label("materials:整改台账") == "基础资料缺项"
+
+
+def test_quoted_practices_and_items_stay_inert_in_pages():
+    from pipeline.report.act_frames import exemplary_frame, unit_items_frame
+    from pipeline.report.display import html_table
+
+    evil = '<script>alert(1)</script>=HYPERLINK("x")'
+    ex = pd.DataFrame({"unit_id": ["U1"], "unit_name": ["某社区"], "unit_type": ["社区"], "rank_in_type": [1],
+                       "overall": [90.0], "grade_label": ["五星"], "practice_kind": ["activity"],
+                       "practice": [f"「{evil}」"], "source": ["活动记录"], "date": [pd.Timestamp("2026-07-01")]})
+    page = html_table(exemplary_frame(ex))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    rect = pd.DataFrame({"unit_id": ["U1"], "item_key": ["theme:copied"], "weakness": ["unclear_theme"],
+                         "item_label": ["活动主题与其他单位雷同"], "instruction": ["重新提炼活动主题"],
+                         "status": ["new"], "status_label": ["新发现"], "status_evidence": [f"7月主题「{evil}」"],
+                         "due_date": [pd.Timestamp("2026-08-25")]})
+    page = html_table(unit_items_frame(rect, "U1"))
+    assert "<script>" not in page and "&lt;script&gt;" in page

@@ -72,6 +72,13 @@ def _start(district, tmp_path: Path, jobs: int = 1):
     return proc, int(kid.read_text()), log
 
 
+def _cmd(p: psutil.Process) -> list[str]:
+    try:
+        return p.cmdline()
+    except psutil.Error:
+        return []
+
+
 def _token_of(pid: int) -> str:
     return psutil.Process(pid).environ()[TOKEN_VAR]
 
@@ -101,7 +108,9 @@ def test_sigterm_ends_the_children_records_interrupted_and_keeps_outputs(distric
             break
         time.sleep(0.1)
     assert not _alive(kid)
-    assert processes_with(token) == []  # no worker, forkserver or kernel of the run is left
+    left = processes_with(token)
+    _, alive = psutil.wait_procs(left, timeout=15)  # ended ones may still be on their way out
+    assert [(p.pid, _cmd(p)) for p in alive] == []  # no worker, forkserver or kernel of the run is left
     rec = last_run(district.paths.processed, "R1")
     assert rec["status"] == "interrupted" and "SIGTERM" in rec["message"]
     assert snapshot(district.paths.processed_round("R1"), district.paths.reports_round("R1")) == before

@@ -87,7 +87,7 @@ def build_notice(scores: pd.DataFrame, units: pd.DataFrame, rule: Notice, rect: 
                          "basis": "not_reported", "reason": f"{by}{why}，本轮无法评分"})
         elif rule.name_late and rep == "late":
             rows.append({"unit_id": uid, "unit_name": r["unit_name"], "unit_type": r["unit_type"], "basis": "late",
-                         "reason": f"迟报（报送截止日{deadline_text or '之后'}才收到）"})
+                         "reason": f"迟报（报送截止日{deadline_text}之后才收到）"})
     out = pd.DataFrame(rows, columns=NOTICE_COLUMNS)
     out["basis_label"] = out["basis"].map(BASIS_LABELS)
     out["overall"] = pd.to_numeric(out["overall"], errors="coerce").astype("Float64")
