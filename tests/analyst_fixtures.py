@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
-import pytest
+from conftest import require_client
 
 from pipeline.tables import read_table, write_table
 from tests.report_fixtures import make_district
@@ -39,22 +38,22 @@ def make_parented_district(root: Path, n_units: int = 80):
 
 def pdf_pages(pdf: Path) -> list[str]:
     """The text of each page (pdftotext from poppler-utils)."""
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+    text = subprocess.run([need("poppler"), "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True, timeout=120).stdout
     pages = text.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-def need(tool: str, package: str) -> None:
-    if shutil.which(tool) is None:
-        pytest.skip(f"needs {tool} (package {package})")
+def need(marker: str) -> str:
+    """The client for a marker of conftest.CLIENTS (skip, or fail under SCORECARD_REQUIRE_CLIENTS=1)."""
+    return require_client(marker)
 
 
 def xlsx_to_pdf(path: Path, out: Path) -> Path:
-    need("soffice", "libreoffice")
-    need("pdftotext", "poppler-utils")
+    soffice = need("libreoffice")
+    need("poppler")
     profile = out / "lo-profile"
-    proc = subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
+    proc = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
                            "pdf", "--outdir", str(out), str(path)], capture_output=True, text=True, timeout=300)
     pdf = out / (path.stem + ".pdf")
     assert pdf.is_file(), proc.stdout + proc.stderr
@@ -62,10 +61,10 @@ def xlsx_to_pdf(path: Path, out: Path) -> Path:
 
 
 def html_to_pdf(path: Path, out: Path) -> Path:
-    need("chromium", "chromium")
-    need("pdftotext", "poppler-utils")
+    chromium = need("browser")
+    need("poppler")
     pdf = out / (path.stem + ".pdf")
-    proc = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                            "--no-first-run", f"--user-data-dir={out / 'chrome-profile'}", "--no-pdf-header-footer",
                            f"--print-to-pdf={pdf}", path.as_uri()], capture_output=True, text=True, timeout=300)
     assert pdf.is_file(), proc.stdout + proc.stderr

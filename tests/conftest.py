@@ -27,6 +27,7 @@ DEMO_UNITS = 60
 CLIENTS: dict[str, tuple[tuple[str, ...], str]] = {
     "browser": (("chromium", "chromium-browser", "google-chrome"), "chromium"),
     "libreoffice": (("soffice", "libreoffice"), "libreoffice-calc-nogui libreoffice-writer-nogui"),
+    "poppler": (("pdftotext",), "poppler-utils"),
 }
 REQUIRE_CLIENTS = "SCORECARD_REQUIRE_CLIENTS"
 
@@ -37,16 +38,24 @@ def find_client(marker: str) -> str | None:
     return next((found for n in names if (found := shutil.which(n))), None)
 
 
+def require_client(marker: str) -> str:
+    """The client's path; where it is absent, skip with the package to install, unless
+    SCORECARD_REQUIRE_CLIENTS=1 (set by .ci/run): then fail."""
+    found = find_client(marker)
+    if found:
+        return found
+    names, package = CLIENTS[marker]
+    reason = f"{' / '.join(names)} not found: install it with `apt-get install {package}`"
+    if os.environ.get(REQUIRE_CLIENTS) == "1":
+        pytest.fail(f"{REQUIRE_CLIENTS}=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A test marked `browser` or `libreoffice` skips, with the package to install, where the
-    client is absent, unless SCORECARD_REQUIRE_CLIENTS=1 (set by .ci/run): then it fails."""
-    for marker, (names, package) in CLIENTS.items():
-        if item.get_closest_marker(marker) is None or find_client(marker):
-            continue
-        reason = f"{' / '.join(names)} not found: install it with `apt-get install {package}`"
-        if os.environ.get(REQUIRE_CLIENTS) == "1":
-            pytest.fail(f"{REQUIRE_CLIENTS}=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
+    """A test marked `browser`, `libreoffice` or `poppler` needs that client (see require_client)."""
+    for marker in CLIENTS:
+        if item.get_closest_marker(marker) is not None:
+            require_client(marker)
 
 
 @pytest.fixture

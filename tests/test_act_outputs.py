@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import openpyxl
@@ -87,10 +86,11 @@ def test_docx_has_no_personal_data_and_injected_text_is_inert(notice_doc):
     assert INJECTED_THEME in text and INJECTED_ACTIVITY in text  # kept verbatim as text, never interpreted
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) 未安装，无法转换 PDF")
-def test_docx_converts_to_pdf_with_libreoffice(notice_doc, tmp_path):
+@pytest.mark.libreoffice
+def test_docx_converts_to_pdf_with_libreoffice(notice_doc, tmp_path, soffice):
     _, _, _, _, path = notice_doc
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
                    check=True, capture_output=True, timeout=240)
     pdf = tmp_path / (path.stem + ".pdf")
     assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
