@@ -9,6 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: Path, prefix: str | None = None, suffix: str = ".tmp") -> Iterator[Path]:
     """A new temporary file beside `target` for the block to write; renamed onto
@@ -19,6 +25,7 @@ def atomic_path(target: Path, prefix: str | None = None, suffix: str = ".tmp") -
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=prefix or f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a published file gets the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, target)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from pipeline.atomic import atomic_path
 from pipeline.codes import SEVERITY_HINT, Reporting, Severity, label
 from pipeline.report.printsetup import PrintSetup, apply_xlsxwriter, is_wide
 
@@ -45,16 +46,15 @@ ExtraSheet = tuple[str, str, str, list[str], list[list[object]], list[int]]
 
 def _write_sheet(path: Path, title: str, note: str, headers: list[str], rows: list[list[object]], widths: list[int],
                  extra: Sequence[ExtraSheet] = ()) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb = xlsxwriter.Workbook(str(tmp), _OPTIONS)
-    try:
-        first = ("退回修改清单" if path.name not in (MISSING_NAME, UNKNOWN_NAME) else "清单", title, note, headers, rows,
-                 widths)
-        for sheet in (first, *extra):
-            _fill(wb, *sheet)
-    finally:
-        wb.close()
-    tmp.replace(path)
+    with atomic_path(path, suffix=".tmp.xlsx") as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), _OPTIONS)
+        try:
+            first = ("退回修改清单" if path.name not in (MISSING_NAME, UNKNOWN_NAME) else "清单", title, note, headers, rows,
+                     widths)
+            for sheet in (first, *extra):
+                _fill(wb, *sheet)
+        finally:
+            wb.close()
     return path
 
 

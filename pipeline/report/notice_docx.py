@@ -32,6 +32,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from pipeline.atomic import atomic_path
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES, Config, Round
 
 FONT_TITLE = "方正小标宋简体"
@@ -278,10 +279,8 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
     _para(doc, "各单位等次及整改事项", FONT_TITLE, 22, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     _annex_table(doc, scored, open_items, red)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    doc.save(str(tmp))
-    tmp.replace(path)
+    with atomic_path(path, suffix=".tmp.docx") as tmp:
+        doc.save(str(tmp))
     return path
 
 

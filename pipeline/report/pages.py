@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from pipeline.atomic import atomic_path
 from pipeline.config import Config, Round
 from pipeline.report.labels import local_now
 
@@ -80,8 +81,6 @@ def notebook_body(path: Path) -> str:
 
 
 def write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

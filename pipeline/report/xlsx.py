@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from pipeline.atomic import atomic_path
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 from pipeline.report import frames
 from pipeline.report.labels import FINDINGS_SHEET
@@ -96,14 +97,13 @@ def write_frames(frames_by_sheet: Mapping[str, pd.DataFrame], path: Path, title:
     """Write some frames, one sheet each, with the same look and page setup as summary.xlsx."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.xlsx")
-    book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                          "strings_to_numbers": False})
-    fmt = _formats(book)
-    for name, df in frames_by_sheet.items():
-        _write_frame(book, name[:31], df, fmt, freeze_cols=min(freeze_cols, len(df.columns)), title=title, banner=banner)
-    book.close()
-    tmp.replace(path)
+    with atomic_path(path, suffix=".tmp.xlsx") as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                              "strings_to_numbers": False})
+        fmt = _formats(book)
+        for name, df in frames_by_sheet.items():
+            _write_frame(book, name[:31], df, fmt, freeze_cols=min(freeze_cols, len(df.columns)), title=title, banner=banner)
+        book.close()
     return path
 
 
@@ -114,58 +114,57 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
     `banner` (e.g. 临时结果：…) is written above every sheet and into the page header."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.xlsx")
-    book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                          "strings_to_numbers": False})
-    fmt = _formats(book)
-    scores = tables.get("scores", pd.DataFrame())
-    ranking = frames.ranking_frame(scores) if not scores.empty else pd.DataFrame()
-    unscored = frames.unscored_frame(scores) if not scores.empty else pd.DataFrame()
-    full = pd.concat([ranking, unscored], ignore_index=True) if not unscored.empty else ranking
-    note = f"汇总表 {round_label}：四项不足指数 0–100，越高越严重；综合得分越高越好；红底 = 达到预警线"
-    kw = {"title": f"汇总表 {round_label}".strip(), "banner": banner}
-    if banner:
-        note = f"{banner}｜{note}"
-    ws, start = _write_frame(book, "汇总表", full, fmt, freeze_cols=4, note=note, **kw)
-    n = len(full)
-    if n:
-        cols = list(full.columns)
-        first, last = start + 1, start + n
-        for w in WEAKNESSES:
-            j = cols.index(WEAKNESS_LABELS[w])
-            ws.conditional_format(first, j, last, j, {"type": "cell", "criteria": ">=",
-                                                      "value": float(thresholds[w]), "format": fmt["flag"]})
-        j = cols.index("综合得分")
-        ws.conditional_format(first, j, last, j, {"type": "3_color_scale", "min_color": "#F8696B",
-                                                  "mid_color": "#FFEB84", "max_color": "#63BE7B"})
-        j = cols.index("预警项")
-        ws.conditional_format(first, j, last, j, {"type": "no_blanks", "format": fmt["bad"]})
-        j = cols.index("排名不稳定")
-        ws.conditional_format(first, j, last, j, {"type": "no_blanks", "format": fmt["bad"]})
-    _write_frame(book, "迟报缺报", frames.missing_late_frame(tables.get("units", pd.DataFrame())), fmt, 2, **kw)
-    _write_frame(book, FINDINGS_SHEET, frames.findings_frame(tables.get("findings", pd.DataFrame()),
-                                                      units=tables.get("units")), fmt, 2, **kw)
-    _write_frame(book, "通报名单", frames.notice_frame(tables.get("notice", pd.DataFrame())), fmt, 2, **kw)
-    changes = tables.get("changes", pd.DataFrame())
-    if changes is not None and not changes.empty:
-        _write_frame(book, "与上一轮比较", frames.changes_frame(changes, scores), fmt, 1, **kw)
-    if "rectification" in tables:
-        from pipeline.report import act_frames
+    with atomic_path(path, suffix=".tmp.xlsx") as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                              "strings_to_numbers": False})
+        fmt = _formats(book)
+        scores = tables.get("scores", pd.DataFrame())
+        ranking = frames.ranking_frame(scores) if not scores.empty else pd.DataFrame()
+        unscored = frames.unscored_frame(scores) if not scores.empty else pd.DataFrame()
+        full = pd.concat([ranking, unscored], ignore_index=True) if not unscored.empty else ranking
+        note = f"汇总表 {round_label}：四项不足指数 0–100，越高越严重；综合得分越高越好；红底 = 达到预警线"
+        kw = {"title": f"汇总表 {round_label}".strip(), "banner": banner}
+        if banner:
+            note = f"{banner}｜{note}"
+        ws, start = _write_frame(book, "汇总表", full, fmt, freeze_cols=4, note=note, **kw)
+        n = len(full)
+        if n:
+            cols = list(full.columns)
+            first, last = start + 1, start + n
+            for w in WEAKNESSES:
+                j = cols.index(WEAKNESS_LABELS[w])
+                ws.conditional_format(first, j, last, j, {"type": "cell", "criteria": ">=",
+                                                          "value": float(thresholds[w]), "format": fmt["flag"]})
+            j = cols.index("综合得分")
+            ws.conditional_format(first, j, last, j, {"type": "3_color_scale", "min_color": "#F8696B",
+                                                      "mid_color": "#FFEB84", "max_color": "#63BE7B"})
+            j = cols.index("预警项")
+            ws.conditional_format(first, j, last, j, {"type": "no_blanks", "format": fmt["bad"]})
+            j = cols.index("排名不稳定")
+            ws.conditional_format(first, j, last, j, {"type": "no_blanks", "format": fmt["bad"]})
+        _write_frame(book, "迟报缺报", frames.missing_late_frame(tables.get("units", pd.DataFrame())), fmt, 2, **kw)
+        _write_frame(book, FINDINGS_SHEET, frames.findings_frame(tables.get("findings", pd.DataFrame()),
+                                                          units=tables.get("units")), fmt, 2, **kw)
+        _write_frame(book, "通报名单", frames.notice_frame(tables.get("notice", pd.DataFrame())), fmt, 2, **kw)
+        changes = tables.get("changes", pd.DataFrame())
+        if changes is not None and not changes.empty:
+            _write_frame(book, "与上一轮比较", frames.changes_frame(changes, scores), fmt, 1, **kw)
+        if "rectification" in tables:
+            from pipeline.report import act_frames
 
-        _write_frame(book, "等次", act_frames.grades_frame(scores), fmt, 2, **kw,
-                     note="等次按综合得分的固定分界划分；“等次边界”= 排名区间跨越等次分界，宜结合实地检查")
-        _write_frame(book, "整改情况", act_frames.rectification_frame(tables["rectification"]), fmt, 2, **kw,
-                     note="整改事项与复查：上轮事项按同一规则逐项复查（已整改/部分整改/未整改/无法复查），本轮新问题为“新发现”")
-        _write_frame(book, "整改率", act_frames.rates_frame(tables.get("rectification_rates", pd.DataFrame())), fmt, 2,
-                     **kw, note="整改率 = 已整改 ÷（上轮事项 − 无法复查）")
-        _write_frame(book, "典型经验", act_frames.exemplary_frame(tables.get("exemplary", pd.DataFrame())), fmt, 1,
-                     **kw)
-    from functools import partial
+            _write_frame(book, "等次", act_frames.grades_frame(scores), fmt, 2, **kw,
+                         note="等次按综合得分的固定分界划分；“等次边界”= 排名区间跨越等次分界，宜结合实地检查")
+            _write_frame(book, "整改情况", act_frames.rectification_frame(tables["rectification"]), fmt, 2, **kw,
+                         note="整改事项与复查：上轮事项按同一规则逐项复查（已整改/部分整改/未整改/无法复查），本轮新问题为“新发现”")
+            _write_frame(book, "整改率", act_frames.rates_frame(tables.get("rectification_rates", pd.DataFrame())), fmt, 2,
+                         **kw, note="整改率 = 已整改 ÷（上轮事项 − 无法复查）")
+            _write_frame(book, "典型经验", act_frames.exemplary_frame(tables.get("exemplary", pd.DataFrame())), fmt, 1,
+                         **kw)
+        from functools import partial
 
-    from pipeline.report.survey import write_survey_sheets
+        from pipeline.report.survey import write_survey_sheets
 
-    # 群众满意度 sheets, when the round has a survey
-    write_survey_sheets(book, tables, fmt, partial(_write_frame, **kw))
-    book.close()
-    tmp.replace(path)
+        # 群众满意度 sheets, when the round has a survey
+        write_survey_sheets(book, tables, fmt, partial(_write_frame, **kw))
+        book.close()
     return path
