@@ -111,3 +111,18 @@ def test_batch_fingerprint_changes_when_the_deadline_passes(district, monkeypatc
     after = fingerprint.compute_fingerprint(district, ROUND)
     assert before.parts["deadline_passed"] == "False" and after.parts["deadline_passed"] == "True"
     assert before.digest != after.digest
+
+
+def test_feedback_workbooks_carry_the_banner(district, tmp_path):
+    from pipeline.ingest.feedback import write_feedback
+
+    _one_reported(district)
+    ctx = open_round(district.source, ROUND, today=AFTER)
+    t = ctx.tables
+    extra = {"U001": [("整改清单", "整改清单", "本单位整改事项", ["序号"], [[1]], [6])]}
+    paths = write_feedback(t["findings"], t["submissions"], t["units"], tmp_path / "feedback", round_name="8月检查",
+                           extra_sheets=extra, banner=ctx.banner)
+    assert paths
+    for path in paths:
+        for ws in openpyxl.load_workbook(path).worksheets:
+            assert str(ws["A2"].value).startswith("临时结果"), (path.name, ws.title)

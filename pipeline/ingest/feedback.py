@@ -45,7 +45,10 @@ ExtraSheet = tuple[str, str, str, list[str], list[list[object]], list[int]]
 
 
 def _write_sheet(path: Path, title: str, note: str, headers: list[str], rows: list[list[object]], widths: list[int],
-                 extra: Sequence[ExtraSheet] = ()) -> Path:
+                 extra: Sequence[ExtraSheet] = (), banner: str = "") -> Path:
+    if banner:  # 临时结果: above every sheet's note
+        note = f"{banner}｜{note}"
+        extra = [(sheet, t, f"{banner}｜{n}", *more) for sheet, t, n, *more in extra]
     with atomic_path(path, suffix=".tmp.xlsx") as tmp:
         wb = xlsxwriter.Workbook(str(tmp), _OPTIONS)
         try:
@@ -90,11 +93,13 @@ def write_feedback(
     round_name: str = "",
     office: str = "区活动办公室",
     extra_sheets: Mapping[str, Sequence[ExtraSheet]] | None = None,
+    banner: str = "",
 ) -> list[Path]:
     """Write the feedback workbooks; returns the paths written. Stale workbooks of earlier runs are removed.
 
     `extra_sheets` (unit_id → sheets, e.g. the 整改清单 of the action stage): every unit named there gets a
-    workbook, with those sheets after its 退回修改清单 (which then may be empty).
+    workbook, with those sheets after its 退回修改清单 (which then may be empty). `banner` (临时结果：…)
+    heads every sheet's note.
     """
     feedback_dir = Path(feedback_dir)
     feedback_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +147,7 @@ def write_feedback(
                     f"请按下表“问题说明”处理后，重新报送完整报表至{office}。")
         written.append(_write_sheet(feedback_dir / f"{safe_filename(name)}.xlsx",
                                     f"{name} {round_name}报表退回修改清单", note, headers, rows, widths,
-                                    extra_sheets.get(uid, ())))
+                                    extra_sheets.get(uid, ()), banner))
     # units that sent nothing usable
     miss = units[units["expected"] & ~units["submitted"]]
     rejected_msg: dict[str, str] = {}
@@ -157,7 +162,7 @@ def write_feedback(
     note = f"应报单位 {int(units['expected'].sum())} 个，未报送或报表未采用 {len(rows)} 个。" if rows else "应报单位均已报送。"
     written.append(_write_sheet(feedback_dir / MISSING_NAME, f"{round_name}未报送单位名单", note,
                                 ["序号", "单位编码", "单位名称", "单位类型", "上级单位", "报送情况", "情况"], rows,
-                                [6, 12, 24, 10, 24, 16, 60]))
+                                [6, 12, 24, 10, 24, 16, 60], banner=banner))
     inferred = submissions["unit_inferred"] if "unit_inferred" in submissions else False
     unknown = submissions[(submissions["unit_id"].isna() | inferred) & (submissions["status"] == "rejected")]
     if len(unknown):
@@ -169,5 +174,5 @@ def write_feedback(
                                     "以下文件未能由表内单位名称对应到单位名册中的单位，请核实后联系报送单位；"
                                     "“按文件名推断”的单位未经确认，不计入评分。",
                                     ["序号", "文件", "填写的单位名称", "按文件名推断", "情况", "人工指定（写入配置文件）"],
-                                    rows, [6, 36, 20, 16, 60, 60]))
+                                    rows, [6, 36, 20, 16, 60, 60], banner=banner))
     return written

@@ -224,7 +224,7 @@ def _action_outputs(config: Config, ctx: RoundContext, out_dir: Path, round_id: 
         ids = [str(u) for u in s.loc[s["scored"].astype(bool), "unit_id"]]
         extra = rectification_sheets(tables["rectification"], ids, ctx.round.name, config.campaign.office)
         written += write_feedback(findings, subs, units, out_dir / "feedback", round_name=ctx.round.name,
-                                  office=config.campaign.office, extra_sheets=extra)
+                                  office=config.campaign.office, extra_sheets=extra, banner=ctx.banner)
     return written
 
 
