@@ -54,7 +54,7 @@ def test_feedback_workbook_prints_on_one_page(built, tmp_path):
 def test_district_page_prints_with_table_headers_on_every_table_page(built, tmp_path):
     config, _, out = built
     pages = pdf_pages(html_to_pdf(out / "district.html", tmp_path))
-    assert len(pages) <= 14, len(pages)
+    assert len(pages) <= 18, len(pages)  # 184 units; grew with the 整改/典型/满意度 sections
     names = read_tables(config.paths.processed_round(ROUND), ["scores"])["scores"]["unit_name"].tolist()
     for i, page in enumerate(pages, start=1):
         if sum(n in page for n in names if n.isalnum()) >= 5:  # a page of a table of units

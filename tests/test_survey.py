@@ -265,7 +265,7 @@ def test_chart_frames_and_summary_sheets(demo_survey, tmp_path: Path) -> None:
     assert set(comp["单位编码"]) == set(pv.loc[pv["verdict"] != "", "unit_id"])
     path = write_summary(tables, tmp_path / "summary.xlsx", {}, "7月调研")
     wb = load_workbook(path, read_only=True)
-    assert {"群众满意度", "报表与群众评价", "自报与调查对比", "问卷问题清单", "问卷读取台账"} <= set(wb.sheetnames)
+    assert {"群众满意度", "报表与群众评价", "自报与调查对比", "问卷核查清单", "问卷读取台账"} <= set(wb.sheetnames)
     assert sv.survey_commentary({}) == [sv.NO_SURVEY]
 
 

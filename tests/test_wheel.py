@@ -10,6 +10,7 @@ folder: the notebooks and every data file must come from the wheel.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -30,7 +31,10 @@ def wheel_env(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     tmp = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["HOME"] = str(tmp / "home")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(REPO)],
+    src = tmp / "src"  # build from a copy: a build/ folder in the checkout would be shared by parallel runs
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "data", "reports", "build", "*.egg-info",
+                                                             "_work", "__pycache__", ".pytest_cache", ".ruff_cache"))
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(src)],
                  tmp, env)
     assert built.returncode == 0, built.stderr
     wheel = next((tmp / "dist").glob("grassroots_scorecard-*.whl"))
@@ -70,4 +74,8 @@ def test_demo_and_run_from_an_empty_folder(wheel_env, tmp_path):
     run = _run([scorecard, "run", "--round", "2026-07"], work, env, timeout=900)  # one round is enough
     assert run.returncode in (0, 3), run.stdout + run.stderr
     assert (work / "reports" / "2026-07" / "index.html").is_file()
-    assert len(list((work / "reports" / "2026-07" / "units").glob("*.html"))) >= 20
+    import pandas as pd
+
+    expected = len(pd.read_parquet(work / "data" / "processed" / "2026-07" / "scores.parquet"))
+    assert expected >= 15
+    assert len(list((work / "reports" / "2026-07" / "units").glob("*.html"))) == expected

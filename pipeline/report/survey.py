@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from pipeline.codes import Severity
 from pipeline.survey.codes import SURVEY_CODES
 from pipeline.survey.compare import pct, satisfaction_note
 
@@ -81,7 +82,7 @@ def survey_findings_frame(f: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     return pd.DataFrame({
         "文件": f["file"], "工作表": f["sheet"], "单元格": f["cell"], "行": f["row"], "单位编码": f["unit_id"],
-        "级别": f["severity"].map({"error": "错误（该行未采用）", "warning": "提醒"}).fillna(f["severity"]),
+        "级别": f["severity"].map({"error": f"{Severity.ERROR.label}（该行未采用）", "warning": Severity.WARNING.label}).fillna(f["severity"]),
         "问题": f["code"].map(SURVEY_CODES).fillna(f["code"]), "说明": f["message"],
     }).reset_index(drop=True)
 
@@ -106,7 +107,7 @@ def survey_commentary(tables: Mapping[str, pd.DataFrame], unit_type: str | None 
     lines = []
     if not _empty(led) and not unit_type:
         lines.append(f"共读取问卷 {int(led['rows_read'].sum())} 份，采用 {int(led['rows_kept'].sum())} 份，"
-                     f"剔除 {int(led['rows_set_aside'].sum())} 份（未填单位、单位名称不符、重复提交、未作答等，见问卷问题清单）。")
+                     f"剔除 {int(led['rows_set_aside'].sum())} 份（未填单位、单位名称不符、重复提交、未作答等，见问卷核查清单）。")
     enough = s[s["enough"].astype(bool)]
     who = f"{unit_type}类单位" if unit_type else "全区"
     lines.append(f"{who}有调查结果的单位 {len(s)} 个，其中样本足够的 {len(enough)} 个、样本不足的 {len(s) - len(enough)} 个"
@@ -130,7 +131,7 @@ def survey_commentary(tables: Mapping[str, pd.DataFrame], unit_type: str | None 
         ids = set(s["unit_id"].astype(str))
         over = sr[sr["overstated"].astype(bool) & sr["unit_id"].astype(str).isin(ids)]
         if len(over):
-            lines.append(f"单位自报的“群众评价”明显高于独立调查的有 {len(over)} 个单位（见下表，已列入问卷问题清单）。")
+            lines.append(f"单位自报的“群众评价”明显高于独立调查的有 {len(over)} 个单位（见下表，已列入问卷核查清单）。")
     return lines
 
 
@@ -181,6 +182,6 @@ def write_survey_sheets(book, tables: Mapping[str, pd.DataFrame], fmt: Mapping[s
                     note="按报表排位与群众满意度排位之差排序；“判断”只在满意率的 95% 区间与全区水平拉开差距时给出")
     write_frame(book, "自报与调查对比", self_report_frame(tables.get("survey_self_report"), tables["satisfaction"],
                                                    overstated_only=False), fmt, 2)
-    write_frame(book, "问卷问题清单", survey_findings_frame(tables.get("survey_findings")), fmt, 1)
+    write_frame(book, "问卷核查清单", survey_findings_frame(tables.get("survey_findings")), fmt, 1)
     write_frame(book, "问卷读取台账", ledger_frame(tables.get("survey_ledger")), fmt, 1,
                 note="读取行数 = 采用 + 剔除")

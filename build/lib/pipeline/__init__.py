@@ -1,3 +1,0 @@
-"""grassroots-scorecard: returns in, scores and reports out."""
-
-__version__ = "0.1.0"
