@@ -74,8 +74,10 @@ def test_demo_and_run_from_an_empty_folder(wheel_env, tmp_path):
     run = _run([scorecard, "run", "--round", "2026-07"], work, env, timeout=900)  # one round is enough
     assert run.returncode in (0, 3), run.stdout + run.stderr
     assert (work / "reports" / "2026-07" / "index.html").is_file()
-    import pandas as pd
+    from pipeline.config import load_config
+    from pipeline.tables import read_table
 
-    expected = len(pd.read_parquet(work / "data" / "processed" / "2026-07" / "scores.parquet"))
+    processed = load_config(work / "scorecard.toml").paths.processed_round("2026-07")
+    expected = len(read_table(processed, "scores"))
     assert expected >= 15
     assert len(list((work / "reports" / "2026-07" / "units").glob("*.html"))) == expected
