@@ -92,14 +92,19 @@ def _formats(book) -> dict[str, object]:
     }
 
 
+def _workbook(path: Path) -> xlsxwriter.Workbook:
+    """A workbook that writes every text as text (never a formula, a link or a number)."""
+    return xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                           "strings_to_numbers": False})
+
+
 def write_frames(frames_by_sheet: Mapping[str, pd.DataFrame], path: Path, title: str = "",
                  banner: str = "", freeze_cols: int = 1) -> Path:
     """Write some frames, one sheet each, with the same look and page setup as summary.xlsx."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, suffix=".tmp.xlsx") as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                              "strings_to_numbers": False})
+        book = _workbook(tmp)
         fmt = _formats(book)
         for name, df in frames_by_sheet.items():
             _write_frame(book, name[:31], df, fmt, freeze_cols=min(freeze_cols, len(df.columns)), title=title, banner=banner)
@@ -115,8 +120,7 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, suffix=".tmp.xlsx") as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                              "strings_to_numbers": False})
+        book = _workbook(tmp)
         fmt = _formats(book)
         scores = tables.get("scores", pd.DataFrame())
         ranking = frames.ranking_frame(scores) if not scores.empty else pd.DataFrame()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.survey.responses import FINDING_COLUMNS
+from pipeline.ingest.validate import FINDING_COLUMNS
 
 QUADRANTS: dict[tuple[bool, bool], str] = {
     (True, True): "报表好·群众满意",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.ingest.parse import findings_frame  # the findings table's one schema
 from pipeline.roster import NameIndex, match_unit
 from pipeline.survey.codes import SET_ASIDE_CODES
 from pipeline.survey.layout import scales
@@ -25,8 +26,6 @@ from pipeline.survey.read import SurveyFile, _blank
 _CHOICE_MARK = re.compile(r"^\s*(?:[A-Za-z]|\d{1,2})\s*[\.、．:：)）]\s*")
 
 # the same columns as ingestion's findings table (docs/data-dictionary.md)
-FINDING_COLUMNS = ("file", "sheet", "cell", "row", "column", "unit_id", "severity", "code", "message", "value",
-                   "row_rejected")
 RESPONSE_COLUMNS = ("file", "row", "unit_id", "written_unit", "submitted_at", "layout", "answered",
                     "satisfied", "score", "has_comment")
 LEDGER_COLUMNS = ("file", "sheet", "layout", "rows_read", "rows_kept", "rows_set_aside")
@@ -201,7 +200,7 @@ def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = 80,
         if r["_text"]:
             comments.append({"unit_id": r["unit_id"], "text": r["_text"]})
     return SurveyRows(_responses_frame(kept), pd.DataFrame(comments, columns=["unit_id", "text"]),
-                      _findings_frame(findings), _ledger_frame(ledger))
+                      findings_frame(findings), _ledger_frame(ledger))
 
 
 def _responses_frame(rows: list[dict]) -> pd.DataFrame:
@@ -215,18 +214,6 @@ def _responses_frame(rows: list[dict]) -> pd.DataFrame:
     df["satisfied"] = df["satisfied"].astype("boolean")
     df["score"] = df["score"].astype("Float64")
     df["has_comment"] = df["has_comment"].astype(bool)
-    return df
-
-
-def _findings_frame(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
-    for c in FINDING_COLUMNS:
-        if c == "row":
-            df[c] = df[c].astype("Int64")
-        elif c == "row_rejected":
-            df[c] = df[c].fillna(False).astype(bool)
-        else:
-            df[c] = df[c].astype("string")
     return df
 
 
