@@ -260,3 +260,14 @@ def test_the_demo_config_settles_a_note_as_not_a_return(rounds):
                 subs.loc["补报说明材料.xlsx", "override"]) == ("ignored", "override_ignore", "ignore")
         f = got["findings"]
         assert list(f.loc[f["file"] == "补报说明材料.xlsx", "code"]) == ["override_applied"]
+
+
+def test_status_counts_and_lists_units_whose_files_were_unusable(demo_ingested):
+    from pipeline.batch import round_status
+
+    rid = demo_ingested.rounds_in_order()[0].id
+    status = round_status(demo_ingested, rid)
+    text = status.render()
+    assert status.unusable, "the demo plants units that send only unusable files"
+    assert f"已报送但无法使用 {len(status.unusable)}，" in text
+    assert f"已报送但无法使用的单位（{len(status.unusable)} 个）" in text

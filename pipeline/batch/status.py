@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline.batch.lock import running_holder
 from pipeline.batch.manifest import last_run, manifest_path, read_json
 from pipeline.batch.outcome import STATUS_LABELS
+from pipeline.codes import Reporting
 from pipeline.config import Config
 from pipeline.tables import read_tables
 
@@ -40,6 +41,12 @@ def _pct(v: Any) -> str:
     return "-" if v is None or pd.isna(v) else f"{float(v):.1f}%"
 
 
+def _unusable_part(row: Any) -> str:
+    """"已报送但无法使用 N，" where the completeness table counts such units (and any are)."""
+    n = row.get("unusable") if hasattr(row, "get") else None
+    return f"{Reporting.UNUSABLE.label} {_int(n)}，" if n is not None and pd.notna(n) and int(n) else ""
+
+
 @dataclass
 class RoundStatus:
     round_id: str
@@ -49,6 +56,7 @@ class RoundStatus:
     completeness: pd.DataFrame | None = None
     late: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)
+    unusable: list[dict[str, Any]] = field(default_factory=list)  # sent only files that could not be used
     findings_by_severity: dict[str, int] = field(default_factory=dict)
     files_by_status: dict[str, int] = field(default_factory=dict)
     last_run: dict[str, Any] | None = None
@@ -69,7 +77,8 @@ class RoundStatus:
             d = district.iloc[0]
             lines.append(
                 f"报送情况: 应报 {_int(d['expected'])}，已报 {_int(d['received'])}"
-                f"（按时 {_int(d['on_time'])}，迟报 {_int(d['late'])}），未报 {_int(d['missing'])}；"
+                f"（按时 {_int(d['on_time'])}，迟报 {_int(d['late'])}），"
+                f"{_unusable_part(d)}未报 {_int(d['missing'])}；"
                 f"报送率 {_pct(d['reporting_rate'])}，及时率 {_pct(d['on_time_rate'])}"
             )
         by_type = c[c["level"] == "unit_type"]
@@ -79,7 +88,7 @@ class RoundStatus:
                 label = r["group_name"] if pd.notna(r.get("group_name")) else r["group"]
                 lines.append(
                     f"  {label}: 应报 {_int(r['expected'])}，已报 {_int(r['received'])}，"
-                    f"按时 {_int(r['on_time'])}，迟报 {_int(r['late'])}，未报 {_int(r['missing'])}"
+                    f"按时 {_int(r['on_time'])}，迟报 {_int(r['late'])}，{_unusable_part(r)}未报 {_int(r['missing'])}"
                 )
         return lines
 
@@ -125,6 +134,8 @@ class RoundStatus:
         lines = [head, *self._completeness_lines()]
         if self.has_data:
             lines += self._unit_lines("迟报单位", self.late, with_time=True)
+            if self.unusable:
+                lines += self._unit_lines(f"{Reporting.UNUSABLE.label}的单位", self.unusable, with_time=False)
             lines += self._unit_lines("未报单位", self.missing, with_time=False)
             sev = self.findings_by_severity
             rejected = self.files_by_status.get("rejected", 0)
@@ -165,6 +176,7 @@ def round_status(config: Config, round_id: str) -> RoundStatus:
             late = late.sort_values("received_at")
         status.late = _records(late)
         status.missing = _records(units[units["reporting"] == "missing"].sort_values("unit_id"))
+        status.unusable = _records(units[units["reporting"] == Reporting.UNUSABLE].sort_values("unit_id"))
     findings = tables.get("findings")
     if findings is not None and "severity" in findings.columns:
         status.findings_by_severity = {
