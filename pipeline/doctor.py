@@ -29,6 +29,7 @@ _IMPORT_NAMES: dict[str, str] = {
     "scikit-learn": "sklearn",
     "pyyaml": "yaml",
     "pylopdf-fonts-zh-cn": "pylopdf_fonts_zh_cn",
+    "python-docx": "docx",
 }
 # extras whose modules must import too
 _EXTRA_IMPORTS: dict[str, dict[str, str]] = {"dask": {"distributed": "distributed"}}
