@@ -23,16 +23,16 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import ScoringProgress
+from pipeline.form import load_form
 from pipeline.score.measures import gini, modified_z, theil, theil_decomposition
-
-DONE, IN_PROGRESS = "已完成", "进行中"
 
 
 def action_credit(actions: pd.DataFrame, due_names: Sequence[str], partial_credit: float) -> pd.DataFrame:
     """Per unit and due action, the best credit reported (1 done, partial, 0)."""
     a = actions[actions["action"].isin(list(due_names))]
     status = a["status"].astype("string")
-    credit = np.where(status == DONE, 1.0, np.where(status == IN_PROGRESS, partial_credit, 0.0))
+    states = load_form().action_states
+    credit = np.where(status == states.done, 1.0, np.where(status == states.in_progress, partial_credit, 0.0))
     out = pd.DataFrame({"unit_id": a["unit_id"].astype(str).to_numpy(), "action": a["action"].astype(str).to_numpy(),
                         "credit": credit})
     return out.groupby(["unit_id", "action"], as_index=False)["credit"].max()

@@ -39,9 +39,8 @@ import pandas as pd
 from scipy import stats
 
 from pipeline.config import ScoringUnderstanding
+from pipeline.form import load_form
 from pipeline.score.measures import campaign_months
-
-DONE = "已完成"
 
 
 def _month_key(ts: pd.Series) -> np.ndarray:
@@ -112,7 +111,7 @@ def understanding_measures(
         tied = np.where(n > 0, tied_n / np.maximum(n, 1), 0.0)
 
     # required actions done just before the inspection
-    a = actions[actions["action"].isin(list(due_names)) & (actions["status"].astype("string") == DONE)]
+    a = actions[actions["action"].isin(list(due_names)) & (actions["status"].astype("string") == load_form().action_states.done)]
     dd = pd.to_datetime(a["done_date"], errors="coerce")
     lag = (d_ts - dd).dt.days
     la = pd.DataFrame({"unit_id": a["unit_id"].astype(str).to_numpy(), "action": a["action"].astype(str).to_numpy(),
