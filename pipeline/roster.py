@@ -27,7 +27,10 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from pipeline.config import Ingest
 from pipeline.form import load_form
+
+_INGEST = Ingest()  # the config model holds every default; signatures read it
 
 ROSTER_COLUMNS: dict[str, str] = {
     "单位编码": "unit_id",
@@ -311,7 +314,7 @@ def build_name_index(roster: pd.DataFrame) -> NameIndex:
     return NameIndex(exact, alias, norm, names, dict(norm))
 
 
-def match_unit(written: str, index: NameIndex, cutoff: float = 80, limit: int = 3) -> Match:
+def match_unit(written: str, index: NameIndex, cutoff: float = _INGEST.name_match_cutoff, limit: int = 3) -> Match:
     """Match a unit name as written in a return to the roster.
 
     Exact name, then alias, then the normalised form (long/short kind forms

@@ -22,9 +22,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.config import ScoringProgress
+from pipeline.config import Scoring, ScoringProgress
 from pipeline.form import load_form
 from pipeline.score.measures import gini, modified_z, theil, theil_decomposition
+
+_SCORING = Scoring()  # the config model holds every default; signatures read it
 
 
 def action_credit(actions: pd.DataFrame, due_names: Sequence[str], partial_credit: float) -> pd.DataFrame:
@@ -53,9 +55,9 @@ def progress_measures(
     units: pd.DataFrame,
     actions: pd.DataFrame,
     due_names: Sequence[str],
-    partial_credit: float = 0.5,
-    peer_min: int = 5,
-    z_flag: float = 3.5,
+    partial_credit: float = _SCORING.partial_credit,
+    peer_min: int = _SCORING.peer_min,
+    z_flag: float = _SCORING.modified_z_flag,
     params: ScoringProgress | None = None,
 ) -> pd.DataFrame:
     """Progress sub-indicators and the uneven_progress index, one row per unit (same order).
@@ -103,7 +105,7 @@ def progress_measures(
 
 
 def inequality_table(units: pd.DataFrame, progress: pd.Series, names: pd.Series,
-                     min_subunits: int = 3) -> pd.DataFrame:
+                     min_subunits: int = _SCORING.theil_min_subunits) -> pd.DataFrame:
     """Theil T (with between/within by type) and Gini of progress, district and per parent.
 
     `units`: unit_id, unit_type, parent_id of scored units; `progress` aligned
