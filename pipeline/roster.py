@@ -27,7 +27,10 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-UNIT_TYPES: tuple[str, ...] = ("街道", "社区", "镇", "村", "区级部门", "企业")
+from pipeline.config import Ingest
+from pipeline.form import load_form
+
+_INGEST = Ingest()  # the config model holds every default; signatures read it
 
 ROSTER_COLUMNS: dict[str, str] = {
     "单位编码": "unit_id",
@@ -155,18 +158,19 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
     # validate on plain Python values (a DataFrame would turn None into NaN)
     out = pd.DataFrame(cols, dtype=object)
     rows = [i + 2 for i in range(len(out))]  # header is row 1
+    unit_types = load_form().unit_types  # the form's 单位类型 choices: the one list
     for row, rec in zip(rows, out.itertuples(index=False), strict=True):
         if not rec.unit_id:
             problems.append(RosterProblem(row, "单位编码", "missing_id", "单位编码为空"))
         if not rec.unit_name:
             problems.append(RosterProblem(row, "单位名称", "missing_name", "单位名称为空"))
-        if rec.unit_type not in UNIT_TYPES:
+        if rec.unit_type not in unit_types:
             problems.append(
                 RosterProblem(
                     row,
                     "单位类型",
                     "unknown_type",
-                    f"单位类型“{rec.unit_type or ''}”不在 {'/'.join(UNIT_TYPES)} 之中",
+                    f"单位类型“{rec.unit_type or ''}”不在 {'/'.join(unit_types)} 之中",
                 )
             )
         if rec.expected is None:
@@ -310,7 +314,7 @@ def build_name_index(roster: pd.DataFrame) -> NameIndex:
     return NameIndex(exact, alias, norm, names, dict(norm))
 
 
-def match_unit(written: str, index: NameIndex, cutoff: float = 80, limit: int = 3) -> Match:
+def match_unit(written: str, index: NameIndex, cutoff: float = _INGEST.name_match_cutoff, limit: int = 3) -> Match:
     """Match a unit name as written in a return to the roster.
 
     Exact name, then alias, then the normalised form (long/short kind forms

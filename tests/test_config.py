@@ -210,7 +210,6 @@ def test_nothing_computed_at_import_time(tmp_path: Path) -> None:
 
 # --- scoring: every weight, scale and threshold of the scorer is a config key ---------------
 
-DEMO_CONFIG = REPO / "pipeline" / "demo" / "demo.toml"
 
 
 def test_scoring_keys_load_with_their_documented_defaults() -> None:
@@ -303,14 +302,27 @@ def test_all_index_weights_zero(tmp_path: Path, index: str) -> None:
     assert "0" in found[f"scoring.{index}.weights"]
 
 
-def test_demo_config_defines_the_same_campaign_rounds_and_scoring() -> None:
-    """The packaged demo config and the repository's config cannot drift apart."""
-    repo = tomllib.loads(TEXT)
-    demo = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
-    for section in ("campaign", "rounds", "scoring"):
-        assert demo[section] == repo[section], section
-    a, b = load_config(REPO_CONFIG), load_config(DEMO_CONFIG)
-    assert (a.campaign, a.rounds, a.scoring) == (b.campaign, b.rounds, b.scoring)
+def test_demo_config_is_the_repository_config_with_its_own_paths() -> None:
+    """The demo writes the repository's scorecard.toml: only [paths] differs; no second copy exists."""
+    from pipeline.demo import settings
+
+    assert not list((REPO / "pipeline" / "demo").glob("*.toml"))  # no restated defaults in the package
+    written, repo = tomllib.loads(settings.scorecard_text()), tomllib.loads(TEXT)
+    assert written.pop("paths") == settings.DEMO_PATHS
+    repo.pop("paths")
+    assert written == repo
+    a, b = load_config(REPO_CONFIG), settings.default_config(REPO)
+    assert (a.campaign, a.rounds, a.scoring, a.ingest, a.act) == (b.campaign, b.rounds, b.scoring, b.ingest, b.act)
+
+
+def test_a_default_changed_in_scorecard_toml_reaches_the_demo(tmp_path: Path, monkeypatch) -> None:
+    from pipeline.demo import settings
+
+    changed = TEXT.replace("name_match_cutoff = 80", "name_match_cutoff = 77", 1)
+    assert changed != TEXT
+    monkeypatch.setattr(settings, "CHECKOUT_CONFIG", write(tmp_path, changed))
+    assert settings.default_config(tmp_path).ingest.name_match_cutoff == 77
+    assert "name_match_cutoff = 77" in settings.scorecard_text()
 
 
 def test_methodology_lists_every_scoring_key_with_its_default() -> None:

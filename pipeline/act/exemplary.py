@@ -17,7 +17,9 @@ import math
 
 import pandas as pd
 
-from pipeline.config import ActExemplary
+from pipeline.config import ActExemplary, Scoring
+
+_SCORING = Scoring()  # the config model holds every default; signatures read it
 
 EXEMPLARY_COLUMNS = ["unit_id", "unit_name", "unit_type", "rank_in_type", "overall", "grade_label", "practice_kind",
                      "practice", "source", "date"]
@@ -41,7 +43,7 @@ def _d(x: object) -> str:
 
 
 def exemplary_table(scores: pd.DataFrame, indicators: pd.DataFrame, activities: pd.DataFrame,
-                    info: pd.DataFrame, rule: ActExemplary, current_days: int = 60,
+                    info: pd.DataFrame, rule: ActExemplary, current_days: int = _SCORING.material_current_days,
                     report_dates: dict[str, object] | None = None) -> pd.DataFrame:
     """One row per (exemplary unit, practice)."""
     ex = exemplary_units(scores, rule)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.config import WEAKNESS_LABELS
+from pipeline.config import WEAKNESS_LABELS, Campaign
+
+OFFICE = Campaign.model_fields["office"].default  # the config model holds the default
 
 HEADERS = ["序号", "问题类别", "整改事项", "具体要求", "本轮情况", "整改状态", "复查情况", "首次指出", "整改时限"]
 WIDTHS = [6, 12, 20, 44, 40, 10, 56, 10, 12]
@@ -18,7 +20,7 @@ def _date(x: object) -> str:
 
 
 def rectification_sheets(rect: pd.DataFrame, scored_ids: list[str], round_name: str = "",
-                         office: str = "区活动办公室") -> dict[str, list[tuple]]:
+                         office: str = OFFICE) -> dict[str, list[tuple]]:
     """unit_id → [(sheet, title, note, headers, rows, widths)] for every scored unit (an empty list is said so)."""
     out: dict[str, list[tuple]] = {}
     groups = {str(u): g for u, g in rect.groupby("unit_id")} if len(rect) else {}

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import ActItems, Scoring
+from pipeline.form import load_form
 
-DONE, IN_PROGRESS = "已完成", "进行中"
 FACT_COLUMNS = ["unit_id", "item_key", "weakness", "holds", "value", "gap", "evidence", "instruction"]
 
 KEY_LABELS: dict[str, str] = {
@@ -98,20 +98,21 @@ def _row(uid: str, key: str, weakness: str, holds: bool, value: float, gap: floa
 def action_facts(ids: Sequence[str], actions: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """`action:<name>` for every due action of every scored unit (a missing row counts as 未开始); vectorised."""
     due = list(ctx.due_actions)
+    states = load_form().action_states  # the form's words for done / in progress / not started
     grid = pd.DataFrame({"unit_id": np.repeat(np.asarray(list(ids), dtype=object), len(due)),
                          "action": np.tile(np.asarray(due, dtype=object), len(ids))})
     if len(actions):
         a = pd.DataFrame({"unit_id": actions["unit_id"].astype(str).to_numpy(dtype=object),
                           "action": actions["action"].astype("string").fillna("").to_numpy(dtype=object),
                           "s": actions["status"].astype("string").fillna("").to_numpy(dtype=object)})
-        a["r"] = a["s"].map({DONE: 2, IN_PROGRESS: 1}).fillna(0).astype(int)
+        a["r"] = a["s"].map({states.done: 2, states.in_progress: 1}).fillna(0).astype(int)
         best = a.sort_values("r").drop_duplicates(["unit_id", "action"], keep="last")
         grid = grid.merge(best[["unit_id", "action", "s"]], on=["unit_id", "action"], how="left")
     else:
         grid["s"] = ""
-    st = grid["s"].fillna("").replace("", "未开始").astype(str)
-    value = st.map({DONE: 1.0, IN_PROGRESS: 0.5}).fillna(0.0).astype(float)
-    holds = (st != DONE).to_numpy()
+    st = grid["s"].fillna("").replace("", states.not_started).astype(str)
+    value = st.map({states.done: 1.0, states.in_progress: 0.5}).fillna(0.0).astype(float)
+    holds = (st != states.done).to_numpy()
     name = grid["action"].astype(str)
     return pd.DataFrame({"unit_id": grid["unit_id"], "item_key": "action:" + name, "weakness": "uneven_progress",
                          "holds": holds, "value": value, "gap": np.where(holds, 1.0 - value, 0.0),

@@ -24,7 +24,9 @@ import pandas as pd
 
 from pipeline.act.items import key_label
 from pipeline.codes import ItemStatus
-from pipeline.config import WEAKNESS_LABELS
+from pipeline.config import WEAKNESS_LABELS, ActItems
+
+_ITEMS = ActItems()  # the config model holds every default; signatures read it
 
 STATUS_LABELS: dict[str, str] = {m.value: m.label for m in ItemStatus}
 OPEN_STATUSES = ("new", "not_fixed", "partly_fixed", "not_checkable")
@@ -63,7 +65,7 @@ def rectification_table(
     round_id: str,
     due: date,
     previous: pd.DataFrame | None = None,
-    partial_share: float = 0.5,
+    partial_share: float = _ITEMS.partial_share,
 ) -> pd.DataFrame:
     """This round's items: carried ones with their re-check status, then new ones (vectorised: merges, no loops).
 

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from pipeline.charts.fonts import configure_cjk_font, has_bold
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
+from pipeline.form import load_form
 
 _font: str | None = None
 
@@ -23,8 +24,6 @@ GREEN = "#009E73"
 GREY = "#7f7f7f"
 LIGHT = "#d9d9d9"
 WEAKNESS_COLOURS = dict(zip(WEAKNESSES, (BLUE, ORANGE, GREEN, RED), strict=True))
-
-UNIT_TYPE_ORDER: tuple[str, ...] = ("街道", "社区", "镇", "村", "区级部门", "企业")
 
 
 def ensure_fonts() -> str:
@@ -104,8 +103,9 @@ def set_title(ax, text: str, fontsize: float = 11, loc: str = "left") -> None:
 
 
 def sort_types(types) -> list[str]:
-    known = [t for t in UNIT_TYPE_ORDER if t in set(types)]
-    return known + sorted(t for t in set(types) if t not in UNIT_TYPE_ORDER)
+    order = load_form().unit_types  # the form's 单位类型 choices: the one list
+    known = [t for t in order if t in set(types)]
+    return known + sorted(t for t in set(types) if t not in order)
 
 
 def empty_figure(message: str, width: float = 6, height: float = 1.6) -> Figure:

@@ -24,6 +24,7 @@ from pipeline.charts._style import (
     set_title,
     style_axes,
 )
+from pipeline.config import Scoring
 
 
 def days_to_deadline(dates: pd.Series, deadline: date) -> pd.Series:
@@ -35,7 +36,7 @@ def days_to_deadline(dates: pd.Series, deadline: date) -> pd.Series:
 def activity_timeline(
     activities: pd.DataFrame,
     deadline: date,
-    window_days: int = 30,
+    window_days: int = Scoring().deadline_window_days,  # the config model holds the default
     unit_id: str | None = None,
     history_days: int = 120,
     district_days: pd.Series | None = None,

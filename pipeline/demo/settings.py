@@ -1,7 +1,8 @@
-"""The demo's configuration: one packaged source (`demo.toml`), written out with paths.
+"""The demo's configuration: the repository's `scorecard.toml`, written out with paths.
 
-`demo.toml` is the repository's default `scorecard.toml`. `scorecard_text`
-returns it with the `[paths]` table pointing inside the demo folder and, when
+There is no second copy of the defaults: a checkout reads the top-level
+`scorecard.toml`; a wheel carries that same file as `pipeline/demo/scorecard.toml`
+(copied by the build, setup.py). `scorecard_text` returns it with the `[paths]` table pointing inside the demo folder and, when
 a configuration is given, with that configuration's campaign and rounds.
 """
 
@@ -20,8 +21,15 @@ DEMO_PATHS = {"roster": "roster.xlsx", "raw": "raw", "processed": "processed", "
 _HEADER = re.compile(r"^\[")
 
 
+CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "scorecard.toml"
+
+
 def template_text() -> str:
-    return resources.files(__package__).joinpath("demo.toml").read_text(encoding="utf-8")
+    """The text of the repository's scorecard.toml (the wheel's copy, else the checkout's)."""
+    packaged = resources.files(__package__).joinpath("scorecard.toml")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return CHECKOUT_CONFIG.read_text(encoding="utf-8")
 
 
 def default_config(base: Path) -> Config:

@@ -90,6 +90,15 @@ class Action:
 
 
 @dataclass(frozen=True)
+class ActionStates:
+    """Which 完成情况 choices mean done / in progress / not started (spec `[action_states]`)."""
+
+    done: str
+    in_progress: str
+    not_started: str
+
+
+@dataclass(frozen=True)
 class FormSpec:
     version: int
     title: str
@@ -97,6 +106,7 @@ class FormSpec:
     no: tuple[str, ...]
     total_row_markers: tuple[str, ...]
     sheets: tuple[Sheet, ...]
+    action_states: ActionStates
     actions: tuple[Action, ...] = field(default=())
     # yes/no words people write that are not the form's own: mapped with a warning
     yes_variants: tuple[str, ...] = ()
@@ -114,6 +124,11 @@ class FormSpec:
     def data_sheets(self) -> tuple[Sheet, ...]:
         """Sheets that are read back (all but the instructions)."""
         return tuple(s for s in self.sheets if s.kind != "notes")
+
+    @property
+    def unit_types(self) -> tuple[str, ...]:
+        """The 单位类型 choices, in the form's order: the one list of unit types."""
+        return self.sheet("info").column("unit_type").choices
 
     def actions_due(self, campaign_start: date, as_of: date) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.due_date(campaign_start) <= as_of)
@@ -168,6 +183,22 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict 
     )
 
 
+def _action_states(raw: dict | None, sheets: tuple[Sheet, ...]) -> ActionStates:
+    names = ("done", "in_progress", "not_started")
+    if not isinstance(raw, dict) or any(not isinstance(raw.get(n), str) for n in names):
+        raise FormSpecError(f"action_states: needs {', '.join(names)} (words of the status choices)")
+    status = next((c for s in sheets if s.table == "actions" for c in s.columns if c.key == "status"), None)
+    if status is None:
+        raise FormSpecError("action_states: the actions sheet has no status column")
+    states = ActionStates(*(raw[n] for n in names))
+    for n in names:
+        if getattr(states, n) not in status.choices:
+            raise FormSpecError(f"action_states.{n}: {getattr(states, n)!r} is not one of the status choices")
+    if len({states.done, states.in_progress, states.not_started}) != 3:
+        raise FormSpecError("action_states: the three states must differ")
+    return states
+
+
 def parse_form(data: dict) -> FormSpec:
     """Build a FormSpec from a parsed TOML mapping, checking it as it goes."""
     actions = tuple(Action(a["stage"], a["name"], int(a["due_day"])) for a in data.get("actions", ()))
@@ -206,6 +237,7 @@ def parse_form(data: dict) -> FormSpec:
         )
     return FormSpec(
         version=int(data["version"]),
+        action_states=_action_states(data.get("action_states"), tuple(sheets)),
         title=data["title"],
         yes=tuple(data["yes"]),
         no=tuple(data["no"]),
@@ -230,6 +262,7 @@ def load_form(version: int = 1) -> FormSpec:
 
 __all__ = [
     "Action",
+    "ActionStates",
     "Column",
     "FormSpec",
     "FormSpecError",

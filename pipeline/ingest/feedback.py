@@ -20,6 +20,7 @@ import xlsxwriter
 
 from pipeline.atomic import atomic_path
 from pipeline.codes import SEVERITY_HINT, Reporting, Severity, label
+from pipeline.config import Campaign
 from pipeline.report.printsetup import PrintSetup, apply_xlsxwriter, is_wide
 
 SEVERITY_ZH = {m.value: m.label + (f"（{SEVERITY_HINT[m]}）" if m in SEVERITY_HINT else "") for m in Severity}
@@ -91,7 +92,7 @@ def write_feedback(
     units: pd.DataFrame,
     feedback_dir: Path,
     round_name: str = "",
-    office: str = "区活动办公室",
+    office: str = Campaign.model_fields["office"].default,  # the config model holds it
     extra_sheets: Mapping[str, Sequence[ExtraSheet]] | None = None,
     banner: str = "",
 ) -> list[Path]:

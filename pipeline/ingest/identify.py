@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from pipeline.config import Ingest
 from pipeline.roster import Match, NameIndex, match_unit, normalise_name, normalise_text
+
+_INGEST = Ingest()  # the config model holds every default; signatures read it
 
 _NOISE = re.compile(r"(\(\d+\)|（\d+）|副本|copy|最终版|修改版|修订版|终稿|定稿|新版|更新版?|v\d+)", re.I)
 _ROUNDISH = re.compile(r"\d{4}[-_.年]?\d{1,2}月?|\d{6,8}")
@@ -27,7 +30,7 @@ class Identity:
     match: Match | None
 
 
-def identify(written: str | None, index: NameIndex, cutoff: float = 80) -> Identity:
+def identify(written: str | None, index: NameIndex, cutoff: float = _INGEST.name_match_cutoff) -> Identity:
     if not written or not str(written).strip():
         return Identity(None, "unknown_unit", "基本情况中未填写单位名称，无法确认报送单位", None)
     m = match_unit(written, index, cutoff=cutoff)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.config import Campaign
 from pipeline.form import FormSpec, load_form
 from pipeline.hashing import file_sha256
 from pipeline.ingest.formulas import apply_formulas, uncached_formulas
@@ -55,7 +56,7 @@ class ParsedReturn:
     sheets: dict[str, str] = field(default_factory=dict)  # table -> sheet name as spelt
     info_cells: dict[str, tuple[int, int]] = field(default_factory=dict)  # 基本情况 key -> 0-based (row, col)
     columns: dict[str, dict[str, int]] = field(default_factory=dict)  # table sheet -> key -> 0-based column
-    form_version: int = 1
+    form_version: int = Campaign.model_fields["form_version"].default  # the config model holds it
     # the outcome may differ on another try (timeout, memory, a reader that died):
     # such a result is never kept for reuse (`reuse.py`)
     transient: bool = False

@@ -23,24 +23,30 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, PasswordError
 
+from pipeline.config import Ingest
+
+_INGEST = Ingest()  # the config model holds every default; signatures read it
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ZIP_EMPTY = b"PK\x05\x06"
 # BIFF2-BIFF4 stand-alone worksheets (Excel 2.x-4.0): BOF record ids
 OLD_BIFF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
 
-MAX_COLUMNS = 256  # a sheet's cells are limited to max_rows x this before they become Python objects
+MAX_COLUMNS = _INGEST.max_columns  # a sheet's cells are limited to max_rows x this before they become Python objects
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et")
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_file_mb: float = 50
-    max_uncompressed_mb: float = 200
-    max_rows: int = 20000
-    timeout_seconds: float = 60
-    max_columns: int = MAX_COLUMNS
-    max_cell_chars: int = 32767  # Excel's own limit; a longer cell is cut when read (lengths.py)
+    """The reader's limits; the defaults are the config model's (`[ingest]`)."""
+
+    max_file_mb: float = _INGEST.max_file_mb
+    max_uncompressed_mb: float = _INGEST.max_uncompressed_mb
+    max_rows: int = _INGEST.max_rows
+    timeout_seconds: float = _INGEST.timeout_seconds
+    max_columns: int = _INGEST.max_columns
+    max_cell_chars: int = _INGEST.max_cell_chars  # a longer cell is cut when read (lengths.py)
 
     @classmethod
     def from_config(cls, config) -> Limits:

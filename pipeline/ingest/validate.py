@@ -288,10 +288,10 @@ def cross_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict
     for rec in records.get("actions", []):
         if ("actions", rec["row"], "evidence") not in cells:
             continue  # the sheet has no 佐证材料 column: reported once as missing_column
-        if rec.get("status") == "已完成" and rec.get("evidence") is None:
+        if rec.get("status") == form.action_states.done and rec.get("evidence") is None:
             header = actions.column("evidence").header
             out.append(finding(ctx, sheet_names.get("actions"), "done_without_evidence",
-                               f"“{rec.get('action')}”标为已完成，但未填写“{header}”，请补充佐证",
+                               f"“{rec.get('action')}”标为{form.action_states.done}，但未填写“{header}”，请补充佐证",
                                column=header, severity="warning", **where("actions", rec, "evidence")))
     out += action_checks(ctx, records, sheet_names, cells)
     out += substance_checks(ctx, records, sheet_names, cells)
@@ -399,7 +399,7 @@ def substance_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: 
     listed = bool(mats)
     kinds = [c for c in mspec.column("category").choices if c != "其他"]
     aspec = form.sheet("actions")
-    done = aspec.column("status").choices[0]
+    done = ctx.form.action_states.done
     empty = set(form.empty_evidence)
     for rec in records.get("actions") or []:
         ev = rec.get("evidence")
@@ -412,7 +412,7 @@ def substance_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: 
             why = (f"“{aspec.column('evidence').header}”只写了“{text}”，没有说明是什么材料" if text in empty
                    else f"佐证材料“{text}”所说的{'、'.join(missing)}，在本表“{mspec.name}”中没有（或份数为 0）")
             out.append(finding(ctx, sheet_names.get("actions"), "evidence_not_found",
-                               f"“{rec.get('action')}”标为已完成，但{why}，请补充或核实",
+                               f"“{rec.get('action')}”标为{done}，但{why}，请补充或核实",
                                row=rec["row"] - 1, col=cells.get(("actions", rec["row"], "evidence")),
                                column=aspec.column("evidence").header, value=text, severity="warning"))
     return out

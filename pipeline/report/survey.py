@@ -14,8 +14,11 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from pipeline.codes import Severity
+from pipeline.config import Survey
 from pipeline.survey.codes import SURVEY_CODES
 from pipeline.survey.compare import pct, satisfaction_note
+
+_SURVEY = Survey()  # the config model holds every default; signatures read it
 
 NO_SURVEY = "本轮没有群众满意度调查数据（data/raw/<轮次>/survey/ 中没有问卷导出文件）。"
 
@@ -98,7 +101,7 @@ def ledger_frame(led: pd.DataFrame) -> pd.DataFrame:
 
 
 def survey_commentary(tables: Mapping[str, pd.DataFrame], unit_type: str | None = None,
-                      min_respondents: int = 10) -> list[str]:
+                      min_respondents: int = _SURVEY.min_respondents) -> list[str]:
     sat = tables.get("satisfaction")
     if _empty(sat):
         return [NO_SURVEY]

@@ -26,7 +26,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from pipeline.config import ScoringBasics
+from pipeline.config import Scoring, ScoringBasics
+
+_SCORING = Scoring()  # the config model holds every default; signatures read it
 
 NO_PUBLICITY = "无"
 OTHER = "其他"
@@ -42,7 +44,7 @@ def basics_measures(
     activities: pd.DataFrame,
     required: Sequence[str],
     as_of: date,
-    current_days: int = 60,
+    current_days: int = _SCORING.material_current_days,
     params: ScoringBasics | None = None,
 ) -> pd.DataFrame:
     """Basics sub-indicators and the weak_basics index, one row per unit (same order).

@@ -17,6 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.config import Scoring
+
+_SCORING = Scoring()  # the config model holds every default; signatures read it
+
 MAD_SCALE = 0.6745
 """Φ⁻¹(0.75): makes the MAD of a normal sample estimate σ (Iglewicz & Hoaglin)."""
 MEANAD_SCALE = 1.253314
@@ -177,8 +181,8 @@ def bunching(
     dates: Sequence[date] | pd.Series,
     start: date,
     deadline: date,
-    window: int = 30,
-    shrinkage: float = 5.0,
+    window: int = _SCORING.deadline_window_days,
+    shrinkage: float = _SCORING.bunching_shrinkage,
 ) -> Bunching:
     """Deadline bunching measures of one unit's events (see `Bunching`).
 
@@ -230,8 +234,8 @@ class OutlierScreen:
     needs_treatment: bool
 
 
-def outlier_screen(x: Sequence[float] | np.ndarray | pd.Series, skew_max: float = 2.0,
-                   kurt_max: float = 3.5) -> OutlierScreen:
+def outlier_screen(x: Sequence[float] | np.ndarray | pd.Series, skew_max: float = _SCORING.uncertainty.outlier_skew,
+                   kurt_max: float = _SCORING.uncertainty.outlier_kurtosis) -> OutlierScreen:
     """Sample skewness and excess kurtosis (pandas `.skew()`, `.kurt()`) and the screen."""
     s = pd.Series(_array(x)).dropna()
     sk = float(s.skew()) if s.size > 2 else float("nan")
@@ -240,8 +244,9 @@ def outlier_screen(x: Sequence[float] | np.ndarray | pd.Series, skew_max: float 
     return OutlierScreen(sk, ku, flag)
 
 
-def winsorise(x: Sequence[float] | np.ndarray | pd.Series, max_points: int = 5,
-              skew_max: float = 2.0, kurt_max: float = 3.5) -> np.ndarray:
+def winsorise(x: Sequence[float] | np.ndarray | pd.Series, max_points: int = _SCORING.uncertainty.winsorise_max_points,
+              skew_max: float = _SCORING.uncertainty.outlier_skew,
+              kurt_max: float = _SCORING.uncertainty.outlier_kurtosis) -> np.ndarray:
     """Winsorise the most extreme point, one at a time, until the screen passes.
 
     The extreme point on the side of the skew is set to the next value inward;

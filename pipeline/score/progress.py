@@ -22,17 +22,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.config import ScoringProgress
+from pipeline.config import Scoring, ScoringProgress
+from pipeline.form import load_form
 from pipeline.score.measures import gini, modified_z, theil, theil_decomposition
 
-DONE, IN_PROGRESS = "已完成", "进行中"
+_SCORING = Scoring()  # the config model holds every default; signatures read it
 
 
 def action_credit(actions: pd.DataFrame, due_names: Sequence[str], partial_credit: float) -> pd.DataFrame:
     """Per unit and due action, the best credit reported (1 done, partial, 0)."""
     a = actions[actions["action"].isin(list(due_names))]
     status = a["status"].astype("string")
-    credit = np.where(status == DONE, 1.0, np.where(status == IN_PROGRESS, partial_credit, 0.0))
+    states = load_form().action_states
+    credit = np.where(status == states.done, 1.0, np.where(status == states.in_progress, partial_credit, 0.0))
     out = pd.DataFrame({"unit_id": a["unit_id"].astype(str).to_numpy(), "action": a["action"].astype(str).to_numpy(),
                         "credit": credit})
     return out.groupby(["unit_id", "action"], as_index=False)["credit"].max()
@@ -53,9 +55,9 @@ def progress_measures(
     units: pd.DataFrame,
     actions: pd.DataFrame,
     due_names: Sequence[str],
-    partial_credit: float = 0.5,
-    peer_min: int = 5,
-    z_flag: float = 3.5,
+    partial_credit: float = _SCORING.partial_credit,
+    peer_min: int = _SCORING.peer_min,
+    z_flag: float = _SCORING.modified_z_flag,
     params: ScoringProgress | None = None,
 ) -> pd.DataFrame:
     """Progress sub-indicators and the uneven_progress index, one row per unit (same order).
@@ -103,7 +105,7 @@ def progress_measures(
 
 
 def inequality_table(units: pd.DataFrame, progress: pd.Series, names: pd.Series,
-                     min_subunits: int = 3) -> pd.DataFrame:
+                     min_subunits: int = _SCORING.theil_min_subunits) -> pd.DataFrame:
     """Theil T (with between/within by type) and Gini of progress, district and per parent.
 
     `units`: unit_id, unit_type, parent_id of scored units; `progress` aligned

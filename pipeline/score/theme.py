@@ -34,7 +34,9 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from pipeline.config import ScoringTheme
+from pipeline.config import Scoring, ScoringTheme
+
+_SCORING = Scoring()  # the config model holds every default; signatures read it
 
 _DEFAULT = ScoringTheme()
 EXACT_MAX = _DEFAULT.exact_max
@@ -215,8 +217,8 @@ def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000,
 def theme_measures(
     units: pd.DataFrame,
     slogans: Sequence[str],
-    copy_cosine: float = 0.9,
-    neighbours: int = 6,
+    copy_cosine: float = _SCORING.copy_cosine,
+    neighbours: int = _SCORING.theme_neighbours,
     params: ScoringTheme | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Theme sub-indicators per unit and the copy clusters.

@@ -33,7 +33,7 @@ import pandas as pd
 from pipeline.config import Uncertainty
 from pipeline.score.measures import minmax, outlier_screen, winsorise
 
-_DEFAULT = Uncertainty()
+_DEFAULT = Uncertainty()  # the config model holds every default; signatures read it
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,10 @@ def monte_carlo(
     g: np.ndarray,
     weights: np.ndarray,
     nominal_rank: np.ndarray,
-    runs: int = 500,
-    spread: float = 0.25,
+    runs: int = _DEFAULT.runs,
+    spread: float = _DEFAULT.weight_spread,
     seed: int = 0,
-    unstable_width: float = 0.25,
+    unstable_width: float = _DEFAULT.unstable_rank_width,
     max_cells: int = _DEFAULT.max_cells,
     normalisations: tuple[str, ...] = _DEFAULT.normalisations,
     aggregations: tuple[str, ...] = _DEFAULT.aggregations,

@@ -38,10 +38,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.config import ScoringUnderstanding
+from pipeline.config import Scoring, ScoringUnderstanding
+from pipeline.form import load_form
 from pipeline.score.measures import campaign_months
 
-DONE = "已完成"
+_SCORING = Scoring()  # the config model holds every default; signatures read it
 
 
 def _month_key(ts: pd.Series) -> np.ndarray:
@@ -55,10 +56,10 @@ def understanding_measures(
     due_names: Sequence[str],
     start: date,
     deadline: date,
-    window: int = 30,
-    shrinkage: float = 5.0,
-    min_activities: int = 4,
-    late_days: int = 7,
+    window: int = _SCORING.deadline_window_days,
+    shrinkage: float = _SCORING.bunching_shrinkage,
+    min_activities: int = _SCORING.bunching_min_activities,
+    late_days: int = _SCORING.late_action_days,
     params: ScoringUnderstanding | None = None,
 ) -> pd.DataFrame:
     """Understanding sub-indicators and the shallow_understanding index, one row per unit.
@@ -112,7 +113,7 @@ def understanding_measures(
         tied = np.where(n > 0, tied_n / np.maximum(n, 1), 0.0)
 
     # required actions done just before the inspection
-    a = actions[actions["action"].isin(list(due_names)) & (actions["status"].astype("string") == DONE)]
+    a = actions[actions["action"].isin(list(due_names)) & (actions["status"].astype("string") == load_form().action_states.done)]
     dd = pd.to_datetime(a["done_date"], errors="coerce")
     lag = (d_ts - dd).dt.days
     la = pd.DataFrame({"unit_id": a["unit_id"].astype(str).to_numpy(), "action": a["action"].astype(str).to_numpy(),

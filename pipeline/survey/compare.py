@@ -16,7 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.config import Survey
 from pipeline.ingest.validate import FINDING_COLUMNS
+
+_SURVEY = Survey()  # the config model holds every default; signatures read it
 
 QUADRANTS: dict[tuple[bool, bool], str] = {
     (True, True): "报表好·群众满意",
@@ -40,7 +43,7 @@ def pct(x: float | None) -> str:
 
 
 def self_report_check(evaluation: pd.DataFrame, satisfaction: pd.DataFrame,
-                      margin: float = 0.10) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      margin: float = _SURVEY.overstate_margin) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-unit comparison, findings) for units with a tally and enough survey answers."""
     cols = ["unit_id", "self_surveyed", "self_rate", "rate", "rate_high", "answered", "overstated", "gap"]
     if evaluation is None or evaluation.empty or satisfaction.empty:

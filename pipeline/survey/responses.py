@@ -16,11 +16,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.config import Ingest, Survey
 from pipeline.ingest.parse import findings_frame  # the findings table's one schema
 from pipeline.roster import NameIndex, match_unit
 from pipeline.survey.codes import SET_ASIDE_CODES
 from pipeline.survey.layout import scales
 from pipeline.survey.read import SurveyFile, _blank
+
+_INGEST = Ingest()  # the config model holds every default; signatures read it
 
 # a questionnaire tool's choice label: "A. 太平社区", "3、太平社区"
 _CHOICE_MARK = re.compile(r"^\s*(?:[A-Za-z]|\d{1,2})\s*[\.、．:：)）]\s*")
@@ -74,8 +77,8 @@ def _time(v: object) -> pd.Timestamp | None:
     return None if pd.isna(t) else pd.Timestamp(t).tz_localize(None) if pd.Timestamp(t).tzinfo else pd.Timestamp(t)
 
 
-def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = 80,
-                duplicate_seconds: float = 10) -> SurveyRows:
+def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = _INGEST.name_match_cutoff,
+                duplicate_seconds: float = Survey().duplicate_seconds) -> SurveyRows:
     """Check every row of every file; keep the good ones, set the bad ones aside with findings."""
     findings: list[dict] = []
     kept: list[dict] = []

@@ -18,6 +18,10 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from pipeline.config import Survey
+
+_SURVEY = Survey()  # the config model holds every default; signatures read it
+
 INSUFFICIENT = "样本不足"
 
 SATISFACTION_COLUMNS = (
@@ -27,7 +31,7 @@ SATISFACTION_COLUMNS = (
 )
 
 
-def wilson(x: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson(x: np.ndarray, n: np.ndarray, confidence: float = _SURVEY.confidence) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of x successes in n trials (NaN where n = 0)."""
     x = np.asarray(x, float)
     n = np.asarray(n, float)
@@ -42,8 +46,8 @@ def wilson(x: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.n
     return low, high
 
 
-def satisfaction_table(responses: pd.DataFrame, roster: pd.DataFrame, min_respondents: int = 10,
-                       confidence: float = 0.95, prior_strength: float = 10,
+def satisfaction_table(responses: pd.DataFrame, roster: pd.DataFrame, min_respondents: int = _SURVEY.min_respondents,
+                       confidence: float = _SURVEY.confidence, prior_strength: float = _SURVEY.prior_strength,
                        n_comments: pd.Series | None = None) -> pd.DataFrame:
     """One row per roster unit with at least one kept response (see docs/data-dictionary.md)."""
     r = responses.assign(unit_id=responses["unit_id"].astype(str))
