@@ -27,6 +27,8 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from pipeline.errors import ScorecardError
+
 UNIT_TYPES: tuple[str, ...] = ("街道", "社区", "镇", "村", "区级部门", "企业")
 
 ROSTER_COLUMNS: dict[str, str] = {
@@ -81,7 +83,7 @@ def _where(p: RosterProblem) -> str:
     return f"{where}: " if where else ""
 
 
-class RosterError(Exception):
+class RosterError(ScorecardError):
     """A roster that cannot be used; `problems` lists every problem found."""
 
     def __init__(self, source: str, problems: list[RosterProblem]):
@@ -89,6 +91,12 @@ class RosterError(Exception):
         self.problems = problems
         lines = "\n".join(f"  {_where(p)}{p.message} [{p.code}]" for p in problems)
         super().__init__(f"单位名册 {source} 有 {len(problems)} 处问题:\n{lines}")
+
+    def cli_message(self) -> str:
+        if any(p.code == "missing_file" for p in self.problems):
+            return (f"{self}\n提示: 先运行 `scorecard demo` 生成演示名册，"
+                    "或在配置 [paths] roster 中指定名册文件。")
+        return str(self)
 
 
 def normalise_text(value: str) -> str:
