@@ -19,11 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_FINDINGS = 3
-EXIT_LOCKED = 4
+from pipeline.errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ScorecardError
 
 DEMO_ONLY_MODULES = frozenset({"xlwt"})  # the `demo` extra of pyproject.toml
 
@@ -91,7 +87,7 @@ def cmd_round(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import importlib.util
 
-    from pipeline.demo import DemoSizeError, generate_demo
+    from pipeline.demo import generate_demo
 
     missing = sorted(m for m in DEMO_ONLY_MODULES if importlib.util.find_spec(m) is None)
     if missing:  # before anything is written
@@ -100,13 +96,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_FAILED
 
     config = _config(args) if (args.config or not args.out) else None
-    try:
-        result = generate_demo(
-            config=config, out_dir=Path(args.out) if args.out else None, seed=args.seed, n_units=args.units
-        )
-    except DemoSizeError as exc:
-        print(f"错误: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    result = generate_demo(
+        config=config, out_dir=Path(args.out) if args.out else None, seed=args.seed, n_units=args.units
+    )
     print(result.summary())
     return EXIT_OK
 
@@ -137,16 +129,12 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from pipeline.report import build_reports
-    from pipeline.report.preflight import ReportPrerequisiteError
 
     config = _config(args)
     code = EXIT_OK
     for rid in _rounds(config, args.round):
-        try:
-            result = build_reports(config, rid, jobs=args.jobs)
-        except ReportPrerequisiteError as exc:  # once for the whole round, not once per page
-            print(f"错误: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+        # a missing prerequisite (ReportPrerequisiteError) stops here, once for all pages: main() prints it
+        result = build_reports(config, rid, jobs=args.jobs)
         print(result.summary())
         if result.failures:
             code = EXIT_FAILED
@@ -281,22 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     from pipeline.batch.children import RunTerminated
-    from pipeline.config import ConfigError, UnknownRoundError
-    from pipeline.roster import RosterError
 
     try:
         return int(args.func(args))
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_USAGE
-    except UnknownRoundError as exc:
-        print(f"错误: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RosterError as exc:
-        print(str(exc), file=sys.stderr)
-        if any(p.code == "missing_file" for p in exc.problems):
-            print("提示: 先运行 `scorecard demo` 生成演示名册，或在配置 [paths] roster 中指定名册文件。", file=sys.stderr)
-        return EXIT_FAILED
+    except ScorecardError as exc:  # every pipeline error the user can act on: its message, its exit code
+        print(exc.cli_message(), file=sys.stderr)
+        return exc.exit_code
     except FileNotFoundError as exc:  # a stage run before the one it needs, a missing notebook
         print(f"错误: {exc.args[-1] if exc.args else exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -306,13 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault = fault_from_exception(exc)
         if fault is None:
             raise
-        print(f"错误: {fault.message}", file=sys.stderr)
+        print(fault.cli_message(), file=sys.stderr)
         return fault.exit_code
     except (KeyboardInterrupt, RunTerminated):
         print("已中断：未发布任何结果，上次的结果保持不变（运行记录见 scorecard status）。", file=sys.stderr)
         return EXIT_FAILED
-    except LookupError as exc:  # unknown unit id and similar lookups named by the user
-        if type(exc).__module__.startswith("pipeline."):
-            print(f"错误: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-            return EXIT_USAGE
-        raise

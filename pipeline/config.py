@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pipeline.errors import EXIT_USAGE, ScorecardError
+
 WEAKNESSES: tuple[str, ...] = (
     "uneven_progress",
     "weak_basics",
@@ -41,7 +43,7 @@ class ConfigProblem:
     message: str
 
 
-class ConfigError(Exception):
+class ConfigError(ScorecardError):
     """A configuration file that cannot be used; `problems` names every bad key."""
 
     def __init__(self, path: Path, problems: list[ConfigProblem]):
@@ -50,9 +52,16 @@ class ConfigError(Exception):
         lines = "\n".join(f"  {p.key}: {p.message}" for p in problems)
         super().__init__(f"配置文件 {path} 有误:\n{lines}")
 
+    exit_code = EXIT_USAGE
 
-class UnknownRoundError(KeyError):
+    def cli_message(self) -> str:
+        return str(self)
+
+
+class UnknownRoundError(ScorecardError, KeyError):
     """A round id that the configuration does not define."""
+
+    exit_code = EXIT_USAGE
 
 
 class _KeyedProblems(ValueError):

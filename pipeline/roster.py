@@ -28,6 +28,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from pipeline.config import Ingest
+from pipeline.errors import ScorecardError
 from pipeline.form import load_form
 
 _INGEST = Ingest()  # the config model holds every default; signatures read it
@@ -84,7 +85,7 @@ def _where(p: RosterProblem) -> str:
     return f"{where}: " if where else ""
 
 
-class RosterError(Exception):
+class RosterError(ScorecardError):
     """A roster that cannot be used; `problems` lists every problem found."""
 
     def __init__(self, source: str, problems: list[RosterProblem]):
@@ -92,6 +93,12 @@ class RosterError(Exception):
         self.problems = problems
         lines = "\n".join(f"  {_where(p)}{p.message} [{p.code}]" for p in problems)
         super().__init__(f"单位名册 {source} 有 {len(problems)} 处问题:\n{lines}")
+
+    def cli_message(self) -> str:
+        if any(p.code == "missing_file" for p in self.problems):
+            return (f"{self}\n提示: 先运行 `scorecard demo` 生成演示名册，"
+                    "或在配置 [paths] roster 中指定名册文件。")
+        return str(self)
 
 
 def normalise_text(value: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.batch.outcome import EXIT_FAILED
+from pipeline.errors import ScorecardError
 
 # kind -> (exit code, what happened {path} {cause}, how to fix it)
 FAULTS: dict[str, tuple[int, str, str]] = {
@@ -37,7 +38,7 @@ CONNECT_SECONDS = 5.0
 
 
 @dataclass
-class RunFault(Exception):
+class RunFault(ScorecardError):
     kind: str
     path: str
     cause: str = ""

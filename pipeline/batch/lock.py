@@ -18,11 +18,15 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from pipeline.errors import EXIT_LOCKED, ScorecardError
+
 log = logging.getLogger(__name__)
 
 
-class RoundLockedError(Exception):
+class RoundLockedError(ScorecardError):
     """Another run holds this round's lock."""
+
+    exit_code = EXIT_LOCKED
 
     def __init__(self, round_id: str, lock_path: Path, holder: dict | None):
         self.round_id = round_id

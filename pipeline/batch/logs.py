@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.errors import TRACEBACK_LOGGER
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 KEEP_LOGS = 60
 
@@ -49,9 +51,14 @@ def run_logging(reports_root: Path, round_id: str, started: datetime) -> Iterato
         logger.setLevel(logging.INFO)
     for h in added:
         logger.addHandler(h)
+    tracebacks = logging.getLogger(TRACEBACK_LOGGER)
+    tracebacks.propagate = False
+    tracebacks.setLevel(logging.INFO)
+    tracebacks.addHandler(file_handler)
     try:
         yield path
     finally:
+        tracebacks.removeHandler(file_handler)
         for h in added:
             logger.removeHandler(h)
             h.close()

@@ -6,10 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_FINDINGS = 3
-EXIT_LOCKED = 4
+from pipeline.errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_LOCKED, EXIT_OK
 
 Status = Literal["ok", "findings", "skipped", "failed", "locked", "interrupted"]
 

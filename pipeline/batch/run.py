@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,39 @@ class StageError(Exception):
     def __init__(self, stage: str, message: str):
         self.stage = stage
         super().__init__(message)
+
+
+@dataclass
+class RoundPaths:
+    """A round's folders, resolved once per run: published, staged (set once created) and the previous round's."""
+
+    round_id: str
+    raw: Path
+    processed: Path
+    reports: Path
+    journal: Path
+    previous: Path | None  # the previous round's published tables, None when there are none
+    staged_processed: Path | None = None
+    staged_reports: Path | None = None
+
+    @classmethod
+    def of(cls, config: Config, round_id: str) -> RoundPaths:
+        prev = config.previous_round(round_id)
+        previous = config.paths.processed_round(prev.id) if prev else None
+        if previous is not None and not previous.is_dir():
+            log.info("上一轮 %s 还没有发布的数据表，本轮不做对比", prev.id if prev else "-")
+            previous = None
+        return cls(round_id, config.paths.raw_round(round_id), config.paths.processed_round(round_id),
+                   config.paths.reports_round(round_id), journal_path(config.paths.processed, round_id), previous)
+
+    def stage(self) -> None:
+        """Create the hidden build folders beside the published ones."""
+        self.staged_processed = staging_dir(self.processed)
+        self.staged_reports = staging_dir(self.reports)
+
+    def renames(self) -> dict[Path, Path]:
+        """Staged folder -> published folder."""
+        return {self.staged_processed: self.processed, self.staged_reports: self.reports}
 
 
 def _now() -> datetime:
@@ -237,13 +271,12 @@ def _run_locked(
     log_path: Path,
 ) -> RunOutcome:
     t0 = time.perf_counter()
-    processed = config.paths.processed_round(round_id)
-    reports = config.paths.reports_round(round_id)
+    paths = RoundPaths.of(config, round_id)
+    processed, reports, journal = paths.processed, paths.reports, paths.journal
     outcome = RunOutcome(
         round_id=round_id, status="ok", message="", started=_iso(started), log=log_path
     )
     log.info("开始运行轮次 %s（日志 %s）", round_id, log_path)
-    journal = journal_path(config.paths.processed, round_id)
     for note in complete_publication(journal) + recover(processed) + recover(reports):
         log.warning("%s", note)
 
@@ -288,15 +321,12 @@ def _run_locked(
             )
     try:
         stage_fns = resolve_stages(stages)
-        staged_processed = staging_dir(processed)
-        staged_reports = staging_dir(reports)
+        paths.stage()
+        staged_processed, staged_reports = paths.staged_processed, paths.staged_reports
     except Exception as exc:
         return _failed(config, outcome, t0, "setup", exc)
     try:
-        results = _run_stages(
-            config, round_id, jobs, scheduler, stage_fns, staged_processed, staged_reports, outcome,
-            force,
-        )
+        results = _run_stages(config, round_id, jobs, scheduler, stage_fns, paths, outcome, force)
         outcome.counts = count_outputs(staged_processed)
         reused = getattr(results["ingest"], "files_reused", None)
         if reused is not None:
@@ -315,15 +345,11 @@ def _run_locked(
             outcome,
             started,
             finished,
-            staged_processed,
-            staged_reports,
+            paths,
             jobs,
             scheduler,
         )
-        retarget(
-            staged_reports,
-            {staged_processed.name: processed.name, staged_reports.name: reports.name},
-        )
+        retarget(staged_reports, {staged.name: target.name for staged, target in paths.renames().items()})
         write_json(manifest_path(staged_reports), manifest)
         with StageMeter() as meter:
             publish_all([(staged_processed, processed), (staged_reports, reports)], journal)
@@ -381,26 +407,18 @@ def _run_stages(
     jobs: int | None,
     scheduler: str | None,
     fns: Mapping[str, StageFn],
-    staged_processed: Path,
-    staged_reports: Path,
+    paths: RoundPaths,
     outcome: RunOutcome,
     force: bool = False,
 ) -> dict[str, Any]:
     from pipeline.executors import is_broken, open_executor
     from pipeline.survey.run import score_with_survey
 
-    prev = config.previous_round(round_id)
-    previous_dir = config.paths.processed_round(prev.id) if prev else None
-    if previous_dir is not None and not previous_dir.is_dir():
-        log.info("上一轮 %s 还没有发布的数据表，本轮不做对比", prev.id if prev else "-")
-        previous_dir = None
+    staged_processed, staged_reports, previous_dir = paths.staged_processed, paths.staged_reports, paths.previous
     n_jobs = jobs if jobs is not None else (config.ingest.jobs or None)
     progress = sys.stderr.isatty()
     results: dict[str, Any] = {}
-    renames = {
-        staged_processed: config.paths.processed_round(round_id),
-        staged_reports: config.paths.reports_round(round_id),
-    }
+    renames = paths.renames()
     where = f"Dask 集群 {scheduler}" if scheduler else "本机"
     log.info("并行执行: %s", where)
     with ExitStack() as stack:
@@ -473,13 +491,12 @@ def _manifest(
     outcome: RunOutcome,
     started: datetime,
     finished: datetime,
-    staged_processed: Path,
-    staged_reports: Path,
+    paths: RoundPaths,
     jobs: int | None,
     scheduler: str | None,
 ) -> dict[str, Any]:
     index = outcome.index
-    reports = config.paths.reports_round(round_id)
+    reports, staged_processed, staged_reports = paths.reports, paths.staged_processed, paths.staged_reports
     return {
         "round": round_id,
         "outcome": outcome.status,
@@ -489,7 +506,7 @@ def _manifest(
         "seconds": round((finished - started).total_seconds(), 3),
         "fingerprint": fp.to_dict(),
         "inputs": {
-            "raw_dir": str(config.paths.raw_round(round_id)),
+            "raw_dir": str(paths.raw),
             "files": fp.files_list(),
             "roster": {"path": str(config.paths.roster), "sha256": fp.parts["roster"]},
             # the analyst's settled matches and the receipt log of this round (intake.py)

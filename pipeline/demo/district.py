@@ -13,13 +13,16 @@ import numpy as np
 import pandas as pd
 
 from pipeline.demo import pools
+from pipeline.errors import EXIT_USAGE, ScorecardError
 
 MIN_UNITS = 20
 MAX_UNITS = 100_000
 
 
-class DemoSizeError(ValueError):
+class DemoSizeError(ScorecardError, ValueError):
     """A district size outside what the generator supports."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, n_units: int):
         self.n_units, self.min_units, self.max_units = n_units, MIN_UNITS, MAX_UNITS

@@ -1,6 +1,6 @@
 """The checks a reviewer makes that need more than one file: the roster, the round, the last round.
 
-Run after the round is decided (`run.build_tables`), on accepted returns only:
+Run after the round is decided (`tables.build_tables`), on accepted returns only:
 
 - `timeliness_findings`: 填报日期 after the receipt time; a correction used
   although it came after the deadline (`late_correction`, both times shown).

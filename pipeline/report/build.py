@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import time
+import traceback
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from pipeline.config import Config
+from pipeline.errors import TRACEBACK_LOGGER
 from pipeline.report.areas import write_area_pages
 from pipeline.report.briefing import write_briefing
 from pipeline.report.cards import unit_file_name
@@ -36,6 +38,9 @@ from pipeline.report.runner import notebooks_dir as default_notebooks
 from pipeline.report.xlsx import write_summary
 
 log = logging.getLogger(__name__)
+TRACEBACK_LOG = logging.getLogger(TRACEBACK_LOGGER)
+TRACEBACK_LOG.propagate = False
+TRACEBACK_LOG.addHandler(logging.NullHandler())  # outside a batch run: nowhere, not logging's last resort
 
 NOTEBOOKS: tuple[str, ...] = ("district.ipynb", "unit_type.ipynb", "unit_cards.ipynb")
 MAX_CARDS_PER_BATCH = 250
@@ -274,12 +279,15 @@ def build_reports(
             try:
                 outcome = fut.result()
             except Exception as exc:  # the worker process itself died
-                outcome = NotebookOutcome(j.name, j.output, False, 0.0, error=f"{type(exc).__name__}: {exc}")
+                outcome = NotebookOutcome(j.name, j.output, False, 0.0, error=f"{type(exc).__name__}: {exc}",
+                                          traceback="".join(traceback.format_exception(exc)).rstrip())
             result.timings[j.name] = outcome.seconds
             if not outcome.ok:
                 page = info.get("page", "units/*.html")
                 result.failures.append(ReportFailure(j.output.name, outcome.where(), outcome.error, page))
                 log.error("报告 %s 失败: %s", j.name, outcome.describe())
+                if outcome.traceback:  # the run log only (reports/.logs), not the terminal
+                    TRACEBACK_LOG.error("报告 %s 失败的完整回溯:\n%s", j.name, outcome.traceback)
             if info["kind"] == "cards":
                 result.failures += _card_failures(j, info)
                 result.unit_pages += sum((out_dir / "units" / unit_file_name(u)).is_file() for u in info["ids"])

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.doctor import Check, font_check, kernel_check, writable_dir
+from pipeline.errors import ScorecardError
 
 __all__ = ["ReportPrerequisiteError", "check_report_prerequisites", "ensure_report_ready"]
 
 
-class ReportPrerequisiteError(RuntimeError):
+class ReportPrerequisiteError(ScorecardError, RuntimeError):
     """Something every report needs is missing; `problems` holds the failing checks."""
 
     def __init__(self, problems: list[Check]) -> None:

@@ -10,7 +10,9 @@ failure: errors are data.
 from __future__ import annotations
 
 import logging
+import re
 import time
+import traceback as tb
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,8 @@ class NotebookOutcome:
     cell_source: str = ""
     error: str = ""
     exec_count: int | None = None
+    traceback: str = ""  # the full traceback, for the run log (reports/.logs), never for a page
+
 
     def where(self) -> str:
         """The failing cell as a reader finds it in the executed notebook."""
@@ -105,12 +109,25 @@ def _failed_cell(output: Path) -> tuple[int | None, str, bool]:
     return failed[0], failed[1], started
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def _error_text(exc: BaseException) -> str:
-    ename = getattr(exc, "ename", None)
-    if ename:
-        return f"{ename}: {getattr(exc, 'evalue', '')}".strip()
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):  # a cell raised: the notebook's own exception
+        return f"{exc.ename}: {exc.evalue}".strip()
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[-1] if text else ''}"
+
+
+def _traceback_text(exc: BaseException) -> str:
+    """The traceback of a failure: the notebook cell's when a cell raised, else the runner's."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError) and exc.traceback:
+        return _ANSI.sub("", "\n".join(exc.traceback))
+    return "".join(tb.format_exception(exc)).rstrip()
 
 
 def run_notebook(job: NotebookJob) -> NotebookOutcome:
@@ -131,10 +148,12 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
             )
             return NotebookOutcome(job.name, job.output, True, time.perf_counter() - t0, attempts)
         except Exception as exc:
+            from papermill.exceptions import PapermillExecutionError
+
             index, source, started = _failed_cell(job.output)
-            cell_index = getattr(exc, "cell_index", None)
-            if cell_index is not None:
-                index = cell_index
+            cell_failed = isinstance(exc, PapermillExecutionError)
+            if cell_failed:
+                index = exc.cell_index
             if index is None and not started and attempts == 1 and not _no_such_kernel(exc):
                 log.warning("%s: 内核启动失败（%s），重试一次", job.name, _error_text(exc))
                 continue
@@ -145,7 +164,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
                 error += _log_tail(job.output.with_suffix(".kernel.log"))
             return NotebookOutcome(job.name, job.output, False, time.perf_counter() - t0, attempts,
                                    cell_index=index, cell_source=source, error=error,
-                                   exec_count=getattr(exc, "exec_count", None))
+                                   exec_count=exc.exec_count if cell_failed else None,
+                                   traceback=_traceback_text(exc))
 
 
 def _log_tail(path: Path, lines: int = 3) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.atomic import atomic_path
 from pipeline.config import Config
+from pipeline.errors import EXIT_USAGE, ScorecardError
 from pipeline.form import load_form
 from pipeline.roster import load_roster
 from pipeline.templates.carry import carried_over
@@ -21,8 +22,10 @@ from pipeline.templates.workbook import LIST_SHEET, build_workbook
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
-class UnknownUnitError(KeyError):
+class UnknownUnitError(ScorecardError, KeyError):
     """A unit id that the roster does not hold."""
+
+    exit_code = EXIT_USAGE
 
 
 def template_filename(unit_name: str, round_id: str, unit_id: str = "") -> str:
