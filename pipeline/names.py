@@ -18,8 +18,6 @@ import os
 
 FALLBACK_ENCODINGS = ("gbk",)  # tried in order on a name that is not UTF-8
 
-# finding codes of this module (code -> Chinese label)
-
 
 def is_clean(name: str) -> bool:
     """True when the name is valid Unicode text (no escaped bytes)."""

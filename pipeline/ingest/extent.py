@@ -32,8 +32,6 @@ _REF = re.compile(r"\$?([A-Za-z]+)\$?(\d+)")
 CHUNK = 1 << 20
 OVERLAP = 512  # longer than any tag start we look for
 
-# reason codes of this module (code -> Chinese label)
-
 
 def column_index(letters: str) -> int:
     """A -> 0, Z -> 25, AA -> 26."""

@@ -15,7 +15,6 @@ from pipeline.form import Sheet
 from pipeline.ingest.clean import clean_text
 from pipeline.ingest.sheets import Layout
 
-# finding codes of this module (code -> Chinese label)
 PREVIEW = 30  # characters of the cut text kept in the finding's value
 
 

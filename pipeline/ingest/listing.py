@@ -14,8 +14,6 @@ from pathlib import Path
 
 from pipeline.names import unique_labels
 
-# reason codes of links (code -> Chinese label)
-
 
 @dataclass(frozen=True)
 class Entry:

@@ -24,6 +24,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook, PasswordError
 
 from pipeline.config import Ingest
+from pipeline.names import is_clean
 
 _INGEST = Ingest()  # the config model holds every default; signatures read it
 
@@ -218,7 +219,8 @@ def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> Cala
     the exact fault), else from the bytes (content sniffing)."""
     kind = sniff(data, limits)
     try:
-        if path is not None and path.suffix.lower() in _SAME_KIND[kind] and _utf8(str(path)):
+        # calamine takes a path as UTF-8 text: a name with escaped bytes is opened from its bytes
+        if path is not None and path.suffix.lower() in _SAME_KIND[kind] and is_clean(str(path)):
             return CalamineWorkbook.from_path(str(path))
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
@@ -229,15 +231,6 @@ def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> Cala
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise _calamine_error(exc) from None
-
-
-def _utf8(text: str) -> bool:
-    """calamine takes a path as UTF-8 text: a name with escaped bytes is opened from its bytes."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _calamine_error(exc: BaseException) -> ReadError:
