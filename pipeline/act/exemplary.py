@@ -37,11 +37,6 @@ def exemplary_units(scores: pd.DataFrame, rule: ActExemplary) -> pd.DataFrame:
     return pd.concat(keep) if keep else s.head(0)
 
 
-def _d(x: object) -> str:
-    t = pd.Timestamp(x) if x is not None and not pd.isna(x) else None
-    return f"{t.month}月{t.day}日" if t is not None else ""
-
-
 def exemplary_table(scores: pd.DataFrame, indicators: pd.DataFrame, activities: pd.DataFrame,
                     info: pd.DataFrame, rule: ActExemplary, current_days: int = _SCORING.material_current_days,
                     report_dates: dict[str, object] | None = None) -> pd.DataFrame:

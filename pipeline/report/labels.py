@@ -38,10 +38,6 @@ GLOSSARY: dict[str, str] = {
 }
 
 
-def severity_label(code: object) -> str:
-    return SEVERITY_LABELS.get(str(code), str(code))
-
-
 def num(x: object, digits: int = 1) -> str:
     """A number with `digits` decimals, never "-0.0"; "—" when missing."""
     if x is None or x is pd.NA:
@@ -82,8 +78,3 @@ def local_times(ts: pd.Series) -> pd.Series:
     """Timestamps (naive = UTC) as Beijing-time text."""
     t = pd.to_datetime(ts, errors="coerce", utc=True)
     return t.dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%d %H:%M")
-
-
-def to_local(ts: pd.Series) -> pd.Series:
-    """Timestamps (naive = UTC) as tz-aware Beijing-time values (for analysts)."""
-    return pd.to_datetime(ts, errors="coerce", utc=True).dt.tz_convert(LOCAL_TZ)
