@@ -200,13 +200,15 @@ def register_packaged_font() -> FontChoice:
     return FontChoice(family, str(path), "packaged")
 
 
+def _choice(families: list[str]) -> FontChoice:
+    if families:
+        return FontChoice(families[0], _path_of(families[0]), "system")
+    return register_packaged_font()
+
+
 def choose_cjk_font(prefer_system: bool = True) -> FontChoice:
     """The font charts should use: the best installed system CJK font, else the packaged one."""
-    if prefer_system:
-        families = find_cjk_fonts()
-        if families:
-            return FontChoice(families[0], _path_of(families[0]), "system")
-    return register_packaged_font()
+    return _choice(find_cjk_fonts() if prefer_system else [])
 
 
 def configure_cjk_font(prefer_system: bool = True) -> str:
@@ -217,10 +219,10 @@ def configure_cjk_font(prefer_system: bool = True) -> str:
     CJK face lacks) and ``axes.unicode_minus`` to False. Raises `NoCJKFontError`
     only when not even the packaged font can be loaded.
     """
-    choice = choose_cjk_font(prefer_system)
+    system = find_cjk_fonts() if prefer_system else []
+    choice = _choice(system)
     installed = _installed_families()
-    others = find_cjk_fonts() if choice.source == "system" else []
-    families = [choice.family] + [f for f in others if f != choice.family]
+    families = [choice.family] + [f for f in system if f != choice.family]
     tail = [f for f in ("DejaVu Sans",) if f in installed]
     matplotlib.rcParams["font.family"] = ["sans-serif"]
     matplotlib.rcParams["font.sans-serif"] = families + tail
