@@ -68,7 +68,7 @@ def run(work: Path, quick: bool = False) -> str:
         f"A demo district of {n:,} units (round {rid}, {files:,} files at the end). Each row is one",
         "`scorecard run --round ROUND` in a fresh process, one after the other: the first run, a",
         "rerun with nothing changed, the same after one accepted return was saved anew (new",
-        "bytes and received time), and after one more file arrived. \"reused\" counts files whose",
+        'bytes and received time), and after one more file arrived. "reused" counts files whose',
         "earlier read was kept (`data/processed/.cache/parsed/`); scores and reports depend on the",
         f"whole round and are rebuilt. Code as committed at {rev}.",
         "",

@@ -73,8 +73,15 @@ def _round(config, rid: str, jobs: int, work: Path, reuse: bool = False) -> floa
 
     t0 = time.perf_counter()
     name = f"{jobs}-{'reuse' if reuse else 'read'}"
-    ingest_round(config, rid, jobs=jobs, out_dir=work / f"out-{name}", feedback_dir=work / f"fb-{name}",
-                 progress=False, reuse=reuse)
+    ingest_round(
+        config,
+        rid,
+        jobs=jobs,
+        out_dir=work / f"out-{name}",
+        feedback_dir=work / f"fb-{name}",
+        progress=False,
+        reuse=reuse,
+    )
     return time.perf_counter() - t0
 
 
@@ -99,11 +106,19 @@ def run(work: Path, quick: bool = False) -> str:
     rows.append(("`parse_return` (read + clean + validate), 1 process", t, bad, ours))
     for jobs in (1, 2):
         t = _round(config, rid, jobs, work)
-        rows.append((f"`ingest_round` whole round, jobs={jobs} (incl. tables + feedback)", t, None, n / t))
+        rows.append(
+            (f"`ingest_round` whole round, jobs={jobs} (incl. tables + feedback)", t, None, n / t)
+        )
     _round(config, rid, 1, work, reuse=True)  # keeps every read
     t = _round(config, rid, 1, work, reuse=True)
-    rows.append(("`ingest_round` again, nothing changed: every read reused (hash + load, tables + feedback)",
-                 t, None, n / t))
+    rows.append(
+        (
+            "`ingest_round` again, nothing changed: every read reused (hash + load, tables + feedback)",
+            t,
+            None,
+            n / t,
+        )
+    )
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     lines = [
         "## Ingestion: files per second",
@@ -117,7 +132,9 @@ def run(work: Path, quick: bool = False) -> str:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name, t, bad, fps in rows:
-        lines.append(f"| {name} | {t:.2f} | {fps:.0f} | {fps / base:.1f} | {'' if bad is None else bad} |")
+        lines.append(
+            f"| {name} | {t:.2f} | {fps:.0f} | {fps / base:.1f} | {'' if bad is None else bad} |"
+        )
     verdict = "met" if ours / base >= 5 else "NOT met"
     lines += [
         "",

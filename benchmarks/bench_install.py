@@ -32,17 +32,44 @@ def _mb(b: float) -> str:
 def run(work: Path, quick: bool = False) -> str:
     tmp = Path(tempfile.mkdtemp(dir=work))
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "venv", "--without-pip", str(tmp / "venv")], check=True
+        )
         py = tmp / "venv" / "bin" / "python"
         wheels = tmp / "wheels"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheels), PACKAGE],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "-q",
+                "-d",
+                str(wheels),
+                PACKAGE,
+            ],
+            check=True,
+        )
         download = time.perf_counter() - t0
         wheel = next(wheels.glob("*.whl"))
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q",
-                        "--no-index", str(wheel)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(py),
+                "install",
+                "--no-deps",
+                "-q",
+                "--no-index",
+                str(wheel),
+            ],
+            check=True,
+        )
         install = time.perf_counter() - t0
         site = next((tmp / "venv" / "lib").glob("python*/site-packages"))
         installed = _size(site / "pylopdf_fonts_zh_cn")

@@ -72,19 +72,27 @@ def run(work: Path, quick: bool = False) -> str:
     marginal = _card_marginal(config, round_id)
     size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
     rows = [
-        ("roster units / unit cards (one per unit expected to report)", f"{n_units} / {result.unit_pages}"),
+        (
+            "roster units / unit cards (one per unit expected to report)",
+            f"{n_units} / {result.unit_pages}",
+        ),
         ("report set, wall time (2 processes)", f"{total:.1f} s"),
         ("notebook phase, wall time", f"{result.timings.get('notebooks', 0):.1f} s"),
         (f"district + {len(pages) - 1} type notebooks, summed", f"{sum(pages.values()):.1f} s"),
         (f"unit-card batches ({batches}), summed", f"{cards:.1f} s"),
-        ("per unit card within the run (batch seconds / cards)", f"{cards / max(1, result.unit_pages) * 1000:.0f} ms"),
+        (
+            "per unit card within the run (batch seconds / cards)",
+            f"{cards / max(1, result.unit_pages) * 1000:.0f} ms",
+        ),
         ("per unit card, marginal (in-process render)", f"{marginal * 1000:.0f} ms"),
         ("summary.xlsx", f"{result.timings.get('summary_xlsx', 0):.2f} s"),
         ("failures", str(len(result.failures))),
         ("output size", f"{size_mb:.1f} MB"),
         ("(not timed) demo + ingest + score of both rounds", f"{setup:.0f} s"),
-        ("1-min load average before / after (2 cores; other work inflates times)",
-         f"{load_before:.1f} / {load_after:.1f}"),
+        (
+            "1-min load average before / after (2 cores; other work inflates times)",
+            f"{load_before:.1f} / {load_after:.1f}",
+        ),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     return (
@@ -99,4 +107,9 @@ def run(work: Path, quick: bool = False) -> str:
 if __name__ == "__main__":
     import sys
 
-    print(run(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/bench-report"), quick="--quick" in sys.argv))
+    print(
+        run(
+            Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/bench-report"),
+            quick="--quick" in sys.argv,
+        )
+    )

@@ -96,8 +96,9 @@ def run(work: Path, quick: bool = False) -> str:
     units = tables["units"]
     scored = units[units["submitted"].astype(bool)].sort_values("unit_id").reset_index(drop=True)
     info = tables["info"][tables["info"]["unit_id"].isin(set(scored["unit_id"]))]
-    theme_in = scored[["unit_id"]].assign(theme=_themes(info, scored).to_numpy(),
-                                          keywords=scored["keywords"].to_numpy())
+    theme_in = scored[["unit_id"]].assign(
+        theme=_themes(info, scored).to_numpy(), keywords=scored["keywords"].to_numpy()
+    )
     t0 = time.perf_counter()
     theme_measures(theme_in, sc.slogans, sc.copy_cosine, sc.theme_neighbours)
     t_theme = time.perf_counter() - t0
@@ -106,8 +107,15 @@ def run(work: Path, quick: bool = False) -> str:
     rank = rank_desc(overall_score(ind, weights))
     u = sc.uncertainty
     t0 = time.perf_counter()
-    mc = monte_carlo(goodness(ind), normalised_weights(weights), rank.astype(float), u.runs, u.weight_spread,
-                     u.seed, u.unstable_rank_width)
+    mc = monte_carlo(
+        goodness(ind),
+        normalised_weights(weights),
+        rank.astype(float),
+        u.runs,
+        u.weight_spread,
+        u.seed,
+        u.unstable_rank_width,
+    )
     t_mc = time.perf_counter() - t0
 
     # accuracy of the neighbour search on a sample of distinct themes
@@ -123,23 +131,41 @@ def run(work: Path, quick: bool = False) -> str:
     exact = full.max(axis=1)
     err = np.abs(exact - approx[sample, 0])
     copies_exact = int((exact >= sc.copy_cosine).sum())
-    copies_found = int(((exact >= sc.copy_cosine) & (approx[sample, 0] >= sc.copy_cosine - 1e-6)).sum())
-    method = "exact (all pairs)" if len(uniq) <= EXACT_MAX else "candidates from rare n-grams, exact re-scoring"
+    copies_found = int(
+        ((exact >= sc.copy_cosine) & (approx[sample, 0] >= sc.copy_cosine - 1e-6)).sum()
+    )
+    method = (
+        "exact (all pairs)"
+        if len(uniq) <= EXACT_MAX
+        else "candidates from rare n-grams, exact re-scoring"
+    )
 
     rows = [
         ("units in the district", f"{n_units:,}"),
         ("units scored", f"{n_scored:,}"),
-        ("activity rows / action rows", f"{len(tables['activities']):,} / {len(tables['actions']):,}"),
+        (
+            "activity rows / action rows",
+            f"{len(tables['activities']):,} / {len(tables['actions']):,}",
+        ),
         ("distinct normalised themes", f"{len(uniq):,}"),
         ("generate the tables (not part of scoring)", f"{t_gen:.1f} s"),
         ("**`score_tables`, everything**", f"**{t_score:.1f} s**"),
         ("— theme measures alone (TF-IDF, top-k, clusters)", f"{t_theme:.1f} s"),
         (f"— Monte Carlo uncertainty alone ({mc.runs} runs)", f"{t_mc:.1f} s"),
         ("write the 7 score tables (parquet)", f"{t_write:.1f} s"),
-        ("peak RSS during scoring", f"{_mb(mem.peak)} MB (+{_mb(mem.peak - mem.base)} MB over the loaded tables)"),
+        (
+            "peak RSS during scoring",
+            f"{_mb(mem.peak)} MB (+{_mb(mem.peak - mem.base)} MB over the loaded tables)",
+        ),
         ("neighbour search", method),
-        ("nearest-cosine error on 1,000 sampled themes (mean / max)", f"{err.mean():.1e} / {err.max():.3f}"),
-        (f"sampled themes with a copy (cos ≥ {sc.copy_cosine}) found", f"{copies_found} of {copies_exact}"),
+        (
+            "nearest-cosine error on 1,000 sampled themes (mean / max)",
+            f"{err.mean():.1e} / {err.max():.3f}",
+        ),
+        (
+            f"sampled themes with a copy (cos ≥ {sc.copy_cosine}) found",
+            f"{copies_found} of {copies_exact}",
+        ),
     ]
     table = "\n".join(f"| {a} | {b} |" for a, b in rows)
     return (

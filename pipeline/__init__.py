@@ -13,8 +13,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["history", "list_rounds", "local_time", "open_round", "round_table", "to_excel",
-           "with_chinese_labels"]
+__all__ = [
+    "history",
+    "list_rounds",
+    "local_time",
+    "open_round",
+    "round_table",
+    "to_excel",
+    "with_chinese_labels",
+]
 
 
 def __getattr__(name: str) -> Any:

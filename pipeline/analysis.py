@@ -22,41 +22,107 @@ from pipeline.report.context import RoundContext, load_any_config, open_round
 from pipeline.report.labels import LOCAL_TZ, SEVERITY_LABELS
 from pipeline.tables import read_table, table_path
 
-__all__ = ["COLUMN_LABELS", "history", "list_rounds", "local_time", "open_round", "round_table", "to_excel",
-           "with_chinese_labels"]
+__all__ = [
+    "COLUMN_LABELS",
+    "history",
+    "list_rounds",
+    "local_time",
+    "open_round",
+    "round_table",
+    "to_excel",
+    "with_chinese_labels",
+]
 
 COLUMN_LABELS: dict[str, str] = {
-    "unit_id": "单位编码", "unit_name": "单位名称", "unit_type": "单位类型", "parent_id": "上级单位编码",
-    "parent_name": "上级单位", "round_id": "轮次", "round_name": "轮次名称", "as_of": "数据截至",
-    "scored": "已评分", "unscored_reason": "未评分原因", "overall": "综合得分", "rank": "全区排名",
-    "rank_in_type": "类型内排名", "rank_median": "排名中位数", "rank_p05": "排名区间下限(5%)",
-    "rank_p95": "排名区间上限(95%)", "rank_unstable": "排名不稳定", "flags": "预警项", "n_flags": "预警项数",
+    "unit_id": "单位编码",
+    "unit_name": "单位名称",
+    "unit_type": "单位类型",
+    "parent_id": "上级单位编码",
+    "parent_name": "上级单位",
+    "round_id": "轮次",
+    "round_name": "轮次名称",
+    "as_of": "数据截至",
+    "scored": "已评分",
+    "unscored_reason": "未评分原因",
+    "overall": "综合得分",
+    "rank": "全区排名",
+    "rank_in_type": "类型内排名",
+    "rank_median": "排名中位数",
+    "rank_p05": "排名区间下限(5%)",
+    "rank_p95": "排名区间上限(95%)",
+    "rank_unstable": "排名不稳定",
+    "flags": "预警项",
+    "n_flags": "预警项数",
     **dict(WEAKNESS_LABELS),
     **{f"{w}_change": f"{WEAKNESS_LABELS[w]}变化" for w in WEAKNESSES},
-    "overall_change": "综合得分变化", "rank_change": "名次变化", "still_flagged": "整改未到位",
-    "previous_round": "上一轮", "expected": "应报", "submitted": "已报送", "reporting": "报送情况",
-    "received_at": "收到时间（北京时间）", "report_date": "填报日期", "on_time": "按时", "file": "文件",
-    "sheet": "工作表", "cell": "单元格", "row": "行", "column": "栏目", "severity": "级别", "code": "代码",
-    "message": "说明", "value": "原值", "row_rejected": "该行未采用", "reason": "原因", "status": "状态",
-    "level": "层级", "group": "分组", "group_name": "分组名称", "received": "已报", "late": "迟报",
-    "missing": "未报", "reporting_rate": "报送率(%)", "on_time_rate": "按时报送率(%)",
-    "mean_progress": "平均进度", "theil": "泰尔指数", "between": "类型间差距", "within": "类型内差距",
-    "gini": "基尼系数", "date": "日期", "name": "名称", "theme": "活动主题", "weakness": "不足", "text": "依据",
+    "overall_change": "综合得分变化",
+    "rank_change": "名次变化",
+    "still_flagged": "整改未到位",
+    "previous_round": "上一轮",
+    "expected": "应报",
+    "submitted": "已报送",
+    "reporting": "报送情况",
+    "received_at": "收到时间（北京时间）",
+    "report_date": "填报日期",
+    "on_time": "按时",
+    "file": "文件",
+    "sheet": "工作表",
+    "cell": "单元格",
+    "row": "行",
+    "column": "栏目",
+    "severity": "级别",
+    "code": "代码",
+    "message": "说明",
+    "value": "原值",
+    "row_rejected": "该行未采用",
+    "reason": "原因",
+    "status": "状态",
+    "level": "层级",
+    "group": "分组",
+    "group_name": "分组名称",
+    "received": "已报",
+    "late": "迟报",
+    "missing": "未报",
+    "reporting_rate": "报送率(%)",
+    "on_time_rate": "按时报送率(%)",
+    "mean_progress": "平均进度",
+    "theil": "泰尔指数",
+    "between": "类型间差距",
+    "within": "类型内差距",
+    "gini": "基尼系数",
+    "date": "日期",
+    "name": "名称",
+    "theme": "活动主题",
+    "weakness": "不足",
+    "text": "依据",
     "progress_share": "规定动作完成进度",
 }
 VALUE_LABELS: dict[str, dict[str, str]] = {
     "severity": SEVERITY_LABELS,
-    "reporting": {"on_time": "按时报送", "late": "迟报", "missing": "未报送", "not_expected": "不需报送"},
+    "reporting": {
+        "on_time": "按时报送",
+        "late": "迟报",
+        "missing": "未报送",
+        "not_expected": "不需报送",
+    },
 }
 
 
 def list_rounds(config_path: str | Path = "") -> pd.DataFrame:
     """Every configured round in time order: id, name, stage, dates, whether it has scores."""
     config = load_any_config(config_path)
-    rows = [{"round_id": r.id, "round_name": r.name, "stage": r.stage, "as_of": r.as_of,
-             "deadline": r.deadline, "inspection": r.inspection,
-             "has_scores": table_path(config.paths.processed_round(r.id), "scores").is_file()}
-            for r in config.rounds_in_order()]
+    rows = [
+        {
+            "round_id": r.id,
+            "round_name": r.name,
+            "stage": r.stage,
+            "as_of": r.as_of,
+            "deadline": r.deadline,
+            "inspection": r.inspection,
+            "has_scores": table_path(config.paths.processed_round(r.id), "scores").is_file(),
+        }
+        for r in config.rounds_in_order()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -80,19 +146,31 @@ def with_chinese_labels(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].map(lambda v, m=labels: m.get(str(v), v) if pd.notna(v) else v)
     for c in ("flags", "still_flagged", "weakness"):
         if c in out:
-            out[c] = out[c].map(lambda v: "、".join(WEAKNESS_LABELS.get(k.strip(), k.strip())
-                                                    for k in str(v).split(",") if k.strip()) if pd.notna(v) else v)
+            out[c] = out[c].map(
+                lambda v: (
+                    "、".join(
+                        WEAKNESS_LABELS.get(k.strip(), k.strip())
+                        for k in str(v).split(",")
+                        if k.strip()
+                    )
+                    if pd.notna(v)
+                    else v
+                )
+            )
     return out.rename(columns={c: COLUMN_LABELS.get(c, c) for c in out.columns})
 
 
-def round_table(ctx: RoundContext | str, name: str, chinese: bool = False,
-                config_path: str | Path = "") -> pd.DataFrame:
+def round_table(
+    ctx: RoundContext | str, name: str, chinese: bool = False, config_path: str | Path = ""
+) -> pd.DataFrame:
     """One table of a round (a RoundContext, or a round id): Beijing time; Chinese headers if asked."""
     if isinstance(ctx, str):
         ctx = open_round(config_path, ctx)
     df = ctx.table(name)
     if df.empty and not table_path(ctx.processed_dir, name).is_file() and name not in ctx.tables:
-        raise KeyError(f"轮次 {ctx.round.id} 没有数据表 {name}（有: {'、'.join(sorted(ctx.tables))}）")
+        raise KeyError(
+            f"轮次 {ctx.round.id} 没有数据表 {name}（有: {'、'.join(sorted(ctx.tables))}）"
+        )
     df = local_time(df)
     return with_chinese_labels(df) if chinese else df
 

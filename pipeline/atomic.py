@@ -23,9 +23,13 @@ def atomic_path(target: Path, prefix: str | None = None, suffix: str = ".tmp") -
     file (`prefix`, default `.<target name>.`, and `suffix` name it for cleanup)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=prefix or f".{target.name}.", suffix=suffix, dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=prefix or f".{target.name}.", suffix=suffix, dir=target.parent
+    )
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a published file gets the usual permissions
+    os.chmod(
+        tmp, 0o666 & ~_umask()
+    )  # mkstemp makes 0600; a published file gets the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, target)

@@ -55,7 +55,10 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     config = _config(args)
     written = write_templates(
-        config, args.round, unit_id=args.unit, out_dir=Path(args.out) if args.out else None,
+        config,
+        args.round,
+        unit_id=args.unit,
+        out_dir=Path(args.out) if args.out else None,
         carry_over=args.carry_over,
     )
     note = "（已沿用各单位上一轮已采用报表的内容，浅绿色单元格）" if args.carry_over else ""
@@ -71,16 +74,23 @@ def cmd_round(args: argparse.Namespace) -> int:
 
     path = Path(args.config or DEFAULT_CONFIG_NAME)
     try:
-        new = NewRound(id=args.id, name=args.name or args.id, as_of=date.fromisoformat(args.as_of),
-                       deadline=date.fromisoformat(args.deadline),
-                       inspection=date.fromisoformat(args.inspection or args.deadline), stage=args.stage or "")
+        new = NewRound(
+            id=args.id,
+            name=args.name or args.id,
+            as_of=date.fromisoformat(args.as_of),
+            deadline=date.fromisoformat(args.deadline),
+            inspection=date.fromisoformat(args.inspection or args.deadline),
+            stage=args.stage or "",
+        )
     except ValueError as exc:
         print(f"错误: 日期应写成 YYYY-MM-DD（{exc}）", file=sys.stderr)
         return EXIT_USAGE
     config = add_round(path, new)
     r = config.round(new.id)
-    print(f"已在 {path} 中新增检查轮次 {r.id}（{r.name}，{r.stage}）：数据截至 {r.as_of}，报送截止 {r.deadline}，"
-          f"检查日期 {r.inspection}。\n下一步：scorecard template --round {r.id} --carry-over")
+    print(
+        f"已在 {path} 中新增检查轮次 {r.id}（{r.name}，{r.stage}）：数据截至 {r.as_of}，报送截止 {r.deadline}，"
+        f"检查日期 {r.inspection}。\n下一步：scorecard template --round {r.id} --carry-over"
+    )
     return EXIT_OK
 
 
@@ -91,13 +101,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     missing = sorted(m for m in DEMO_ONLY_MODULES if importlib.util.find_spec(m) is None)
     if missing:  # before anything is written
-        print(f"错误: 生成演示数据需要额外的依赖 {'、'.join(missing)}，请运行 "
-              "pip install 'grassroots-scorecard[demo]'（在源码目录中 make install 已包含）", file=sys.stderr)
+        print(
+            f"错误: 生成演示数据需要额外的依赖 {'、'.join(missing)}，请运行 "
+            "pip install 'grassroots-scorecard[demo]'（在源码目录中 make install 已包含）",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
     config = _config(args) if (args.config or not args.out) else None
     result = generate_demo(
-        config=config, out_dir=Path(args.out) if args.out else None, seed=args.seed, n_units=args.units
+        config=config,
+        out_dir=Path(args.out) if args.out else None,
+        seed=args.seed,
+        n_units=args.units,
     )
     print(result.summary())
     return EXIT_OK
@@ -122,7 +138,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     config = _config(args)
     for rid in _rounds(config, args.round):
-        result = score_with_survey(score_round, config, rid)  # the residents' survey, then the scores
+        result = score_with_survey(
+            score_round, config, rid
+        )  # the residents' survey, then the scores
         print(result.summary())
     return EXIT_OK
 
@@ -203,8 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--round", required=True, help="检查轮次编号，如 2026-07")
     p.add_argument("--unit", default=None, help="只生成这个单位编码的模板")
     p.add_argument("--out", default=None, help="输出目录（默认: reports/<轮次>/templates）")
-    p.add_argument("--carry-over", action="store_true",
-                   help="沿用各单位上一轮已采用报表的内容（活动主题、已完成的规定动作、基础资料），并标出")
+    p.add_argument(
+        "--carry-over",
+        action="store_true",
+        help="沿用各单位上一轮已采用报表的内容（活动主题、已完成的规定动作、基础资料），并标出",
+    )
 
     p = add("demo", cmd_demo)
     p.add_argument("--seed", type=int, default=20260719, help="随机种子（同一种子结果相同）")
@@ -236,12 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scheduler", default=None, help="Dask 调度器地址 tcp://HOST:PORT（默认: 本机多进程）"
     )
-    p.add_argument(
-        "--force", action="store_true", help="输入未变时也重新计算，并重新读取每个文件"
-    )
-    p.add_argument(
-        "--wait", action="store_true", help="同一轮次已有运行时等待，而不是立即退出"
-    )
+    p.add_argument("--force", action="store_true", help="输入未变时也重新计算，并重新读取每个文件")
+    p.add_argument("--wait", action="store_true", help="同一轮次已有运行时等待，而不是立即退出")
 
     p = add("status", cmd_status)
     add_round(p)
@@ -249,8 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("round", cmd_round)
     actions = p.add_subparsers(dest="round_action", metavar="ACTION")
     actions.required = True
-    a = actions.add_parser("add", help="新增一轮：写入配置文件中新的 [[rounds]]，先检查日期与阶段",
-                           description="新增一轮：写入配置文件中新的 [[rounds]]，先检查日期与阶段；注释保持不变")
+    a = actions.add_parser(
+        "add",
+        help="新增一轮：写入配置文件中新的 [[rounds]]，先检查日期与阶段",
+        description="新增一轮：写入配置文件中新的 [[rounds]]，先检查日期与阶段；注释保持不变",
+    )
     a.add_argument("--id", required=True, help="轮次编号，如 2026-09")
     a.add_argument("--name", default=None, help="轮次名称，如 9月检查（默认: 轮次编号）")
     a.add_argument("--as-of", required=True, help="数据截至日期 YYYY-MM-DD")
@@ -272,7 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
-    except ScorecardError as exc:  # every pipeline error the user can act on: its message, its exit code
+    except (
+        ScorecardError
+    ) as exc:  # every pipeline error the user can act on: its message, its exit code
         print(exc.cli_message(), file=sys.stderr)
         return exc.exit_code
     except FileNotFoundError as exc:  # a stage run before the one it needs, a missing notebook
@@ -287,5 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(fault.cli_message(), file=sys.stderr)
         return fault.exit_code
     except (KeyboardInterrupt, RunTerminated):
-        print("已中断：未发布任何结果，上次的结果保持不变（运行记录见 scorecard status）。", file=sys.stderr)
+        print(
+            "已中断：未发布任何结果，上次的结果保持不变（运行记录见 scorecard status）。",
+            file=sys.stderr,
+        )
         return EXIT_FAILED

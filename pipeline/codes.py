@@ -127,8 +127,14 @@ class Finding(_Coded):
     SURVEY_BAD_ANSWER = "survey_bad_answer", "问卷答案不在量表选项之中"
     SURVEY_DUPLICATE_ID = "survey_duplicate_id", "问卷编号重复"
     SURVEY_DUPLICATE_ROW = "survey_duplicate_row", "短时间内提交了内容完全相同的问卷"
-    SURVEY_ITEM_UNANSWERED = "survey_item_unanswered", "问卷的分项评价未作答或答案无法识别（该项不计）"
-    SURVEY_SELF_REPORT_OVERSTATED = "survey_self_report_overstated", "单位自报的群众评价明显高于独立调查结果"
+    SURVEY_ITEM_UNANSWERED = (
+        "survey_item_unanswered",
+        "问卷的分项评价未作答或答案无法识别（该项不计）",
+    )
+    SURVEY_SELF_REPORT_OVERSTATED = (
+        "survey_self_report_overstated",
+        "单位自报的群众评价明显高于独立调查结果",
+    )
 
 
 class RunError(_Coded):
@@ -160,7 +166,14 @@ class NoticeBasis(_Coded):
 
 
 REGISTRY: tuple[type[_Coded], ...] = (
-    Severity, SubmissionStatus, Reporting, Reason, Finding, RunError, ItemStatus, NoticeBasis,
+    Severity,
+    SubmissionStatus,
+    Reporting,
+    Reason,
+    Finding,
+    RunError,
+    ItemStatus,
+    NoticeBasis,
 )
 # codes that share a string across registries (a rejected file's finding uses its reason code)
 _LABELS: dict[str, str] = {}
@@ -182,7 +195,9 @@ def label(code: object, kind: type[_Coded] | None = None) -> str:
     return _LABELS.get(text, text)
 
 
-def counts_zh(counts: Mapping[str, int] | Iterable[tuple[str, int]], kind: type[_Coded] | None = None) -> str:
+def counts_zh(
+    counts: Mapping[str, int] | Iterable[tuple[str, int]], kind: type[_Coded] | None = None
+) -> str:
     """`{"encrypted": 2, "not_a_workbook": 1}` → `文件已加密 2，不是 Excel 报表 1`."""
     items = counts.items() if isinstance(counts, Mapping) else counts
     return "，".join(f"{label(k, kind)} {v}" for k, v in sorted(items))

@@ -81,7 +81,11 @@ def _scalar_kinds(annotation: Any) -> set[type]:
     """int, float, bool among the types a field accepts (Optional / unions unwrapped)."""
     import typing
 
-    args = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    args = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        else ()
+    )
     kinds = [annotation, *args]
     return {k for k in kinds if k in (int, float, bool)}
 
@@ -184,9 +188,15 @@ class Ingest(_Frozen):
     max_rows: Annotated[int, Field(gt=0)] = 20000
     timeout_seconds: Annotated[float, Field(gt=0)] = 60
     name_match_cutoff: Annotated[float, Field(ge=0, le=100)] = 80
-    max_columns: Annotated[int, Field(gt=0)] = 256  # a sheet's cells beyond max_rows x this reject the file
-    max_cell_chars: Annotated[int, Field(gt=0)] = 32767  # any cell is cut to this when read (Excel's own limit)
-    contain_readers: bool = True  # jobs=1 still reads in a child process, so a reader crash costs only its file
+    max_columns: Annotated[int, Field(gt=0)] = (
+        256  # a sheet's cells beyond max_rows x this reject the file
+    )
+    max_cell_chars: Annotated[int, Field(gt=0)] = (
+        32767  # any cell is cut to this when read (Excel's own limit)
+    )
+    contain_readers: bool = (
+        True  # jobs=1 still reads in a child process, so a reader crash costs only its file
+    )
 
 
 class IntakeChecks(_Frozen):
@@ -195,7 +205,9 @@ class IntakeChecks(_Frozen):
     # 参加人数 above exp(median + k·MAD) of log 参加人数 of the same unit type's rows this round (and above the floor)
     participants_mad_k: Annotated[float, Field(gt=0)] = 4.0
     participants_floor: Annotated[int, Field(ge=0)] = 300
-    participants_min_rows: Annotated[int, Field(ge=1)] = 20  # fewer rows of a type: the district's rows
+    participants_min_rows: Annotated[int, Field(ge=1)] = (
+        20  # fewer rows of a type: the district's rows
+    )
     # against the unit's previous return: a count that moved by this factor and at least this many
     members_change_ratio: Annotated[float, Field(gt=1)] = 2.0
     members_change_min: Annotated[int, Field(ge=0)] = 10
@@ -342,9 +354,10 @@ class Uncertainty(_Frozen):
     normalisations: Annotated[
         tuple[Literal["fixed", "minmax", "rank"], ...], Field(min_length=1)
     ] = ("fixed", "minmax", "rank")
-    aggregations: Annotated[
-        tuple[Literal["arithmetic", "geometric"], ...], Field(min_length=1)
-    ] = ("arithmetic", "geometric")
+    aggregations: Annotated[tuple[Literal["arithmetic", "geometric"], ...], Field(min_length=1)] = (
+        "arithmetic",
+        "geometric",
+    )
     outlier_skew: Annotated[float, Field(gt=0)] = 2.0
     outlier_kurtosis: Annotated[float, Field(gt=0)] = 3.5
     winsorise_max_points: Annotated[int, Field(ge=0)] = 5
@@ -415,8 +428,15 @@ class ActGrades(_Frozen):
     def _bands(self) -> ActGrades:
         problems = []
         if len(self.labels) != len(self.cuts) + 1:
-            problems.append(("labels", f"等次名称应比分界点多 1 个（现有分界点 {len(self.cuts)} 个、名称 {len(self.labels)} 个）"))
-        if list(self.cuts) != sorted(self.cuts, reverse=True) or len(set(self.cuts)) != len(self.cuts):
+            problems.append(
+                (
+                    "labels",
+                    f"等次名称应比分界点多 1 个（现有分界点 {len(self.cuts)} 个、名称 {len(self.labels)} 个）",
+                )
+            )
+        if list(self.cuts) != sorted(self.cuts, reverse=True) or len(set(self.cuts)) != len(
+            self.cuts
+        ):
             problems.append(("cuts", "分界点应从高到低排列且不重复"))
         if problems:
             raise _KeyedProblems(problems)
@@ -522,17 +542,26 @@ class Config(_Frozen):
         for i, r in enumerate(self.rounds):
             if stages and r.stage not in stages:
                 problems.append(
-                    (f"rounds[{i}].stage", f"阶段 {r.stage!r} 不是 campaign.stages 之一（{'、'.join(stages)}）")
+                    (
+                        f"rounds[{i}].stage",
+                        f"阶段 {r.stage!r} 不是 campaign.stages 之一（{'、'.join(stages)}）",
+                    )
                 )
             elif r.stage in by_id and not (by_id[r.stage].start <= r.as_of <= by_id[r.stage].end):
                 st = by_id[r.stage]
                 problems.append(
-                    (f"rounds[{i}].stage", f"轮次 {r.id} 的数据截至日期 {r.as_of} 不在阶段 {r.stage!r} 的日期"
-                                          f"（{st.start} 至 {st.end}）之内")
+                    (
+                        f"rounds[{i}].stage",
+                        f"轮次 {r.id} 的数据截至日期 {r.as_of} 不在阶段 {r.stage!r} 的日期"
+                        f"（{st.start} 至 {st.end}）之内",
+                    )
                 )
             if r.as_of < self.campaign.start:
                 problems.append(
-                    (f"rounds[{i}].as_of", f"数据截至日期 {r.as_of} 早于活动开始日期 campaign.start {self.campaign.start}")
+                    (
+                        f"rounds[{i}].as_of",
+                        f"数据截至日期 {r.as_of} 早于活动开始日期 campaign.start {self.campaign.start}",
+                    )
                 )
         if problems:
             raise _KeyedProblems(problems)
@@ -544,8 +573,10 @@ class Config(_Frozen):
             if r.id == round_id:
                 return r
         known = ", ".join(r.id for r in self.rounds)
-        raise UnknownRoundError(f"未知的检查轮次 {round_id!r}（配置中有: {known}；"
-                                f"新的一轮用 scorecard round add --id {round_id} ... 添加）")
+        raise UnknownRoundError(
+            f"未知的检查轮次 {round_id!r}（配置中有: {known}；"
+            f"新的一轮用 scorecard round add --id {round_id} ... 添加）"
+        )
 
     def previous_round(self, round_id: str) -> Round | None:
         """The round before this one in time, if any."""
@@ -651,9 +682,7 @@ def load_config(path: str | Path | None = None) -> Config:
     path = Path(path) if path is not None else Path.cwd() / DEFAULT_CONFIG_NAME
     path = path.resolve()
     if not path.is_file():
-        raise ConfigError(
-            path, [ConfigProblem("(file)", "文件不存在（用 --config 指定配置文件）")]
-        )
+        raise ConfigError(path, [ConfigProblem("(file)", "文件不存在（用 --config 指定配置文件）")])
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:

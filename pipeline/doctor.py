@@ -53,7 +53,9 @@ def _python() -> Check:
         "Python 版本",
         ok,
         f"Python {v.major}.{v.minor}.{v.micro}（{sys.executable}）",
-        "" if ok else f"需要 Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} 或更高版本；安装后删除 .venv 再运行 make install",
+        ""
+        if ok
+        else f"需要 Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} 或更高版本；安装后删除 .venv 再运行 make install",
     )
 
 
@@ -129,7 +131,9 @@ def kernel_check(name: str) -> Check:
 
         specs = KernelSpecManager().find_kernel_specs()
     except Exception as exc:
-        return Check("Jupyter 内核", False, f"无法列出 Jupyter 内核: {type(exc).__name__}: {exc}", fix)
+        return Check(
+            "Jupyter 内核", False, f"无法列出 Jupyter 内核: {type(exc).__name__}: {exc}", fix
+        )
     if name in specs:
         return Check("Jupyter 内核", True, f"内核 {name} 已安装（{specs[name]}）")
     known = "、".join(sorted(specs)) or "无"
@@ -156,8 +160,10 @@ def font_check() -> Check:
         choice = choose_cjk_font()
     except Exception as exc:
         return Check("中文字体", False, f"图表无法使用中文字体: {exc}", fix)
-    note = "" if choice.source == "system" else (
-        "；可选：安装系统中文字体（如 fonts-noto-cjk、微软雅黑）后将优先使用系统字体"
+    note = (
+        ""
+        if choice.source == "system"
+        else ("；可选：安装系统中文字体（如 fonts-noto-cjk、微软雅黑）后将优先使用系统字体")
     )
     return Check(
         "中文字体",
@@ -189,7 +195,11 @@ def writable_dir(path: Path) -> tuple[bool, str]:
     if path.exists():
         if not path.is_dir():
             return False, "存在，但不是文件夹"
-        return (True, "存在，可写") if os.access(path, os.W_OK | os.X_OK) else (False, "存在，但没有写权限")
+        return (
+            (True, "存在，可写")
+            if os.access(path, os.W_OK | os.X_OK)
+            else (False, "存在，但没有写权限")
+        )
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -215,9 +225,16 @@ def _folders(config) -> list[Check]:
                 "或运行 scorecard demo 生成演示数据",
             )
         )
-    for label, path in (("清洁数据目录 processed", config.paths.processed), ("报告目录 reports", config.paths.reports)):
+    for label, path in (
+        ("清洁数据目录 processed", config.paths.processed),
+        ("报告目录 reports", config.paths.reports),
+    ):
         ok, why = writable_dir(path)
-        fix = "" if ok else f"创建该目录并授予写权限（mkdir -p {path}），或在配置文件 [paths] 中改为可写的目录"
+        fix = (
+            ""
+            if ok
+            else f"创建该目录并授予写权限（mkdir -p {path}），或在配置文件 [paths] 中改为可写的目录"
+        )
         out.append(Check(label, ok, f"{path} {why}", fix))
     return out
 
@@ -240,11 +257,22 @@ def _roster(config) -> Check:
         shown = exc.problems[:10]
         more = f"（另有 {len(exc.problems) - 10} 处）" if len(exc.problems) > 10 else ""
         lines = "；".join(
-            f"{'第' + str(p.row) + '行 ' if p.row else ''}{p.column or ''} {p.message}" for p in shown
+            f"{'第' + str(p.row) + '行 ' if p.row else ''}{p.column or ''} {p.message}"
+            for p in shown
         )
-        return Check("单位名册", False, f"{path} 有 {len(exc.problems)} 处问题: {lines}{more}", "按提示改正名册后重新运行")
+        return Check(
+            "单位名册",
+            False,
+            f"{path} 有 {len(exc.problems)} 处问题: {lines}{more}",
+            "按提示改正名册后重新运行",
+        )
     except Exception as exc:  # not a spreadsheet, unreadable, ...
-        return Check("单位名册", False, f"{path} 无法读取: {type(exc).__name__}: {exc}", "确认名册是可以打开的 xlsx 或 UTF-8 csv 文件")
+        return Check(
+            "单位名册",
+            False,
+            f"{path} 无法读取: {type(exc).__name__}: {exc}",
+            "确认名册是可以打开的 xlsx 或 UTF-8 csv 文件",
+        )
     expected = int(roster["expected"].sum())
     return Check("单位名册", True, f"{path}: {len(roster)} 个单位，本轮应报 {expected} 个")
 
@@ -294,7 +322,9 @@ def print_report(checks: list[Check]) -> None:
             print(f"    解决办法: {c.fix}")
     failed = [c.name for c in checks if not c.ok]
     if failed:
-        print(f"\n有 {len(failed)} 项检查未通过: {'、'.join(failed)}。按上面的解决办法处理后再运行 scorecard doctor。")
+        print(
+            f"\n有 {len(failed)} 项检查未通过: {'、'.join(failed)}。按上面的解决办法处理后再运行 scorecard doctor。"
+        )
     else:
         print("\n环境检查全部通过。")
 

@@ -34,7 +34,12 @@ class InlineExecutor(Executor):
 def default_jobs(jobs: int | None) -> int:
     """None or 0 means all cores."""
     if not jobs:
-        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        return max(
+            1,
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1,
+        )
     return max(1, int(jobs))
 
 
@@ -80,7 +85,11 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 
 def is_broken(executor: Executor) -> bool:
     """A process pool that lost a worker (it refuses every later task)."""
-    return bool(getattr(executor, "_broken", False)) if isinstance(executor, ProcessPoolExecutor) else False
+    return (
+        bool(getattr(executor, "_broken", False))
+        if isinstance(executor, ProcessPoolExecutor)
+        else False
+    )
 
 
 def map_unordered(

@@ -79,10 +79,23 @@ def name_finding(raw: str, label: str) -> dict | None:
     hexed = raw_bytes(os.path.basename(raw)).hex(" ")
     if how == "replaced":
         code, severity = "filename_undecodable", "warning"
-        message = (f"文件名编码无法识别（原始字节 {hexed[:120]}），以“{label}”显示；"
-                   "请以规范的中文文件名重新报送，或核对是哪个单位的报表")
+        message = (
+            f"文件名编码无法识别（原始字节 {hexed[:120]}），以“{label}”显示；"
+            "请以规范的中文文件名重新报送，或核对是哪个单位的报表"
+        )
     else:
         code, severity = "filename_recoded", "warning"
         message = f"文件名不是 UTF-8 编码（多为 Windows 压缩包解压所致），已按 {how.upper()} 识别为“{label}”"
-    return {"file": label, "sheet": None, "cell": None, "row": None, "column": None, "unit_id": None,
-            "severity": severity, "code": code, "message": message, "value": label, "row_rejected": False}
+    return {
+        "file": label,
+        "sheet": None,
+        "cell": None,
+        "row": None,
+        "column": None,
+        "unit_id": None,
+        "severity": severity,
+        "code": code,
+        "message": message,
+        "value": label,
+        "row_rejected": False,
+    }

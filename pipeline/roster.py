@@ -74,7 +74,9 @@ _KIND_FORMS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class RosterProblem:
-    row: int | None  # 1-based data row in the roster file (header = row 1), None for whole-file problems
+    row: (
+        int | None
+    )  # 1-based data row in the roster file (header = row 1), None for whole-file problems
     column: str | None
     code: str
     message: str
@@ -96,8 +98,10 @@ class RosterError(ScorecardError):
 
     def cli_message(self) -> str:
         if any(p.code == "missing_file" for p in self.problems):
-            return (f"{self}\n提示: 先运行 `scorecard demo` 生成演示名册，"
-                    "或在配置 [paths] roster 中指定名册文件。")
+            return (
+                f"{self}\n提示: 先运行 `scorecard demo` 生成演示名册，"
+                "或在配置 [paths] roster 中指定名册文件。"
+            )
         return str(self)
 
 
@@ -190,22 +194,36 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
         if len(group) > 1:
             where = "、".join(str(rows[i]) for i in group)
             problems.append(
-                RosterProblem(rows[group[1]], "单位编码", "duplicate_id", f"单位编码 {uid} 重复（第{where}行）")
+                RosterProblem(
+                    rows[group[1]],
+                    "单位编码",
+                    "duplicate_id",
+                    f"单位编码 {uid} 重复（第{where}行）",
+                )
             )
     from pipeline.report.pagename import page_collisions
 
     for ids in page_collisions(u for u in positions if len(positions[u]) == 1).values():
         where = "、".join(f"{u}（第{rows[positions[u][0]]}行）" for u in ids)
         problems.append(
-            RosterProblem(rows[positions[ids[-1]][0]], "单位编码", "page_collision",
-                          f"单位编码 {where} 只差大小写或特殊字符，单位画像页的文件名会相同；请改用能区分的编码")
+            RosterProblem(
+                rows[positions[ids[-1]][0]],
+                "单位编码",
+                "page_collision",
+                f"单位编码 {where} 只差大小写或特殊字符，单位画像页的文件名会相同；请改用能区分的编码",
+            )
         )
     known = {u for u in cols["unit_id"] if u}
     parent = dict(zip(cols["unit_id"], cols["parent_id"], strict=True))
     for row, rec in zip(rows, out.itertuples(index=False), strict=True):
         if rec.parent_id and rec.parent_id not in known:
             problems.append(
-                RosterProblem(row, "上级单位编码", "unknown_parent", f"上级单位编码 {rec.parent_id} 不在名册中")
+                RosterProblem(
+                    row,
+                    "上级单位编码",
+                    "unknown_parent",
+                    f"上级单位编码 {rec.parent_id} 不在名册中",
+                )
             )
     # cycles: follow parents; a walk longer than the roster or back to the start is a cycle
     reported: set[str] = set()
@@ -218,7 +236,7 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
             seen.append(cur)
             cur = parent.get(cur)
         if cur and cur in seen:
-            cycle = seen[seen.index(cur):]
+            cycle = seen[seen.index(cur) :]
             if reported.isdisjoint(cycle):  # a unit hanging below a cycle: report the cycle once
                 reported.update(cycle)
                 problems.append(
@@ -238,7 +256,12 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
     for name, units in owners.items():
         if len(units) > 1:
             problems.append(
-                RosterProblem(None, "单位名称/别名", "ambiguous_name", f"名称“{name}”对应多个单位: {', '.join(sorted(units))}")
+                RosterProblem(
+                    None,
+                    "单位名称/别名",
+                    "ambiguous_name",
+                    f"名称“{name}”对应多个单位: {', '.join(sorted(units))}",
+                )
             )
     if problems:
         raise RosterError(source, problems)
@@ -321,7 +344,9 @@ def build_name_index(roster: pd.DataFrame) -> NameIndex:
     return NameIndex(exact, alias, norm, names, dict(norm))
 
 
-def match_unit(written: str, index: NameIndex, cutoff: float = _INGEST.name_match_cutoff, limit: int = 3) -> Match:
+def match_unit(
+    written: str, index: NameIndex, cutoff: float = _INGEST.name_match_cutoff, limit: int = 3
+) -> Match:
     """Match a unit name as written in a return to the roster.
 
     Exact name, then alias, then the normalised form (long/short kind forms
@@ -338,7 +363,9 @@ def match_unit(written: str, index: NameIndex, cutoff: float = _INGEST.name_matc
     key = normalise_name(text)
     if key in index.normalised:
         return Match(text, index.normalised[key], "normalised")
-    found = process.extract(key, list(index.choices), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff)
+    found = process.extract(
+        key, list(index.choices), scorer=fuzz.WRatio, limit=limit * 3, score_cutoff=cutoff
+    )
     seen: dict[str, Candidate] = {}
     for choice, score, _ in found:
         uid = index.choices[choice]

@@ -38,14 +38,18 @@ def pick_stage(config: Config, as_of: date) -> str:
         if s.start <= as_of <= s.end:
             return s.id
     known = "；".join(f"{s.id} {s.start}至{s.end}" for s in config.campaign.stages) or "未配置阶段"
-    raise ConfigError(config.source or Path("scorecard.toml"),
-                      [ConfigProblem("rounds.stage", f"数据截至日期 {as_of} 不在任何阶段的日期之内（{known}）")])
+    raise ConfigError(
+        config.source or Path("scorecard.toml"),
+        [ConfigProblem("rounds.stage", f"数据截至日期 {as_of} 不在任何阶段的日期之内（{known}）")],
+    )
 
 
 def round_block(r: NewRound, stage: str) -> str:
-    return (f'[[rounds]]\nid = "{r.id}"\nname = "{_escape(r.name)}"\nstage = "{_escape(stage)}"\n'
-            f"as_of = {r.as_of.isoformat()}\ndeadline = {r.deadline.isoformat()}\n"
-            f"inspection = {r.inspection.isoformat()}\n")
+    return (
+        f'[[rounds]]\nid = "{r.id}"\nname = "{_escape(r.name)}"\nstage = "{_escape(stage)}"\n'
+        f"as_of = {r.as_of.isoformat()}\ndeadline = {r.deadline.isoformat()}\n"
+        f"inspection = {r.inspection.isoformat()}\n"
+    )
 
 
 def _escape(text: str) -> str:
@@ -65,7 +69,7 @@ def insert_block(text: str, block: str) -> str:
     while len(lines) > 1 and (lines[-1].strip() == "" or lines[-1].lstrip().startswith("#")):
         lines.pop()
     head = "\n".join(lines)
-    rest = text[len(head):].lstrip("\n")
+    rest = text[len(head) :].lstrip("\n")
     return head + "\n\n" + block + ("\n" + rest if rest else "")
 
 
@@ -79,7 +83,9 @@ def add_round(config_path: Path, new: NewRound) -> Config:
     text = config_path.read_text(encoding="utf-8")
     updated = insert_block(text, round_block(new, stage))
     data = tomllib.loads(updated)
-    checked = config_from_dict(data, config_path.parent, config_path)  # ConfigError when anything is off
+    checked = config_from_dict(
+        data, config_path.parent, config_path
+    )  # ConfigError when anything is off
     with atomic_path(config_path, prefix=".scorecard.", suffix=".toml.tmp") as tmp:
         Path(tmp).write_text(updated, encoding="utf-8")
     return checked

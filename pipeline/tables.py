@@ -62,7 +62,9 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def read_tables(folder: Path, names: Iterable[str] | None = None, missing_ok: bool = False) -> dict[str, pd.DataFrame]:
+def read_tables(
+    folder: Path, names: Iterable[str] | None = None, missing_ok: bool = False
+) -> dict[str, pd.DataFrame]:
     """Read the named tables (default: every parquet file in the folder)."""
     folder = Path(folder)
     if names is None:

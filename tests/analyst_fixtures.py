@@ -21,13 +21,17 @@ def make_parented_district(root: Path, n_units: int = 80):
         folder = config.paths.processed_round(r.id)
         for name in ("units", "scores"):
             t = read_table(folder, name)
-            parents = {"社区": t.loc[t["unit_type"] == "街道", "unit_id"].tolist(),
-                       "村": t.loc[t["unit_type"] == "镇", "unit_id"].tolist()}
+            parents = {
+                "社区": t.loc[t["unit_type"] == "街道", "unit_id"].tolist(),
+                "村": t.loc[t["unit_type"] == "镇", "unit_id"].tolist(),
+            }
             pid = []
             counters = {"社区": 0, "村": 0}
             for ut in t["unit_type"]:
                 if parents.get(ut):
-                    pid.append(parents[ut][counters[ut] % 2])  # the first two parents get all children
+                    pid.append(
+                        parents[ut][counters[ut] % 2]
+                    )  # the first two parents get all children
                     counters[ut] += 1
                 else:
                     pid.append(None)
@@ -38,8 +42,13 @@ def make_parented_district(root: Path, n_units: int = 80):
 
 def pdf_pages(pdf: Path) -> list[str]:
     """The text of each page (pdftotext from poppler-utils)."""
-    text = subprocess.run([need("poppler"), "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True, timeout=120).stdout
+    text = subprocess.run(
+        [need("poppler"), "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     pages = text.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
@@ -53,8 +62,21 @@ def xlsx_to_pdf(path: Path, out: Path) -> Path:
     soffice = need("libreoffice")
     need("poppler")
     profile = out / "lo-profile"
-    proc = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
-                           "pdf", "--outdir", str(out), str(path)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     pdf = out / (path.stem + ".pdf")
     assert pdf.is_file(), proc.stdout + proc.stderr
     return pdf
@@ -64,8 +86,22 @@ def html_to_pdf(path: Path, out: Path) -> Path:
     chromium = need("browser")
     need("poppler")
     pdf = out / (path.stem + ".pdf")
-    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--no-first-run", f"--user-data-dir={out / 'chrome-profile'}", "--no-pdf-header-footer",
-                           f"--print-to-pdf={pdf}", path.as_uri()], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            f"--user-data-dir={out / 'chrome-profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert pdf.is_file(), proc.stdout + proc.stderr
     return pdf

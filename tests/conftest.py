@@ -18,7 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 # the 200 real spreadsheets (never committed): beside the checkout, or where SCORECARD_REALFILES says
 REALFILES = Path(os.environ.get("SCORECARD_REALFILES") or SHARED / "realfiles")
-REFERENCE_DATA = Path(__file__).resolve().parent / "data"  # mexico.csv from libpysal (BSD-3), see PROVENANCE.tsv
+REFERENCE_DATA = (
+    Path(__file__).resolve().parent / "data"
+)  # mexico.csv from libpysal (BSD-3), see PROVENANCE.tsv
 
 DEMO_SEED = 7
 DEMO_UNITS = 60

@@ -28,8 +28,10 @@ def recheck_agreement(config, truth_root) -> tuple[float, int, pd.DataFrame]:
 def test_recheck_agrees_with_the_demo_truth(demo_scored, demo_dir):
     share, n, m = recheck_agreement(demo_scored, demo_dir / "truth")
     wrong = m[m["verdict"] != m["verdict_truth"]]
-    print(f"\n复查与演示真值一致：{share:.1%}（{n} 个单位×不足组合；不一致 {len(wrong)} 个："
-          f"{wrong.groupby(['weakness', 'verdict_truth', 'verdict']).size().to_dict()}）")
+    print(
+        f"\n复查与演示真值一致：{share:.1%}（{n} 个单位×不足组合；不一致 {len(wrong)} 个："
+        f"{wrong.groupby(['weakness', 'verdict_truth', 'verdict']).size().to_dict()}）"
+    )
     assert n >= 20 and set(m["verdict_truth"]) >= {"fixed", "not_fixed"}
     assert share >= 0.9
 

@@ -60,7 +60,14 @@ def test_docx_reads_back_with_notice_and_exemplary_units(notice_doc):
     notice = tables["notice"]
     assert len(notice) and all(str(n) in text for n in notice["unit_name"])
     assert all(str(n) in text for n in tables["exemplary"]["unit_name"].unique())
-    for head in ("一、基本情况", "二、存在的主要问题", "三、表扬", "四、通报批评", "五、整改要求", "附件"):
+    for head in (
+        "一、基本情况",
+        "二、存在的主要问题",
+        "三、表扬",
+        "四、通报批评",
+        "五、整改要求",
+        "附件",
+    ):
         assert head in text
     # the annex table: every scored unit with its grade and items
     annex = doc.tables[-1]
@@ -77,21 +84,37 @@ def test_docx_has_no_personal_data_and_injected_text_is_inert(notice_doc):
     _, _, tables, _, path = notice_doc
     text = _text(Document(str(path)))
     info = tables["info"]
-    personal = {str(x) for c in ("contact", "secretary", "phone") if c in info for x in info[c].dropna()}
+    personal = {
+        str(x) for c in ("contact", "secretary", "phone") if c in info for x in info[c].dropna()
+    }
     personal = {p for p in personal if len(p) >= 2}
     assert personal, "the demo returns carry contact names and phones"
     leaked = [p for p in personal if p in text]
     assert not leaked, leaked[:5]
     assert PLANTED_PHONE not in text and not PHONE.search(text.replace("号码已隐去", ""))
-    assert INJECTED_THEME in text and INJECTED_ACTIVITY in text  # kept verbatim as text, never interpreted
+    assert (
+        INJECTED_THEME in text and INJECTED_ACTIVITY in text
+    )  # kept verbatim as text, never interpreted
 
 
 @pytest.mark.libreoffice
 def test_docx_converts_to_pdf_with_libreoffice(notice_doc, tmp_path, soffice):
     _, _, _, _, path = notice_doc
-    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
-                   check=True, capture_output=True, timeout=240)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
     pdf = tmp_path / (path.stem + ".pdf")
     assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
 
@@ -123,7 +146,9 @@ def test_every_scored_unit_gets_a_feedback_workbook_with_its_items(second, demo_
 
 def test_summary_has_grade_and_rectification_sheets(second, tmp_path):
     config, rid, tables = second
-    path = write_summary(tables, tmp_path / "summary.xlsx", config.scoring.thresholds.as_dict(), rid)
+    path = write_summary(
+        tables, tmp_path / "summary.xlsx", config.scoring.thresholds.as_dict(), rid
+    )
     book = openpyxl.load_workbook(path, read_only=True)
     assert {"等次", "整改情况", "整改率", "典型经验"} <= set(book.sheetnames)
     items = list(book["整改情况"].iter_rows(min_row=3, values_only=True))

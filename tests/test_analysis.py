@@ -22,9 +22,19 @@ def district(tmp_path_factory):
 
 
 def test_exports_are_documented():
-    assert {"open_round", "list_rounds", "round_table", "history", "to_excel"} <= set(pipeline.__all__)
+    assert {"open_round", "list_rounds", "round_table", "history", "to_excel"} <= set(
+        pipeline.__all__
+    )
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in ("open_round", "list_rounds", "round_table", "history", "to_excel", "make lab", "explore.ipynb"):
+    for name in (
+        "open_round",
+        "list_rounds",
+        "round_table",
+        "history",
+        "to_excel",
+        "make lab",
+        "explore.ipynb",
+    ):
         assert name in readme, name
 
 
@@ -64,13 +74,20 @@ def test_explore_notebook_answers_the_questions(district, tmp_path):
     import papermill
 
     out = tmp_path / "explore.ipynb"
-    papermill.execute_notebook(str(ROOT / "notebooks" / "explore.ipynb"), str(out),
-                               parameters={"config_path": str(district.source), "out_dir": str(tmp_path)},
-                               kernel_name="grassroots-scorecard", cwd=str(tmp_path), progress_bar=False)
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "explore.ipynb"),
+        str(out),
+        parameters={"config_path": str(district.source), "out_dir": str(tmp_path)},
+        kernel_name="grassroots-scorecard",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
     assert (tmp_path / "基础较薄弱最严重的村.xlsx").is_file()
     text = out.read_text(encoding="utf-8")
     assert "Traceback" not in text
-    assert isinstance(pd.read_excel(tmp_path / "基础较薄弱最严重的村.xlsx", engine="openpyxl"), pd.DataFrame)
+    assert isinstance(
+        pd.read_excel(tmp_path / "基础较薄弱最严重的村.xlsx", engine="openpyxl"), pd.DataFrame
+    )
 
 
 def test_make_lab_target():

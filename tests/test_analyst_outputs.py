@@ -35,7 +35,9 @@ def test_summary_xlsx_prints_one_page_wide_with_names_on_every_page(built, tmp_p
     # 5 sheets; the longest has N_UNITS rows: at least ~30 rows fit an A4 page
     assert len(pages) <= 5 + math.ceil(N_UNITS / 30), len(pages)
     for i, page in enumerate(pages, start=1):
-        assert "单位名称" in page or "单位编码" in page, f"page {i} has no unit name column:\n{page[:400]}"
+        assert "单位名称" in page or "单位编码" in page, (
+            f"page {i} has no unit name column:\n{page[:400]}"
+        )
         assert f"第 {i} 页" in page or "第" in page  # footer with page numbers
 
 
@@ -43,7 +45,9 @@ def test_summary_xlsx_prints_one_page_wide_with_names_on_every_page(built, tmp_p
 def test_feedback_workbook_prints_on_one_page(built, tmp_path):
     config, _, _ = built
     t = read_tables(config.paths.processed_round(ROUND))
-    written = write_feedback(t["findings"], t["submissions"], t["units"], tmp_path / "fb", "8月检查")
+    written = write_feedback(
+        t["findings"], t["submissions"], t["units"], tmp_path / "fb", "8月检查"
+    )
     one = next(p for p in written if p.name not in ("未报送单位.xlsx", "未识别单位的文件.xlsx"))
     pages = pdf_pages(xlsx_to_pdf(one, tmp_path))
     assert len(pages) == 1, len(pages)
@@ -55,7 +59,9 @@ def test_district_page_prints_with_table_headers_on_every_table_page(built, tmp_
     config, _, out = built
     pages = pdf_pages(html_to_pdf(out / "district.html", tmp_path))
     assert len(pages) <= 18, len(pages)  # 184 units; grew with the 整改/典型/满意度 sections
-    names = read_tables(config.paths.processed_round(ROUND), ["scores"])["scores"]["unit_name"].tolist()
+    names = read_tables(config.paths.processed_round(ROUND), ["scores"])["scores"][
+        "unit_name"
+    ].tolist()
     for i, page in enumerate(pages, start=1):
         if sum(n in page for n in names if n.isalnum()) >= 5:  # a page of a table of units
             assert "单位名称" in page, f"page {i}: table without its header row"
@@ -74,13 +80,15 @@ def test_area_pages_for_every_parent_unit(built):
     for pid in parents:
         page = out / "areas" / f"{pid}.html"
         html = page.read_text(encoding="utf-8")
-        assert f'areas/{pid}.html' in index
+        assert f"areas/{pid}.html" in index
         kids = scores[scores["parent_id"] == pid]
         for name in kids["unit_name"]:
             assert html_escape(name, quote=False) in html
         others = scores[(scores["parent_id"] != pid) & scores["parent_id"].notna()]["unit_name"]
         assert not any(f"<td>{html_escape(n, quote=False)}</td>" in html for n in others)
-        assert "报送率" in html and "整改事项" not in html  # no rectification table in this district
+        assert (
+            "报送率" in html and "整改事项" not in html
+        )  # no rectification table in this district
 
 
 def test_area_page_shows_rectification_items_when_the_table_exists(built, tmp_path):
@@ -97,11 +105,25 @@ def test_area_page_shows_rectification_items_when_the_table_exists(built, tmp_pa
     folder = tmp_path / "p"
     for name, t in ctx.tables.items():
         write_table(t, folder, name)
-    write_table(pd.DataFrame({"unit_id": [kid, "NOT-MINE"], "weakness": ["weak_basics", "weak_basics"],
-                              "status": ["open", "open"]}), folder, "rectification")
+    write_table(
+        pd.DataFrame(
+            {
+                "unit_id": [kid, "NOT-MINE"],
+                "weakness": ["weak_basics", "weak_basics"],
+                "status": ["open", "open"],
+            }
+        ),
+        folder,
+        "rectification",
+    )
     ctx = open_round(config.source, ROUND, processed_dir=folder)
     rect = rectification_frame(ctx, pid)
-    assert rect is not None and len(rect) == 1 and "单位名称" in rect.columns and "基础较薄弱" in rect["不足"].tolist()
+    assert (
+        rect is not None
+        and len(rect) == 1
+        and "单位名称" in rect.columns
+        and "基础较薄弱" in rect["不足"].tolist()
+    )
 
 
 # --- the one-page briefing ----------------------------------------------------
@@ -113,7 +135,15 @@ def test_briefing_is_the_first_link_of_index(built):
     links = re.findall(r'<a href="([^"]+)"', index.split("<main>", 1)[1])
     assert links[0] == "briefing.html"
     html = (out / "briefing.html").read_text(encoding="utf-8")
-    for label in ("报送率", "拟通报单位", "进展不平衡", "基础较薄弱", "主题不鲜明", "认识不够深", "拟通报名单"):
+    for label in (
+        "报送率",
+        "拟通报单位",
+        "进展不平衡",
+        "基础较薄弱",
+        "主题不鲜明",
+        "认识不够深",
+        "拟通报名单",
+    ):
         assert label in html, label
     assert "比上一轮" in html or "与上一轮持平" in html  # change since the previous round
     assert html.count("<img") >= 2

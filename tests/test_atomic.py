@@ -35,6 +35,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
 def test_no_module_hand_rolls_a_temporary_file_and_rename():
     pattern = re.compile(r"tmp\.replace\(|\.with_name\(f\"\.\{[^}]+\}\.tmp")
-    offenders = [str(p.relative_to(REPO)) for p in (REPO / "pipeline").rglob("*.py")
-                 if p.name != "atomic.py" and "demo" not in p.parts and pattern.search(p.read_text(encoding="utf-8"))]
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in (REPO / "pipeline").rglob("*.py")
+        if p.name != "atomic.py"
+        and "demo" not in p.parts
+        and pattern.search(p.read_text(encoding="utf-8"))
+    ]
     assert offenders == []

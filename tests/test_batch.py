@@ -397,8 +397,12 @@ def test_run_killed_between_the_two_swaps_is_completed_by_the_next_run(district,
     write_raw(tmp_path, "U4.xlsx", b"return of U4")
     script = tmp_path / "kill_between.py"
     script.write_text(KILL_BETWEEN_SWAPS_SCRIPT.format(tests=str(TESTS)), encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), str(district.source)], cwd=REPO,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(district.source)],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode(errors="replace")
     # the state a reader would see now: new tables, old reports, and the journal
     assert journal_path(district.paths.processed, "R1").is_file()
@@ -409,7 +413,8 @@ def test_run_killed_between_the_two_swaps_is_completed_by_the_next_run(district,
     assert "files=4" in (reports / "index.html").read_text(encoding="utf-8")
     m = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
     assert m["outputs"]["processed_tables"] == {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(processed.glob("*.parquet"))
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(processed.glob("*.parquet"))
     }
     assert not journal_path(district.paths.processed, "R1").exists()
     assert hidden_leftovers(district) == []
@@ -427,7 +432,9 @@ def test_complete_publication_finishes_every_pending_swap(tmp_path):
         pairs.append((staged, target))
     (pairs[1][1] / "templates").mkdir()
     journal = journal_path(tmp_path / "processed", "R1")
-    journal.write_text(json.dumps({"pairs": [[str(a), str(b)] for a, b in pairs]}), encoding="utf-8")
+    journal.write_text(
+        json.dumps({"pairs": [[str(a), str(b)] for a, b in pairs]}), encoding="utf-8"
+    )
     publish(*pairs[0])  # killed after the first swap
     notes = complete_publication(journal)
     assert len(notes) == 1 and not journal.exists()
@@ -439,7 +446,9 @@ def test_complete_publication_finishes_every_pending_swap(tmp_path):
 
 def test_a_journal_that_was_never_committed_is_ignored(tmp_path):
     journal = journal_path(tmp_path, "R1")
-    (tmp_path / f".{journal.name}.k1l2m3.tmp").write_text("{half", encoding="utf-8")  # as atomic_path names it
+    (tmp_path / f".{journal.name}.k1l2m3.tmp").write_text(
+        "{half", encoding="utf-8"
+    )  # as atomic_path names it
     assert complete_publication(journal) == []
     assert list(tmp_path.iterdir()) == []
 
@@ -509,6 +518,7 @@ def test_cli_status_prints_the_status(district, capsys):
 
 def test_scheduler_sends_stage_work_to_the_dask_cluster(tmp_path):
     import distributed
+
     local = make_district(tmp_path / "local")
     remote = make_district(tmp_path / "remote")
     assert run(local, jobs=1).exit_code == EXIT_OK

@@ -41,8 +41,14 @@ def test_bench_settings_are_part_of_the_recorded_command(fake_benches, tmp_path,
     out = tmp_path / "b.md"
     assert runner.main(["--only", "alpha", "--out", str(out), "--work", str(tmp_path / "w")]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "Last command: `BENCH_E2E_SIZES=200,2000,20000 python -m benchmarks --only alpha --out" in text
-    assert "_Produced by `BENCH_E2E_SIZES=200,2000,20000 python -m benchmarks --only alpha --out" in text
+    assert (
+        "Last command: `BENCH_E2E_SIZES=200,2000,20000 python -m benchmarks --only alpha --out"
+        in text
+    )
+    assert (
+        "_Produced by `BENCH_E2E_SIZES=200,2000,20000 python -m benchmarks --only alpha --out"
+        in text
+    )
 
 
 def test_only_refreshes_some_sections_and_a_failure_keeps_old_figures(fake_benches, tmp_path):

@@ -143,6 +143,7 @@ def test_second_round_compares_with_the_first(local_run):
 
 def test_dask_cluster_gives_the_same_tables_as_a_local_run(local_run, demo_dir, tmp_path):
     import distributed
+
     config, rid = local_run.config, local_run.round_id
     other = copy_district(demo_dir, tmp_path / "district")
     with distributed.LocalCluster(

@@ -40,14 +40,20 @@ def _all_charts(t: dict[str, pd.DataFrame]) -> dict[str, Figure]:
         "timeline": charts.activity_timeline(t["activities"], deadline, 30),
         "timeline_unit": charts.activity_timeline(t["activities"], deadline, 30, unit_id="U001"),
         "timeline_precomputed": charts.activity_timeline(
-            t["activities"][t["activities"]["unit_id"] == "U001"], deadline, 30, unit_id="U001",
-            district_days=days_to_deadline(t["activities"]["date"], deadline)),
+            t["activities"][t["activities"]["unit_id"] == "U001"],
+            deadline,
+            30,
+            unit_id="U001",
+            district_days=days_to_deadline(t["activities"]["date"], deadline),
+        ),
         "themes": charts.theme_clusters_chart(t["theme_clusters"]),
         "completeness": charts.completeness_by_type(t["completeness"]),
         "slope": charts.change_slope_chart(t["scores"], t["changes"], "7月调研", "8月检查"),
         "empty_themes": charts.theme_clusters_chart(t["theme_clusters"].iloc[0:0]),
         "empty_changes": charts.change_slope_chart(t["scores"], pd.DataFrame()),
-        "unscored_profile": charts.unit_profile_chart(t["scores"], t["scores"]["unit_id"].iloc[-1], TH),
+        "unscored_profile": charts.unit_profile_chart(
+            t["scores"], t["scores"]["unit_id"].iloc[-1], TH
+        ),
     }
 
 
@@ -103,7 +109,9 @@ def test_without_system_font_the_packaged_font_is_used(monkeypatch):
         assert matplotlib.rcParams["font.sans-serif"][0] == "Noto Sans SC"
 
 
-def test_only_the_packaged_font_draws_every_chart_without_missing_glyphs(tables, monkeypatch, caplog):
+def test_only_the_packaged_font_draws_every_chart_without_missing_glyphs(
+    tables, monkeypatch, caplog
+):
     import matplotlib
 
     from pipeline.charts import _style
@@ -118,12 +126,21 @@ def test_only_the_packaged_font_draws_every_chart_without_missing_glyphs(tables,
         pngs = {name: figure_png(fig, dpi=60) for name, fig in figs.items()}
         used = {
             font_manager_path(t)
-            for fig in figs.values() for t in fig.findobj(lambda a: hasattr(a, "get_fontproperties"))
+            for fig in figs.values()
+            for t in fig.findobj(lambda a: hasattr(a, "get_fontproperties"))
             if any("\u4e00" <= ch <= "\u9fff" for ch in getattr(t, "get_text", lambda: "")())
         }
-    glyph = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
+    glyph = [
+        str(w.message)
+        for w in caught
+        if "Glyph" in str(w.message) or "missing from" in str(w.message)
+    ]
     assert not glyph, glyph
-    findfont = [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "Glyph" in r.getMessage()]
+    findfont = [
+        r.getMessage()
+        for r in caplog.records
+        if "findfont" in r.getMessage() or "Glyph" in r.getMessage()
+    ]
     assert not findfont, findfont
     assert used == {str(fonts.packaged_font_path())}, used
     assert all(png.startswith(b"\x89PNG") for png in pngs.values())
@@ -169,8 +186,11 @@ def test_font_installed_after_the_cache_was_built_is_found(monkeypatch, tmp_path
     monkeypatch.setattr(fonts, "_rebuilt", False)
     monkeypatch.setattr(matplotlib, "get_cachedir", lambda: str(tmp_path))
     real = font_manager.findSystemFonts
-    monkeypatch.setattr(font_manager, "findSystemFonts",
-                        lambda fontpaths=None, fontext="ttf": [*real(fontpaths, fontext), str(later)])
+    monkeypatch.setattr(
+        font_manager,
+        "findSystemFonts",
+        lambda fontpaths=None, fontext="ttf": [*real(fontpaths, fontext), str(later)],
+    )
     saved = dict(fm.__dict__)
     try:
         assert fonts.find_cjk_fonts()  # rebuilt the list in place
@@ -186,9 +206,17 @@ def test_every_chart_renders_chinese_without_missing_glyphs(tables, caplog):
         warnings.simplefilter("always")
         figs = _all_charts(tables)
         pngs = {name: figure_png(fig, dpi=60) for name, fig in figs.items()}
-    glyph = [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
+    glyph = [
+        str(w.message)
+        for w in caught
+        if "Glyph" in str(w.message) or "missing from" in str(w.message)
+    ]
     assert not glyph, glyph
-    findfont = [r.getMessage() for r in caplog.records if "findfont" in r.getMessage() or "Glyph" in r.getMessage()]
+    findfont = [
+        r.getMessage()
+        for r in caplog.records
+        if "findfont" in r.getMessage() or "Glyph" in r.getMessage()
+    ]
     assert not findfont, findfont
     for name, png in pngs.items():
         assert png.startswith(b"\x89PNG") and len(png) > 2000, name

@@ -61,7 +61,11 @@ def test_unknown_round_is_a_usage_error(capsys) -> None:
 
 def test_python_dash_m_pipeline() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "pipeline", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "usage: scorecard" in proc.stdout
@@ -69,13 +73,17 @@ def test_python_dash_m_pipeline() -> None:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_is_documented_in_readme(command: str) -> None:
-    assert re.search(rf"\bscorecard {command}\b", README), f"README.md does not show `scorecard {command}`"
+    assert re.search(rf"\bscorecard {command}\b", README), (
+        f"README.md does not show `scorecard {command}`"
+    )
 
 
 def test_readme_opens_with_the_two_commands() -> None:
     first_block = re.search(r"```[a-z]*\n(.*?)```", README, re.S)
     assert first_block is not None
-    commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()]
+    commands = [
+        line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()
+    ]
     assert commands == ["make demo", "make test"]
     assert README.index("```") < README.index("\n## ")  # before any section
 

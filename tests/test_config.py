@@ -151,7 +151,9 @@ def test_missing_required_key(tmp_path: Path) -> None:
 
 
 def test_deadline_before_as_of(tmp_path: Path) -> None:
-    found = problems(write(tmp_path, TEXT.replace("deadline = 2026-08-28", "deadline = 2026-08-20")))
+    found = problems(
+        write(tmp_path, TEXT.replace("deadline = 2026-08-28", "deadline = 2026-08-20"))
+    )
     assert list(found) == ["rounds[1].deadline"]
     assert "2026-08-20" in found["rounds[1].deadline"] and "as_of" in found["rounds[1].deadline"]
 
@@ -163,7 +165,9 @@ def test_duplicate_round_ids(tmp_path: Path) -> None:
 
 
 def test_unknown_stage(tmp_path: Path) -> None:
-    text = TEXT.replace('name = "8月检查"\nstage = "第二阶段"', 'name = "8月检查"\nstage = "第四阶段"')
+    text = TEXT.replace(
+        'name = "8月检查"\nstage = "第二阶段"', 'name = "8月检查"\nstage = "第四阶段"'
+    )
     found = problems(write(tmp_path, text))
     assert list(found) == ["rounds[1].stage"]
     assert "第四阶段" in found["rounds[1].stage"] and "第一阶段" in found["rounds[1].stage"]
@@ -200,7 +204,11 @@ def test_nothing_computed_at_import_time(tmp_path: Path) -> None:
         "print('ok')\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert out.returncode == 0, out.stderr
@@ -211,7 +219,6 @@ def test_nothing_computed_at_import_time(tmp_path: Path) -> None:
 # --- scoring: every weight, scale and threshold of the scorer is a config key ---------------
 
 
-
 def test_scoring_keys_load_with_their_documented_defaults() -> None:
     from pipeline.config import Scoring
 
@@ -220,18 +227,43 @@ def test_scoring_keys_load_with_their_documented_defaults() -> None:
     assert sc == Scoring(slogans=sc.slogans)
     assert sc.progress.weights.as_dict() == {"shortfall": 0.7, "lag": 0.3}
     assert (sc.progress.shortfall_full, sc.progress.lag_full) == (0.5, 0.5)
-    assert sc.basics.weights.as_dict() == {"coverage": 0.2, "quality": 0.4, "variety": 0.2, "publicity": 0.2}
-    assert (sc.basics.quality_full, sc.basics.formats_full, sc.basics.publicity_full) == (0.5, 4, 0.5)
+    assert sc.basics.weights.as_dict() == {
+        "coverage": 0.2,
+        "quality": 0.4,
+        "variety": 0.2,
+        "publicity": 0.2,
+    }
+    assert (sc.basics.quality_full, sc.basics.formats_full, sc.basics.publicity_full) == (
+        0.5,
+        4,
+        0.5,
+    )
     assert sc.theme.weights.as_dict() == {"distinct": 0.5, "keyword": 0.25, "target": 0.25}
-    assert (sc.theme.min_chars, sc.theme.exact_max, sc.theme.candidate_max_df, sc.theme.candidates) == (
-        4, 20_000, 0.02, 50)
-    assert sc.understanding.weights.as_dict() == {"bunching": 0.4, "spread": 0.2, "tied": 0.2, "late": 0.2}
+    assert (
+        sc.theme.min_chars,
+        sc.theme.exact_max,
+        sc.theme.candidate_max_df,
+        sc.theme.candidates,
+    ) == (4, 20_000, 0.02, 50)
+    assert sc.understanding.weights.as_dict() == {
+        "bunching": 0.4,
+        "spread": 0.2,
+        "tied": 0.2,
+        "late": 0.2,
+    }
     assert sc.understanding.bunching_full == 0.5
-    assert (sc.explain.similar_cosine, sc.explain.poor_quality, sc.explain.plenty_copies,
-            sc.explain.max_facts) == (0.5, 0.5, 2, 4)
+    assert (
+        sc.explain.similar_cosine,
+        sc.explain.poor_quality,
+        sc.explain.plenty_copies,
+        sc.explain.max_facts,
+    ) == (0.5, 0.5, 2, 4)
     u = sc.uncertainty
     assert (u.max_cells, u.normalisations, u.aggregations) == (
-        50_000_000, ("fixed", "minmax", "rank"), ("arithmetic", "geometric"))
+        50_000_000,
+        ("fixed", "minmax", "rank"),
+        ("arithmetic", "geometric"),
+    )
     assert (u.outlier_skew, u.outlier_kurtosis, u.winsorise_max_points) == (2.0, 3.5, 5)
 
 
@@ -263,21 +295,44 @@ def test_every_scoring_key_has_a_comment() -> None:
         ("publicity_full = 0.5 ", "publicity_full = 1.5 ", "scoring.basics.publicity_full", "≤ 1"),
         ("min_chars = 4 ", 'min_chars = "four" ', "scoring.theme.min_chars", "整数"),
         ("candidates = 50 ", "candidates = 0 ", "scoring.theme.candidates", "≥ 1"),
-        ("bunching_full = 0.5 ", "bunching_full = 2 ", "scoring.understanding.bunching_full", "≤ 1"),
+        (
+            "bunching_full = 0.5 ",
+            "bunching_full = 2 ",
+            "scoring.understanding.bunching_full",
+            "≤ 1",
+        ),
         ("similar_cosine = 0.5 ", "similar_cosine = 0 ", "scoring.explain.similar_cosine", "> 0"),
         ("max_facts = 4 ", "max_facts = 0 ", "scoring.explain.max_facts", "≥ 1"),
         ("max_cells = 50000000 ", "max_cells = 0 ", "scoring.uncertainty.max_cells", "≥ 1"),
-        ('normalisations = ["fixed", "minmax", "rank"]', 'normalisations = ["fixed", "zscore"]',
-         "scoring.uncertainty.normalisations[1]", "minmax"),
-        ('aggregations = ["arithmetic", "geometric"]', "aggregations = []",
-         "scoring.uncertainty.aggregations", "至少"),
-        ('aggregations = ["arithmetic", "geometric"]', 'aggregations = ["geometric", "geometric"]',
-         "scoring.uncertainty.aggregations", "重复"),
-        ("winsorise_max_points = 5 ", "winsorise_max_points = -1 ", "scoring.uncertainty.winsorise_max_points",
-         "≥ 0"),
+        (
+            'normalisations = ["fixed", "minmax", "rank"]',
+            'normalisations = ["fixed", "zscore"]',
+            "scoring.uncertainty.normalisations[1]",
+            "minmax",
+        ),
+        (
+            'aggregations = ["arithmetic", "geometric"]',
+            "aggregations = []",
+            "scoring.uncertainty.aggregations",
+            "至少",
+        ),
+        (
+            'aggregations = ["arithmetic", "geometric"]',
+            'aggregations = ["geometric", "geometric"]',
+            "scoring.uncertainty.aggregations",
+            "重复",
+        ),
+        (
+            "winsorise_max_points = 5 ",
+            "winsorise_max_points = -1 ",
+            "scoring.uncertainty.winsorise_max_points",
+            "≥ 0",
+        ),
     ],
 )
-def test_bad_scoring_value_names_the_key(tmp_path: Path, old: str, new: str, key: str, words: str) -> None:
+def test_bad_scoring_value_names_the_key(
+    tmp_path: Path, old: str, new: str, key: str, words: str
+) -> None:
     assert TEXT.count(old) == 1, old
     found = problems(write(tmp_path, TEXT.replace(old, new)))
     assert list(found) == [key]
@@ -297,7 +352,7 @@ def test_all_index_weights_zero(tmp_path: Path, index: str) -> None:
     start = TEXT.index(head) + len(head)
     end = TEXT.index("\n\n", start)
     block = "".join(f"{k} = 0\n" for k in weights)
-    found = problems(write(tmp_path, TEXT[:start] + block + TEXT[end + 1:]))
+    found = problems(write(tmp_path, TEXT[:start] + block + TEXT[end + 1 :]))
     assert list(found) == [f"scoring.{index}.weights"]
     assert "0" in found[f"scoring.{index}.weights"]
 
@@ -306,13 +361,21 @@ def test_demo_config_is_the_repository_config_with_its_own_paths() -> None:
     """The demo writes the repository's scorecard.toml: only [paths] differs; no second copy exists."""
     from pipeline.demo import settings
 
-    assert not list((REPO / "pipeline" / "demo").glob("*.toml"))  # no restated defaults in the package
+    assert not list(
+        (REPO / "pipeline" / "demo").glob("*.toml")
+    )  # no restated defaults in the package
     written, repo = tomllib.loads(settings.scorecard_text()), tomllib.loads(TEXT)
     assert written.pop("paths") == settings.DEMO_PATHS
     repo.pop("paths")
     assert written == repo
     a, b = load_config(REPO_CONFIG), settings.default_config(REPO)
-    assert (a.campaign, a.rounds, a.scoring, a.ingest, a.act) == (b.campaign, b.rounds, b.scoring, b.ingest, b.act)
+    assert (a.campaign, a.rounds, a.scoring, a.ingest, a.act) == (
+        b.campaign,
+        b.rounds,
+        b.scoring,
+        b.ingest,
+        b.act,
+    )
 
 
 def test_a_default_changed_in_scorecard_toml_reaches_the_demo(tmp_path: Path, monkeypatch) -> None:
@@ -346,7 +409,11 @@ def test_methodology_lists_every_scoring_key_with_its_default() -> None:
                 yield f"{prefix}.{name}", value
 
     missing, wrong = [], []
-    for key, value in [*leaves(Scoring(), "scoring"), *leaves(Notice(), "notice"), *leaves(Act(), "act")]:
+    for key, value in [
+        *leaves(Scoring(), "scoring"),
+        *leaves(Notice(), "notice"),
+        *leaves(Act(), "act"),
+    ]:
         section, _, last = key.rpartition(".")
         row = key if key in rows else f"{section}.<weakness>" if last in WEAKNESSES else None
         if row not in rows:
@@ -370,7 +437,9 @@ def test_batch_scheduler_from_config(tmp_path) -> None:
     text = (REPO / "scorecard.toml").read_text(encoding="utf-8")
     assert load_config(REPO / "scorecard.toml").batch.scheduler == ""
     good = tmp_path / "good.toml"
-    good.write_text(text.replace('scheduler = ""', 'scheduler = "tcp://127.0.0.1:8786"'), encoding="utf-8")
+    good.write_text(
+        text.replace('scheduler = ""', 'scheduler = "tcp://127.0.0.1:8786"'), encoding="utf-8"
+    )
     assert load_config(good).batch.scheduler == "tcp://127.0.0.1:8786"
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace('scheduler = ""', 'scheduler = "127.0.0.1:8786"'), encoding="utf-8")

@@ -29,7 +29,10 @@ def _digest(folder: Path) -> dict[str, tuple[str, float]]:
     out = {}
     for p in sorted(folder.rglob("*")):
         if p.is_file():
-            out[str(p.relative_to(folder))] = (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+            out[str(p.relative_to(folder))] = (
+                hashlib.sha256(p.read_bytes()).hexdigest(),
+                p.stat().st_mtime,
+            )
     return out
 
 
@@ -66,8 +69,21 @@ def test_config_and_roster(small: Path) -> None:
 def test_default_roster_names_review_units(tmp_path: Path) -> None:
     tables = generate_tables(200, seed=3)
     names = set(tables["units"]["unit_name"])
-    for name in ("河门口街道", "太平社区", "格里坪镇", "格里坪村", "金家村", "苦荞村", "新庄村", "大水井村",
-                 "庄上村", "区检察院", "区委政法委", "区经济商务局", "太平矿"):
+    for name in (
+        "河门口街道",
+        "太平社区",
+        "格里坪镇",
+        "格里坪村",
+        "金家村",
+        "苦荞村",
+        "新庄村",
+        "大水井村",
+        "庄上村",
+        "区检察院",
+        "区委政法委",
+        "区经济商务局",
+        "太平矿",
+    ):
         assert name in names
 
 
@@ -124,7 +140,9 @@ def test_truth_consistent(small: Path) -> None:
         planted = pd.read_parquet(t / "planted_errors.parquet")
         misdated = set(planted.loc[planted["code"] == "report_date_after_receipt", "file"])
         dated = files[files["report_date"].notna() & ~files["file"].isin(misdated)]
-        local_day = dated["received_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).dt.normalize()
+        local_day = (
+            dated["received_at"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).dt.normalize()
+        )
         assert (local_day >= dated["report_date"]).all()
         # mtimes are the received times
         for _, f in files.iterrows():
@@ -149,14 +167,22 @@ def test_truth_consistent(small: Path) -> None:
         errs = pd.read_parquet(t / "planted_errors.parquet")
         for _, e in errs.iterrows():
             r = rows[(rows["file"] == e["file"]) & (rows["table"] == e["table"])]["rows"]
-            assert pd.isna(e["data_row"]) or 0 <= e["data_row"] < int(r.iloc[0])  # empty: a row left out
+            assert pd.isna(e["data_row"]) or 0 <= e["data_row"] < int(
+                r.iloc[0]
+            )  # empty: a row left out
         # labels: the four weaknesses with severities in [0.5, 1] when planted
         for w in WEAKNESSES:
             p = labels[f"{w}_planted"]
             sev = labels[f"{w}_severity"]
             assert ((sev[p] >= 0.5) & (sev[p] <= 1)).all()
             assert (sev[~p] == 0).all()
-        assert set(labels["reporting"]) <= {"on_time", "late", "received_unusable", "missing", "not_expected"}
+        assert set(labels["reporting"]) <= {
+            "on_time",
+            "late",
+            "received_unusable",
+            "missing",
+            "not_expected",
+        }
 
 
 def test_rounds_change(small: Path) -> None:
@@ -247,7 +273,11 @@ def test_row_counts_read_back(small: Path) -> None:
     from python_calamine import CalamineWorkbook
 
     form = load_form()
-    headers = {_norm(c.header) for s in form.data_sheets for c in s.columns} | {"其他情况", "项目", "内容"}
+    headers = {_norm(c.header) for s in form.data_sheets for c in s.columns} | {
+        "其他情况",
+        "项目",
+        "内容",
+    }
     markers = {_norm(m) for m in form.total_row_markers}
     for rid in ("2026-07", "2026-08"):
         rows = pd.read_parquet(small / "truth" / rid / "rows.parquet")
@@ -258,9 +288,12 @@ def test_row_counts_read_back(small: Path) -> None:
             wb = CalamineWorkbook.from_path(str(small / "raw" / rid / file))
             name = next(s for s in wb.sheet_names if _norm(s) == sheet.name)
             grid = wb.get_sheet_by_name(name).to_python()
-            start = next(i for i, r in enumerate(grid) if sum(_norm(v) in headers for v in r if v != "") >= 3)
+            start = next(
+                i for i, r in enumerate(grid) if sum(_norm(v) in headers for v in r if v != "") >= 3
+            )
             data = [
-                r for r in grid[start + 1 :]
+                r
+                for r in grid[start + 1 :]
                 if any(v != "" for v in r)
                 and _norm(r[0]) not in markers
                 and sum(_norm(v) in headers for v in r if v != "") < 2
@@ -272,8 +305,10 @@ def test_writes_into_config_locations(tmp_path: Path) -> None:
     """Without out_dir: roster, raw and truth go where the configuration says."""
     from pipeline.demo.settings import scorecard_text
 
-    text = scorecard_text().replace('roster = "roster.xlsx"', 'roster = "data/名册.xlsx"').replace(
-        'raw = "raw"', 'raw = "data/raw"'
+    text = (
+        scorecard_text()
+        .replace('roster = "roster.xlsx"', 'roster = "data/名册.xlsx"')
+        .replace('raw = "raw"', 'raw = "data/raw"')
     )
     (tmp_path / "scorecard.toml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "scorecard.toml")
@@ -291,8 +326,10 @@ def test_out_dir_with_given_rounds(tmp_path: Path) -> None:
     """With a configuration and out_dir, its campaign and rounds are written out."""
     from pipeline.demo.settings import scorecard_text
 
-    text = scorecard_text().replace('name = "8月检查"', 'name = "八月检查"').replace(
-        "as_of = 2026-08-25", "as_of = 2026-08-24"
+    text = (
+        scorecard_text()
+        .replace('name = "8月检查"', 'name = "八月检查"')
+        .replace("as_of = 2026-08-25", "as_of = 2026-08-24")
     )
     (tmp_path / "given.toml").write_text(text, encoding="utf-8")
     given = load_config(tmp_path / "given.toml")
@@ -337,7 +374,9 @@ def test_done_actions_stay_done(small: Path) -> None:
     assert (a.loc[both, "done_date"] == j.loc[both]).all()
 
 
-def test_parallel_writing_gives_the_same_files(small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_writing_gives_the_same_files(
+    small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pipeline.demo.write as write
 
     monkeypatch.setattr(write, "INLINE_BELOW", 0)
@@ -361,11 +400,23 @@ def test_a_draft_holds_nothing_dated_after_its_own_report_date() -> None:
 
     t = generate_tables(40, seed=5)
     uid = t["info"]["unit_id"].iloc[0]
-    unit = {k: t[k][t[k]["unit_id"] == uid].drop(columns="unit_id").reset_index(drop=True)
-            for k in ("info", "actions", "materials", "activities", "evaluation")}
+    unit = {
+        k: t[k][t[k]["unit_id"] == uid].drop(columns="unit_id").reset_index(drop=True)
+        for k in ("info", "actions", "materials", "activities", "evaluation")
+    }
     report = unit["info"].loc[0, "report_date"]
     unit["materials"]["updated"] = report  # updated on the day the final version was written
-    plan = FilePlan("x.xlsx", uid, "draft", "xlsx", pd.Timestamp(report), None, uid, "superseded", "superseded_later")
+    plan = FilePlan(
+        "x.xlsx",
+        uid,
+        "draft",
+        "xlsx",
+        pd.Timestamp(report),
+        None,
+        uid,
+        "superseded",
+        "superseded_later",
+    )
     values, _, _ = file_values(plan, unit, load_form(1), np.random.default_rng(0))
     draft_report = values["info"].loc[0, "report_date"]
     assert draft_report < report

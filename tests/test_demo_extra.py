@@ -12,8 +12,9 @@ BLOCK = "import sys; sys.modules['xlwt'] = None\n"  # as if the extra were not i
 
 
 def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BLOCK + code], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCK + code], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_product_modules_import_without_the_demo_extra(tmp_path):
@@ -31,7 +32,10 @@ def test_product_modules_import_without_the_demo_extra(tmp_path):
 
 def test_demo_says_which_extra_is_missing_and_writes_nothing(tmp_path):
     out = tmp_path / "demo"
-    proc = _python(f"from pipeline import cli; raise SystemExit(cli.main(['demo', '--out', {str(out)!r}]))", REPO)
+    proc = _python(
+        f"from pipeline import cli; raise SystemExit(cli.main(['demo', '--out', {str(out)!r}]))",
+        REPO,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "grassroots-scorecard[demo]" in proc.stderr and "xlwt" in proc.stderr
     assert not out.exists()

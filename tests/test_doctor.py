@@ -30,7 +30,16 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
 
 def test_repo_config_checks(repo_checks: list[Check]) -> None:
     names = [c.name for c in repo_checks]
-    for expected in ("Python 版本", "依赖包", "Jupyter 内核", "中文字体", "配置文件", "单位名册", "LibreOffice", "Chromium"):
+    for expected in (
+        "Python 版本",
+        "依赖包",
+        "Jupyter 内核",
+        "中文字体",
+        "配置文件",
+        "单位名册",
+        "LibreOffice",
+        "Chromium",
+    ):
         assert expected in names
     assert any("raw" in n for n in names) and any("reports" in n for n in names)
     checks = by_name(repo_checks)
@@ -59,7 +68,10 @@ def test_print_report(repo_checks: list[Check], capsys) -> None:
 def test_missing_kernel_is_reported(tmp_path: Path, fast) -> None:
     text = (REPO / "scorecard.toml").read_text(encoding="utf-8")
     path = tmp_path / "scorecard.toml"
-    path.write_text(text.replace('kernel = "grassroots-scorecard"', 'kernel = "no-such-kernel"'), encoding="utf-8")
+    path.write_text(
+        text.replace('kernel = "grassroots-scorecard"', 'kernel = "no-such-kernel"'),
+        encoding="utf-8",
+    )
     kernel = by_name(run_doctor(str(path)))["Jupyter 内核"]
     assert not kernel.ok
     assert "no-such-kernel" in kernel.detail
@@ -68,7 +80,7 @@ def test_missing_kernel_is_reported(tmp_path: Path, fast) -> None:
 
 def test_bad_config_is_reported_not_raised(tmp_path: Path, fast) -> None:
     path = tmp_path / "scorecard.toml"
-    path.write_text('[paths]\nroster = 3\n', encoding="utf-8")
+    path.write_text("[paths]\nroster = 3\n", encoding="utf-8")
     checks = run_doctor(str(path))
     config = by_name(checks)["配置文件"]
     assert not config.ok
@@ -89,7 +101,9 @@ def test_folders_and_roster(tmp_path: Path, fast) -> None:
     checks = by_name(run_doctor(str(path)))
     raw = next(c for n, c in checks.items() if "raw" in n)
     assert not raw.ok and "mkdir" in raw.fix  # data/raw does not exist here
-    assert all(c.ok for n, c in checks.items() if "processed" in n or "reports" in n)  # can be created
+    assert all(
+        c.ok for n, c in checks.items() if "processed" in n or "reports" in n
+    )  # can be created
     roster = checks["单位名册"]
     assert not roster.ok and "scorecard demo" in roster.fix
     # a roster with problems: every problem shown
@@ -97,7 +111,9 @@ def test_folders_and_roster(tmp_path: Path, fast) -> None:
     (tmp_path / "data" / "roster.csv").write_text(
         "单位编码,单位名称,单位类型,上级单位编码\nA,甲,村,\nA,乙,乡,Q\n", encoding="utf-8"
     )
-    path.write_text(text.replace('roster = "data/roster.xlsx"', 'roster = "data/roster.csv"'), encoding="utf-8")
+    path.write_text(
+        text.replace('roster = "data/roster.xlsx"', 'roster = "data/roster.csv"'), encoding="utf-8"
+    )
     checks = by_name(run_doctor(str(path)))
     assert next(c for n, c in checks.items() if "raw" in n).ok
     roster = checks["单位名册"]

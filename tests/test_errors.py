@@ -22,16 +22,19 @@ from pipeline.roster import RosterError
 from pipeline.templates import UnknownUnitError
 
 
-@pytest.mark.parametrize(("exc", "code"), [
-    (ConfigError(Path("x.toml"), []), EXIT_USAGE),
-    (UnknownRoundError("未知的轮次 2099-01"), EXIT_USAGE),
-    (UnknownUnitError("单位编码 'X' 不在单位名册中"), EXIT_USAGE),
-    (DemoSizeError(3), EXIT_USAGE),
-    (RosterError("r.xlsx", []), EXIT_FAILED),
-    (ReportPrerequisiteError([]), EXIT_FAILED),
-    (RunFault("read_only", "/data", "只读文件系统"), EXIT_FAILED),
-    (RoundLockedError("2026-08", Path("/tmp/x.lock"), None), EXIT_LOCKED),
-])
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (ConfigError(Path("x.toml"), []), EXIT_USAGE),
+        (UnknownRoundError("未知的轮次 2099-01"), EXIT_USAGE),
+        (UnknownUnitError("单位编码 'X' 不在单位名册中"), EXIT_USAGE),
+        (DemoSizeError(3), EXIT_USAGE),
+        (RosterError("r.xlsx", []), EXIT_FAILED),
+        (ReportPrerequisiteError([]), EXIT_FAILED),
+        (RunFault("read_only", "/data", "只读文件系统"), EXIT_FAILED),
+        (RoundLockedError("2026-08", Path("/tmp/x.lock"), None), EXIT_LOCKED),
+    ],
+)
 def test_every_pipeline_error_is_a_scorecard_error_with_its_exit_code(exc, code):
     assert isinstance(exc, ScorecardError) and exc.exit_code == code
     assert exc.cli_message().strip()
@@ -46,7 +49,9 @@ def test_the_cli_maps_any_scorecard_error_by_its_exit_code_and_message(monkeypat
 
     parser = cli.build_parser()
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
-    monkeypatch.setattr(parser, "parse_args", lambda argv: argparse.Namespace(verbose=False, func=boom))
+    monkeypatch.setattr(
+        parser, "parse_args", lambda argv: argparse.Namespace(verbose=False, func=boom)
+    )
     assert cli.main([]) == 7
     err = capsys.readouterr().err
     assert "错误: 某个错误" in err and "Traceback" not in err
@@ -57,11 +62,25 @@ def test_a_failed_cell_is_recognised_by_type_and_keeps_its_traceback(tmp_path, m
     from papermill.exceptions import PapermillExecutionError
 
     def fake(input_path, output_path, **kwargs):
-        raise PapermillExecutionError(2, 5, "raise ValueError('坏')", "ValueError", "坏",
-                                      ["\x1b[0;31m---------\x1b[0m", "Cell In[5], line 1", "ValueError: 坏"])
+        raise PapermillExecutionError(
+            2,
+            5,
+            "raise ValueError('坏')",
+            "ValueError",
+            "坏",
+            ["\x1b[0;31m---------\x1b[0m", "Cell In[5], line 1", "ValueError: 坏"],
+        )
 
     monkeypatch.setattr(papermill, "execute_notebook", fake)
-    job = NotebookJob("x", NOTEBOOKS_DIR / "unit.ipynb", tmp_path / "x.ipynb", {}, "grassroots-scorecard", 60, tmp_path)
+    job = NotebookJob(
+        "x",
+        NOTEBOOKS_DIR / "unit.ipynb",
+        tmp_path / "x.ipynb",
+        {},
+        "grassroots-scorecard",
+        60,
+        tmp_path,
+    )
     outcome = run_notebook(job)
     assert not outcome.ok and outcome.attempts == 1
     assert outcome.cell_index == 2 and outcome.exec_count == 5
@@ -79,7 +98,15 @@ def test_an_exception_that_only_looks_like_a_cell_failure_is_not_one(tmp_path, m
         raise Impostor("kernel went away")
 
     monkeypatch.setattr(papermill, "execute_notebook", fake)
-    job = NotebookJob("x", NOTEBOOKS_DIR / "unit.ipynb", tmp_path / "x.ipynb", {}, "grassroots-scorecard", 60, tmp_path)
+    job = NotebookJob(
+        "x",
+        NOTEBOOKS_DIR / "unit.ipynb",
+        tmp_path / "x.ipynb",
+        {},
+        "grassroots-scorecard",
+        60,
+        tmp_path,
+    )
     outcome = run_notebook(job)
     assert outcome.exec_count is None and "Impostor: kernel went away" in outcome.error
     assert "Traceback (most recent call last)" in outcome.traceback
@@ -89,7 +116,9 @@ def test_report_tracebacks_reach_the_run_log_but_not_the_terminal(tmp_path, caps
     from pipeline.report import build  # attaches a NullHandler and stops propagation
 
     with run_logging(tmp_path, "2026-08", datetime.now(UTC)) as log_path:
-        build.TRACEBACK_LOG.error("报告 %s 失败的完整回溯:\n%s", "type-村", "Traceback ...\nRuntimeError: 故意失败")
+        build.TRACEBACK_LOG.error(
+            "报告 %s 失败的完整回溯:\n%s", "type-村", "Traceback ...\nRuntimeError: 故意失败"
+        )
         logging.getLogger("pipeline.report.build").error("报告 type-村 失败: 故意失败")
     text = log_path.read_text(encoding="utf-8")
     assert "RuntimeError: 故意失败" in text and "报告 type-村 失败: 故意失败" in text

@@ -25,7 +25,9 @@ def _with(tmp_path, old: str, new: str):
         ("contain_readers = true", 'contain_readers = "yes"', "ingest.contain_readers"),
     ],
 )
-def test_a_bool_for_a_number_or_a_number_for_a_bool_is_refused_with_its_key(tmp_path, old, new, key):
+def test_a_bool_for_a_number_or_a_number_for_a_bool_is_refused_with_its_key(
+    tmp_path, old, new, key
+):
     path = _with(tmp_path, old, new)
     with pytest.raises(ConfigError) as err:
         load_config(path)

@@ -46,7 +46,11 @@ def faulty(demo_ingested, tmp_path):
     shutil.copy(src / "roster.xlsx", tmp_path / "roster.xlsx")
     raw = tmp_path / "raw" / R
     shutil.copytree(src / "raw" / R, raw, symlinks=True)
-    names = sorted(p.name for p in raw.iterdir() if p.suffix == ".xlsx" and not is_stray(p.name) and "副本" not in p.name)
+    names = sorted(
+        p.name
+        for p in raw.iterdir()
+        if p.suffix == ".xlsx" and not is_stray(p.name) and "副本" not in p.name
+    )
     far, gbk, theme = names[0], names[1], names[2]
     _far(raw / far)
     os.rename(raw / gbk, os.fsdecode(os.fsencode(raw) + b"/" + gbk.encode("gbk")))
@@ -62,16 +66,25 @@ def test_every_probe_costs_only_its_own_file(faulty, demo_ingested):
     subs = res.tables["submissions"].set_index("file")
     f = res.tables["findings"]
     assert subs.loc[names["far"], "status"] == "rejected"
-    assert subs.loc[names["far"], "reason"] in ("too_many_rows", "dimension_too_large", "cell_out_of_range")
+    assert subs.loc[names["far"], "reason"] in (
+        "too_many_rows",
+        "dimension_too_large",
+        "cell_out_of_range",
+    )
     assert subs.loc[names["gbk"], "status"] != "rejected"  # shown as decoded, read as usual
     assert "filename_recoded" in set(f.loc[f["file"] == names["gbk"], "code"])
     cut = f[(f["file"] == names["theme"]) & (f["code"] == "text_too_long")]
     assert len(cut) == 1
-    assert subs.loc["passwd.xlsx", "reason"] == "link_outside" and subs.loc["gone.xlsx", "reason"] == "link_dangling"
+    assert (
+        subs.loc["passwd.xlsx", "reason"] == "link_outside"
+        and subs.loc["gone.xlsx", "reason"] == "link_dangling"
+    )
 
     before = read_table(demo_ingested.paths.processed_round(R), "submissions").set_index("file")
     touched = {names["far"], names["gbk"], names["theme"]}
-    units = set(before.loc[list(touched), "unit_id"].dropna())  # their copies and corrections change too
+    units = set(
+        before.loc[list(touched), "unit_id"].dropna()
+    )  # their copies and corrections change too
     for name, row in before.iterrows():
         if name not in touched and row["unit_id"] not in units:
             assert subs.loc[name, "status"] == row["status"], name

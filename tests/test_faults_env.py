@@ -41,7 +41,11 @@ def test_missing_roster_under_run_is_a_message_and_a_record(tmp_path, capsys):
     cfg = make_district(tmp_path)
     cfg.paths.roster.unlink()
     out = _run(cfg)
-    assert out.exit_code == EXIT_FAILED and "名册文件" in out.message and "scorecard demo" in out.message
+    assert (
+        out.exit_code == EXIT_FAILED
+        and "名册文件" in out.message
+        and "scorecard demo" in out.message
+    )
     assert last_run(cfg.paths.processed, "R1")["error"] == "roster_missing"
     code = main(["--config", str(cfg.source), "run", "--round", "R1", "--jobs", "1"])
     err = capsys.readouterr()
@@ -51,7 +55,9 @@ def test_missing_roster_under_run_is_a_message_and_a_record(tmp_path, capsys):
 def test_reports_that_cannot_be_written_fail_before_anything_runs(tmp_path):
     cfg = make_district(tmp_path)
     cfg.paths.reports.parent.mkdir(parents=True, exist_ok=True)
-    cfg.paths.reports.write_text("not a folder")  # as unwritable as a read-only mount, even for root
+    cfg.paths.reports.write_text(
+        "not a folder"
+    )  # as unwritable as a read-only mount, even for root
     out = _run(cfg)
     assert out.exit_code == EXIT_FAILED and "无法写入" in out.message and "只读" in out.message
 
@@ -89,7 +95,11 @@ def _free_port() -> int:
 def test_an_unreachable_scheduler_fails_fast_with_a_message(tmp_path):
     cfg = make_district(tmp_path)
     out = _run(cfg, scheduler=f"tcp://127.0.0.1:{_free_port()}")
-    assert out.exit_code == EXIT_FAILED and "Dask 调度器" in out.message and "连接被拒绝" in out.message
+    assert (
+        out.exit_code == EXIT_FAILED
+        and "Dask 调度器" in out.message
+        and "连接被拒绝" in out.message
+    )
     assert out.failed_stage == "setup"
 
 

@@ -19,14 +19,23 @@ from pipeline.cli import main
 
 @pytest.mark.parametrize(
     ("codes", "expected"),
-    [([], EXIT_OK), ([0, 0], EXIT_OK), ([3, 0], EXIT_FINDINGS), ([3, 1], EXIT_FAILED), ([1, 3], EXIT_FAILED),
-     ([4, 3], EXIT_LOCKED), ([4, 1, 3], EXIT_FAILED)],
+    [
+        ([], EXIT_OK),
+        ([0, 0], EXIT_OK),
+        ([3, 0], EXIT_FINDINGS),
+        ([3, 1], EXIT_FAILED),
+        ([1, 3], EXIT_FAILED),
+        ([4, 3], EXIT_LOCKED),
+        ([4, 1, 3], EXIT_FAILED),
+    ],
 )
 def test_failure_outranks_findings(codes, expected):
     assert combined_exit_code(codes) == expected
 
 
-def test_run_all_exits_1_when_one_round_failed_and_another_had_findings(tmp_path, monkeypatch, capsys):
+def test_run_all_exits_1_when_one_round_failed_and_another_had_findings(
+    tmp_path, monkeypatch, capsys
+):
     cfg = make_district(tmp_path)
     status = {"R1": "failed", "R2": "findings"}
 

@@ -109,7 +109,9 @@ def test_a_reader_that_aborts_costs_only_its_file_with_jobs_1(tmp_path):
     """Limits raised so the check lets the file through: calamine really aborts, in its own process."""
     cfg = make_config(tmp_path)
     text = cfg.source.read_text(encoding="utf-8")
-    text = text.replace("max_rows = 20000", "max_rows = 2000000").replace("max_columns = 256", "max_columns = 20000")
+    text = text.replace("max_rows = 20000", "max_rows = 2000000").replace(
+        "max_columns = 256", "max_columns = 20000"
+    )
     cfg.source.write_text(text, encoding="utf-8")
     from pipeline.config import load_config
 

@@ -83,8 +83,14 @@ def test_links_are_never_followed_out_of_the_round_folder(linked):
     files, links = list_round(linked.paths.raw_round(R))
     assert {e.label for e in files} == {"太平社区.xlsx", "copy.xlsx"}
     reasons = {link.label: link.reason for link in links}
-    assert reasons == {"金家村.xlsx": "link_outside", "passwd": "link_outside", "gone.xlsx": "link_dangling",
-                       "loop1.xlsx": "link_loop", "loop2.xlsx": "link_loop", "up": "link_outside"}
+    assert reasons == {
+        "金家村.xlsx": "link_outside",
+        "passwd": "link_outside",
+        "gone.xlsx": "link_dangling",
+        "loop1.xlsx": "link_loop",
+        "loop2.xlsx": "link_loop",
+        "up": "link_outside",
+    }
     hashed = {f.name: f.sha256 for f in hash_files(linked.paths.raw_round(R))}
     assert hashed["passwd"].startswith("link:link_outside")  # /etc/passwd itself is never hashed
 

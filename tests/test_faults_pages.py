@@ -11,7 +11,22 @@ from pipeline.report.cards import unit_file_name
 from pipeline.report.pagename import page_collisions, page_stem
 from pipeline.roster import RosterError, read_roster_frame
 
-UNSAFE = ["X/1", "X_1", "X 1", "X\\1", "X:1", "X*1", "X?1", "X<1", "X|1", "X..1", "../X_1", ".X_1", "X\x001", "x_1~abc"]
+UNSAFE = [
+    "X/1",
+    "X_1",
+    "X 1",
+    "X\\1",
+    "X:1",
+    "X*1",
+    "X?1",
+    "X<1",
+    "X|1",
+    "X..1",
+    "../X_1",
+    ".X_1",
+    "X\x001",
+    "x_1~abc",
+]
 
 
 def test_ids_that_differ_only_in_unsafe_characters_get_different_pages():
@@ -20,7 +35,9 @@ def test_ids_that_differ_only_in_unsafe_characters_get_different_pages():
     assert unit_file_name("X_1") == "X_1.html" and unit_file_name("U001") == "U001.html"
     assert unit_file_name("社区01") == "社区01.html"
     for name in names:
-        assert "/" not in name and "\\" not in name and "\x00" not in name and not name.startswith(".")
+        assert (
+            "/" not in name and "\\" not in name and "\x00" not in name and not name.startswith(".")
+        )
     assert len(unit_file_name("长" * 500).encode()) < 255
 
 
@@ -35,7 +52,9 @@ def test_collisions_left_are_the_case_of_a_name():
 
 
 def _roster(ids):
-    return pd.DataFrame([(u, f"单位{i}", "", "社区", "", "", "是") for i, u in enumerate(ids)], columns=HEADERS)
+    return pd.DataFrame(
+        [(u, f"单位{i}", "", "社区", "", "", "是") for i, u in enumerate(ids)], columns=HEADERS
+    )
 
 
 def test_the_roster_takes_unsafe_ids_and_refuses_ids_that_would_share_a_page():

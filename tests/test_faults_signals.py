@@ -43,7 +43,9 @@ except RunTerminated:
 
 def spawn_and_sleep() -> None:
     """Like a notebook kernel: a child in a session of its own, out of reach of the process group."""
-    kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+    kid = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+    )
     Path(os.environ["KID_PID"]).write_text(str(kid.pid))
     Path(os.environ["FAKE_MARKER"]).touch()
     time.sleep(600)
@@ -62,8 +64,13 @@ def _start(district, tmp_path: Path, jobs: int = 1):
     marker, kid = tmp_path / "in-report", tmp_path / "kid.pid"
     env = {**os.environ, "FAKE_MARKER": str(marker), "KID_PID": str(kid)}
     log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, str(script), str(district.source)], env=env, cwd=REPO,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(district.source)],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(600):
         if marker.exists() or proc.poll() is not None:
             break
@@ -110,10 +117,14 @@ def test_sigterm_ends_the_children_records_interrupted_and_keeps_outputs(distric
     assert not _alive(kid)
     left = processes_with(token)
     _, alive = psutil.wait_procs(left, timeout=15)  # ended ones may still be on their way out
-    assert [(p.pid, _cmd(p)) for p in alive] == []  # no worker, forkserver or kernel of the run is left
+    assert [
+        (p.pid, _cmd(p)) for p in alive
+    ] == []  # no worker, forkserver or kernel of the run is left
     rec = last_run(district.paths.processed, "R1")
     assert rec["status"] == "interrupted" and "SIGTERM" in rec["message"]
-    assert snapshot(district.paths.processed_round("R1"), district.paths.reports_round("R1")) == before
+    assert (
+        snapshot(district.paths.processed_round("R1"), district.paths.reports_round("R1")) == before
+    )
 
 
 def test_after_sigkill_the_next_run_ends_what_the_dead_run_left(district, tmp_path):
@@ -139,14 +150,18 @@ def test_after_sigkill_the_next_run_ends_what_the_dead_run_left(district, tmp_pa
 def test_the_token_names_this_process_and_finds_its_children(tmp_path):
     token = run_token()
     assert os.environ[TOKEN_VAR] == token and str(os.getpid()) in token
-    kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    kid = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+    )
     try:
         for _ in range(50):
             if any(p.pid == kid.pid for p in processes_with(token)):
                 break
             time.sleep(0.1)
         assert any(p.pid == kid.pid for p in processes_with(token))
-        assert end_processes(processes_with(token)) >= 1  # end_children() would also end pytest's own helpers
+        assert (
+            end_processes(processes_with(token)) >= 1
+        )  # end_children() would also end pytest's own helpers
         assert kid.wait(10) is not None
     finally:
         if kid.poll() is None:

@@ -86,22 +86,65 @@ CHOICES = {
     ("规定动作", "规定动作"): [a[1] for a in ACTIONS],
     ("规定动作", "完成情况"): ["已完成", "进行中", "未开始"],
     ("基础资料", "资料类别"): [
-        "工作规程", "活动方案", "会议记录", "学习记录", "党员台账",
-        "承诺书", "群众意见台账", "整改台账", "宣传材料", "其他",
+        "工作规程",
+        "活动方案",
+        "会议记录",
+        "学习记录",
+        "党员台账",
+        "承诺书",
+        "群众意见台账",
+        "整改台账",
+        "宣传材料",
+        "其他",
     ],
     ("活动记录", "活动载体"): [
-        "专题学习", "主题党日", "志愿服务", "党员示范岗", "结对帮扶",
-        "公开承诺", "座谈会", "评议", "宣传报道", "其他",
+        "专题学习",
+        "主题党日",
+        "志愿服务",
+        "党员示范岗",
+        "结对帮扶",
+        "公开承诺",
+        "座谈会",
+        "评议",
+        "宣传报道",
+        "其他",
     ],
     ("活动记录", "宣传报道"): ["无", "区级", "市级", "省级及以上"],
 }
 
 # Column keys are the processed tables' column names (docs/data-dictionary.md).
 KEYS = {
-    "info": ["unit_name", "unit_type", "secretary", "party_members", "report_date", "theme", "theme_note", "contact", "phone"],
-    "actions": ["seq", "stage", "action", "planned_date", "status", "done_date", "evidence", "note"],
+    "info": [
+        "unit_name",
+        "unit_type",
+        "secretary",
+        "party_members",
+        "report_date",
+        "theme",
+        "theme_note",
+        "contact",
+        "phone",
+    ],
+    "actions": [
+        "seq",
+        "stage",
+        "action",
+        "planned_date",
+        "status",
+        "done_date",
+        "evidence",
+        "note",
+    ],
     "materials": ["category", "copies", "standard", "filed", "updated", "tied_to_work", "note"],
-    "activities": ["date", "name", "format", "participants", "tied_to_work", "public_participation", "publicity"],
+    "activities": [
+        "date",
+        "name",
+        "format",
+        "participants",
+        "tied_to_work",
+        "public_participation",
+        "publicity",
+    ],
     "evaluation": ["surveyed", "satisfied", "basically_satisfied", "dissatisfied"],
 }
 
@@ -112,7 +155,9 @@ def form() -> FormSpec:
 
 
 def raw_spec() -> dict:
-    return tomllib.loads(resources.files("pipeline.form").joinpath("spec_v1.toml").read_text("utf-8"))
+    return tomllib.loads(
+        resources.files("pipeline.form").joinpath("spec_v1.toml").read_text("utf-8")
+    )
 
 
 def test_spec_loads(form: FormSpec) -> None:
@@ -147,7 +192,12 @@ def test_sheet_kinds_and_required(form: FormSpec) -> None:
         assert (s.kind, s.key_header, s.value_header) == ("keyvalue", "项目", "内容")
     for name in ("规定动作", "基础资料", "活动记录"):
         assert form.sheet(name).kind == "table"
-    assert [s.name for s in form.data_sheets if s.required] == ["基本情况", "规定动作", "基础资料", "活动记录"]
+    assert [s.name for s in form.data_sheets if s.required] == [
+        "基本情况",
+        "规定动作",
+        "基础资料",
+        "活动记录",
+    ]
 
 
 def test_choice_lists(form: FormSpec) -> None:
@@ -198,13 +248,27 @@ def _column(data: dict, sheet: str, key: str) -> dict:
 @pytest.mark.parametrize(
     ("change", "names"),
     [
-        (lambda d: _column(d, "活动记录", "format").update(type="dropdown"), ["活动记录", "format", "dropdown"]),
-        (lambda d: _column(d, "基础资料", "category").pop("choices"), ["基础资料", "category", "choices"]),
-        (lambda d: _column(d, "规定动作", "action").update(choices_from="manual"), ["规定动作", "action", "manual"]),
-        (lambda d: _column(d, "基本情况", "phone").pop("header"), ["基本情况", "phone", "header"]),
-        (lambda d: _column(d, "群众评价", "satisfied").update(key="surveyed"), ["群众评价", "repeat"]),
         (
-            lambda d: _column(d, "规定动作", "done_date").update(required_when={"column": "state", "equals": "已完成"}),
+            lambda d: _column(d, "活动记录", "format").update(type="dropdown"),
+            ["活动记录", "format", "dropdown"],
+        ),
+        (
+            lambda d: _column(d, "基础资料", "category").pop("choices"),
+            ["基础资料", "category", "choices"],
+        ),
+        (
+            lambda d: _column(d, "规定动作", "action").update(choices_from="manual"),
+            ["规定动作", "action", "manual"],
+        ),
+        (lambda d: _column(d, "基本情况", "phone").pop("header"), ["基本情况", "phone", "header"]),
+        (
+            lambda d: _column(d, "群众评价", "satisfied").update(key="surveyed"),
+            ["群众评价", "repeat"],
+        ),
+        (
+            lambda d: _column(d, "规定动作", "done_date").update(
+                required_when={"column": "state", "equals": "已完成"}
+            ),
             ["规定动作", "done_date", "required_when"],
         ),
         (lambda d: d["sheets"][2].update(kind="grid"), ["规定动作", "grid"]),

@@ -17,8 +17,23 @@ def test_guide_names_every_command():
 
 
 def test_guide_shows_each_output_and_rule():
-    for word in ("临时结果", "一页简报", "辖区情况", "各轮变化", "四项不足逐轮变化", "--carry-over", "round add",
-                 "explore.ipynb", "make lab", "北京时间", "泰尔指数", "稳健z值", "填报差错", "需核实", "评分方法"):
+    for word in (
+        "临时结果",
+        "一页简报",
+        "辖区情况",
+        "各轮变化",
+        "四项不足逐轮变化",
+        "--carry-over",
+        "round add",
+        "explore.ipynb",
+        "make lab",
+        "北京时间",
+        "泰尔指数",
+        "稳健z值",
+        "填报差错",
+        "需核实",
+        "评分方法",
+    ):
         assert word in GUIDE, word
 
 

@@ -64,8 +64,18 @@ def test_empty_is_not_a_problem(raw):
 
 @pytest.mark.parametrize(
     ("raw", "want"),
-    [(12, 12), (12.0, 12), ("12", 12), ("１２", 12), ("12人", 12), ("12 人", 12), ("3份", 3), ("1,200", 1200),
-     (" 7 ", 7), ("５次", 5)],
+    [
+        (12, 12),
+        (12.0, 12),
+        ("12", 12),
+        ("１２", 12),
+        ("12人", 12),
+        ("12 人", 12),
+        ("3份", 3),
+        ("1,200", 1200),
+        (" 7 ", 7),
+        ("５次", 5),
+    ],
 )
 def test_integers_in_every_style(raw, want):
     c = clean_integer(raw)
@@ -99,7 +109,16 @@ def test_bad_yesno():
 
 
 def test_text_stays_exactly_as_typed():
-    for raw in ["=1+1", "+86 123", "-5", "@x", "<b>x</b>", "<script>alert(1)</script>", "0812123", "  spaced  "]:
+    for raw in [
+        "=1+1",
+        "+86 123",
+        "-5",
+        "@x",
+        "<b>x</b>",
+        "<script>alert(1)</script>",
+        "0812123",
+        "  spaced  ",
+    ]:
         assert clean_text(raw).value == raw
     # a phone a reader typed as a number is put back without a decimal point
     assert clean_text(13800000000.0).value == "13800000000"
@@ -117,10 +136,26 @@ def test_choices_tolerate_spaces_width_and_quotes():
 
 def test_headers_map_despite_spaces_width_units_and_order():
     spec = FORM.sheet("activities")
-    cells = ["活动名称", "参加人数（人）", " 日 期 ", "活动载体", "是否结合业务工作", "群众参与", "宣传报道", "其它列"]
+    cells = [
+        "活动名称",
+        "参加人数（人）",
+        " 日 期 ",
+        "活动载体",
+        "是否结合业务工作",
+        "群众参与",
+        "宣传报道",
+        "其它列",
+    ]
     mapping = map_headers(cells, spec.columns)
-    assert mapping == {0: "name", 1: "participants", 2: "date", 3: "format", 4: "tied_to_work",
-                       5: "public_participation", 6: "publicity"}
+    assert mapping == {
+        0: "name",
+        1: "participants",
+        2: "date",
+        3: "format",
+        4: "tied_to_work",
+        5: "public_participation",
+        6: "publicity",
+    }
     assert normalise_header("参加人数(人)") == normalise_header("参加人数") == "参加人数"
     assert normalise_header("＊活动名称") == "活动名称"
 

@@ -22,7 +22,10 @@ def _truth(config, rid: str) -> dict[str, pd.DataFrame]:
 def rounds(demo_ingested):
     out = {}
     for r in demo_ingested.rounds_in_order():
-        out[r.id] = (read_tables(demo_ingested.paths.processed_round(r.id)), _truth(demo_ingested, r.id))
+        out[r.id] = (
+            read_tables(demo_ingested.paths.processed_round(r.id)),
+            _truth(demo_ingested, r.id),
+        )
     return out
 
 
@@ -34,7 +37,12 @@ def test_every_file_outcome_matches_the_truth(rounds):
         status = subs["status"].reindex(files.index)
         reason = subs["reason"].reindex(files.index)
         wrong = files[(status != files["expected_status"]) | (reason != files["expected_reason"])]
-        assert wrong.empty, (rid, wrong[["expected_status", "expected_reason"]].join(subs[["status", "reason", "message"]]))
+        assert wrong.empty, (
+            rid,
+            wrong[["expected_status", "expected_reason"]].join(
+                subs[["status", "reason", "message"]]
+            ),
+        )
         known = files["expected_unit_id"].notna()
         unit = subs["unit_id"].reindex(files.index)
         assert (unit[known] == files.loc[known, "expected_unit_id"]).all(), rid
@@ -46,14 +54,19 @@ def test_every_file_outcome_matches_the_truth(rounds):
 def test_findings_per_file_match_the_truth(rounds):
     for rid, (got, truth) in rounds.items():
         files = truth["files"].set_index("file")
-        assert "expected_findings" in files.columns, "the demo truth lists expected findings per file"
+        assert "expected_findings" in files.columns, (
+            "the demo truth lists expected findings per file"
+        )
         f = got["findings"]
         for file, rec in files.iterrows():
             mine = set(f.loc[f["file"] == file, "code"])
             want = set(rec["expected_findings"])
             if rec["expected_status"] == "rejected":
                 assert rec["expected_reason"] in mine or "name_near_miss" in mine, (rid, file, mine)
-            elif rec["expected_status"] in ("accepted", "superseded"):  # a draft too: no spurious findings
+            elif rec["expected_status"] in (
+                "accepted",
+                "superseded",
+            ):  # a draft too: no spurious findings
                 assert mine == want, (rid, file, rec["expected_status"], sorted(mine), sorted(want))
 
 
@@ -75,12 +88,17 @@ def test_every_sheet_row_count_matches_and_rows_are_conserved(rounds, demo_inges
             df = got[table.table]
             counts = df.groupby("file").size()
             s = sheets[sheets["table"] == table.table].set_index("file")
-            assert (counts.reindex(s.index, fill_value=0) == s["rows_clean"]).all(), (rid, table.table)
+            assert (counts.reindex(s.index, fill_value=0) == s["rows_clean"]).all(), (
+                rid,
+                table.table,
+            )
         rows = truth["rows"]
         subs = got["submissions"].set_index("file")
         acc = rows[rows["file"].map(subs["status"]) == "accepted"]
         merged = acc.merge(sheets, on=["file", "table"], how="left")
-        assert (merged["rows"] == merged["rows_read"]).all(), merged[merged["rows"] != merged["rows_read"]]
+        assert (merged["rows"] == merged["rows_read"]).all(), merged[
+            merged["rows"] != merged["rows_read"]
+        ]
         # superseded files were read too: check them directly
         raw = demo_ingested.paths.raw_round(rid)
         for file, g in rows[rows["file"].map(subs["status"]) == "superseded"].groupby("file"):
@@ -97,7 +115,11 @@ def _data_rows(got: dict, findings: pd.DataFrame, table: str, file: str) -> list
     if len(mine):
         rej = rej[rej["sheet"] == mine["sheet"].iloc[0]]
     else:
-        rej = rej[rej["sheet"].map(lambda s: FORM.sheet(table).name in str(s).replace("\u3000", "").strip())]
+        rej = rej[
+            rej["sheet"].map(
+                lambda s: FORM.sheet(table).name in str(s).replace("\u3000", "").strip()
+            )
+        ]
     return sorted(set(mine["row"].tolist()) | set(rej["row"].dropna().astype(int).tolist()))
 
 
@@ -128,7 +150,9 @@ def test_clean_values_and_every_date_are_recovered(rounds):
                 sheet_of[r["file"]] = r["sheet"]
             rejected: dict[str, set[int]] = {}
             for r in findings[findings["row_rejected"]].to_dict("records"):
-                if sheet_of.get(r["file"]) == r["sheet"] or FORM.sheet(spec.table).name in str(r["sheet"]):
+                if sheet_of.get(r["file"]) == r["sheet"] or FORM.sheet(spec.table).name in str(
+                    r["sheet"]
+                ):
                     rejected.setdefault(r["file"], set()).add(int(r["row"]))
             bad: dict[str, set[int]] = {}
             for r in planted[planted["table"] == spec.table].to_dict("records"):
@@ -153,7 +177,15 @@ def test_clean_values_and_every_date_are_recovered(rounds):
                         if dropped and value is None and c.key in empty_cols:
                             continue  # the unit left this optional column out of its sheet
                         n_dates += c.type == "date"
-                        assert want == value, (rid, file, spec.table, rec["data_row"], c.key, want, value)
+                        assert want == value, (
+                            rid,
+                            file,
+                            spec.table,
+                            rec["data_row"],
+                            c.key,
+                            want,
+                            value,
+                        )
             if any(c.type == "date" for c in spec.columns) and spec.table != "evaluation":
                 assert n_dates > 0, spec.table
 
@@ -170,7 +202,9 @@ def test_planted_errors_are_found_at_their_cell(rounds):
             if FORM.sheet(e.table).kind == "table" and pd.notna(e.data_row):
                 rows = _data_rows(got, f, e.table, e.file)
                 hits = hits[hits["row"] == rows[e.data_row]]
-            elif FORM.sheet(e.table).kind == "table":  # a planted missing row (an action left out): no row
+            elif (
+                FORM.sheet(e.table).kind == "table"
+            ):  # a planted missing row (an action left out): no row
                 hits = hits[hits["row"].isna()]
             assert len(hits) == 1, (rid, e)
             assert (pd.isna(e.data_row) or hits.iloc[0]["cell"]) and hits.iloc[0]["message"]
@@ -190,9 +224,22 @@ def test_feedback_for_units_with_findings_and_the_missing_list(rounds, demo_inge
 
 
 # issue 14 (and the formula cells of issue 12): every kind planted in the demo, found where it is planted
-ISSUE14_ROW = {"unit_type_mismatch", "no_members", "report_date_after_receipt", "not_started_but_dated",
-               "action_repeated", "action_missing", "duplicate_row", "implausible_count", "empty_claim",
-               "evidence_not_found", "word_variant", "leading_zero_lost", "formula_as_text", "changed_since_previous"}
+ISSUE14_ROW = {
+    "unit_type_mismatch",
+    "no_members",
+    "report_date_after_receipt",
+    "not_started_but_dated",
+    "action_repeated",
+    "action_missing",
+    "duplicate_row",
+    "implausible_count",
+    "empty_claim",
+    "evidence_not_found",
+    "word_variant",
+    "leading_zero_lost",
+    "formula_as_text",
+    "changed_since_previous",
+}
 ISSUE14_FILE = {"late_correction", "unit_inferred", "ambiguous_unit", "override_applied"}
 
 
@@ -215,7 +262,11 @@ def test_issue14_plants_are_found_and_clean_returns_raise_none(rounds):
             hits = hits[hits["sheet"].map(_sheet_key) == _sheet_key(e.sheet)]
             if FORM.sheet(e.table).kind == "table" and pd.notna(e.data_row):
                 hits = hits[hits["row"] == _data_rows(got, f, e.table, e.file)[e.data_row]]
-            assert len(hits) == 1, (rid, e, f.loc[f["file"] == e.file, ["code", "sheet", "row", "column"]])
+            assert len(hits) == 1, (
+                rid,
+                e,
+                f.loc[f["file"] == e.file, ["code", "sheet", "row", "column"]],
+            )
             found += 1
             kinds.add(e.code)
         files = truth["files"]
@@ -228,13 +279,17 @@ def test_issue14_plants_are_found_and_clean_returns_raise_none(rounds):
                 found += 1
                 kinds.add(code)
             if rec.expected_status in ("accepted", "superseded") and not want:
-                planted_clean = set(truth["planted_errors"].loc[truth["planted_errors"]["file"] == rec.file, "code"])
+                planted_clean = set(
+                    truth["planted_errors"].loc[truth["planted_errors"]["file"] == rec.file, "code"]
+                )
                 if not planted_clean & ISSUE14_ROW:
                     clean_n += 1
                     false_n += bool(mine & (ISSUE14_ROW | ISSUE14_FILE))
                     assert not mine & (ISSUE14_ROW | ISSUE14_FILE), (rid, rec.file, sorted(mine))
-    print(f"\nissue 14 plants found: {found} of {planted_n}; returns planted clean: {clean_n}, "
-          f"with an issue-14 finding: {false_n}")
+    print(
+        f"\nissue 14 plants found: {found} of {planted_n}; returns planted clean: {clean_n}, "
+        f"with an issue-14 finding: {false_n}"
+    )
     assert kinds == ISSUE14_ROW | ISSUE14_FILE, sorted((ISSUE14_ROW | ISSUE14_FILE) - kinds)
     assert found == planted_n and false_n == 0
 
@@ -248,7 +303,11 @@ def test_the_demo_receipt_log_decides_received_times(rounds):
         assert (subs.loc[logged, "received_at"] == files.loc[logged, "received_at"]).all(), rid
         f = got["findings"]
         bad = f[f["code"] == "receipt_log"]
-        assert len(bad) == 1 and "无法识别" in bad.iloc[0]["message"] and bad.iloc[0]["severity"] == "warning"
+        assert (
+            len(bad) == 1
+            and "无法识别" in bad.iloc[0]["message"]
+            and bad.iloc[0]["severity"] == "warning"
+        )
 
 
 def test_the_demo_config_settles_a_note_as_not_a_return(rounds):
@@ -256,8 +315,11 @@ def test_the_demo_config_settles_a_note_as_not_a_return(rounds):
         subs = got["submissions"].set_index("file")
         note = truth["files"].set_index("file").loc["补报说明材料.xlsx"]
         assert (note["expected_status"], note["expected_reason"]) == ("ignored", "override_ignore")
-        assert (subs.loc["补报说明材料.xlsx", "status"], subs.loc["补报说明材料.xlsx", "reason"],
-                subs.loc["补报说明材料.xlsx", "override"]) == ("ignored", "override_ignore", "ignore")
+        assert (
+            subs.loc["补报说明材料.xlsx", "status"],
+            subs.loc["补报说明材料.xlsx", "reason"],
+            subs.loc["补报说明材料.xlsx", "override"],
+        ) == ("ignored", "override_ignore", "ignore")
         f = got["findings"]
         assert list(f.loc[f["file"] == "补报说明材料.xlsx", "code"]) == ["override_applied"]
 

@@ -25,7 +25,12 @@ def test_hyperlink_formula_without_cached_value_keeps_the_row(tmp_path):
     assert acts[0]["name"] == LINK  # the formula's text, not evaluated
     f = [x for x in pr.finding_rows if x["code"] == "formula_as_text"]
     assert len(f) == 1
-    assert (f[0]["file"], f[0]["sheet"], f[0]["cell"], f[0]["severity"]) == ("太平社区.xlsx", "活动记录", "B3", "warning")
+    assert (f[0]["file"], f[0]["sheet"], f[0]["cell"], f[0]["severity"]) == (
+        "太平社区.xlsx",
+        "活动记录",
+        "B3",
+        "warning",
+    )
     assert "单元格为公式，已按文字处理" in f[0]["message"]
     assert not [x for x in pr.finding_rows if x["code"] == "required_missing"]
 

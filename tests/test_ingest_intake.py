@@ -47,7 +47,9 @@ def test_an_encrypted_only_file_is_received_but_unusable(tmp_path):
     res = ingest_round(cfg, R, jobs=1, progress=False)
     s = subs_of(res)
     assert s.loc["金家村_7月报表.xlsx", "status"] == "rejected"
-    assert s.loc["金家村_7月报表.xlsx", "unit_id"] == "C0101" and bool(s.loc["金家村_7月报表.xlsx", "unit_inferred"])
+    assert s.loc["金家村_7月报表.xlsx", "unit_id"] == "C0101" and bool(
+        s.loc["金家村_7月报表.xlsx", "unit_inferred"]
+    )
     u = res.tables["units"].set_index("unit_id")
     assert u.loc["C0101", "reporting"] == "received_unusable"
     assert u.loc["C0101", "unusable_reason"] == s.loc["金家村_7月报表.xlsx", "reason"]
@@ -76,21 +78,36 @@ def test_overrides_settle_a_near_miss_and_ignore_a_file(tmp_path):
     res = ingest_round(cfg, R, jobs=1, progress=False)
     near = subs_of(res).loc["金加村报表.xlsx", "override_hint"]
     line = '"金加村报表.xlsx" = "C0101"'
-    assert '[intake.overrides."2026-07"]' in near and line in near  # the exact line to add, for the office
+    assert (
+        '[intake.overrides."2026-07"]' in near and line in near
+    )  # the exact line to add, for the office
     wb = openpyxl.load_workbook(res.feedback_dir / "未识别单位的文件.xlsx")
     assert line in " ".join(str(c.value) for row in wb.active.iter_rows() for c in row if c.value)
     f = res.tables["findings"]
-    assert not f["message"].str.contains("intake.overrides").any()  # the unit is not told about the config
+    assert (
+        not f["message"].str.contains("intake.overrides").any()
+    )  # the unit is not told about the config
     touch(make_return(raw / "说明材料.xlsx", unit_name="太平社区"), ON_TIME)
-    cfg = with_config(tmp_path, f'[intake.overrides."2026-07"]\n{line}\n"说明材料.xlsx" = "ignore"\n')
+    cfg = with_config(
+        tmp_path, f'[intake.overrides."2026-07"]\n{line}\n"说明材料.xlsx" = "ignore"\n'
+    )
     res = ingest_round(cfg, R, jobs=1, progress=False)
     s = subs_of(res)
-    assert (s.loc["金加村报表.xlsx", "status"], s.loc["金加村报表.xlsx", "unit_id"], s.loc["金加村报表.xlsx", "override"]) \
-        == ("accepted", "C0101", "C0101")
-    assert (s.loc["说明材料.xlsx", "status"], s.loc["说明材料.xlsx", "reason"]) == ("ignored", "override_ignore")
+    assert (
+        s.loc["金加村报表.xlsx", "status"],
+        s.loc["金加村报表.xlsx", "unit_id"],
+        s.loc["金加村报表.xlsx", "override"],
+    ) == ("accepted", "C0101", "C0101")
+    assert (s.loc["说明材料.xlsx", "status"], s.loc["说明材料.xlsx", "reason"]) == (
+        "ignored",
+        "override_ignore",
+    )
     f = res.tables["findings"]
     ov = f[f["code"] == "override_applied"]
-    assert set(ov["file"]) == {"金加村报表.xlsx", "说明材料.xlsx"} and (ov["severity"] == "warning").all()
+    assert (
+        set(ov["file"]) == {"金加村报表.xlsx", "说明材料.xlsx"}
+        and (ov["severity"] == "warning").all()
+    )
     assert res.tables["units"].set_index("unit_id").loc["C0101", "reporting"] == "on_time"
 
 
@@ -101,65 +118,118 @@ def test_an_override_naming_no_roster_unit_is_refused_with_a_finding(tmp_path):
     res = ingest_round(cfg, R, jobs=1, progress=False)
     assert subs_of(res).loc["太平社区.xlsx", "unit_id"] == "SQ0101"
     f = res.tables["findings"]
-    assert (f["code"] == "override_applied").sum() == 1 and f[f["code"] == "override_applied"].iloc[0]["severity"] == "error"
+    assert (f["code"] == "override_applied").sum() == 1 and f[f["code"] == "override_applied"].iloc[
+        0
+    ]["severity"] == "error"
 
 
 def test_receipt_log_decides_timeliness_over_copied_file_times(tmp_path):
     make_config(tmp_path)
     cfg = with_config(tmp_path, "")
-    text = (tmp_path / "scorecard.toml").read_text(encoding="utf-8").replace(
-        'reports = "reports"', 'reports = "reports"\nreceipts = "data/receipts"', 1)
+    text = (
+        (tmp_path / "scorecard.toml")
+        .read_text(encoding="utf-8")
+        .replace('reports = "reports"', 'reports = "reports"\nreceipts = "data/receipts"', 1)
+    )
     (tmp_path / "scorecard.toml").write_text(text, encoding="utf-8")
     cfg = load_config(tmp_path / "scorecard.toml")
     raw = cfg.paths.raw_round(R)
-    for name, unit in (("太平社区.xlsx", "太平社区"), ("河门口街道.xlsx", "河门口街道"), ("格里坪镇.xlsx", "格里坪镇")):
+    for name, unit in (
+        ("太平社区.xlsx", "太平社区"),
+        ("河门口街道.xlsx", "河门口街道"),
+        ("格里坪镇.xlsx", "格里坪镇"),
+    ):
         touch(make_return(raw / name, unit_name=unit), LATE)  # copied from the mailbox days later
     log = tmp_path / "data" / "receipts"
     log.mkdir(parents=True)
-    (log / f"{R}.csv").write_text("文件,单位编码,收到时间\n太平社区.xlsx,,2026-07-17 09:30\n,JD01,2026/7/18 20:00\n"
-                                  "坏行.xlsx,,不知道\n", encoding="utf-8")
+    (log / f"{R}.csv").write_text(
+        "文件,单位编码,收到时间\n太平社区.xlsx,,2026-07-17 09:30\n,JD01,2026/7/18 20:00\n"
+        "坏行.xlsx,,不知道\n",
+        encoding="utf-8",
+    )
     res = ingest_round(cfg, R, jobs=1, progress=False)
     s = subs_of(res)
-    assert s.loc["太平社区.xlsx", "received_from"] == "receipt_log" and bool(s.loc["太平社区.xlsx", "on_time"])
-    assert s.loc["河门口街道.xlsx", "received_from"] == "receipt_log" and bool(s.loc["河门口街道.xlsx", "on_time"])
-    assert s.loc["格里坪镇.xlsx", "received_from"] == "file_time" and not bool(s.loc["格里坪镇.xlsx", "on_time"])
+    assert s.loc["太平社区.xlsx", "received_from"] == "receipt_log" and bool(
+        s.loc["太平社区.xlsx", "on_time"]
+    )
+    assert s.loc["河门口街道.xlsx", "received_from"] == "receipt_log" and bool(
+        s.loc["河门口街道.xlsx", "on_time"]
+    )
+    assert s.loc["格里坪镇.xlsx", "received_from"] == "file_time" and not bool(
+        s.loc["格里坪镇.xlsx", "on_time"]
+    )
     u = res.tables["units"].set_index("unit_id")
-    assert (u.loc["SQ0101", "reporting"], u.loc["JD01", "reporting"], u.loc["Z01", "reporting"]) == ("on_time", "on_time", "late")
+    assert (
+        u.loc["SQ0101", "reporting"],
+        u.loc["JD01", "reporting"],
+        u.loc["Z01", "reporting"],
+    ) == ("on_time", "on_time", "late")
     f = res.tables["findings"]
     assert "第 4 行" in " ".join(f.loc[f["code"] == "receipt_log", "message"])
 
 
 def _rec(file, received, report, sha=None):
-    return {"file": file, "sha256": sha or file, "unit_id": "U1", "status": "read", "reason": None,
-            "report_date": report, "received_at": received, "superseded_by": None, "message": None}
+    return {
+        "file": file,
+        "sha256": sha or file,
+        "unit_id": "U1",
+        "status": "read",
+        "reason": None,
+        "report_date": report,
+        "received_at": received,
+        "superseded_by": None,
+        "message": None,
+    }
 
 
 def test_received_time_decides_the_winner_and_the_message_tells_the_truth():
     # a correction received later with an OLDER 填报日期 wins (issue 19.8)
     first, corr = _rec("a.xlsx", 100.0, date(2026, 7, 16)), _rec("b.xlsx", 200.0, date(2026, 7, 14))
     resolve_statuses([first, corr])
-    assert corr["status"] == "accepted" and first["status"] == "superseded" and first["superseded_by"] == "b.xlsx"
+    assert (
+        corr["status"] == "accepted"
+        and first["status"] == "superseded"
+        and first["superseded_by"] == "b.xlsx"
+    )
     assert "晚于本文件" in first["message"]
     # received together: 填报日期 breaks the tie, and the message does not claim "later"
     x, y = _rec("x.xlsx", 100.0, date(2026, 7, 14)), _rec("y.xlsx", 100.0, date(2026, 7, 16))
     resolve_statuses([x, y])
-    assert y["status"] == "accepted" and "收到时间相同" in x["message"] and "晚于" not in x["message"]
+    assert (
+        y["status"] == "accepted" and "收到时间相同" in x["message"] and "晚于" not in x["message"]
+    )
 
 
-@pytest.mark.parametrize("rule, expected", [("first_on_time", ("on_time", True)), ("latest", ("late", False))])
+@pytest.mark.parametrize(
+    "rule, expected", [("first_on_time", ("on_time", True)), ("latest", ("late", False))]
+)
 def test_a_correction_after_the_deadline(tmp_path, rule, expected):
     make_config(tmp_path)
     path = tmp_path / "scorecard.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('late_correction = "first_on_time"',
-                                                             f'late_correction = "{rule}"'), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            'late_correction = "first_on_time"', f'late_correction = "{rule}"'
+        ),
+        encoding="utf-8",
+    )
     cfg = load_config(path)
     assert cfg.intake.late_correction == rule
     raw = cfg.paths.raw_round(R)
     touch(make_return(raw / "太平社区.xlsx", report_date=date(2026, 7, 15)), ON_TIME)
-    touch(make_return(raw / "太平社区(更正).xlsx", report_date=date(2026, 7, 15), theme="党建引领促和谐（更正）"), LATE)
+    touch(
+        make_return(
+            raw / "太平社区(更正).xlsx",
+            report_date=date(2026, 7, 15),
+            theme="党建引领促和谐（更正）",
+        ),
+        LATE,
+    )
     res = ingest_round(cfg, R, jobs=1, progress=False)
     s = subs_of(res)
-    assert s.loc["太平社区(更正).xlsx", "status"] == "accepted" and s.loc["太平社区.xlsx", "status"] == "superseded"
+    assert (
+        s.loc["太平社区(更正).xlsx", "status"] == "accepted"
+        and s.loc["太平社区.xlsx", "status"] == "superseded"
+    )
     u = res.tables["units"].set_index("unit_id")
     assert (u.loc["SQ0101", "reporting"], bool(u.loc["SQ0101", "on_time"])) == expected
     f = res.tables["findings"]
@@ -168,7 +238,9 @@ def test_a_correction_after_the_deadline(tmp_path, rule, expected):
 
 
 def test_unit_on_time_rule_alone():
-    recs = [dict(_rec("a", 10.0, None), status="superseded", reason="superseded_later"),
-            dict(_rec("b", 30.0, None), status="accepted", reason="ok")]
+    recs = [
+        dict(_rec("a", 10.0, None), status="superseded", reason="superseded_later"),
+        dict(_rec("b", 30.0, None), status="accepted", reason="ok"),
+    ]
     assert unit_on_time(recs, 20.0, "first_on_time")["U1"][0] is True
     assert unit_on_time(recs, 20.0, "latest")["U1"][0] is False

@@ -24,13 +24,28 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 TEXTS = st.one_of(
     st.text(max_size=40),
     st.text(alphabet="0123456789.-/年月日 ", max_size=12),
-    st.sampled_from(["是", "否", "√", "×", "已完成", "进行中", "2026-07-01", "7月2日", "=1+1", "#N/A", " ", "合计"]),
+    st.sampled_from(
+        [
+            "是",
+            "否",
+            "√",
+            "×",
+            "已完成",
+            "进行中",
+            "2026-07-01",
+            "7月2日",
+            "=1+1",
+            "#N/A",
+            " ",
+            "合计",
+        ]
+    ),
     st.builds(lambda n, c: c * n, st.integers(150, 3000), st.sampled_from(["长", "x", "😀"])),
 )
 VALUES = st.one_of(
     st.none(),
     TEXTS,
-    st.integers(-10**12, 10**12),
+    st.integers(-(10**12), 10**12),
     st.floats(allow_nan=True, allow_infinity=True),
     st.booleans(),
     st.dates(date(1800, 1, 1), date(2200, 1, 1)),
@@ -41,10 +56,15 @@ VALUES = st.one_of(
 
 def _layout(spec, rows: list[list[object]], keyvalue: bool) -> Layout:
     keys = [c.key for c in spec.columns]
-    raw = [RawRow(i + 1, {k: (v, j) for j, (k, v) in enumerate(zip(keys, vals, strict=False))})
-           for i, vals in enumerate(rows)]
+    raw = [
+        RawRow(i + 1, {k: (v, j) for j, (k, v) in enumerate(zip(keys, vals, strict=False))})
+        for i, vals in enumerate(rows)
+    ]
     if keyvalue:  # one field per row, the value in column B
-        raw = [RawRow(i + 1, {k: (vals[0], 1)}) for i, (k, vals) in enumerate(zip(keys, rows, strict=False))]
+        raw = [
+            RawRow(i + 1, {k: (vals[0], 1)})
+            for i, (k, vals) in enumerate(zip(keys, rows, strict=False))
+        ]
     return Layout(None if keyvalue else 0, {} if keyvalue else dict(enumerate(keys)), [], raw)
 
 
@@ -78,8 +98,12 @@ def test_table_sheets_never_raise_and_every_dropped_value_has_a_finding(data):
     for spec in FORM.data_sheets:
         if spec.kind != "table":
             continue
-        rows = data.draw(st.lists(st.lists(VALUES, min_size=len(spec.columns), max_size=len(spec.columns)),
-                                  max_size=4), label=spec.table)
+        rows = data.draw(
+            st.lists(
+                st.lists(VALUES, min_size=len(spec.columns), max_size=len(spec.columns)), max_size=4
+            ),
+            label=spec.table,
+        )
         layout = _layout(spec, rows, keyvalue=False)
         findings = cut_layout(CTX, spec.name, spec, layout, {})
         records, more, n = validate_table(CTX, spec.name, spec, layout)
@@ -93,8 +117,14 @@ def test_keyvalue_sheets_never_raise_and_every_dropped_value_has_a_finding(data)
     for spec in FORM.data_sheets:
         if spec.kind != "keyvalue":
             continue
-        rows = data.draw(st.lists(st.lists(VALUES, min_size=1, max_size=1), min_size=len(spec.columns),
-                                  max_size=len(spec.columns)), label=spec.table)
+        rows = data.draw(
+            st.lists(
+                st.lists(VALUES, min_size=1, max_size=1),
+                min_size=len(spec.columns),
+                max_size=len(spec.columns),
+            ),
+            label=spec.table,
+        )
         layout = _layout(spec, rows, keyvalue=True)
         findings = cut_layout(CTX, spec.name, spec, layout, {})
         rec, more, _ = validate_keyvalue(CTX, spec.name, spec, layout)

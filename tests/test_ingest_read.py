@@ -33,7 +33,13 @@ def test_clean_return_is_read_with_types_and_positions(cfg, tmp_path):
     pr = parse_return(p, cfg, "2026-07")
     assert pr.status == "read" and pr.reason is None
     assert pr.written_name == "太平社区" and pr.report_date == date(2026, 7, 15)
-    assert pr.rows_read == {"info": 1, "actions": 3, "materials": 2, "activities": 2, "evaluation": 0}
+    assert pr.rows_read == {
+        "info": 1,
+        "actions": 3,
+        "materials": 2,
+        "activities": 2,
+        "evaluation": 0,
+    }
     info = pr.tables["info"].iloc[0]
     assert info["phone"] == "08123456789"  # leading zero kept
     assert info["party_members"] == 45  # "45人"
@@ -44,14 +50,32 @@ def test_clean_return_is_read_with_types_and_positions(cfg, tmp_path):
     mats = pr.tables["materials"]
     assert list(mats["copies"]) == [3, 2] and list(mats["filed"]) == [True, False]
     assert mats["updated"].iloc[0] == pd.Timestamp(2026, 7, 1)
-    assert pr.tables["activities"]["date"].iloc[1] == pd.Timestamp(2026, 7, 2)  # "7月2日" with the round's year
+    assert pr.tables["activities"]["date"].iloc[1] == pd.Timestamp(
+        2026, 7, 2
+    )  # "7月2日" with the round's year
 
 
 def test_sheet_names_and_headers_in_messy_forms(cfg, tmp_path):
-    headers = ["活动名称", "日  期", "参加人数（人）", "活动载体", "群众参与", "是否结合业务工作"]  # reordered, 宣传报道 missing
-    rows = [["学习会", "2026/6/3", "１５人", "专题学习", "√", "N"], [None] * 6, ["走访", 46200, 8, "其他", "无", "是"]]
-    p = make_return(tmp_path / "r.xlsx", sheet_names={"activities": " 活动记录 ", "materials": "基础资料表", "info": "基本情况"},
-                    activity_headers=headers, activities=rows, total_row=False)
+    headers = [
+        "活动名称",
+        "日  期",
+        "参加人数（人）",
+        "活动载体",
+        "群众参与",
+        "是否结合业务工作",
+    ]  # reordered, 宣传报道 missing
+    rows = [
+        ["学习会", "2026/6/3", "１５人", "专题学习", "√", "N"],
+        [None] * 6,
+        ["走访", 46200, 8, "其他", "无", "是"],
+    ]
+    p = make_return(
+        tmp_path / "r.xlsx",
+        sheet_names={"activities": " 活动记录 ", "materials": "基础资料表", "info": "基本情况"},
+        activity_headers=headers,
+        activities=rows,
+        total_row=False,
+    )
     pr = parse_return(p, cfg, "2026-07")
     assert pr.status == "read"
     acts = pr.tables["activities"]
@@ -83,9 +107,11 @@ def test_two_row_merged_header(cfg, tmp_path):
 
 
 def test_formula_like_and_html_text_stays_plain(cfg, tmp_path):
-    actions = [[1, "第一阶段", "成立活动领导小组", None, "已完成", "2026-05-08", "=1+1", "@x"],
-               [2, "第一阶段", "召开动员大会", None, "进行中", None, "<b>x</b>", "-5"]]
-    p = make_return(tmp_path / "r.xlsx", actions=actions, theme="=HYPERLINK(\"http://x\")")
+    actions = [
+        [1, "第一阶段", "成立活动领导小组", None, "已完成", "2026-05-08", "=1+1", "@x"],
+        [2, "第一阶段", "召开动员大会", None, "进行中", None, "<b>x</b>", "-5"],
+    ]
+    p = make_return(tmp_path / "r.xlsx", actions=actions, theme='=HYPERLINK("http://x")')
     pr = parse_return(p, cfg, "2026-07")
     a = pr.tables["actions"]
     assert list(a["evidence"]) == ["=1+1", "<b>x</b>"]
@@ -95,9 +121,27 @@ def test_formula_like_and_html_text_stays_plain(cfg, tmp_path):
 def test_rows_with_unusable_required_values_are_rejected_and_counted(cfg, tmp_path):
     actions = [
         [1, "第一阶段", "成立活动领导小组", None, "已完成", "2026-05-08", "文件", ""],
-        [2, "第一阶段", "不存在的动作", None, "已完成", "2026-05-09", "文件", ""],  # bad choice in a required column
+        [
+            2,
+            "第一阶段",
+            "不存在的动作",
+            None,
+            "已完成",
+            "2026-05-09",
+            "文件",
+            "",
+        ],  # bad choice in a required column
         [3, "第一阶段", "召开动员大会", None, None, None, None, ""],  # required 完成情况 missing
-        [4, "第一阶段", "提炼活动主题", "x", "已完成", None, None, ""],  # bad planned date + done without date
+        [
+            4,
+            "第一阶段",
+            "提炼活动主题",
+            "x",
+            "已完成",
+            None,
+            None,
+            "",
+        ],  # bad planned date + done without date
     ]
     pr = parse_return(make_return(tmp_path / "r.xlsx", actions=actions), cfg, "2026-07")
     f = pr.findings
@@ -105,18 +149,34 @@ def test_rows_with_unusable_required_values_are_rejected_and_counted(cfg, tmp_pa
     assert sorted(rejected["row"]) == [4, 5]
     assert pr.rows_read["actions"] == len(pr.tables["actions"]) + rejected["row"].nunique()
     codes = set(f.loc[f["sheet"] == "规定动作", "code"])
-    assert {"bad_choice", "required_missing", "bad_date", "done_without_date", "done_without_evidence"} <= codes
+    assert {
+        "bad_choice",
+        "required_missing",
+        "bad_date",
+        "done_without_date",
+        "done_without_evidence",
+    } <= codes
     bad = f[f["code"] == "bad_date"].iloc[0]
     assert bad["cell"] == "D6" and bad["value"] == "x" and bad["severity"] == "error"
 
 
 def test_cross_sheet_rules(cfg, tmp_path):
-    acts = [[date(2026, 7, 20), "会", "座谈会", 3, "是", "是", "无"], [date(2026, 4, 1), "早", "座谈会", 3, "是", "是", "无"]]
-    p = make_return(tmp_path / "r.xlsx", activities=acts,
-                    evaluation={"测评人数": "50人", "满意": 40, "基本满意": 10, "不满意": 5})
+    acts = [
+        [date(2026, 7, 20), "会", "座谈会", 3, "是", "是", "无"],
+        [date(2026, 4, 1), "早", "座谈会", 3, "是", "是", "无"],
+    ]
+    p = make_return(
+        tmp_path / "r.xlsx",
+        activities=acts,
+        evaluation={"测评人数": "50人", "满意": 40, "基本满意": 10, "不满意": 5},
+    )
     pr = parse_return(p, cfg, "2026-07")
     codes = list(pr.findings["code"])
-    assert "date_after_report" in codes and "date_before_campaign" in codes and "evaluation_sum" in codes
+    assert (
+        "date_after_report" in codes
+        and "date_before_campaign" in codes
+        and "evaluation_sum" in codes
+    )
     ev = pr.tables["evaluation"].iloc[0]
     assert ev["surveyed"] == 50 and pr.rows_read["evaluation"] == 1
 
@@ -141,8 +201,21 @@ def test_xlsm_is_read_and_macros_never_run(cfg, tmp_path):
 def test_xls_and_ods(cfg, tmp_path, fmt, soffice):
     p = make_return(tmp_path / "r.xlsx")
     out = tmp_path / "conv"
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", fmt,
-                    "--outdir", str(out), str(p)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(out),
+            str(p),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     pr = parse_return(out / f"r.{fmt}", cfg, "2026-07")
     assert pr.status == "read", pr.message
     assert pr.rows_read["actions"] == 3 and pr.report_date == date(2026, 7, 15)
@@ -150,7 +223,15 @@ def test_xls_and_ods(cfg, tmp_path, fmt, soffice):
 
 
 def _reason(cfg, path, **limits):
-    lim = Limits(**{"max_file_mb": 50, "max_uncompressed_mb": 200, "max_rows": 20000, "timeout_seconds": 60, **limits})
+    lim = Limits(
+        **{
+            "max_file_mb": 50,
+            "max_uncompressed_mb": 200,
+            "max_rows": 20000,
+            "timeout_seconds": 60,
+            **limits,
+        }
+    )
     pr = parse_return(path, cfg, "2026-07", limits=lim)
     assert pr.status == "rejected"
     assert pr.message and "Traceback" not in pr.message
@@ -236,7 +317,9 @@ def test_a_sheet_too_wide_is_refused_before_its_cells_are_built(cfg, tmp_path):
     wb = openpyxl.load_workbook(make_return(tmp_path / "a.xlsx"))
     wb["活动记录"].cell(row=10, column=16000, value="x")
     wb.save(tmp_path / "wide.xlsx")
-    assert _reason(cfg, tmp_path / "wide.xlsx", max_rows=20) == "dimension_too_large"  # extent.py, before calamine
+    assert (
+        _reason(cfg, tmp_path / "wide.xlsx", max_rows=20) == "dimension_too_large"
+    )  # extent.py, before calamine
 
 
 def test_signature_and_note_lines_under_the_table_are_not_records(cfg, tmp_path):

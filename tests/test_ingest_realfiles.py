@@ -19,10 +19,22 @@ from pipeline.executors import InlineExecutor
 from pipeline.ingest import ingest_round
 from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, time_limit
 
-pytestmark = pytest.mark.skipif(not REALFILES.is_dir(), reason=f"{REALFILES} is not present (set SCORECARD_REALFILES to the folder of real spreadsheets)")
+pytestmark = pytest.mark.skipif(
+    not REALFILES.is_dir(),
+    reason=f"{REALFILES} is not present (set SCORECARD_REALFILES to the folder of real spreadsheets)",
+)
 
-SPECIFIC = {"missing_sheet", "encrypted", "truncated", "not_a_workbook", "unreadable", "too_large", "too_many_rows",
-            "timeout", "not_a_return"}
+SPECIFIC = {
+    "missing_sheet",
+    "encrypted",
+    "truncated",
+    "not_a_workbook",
+    "unreadable",
+    "too_large",
+    "too_many_rows",
+    "timeout",
+    "not_a_return",
+}
 
 
 def _peak_mb() -> float:
@@ -48,13 +60,17 @@ def test_every_real_file_is_read_or_rejected_with_a_reason(tmp_path):
     assert (subs["status"] == "rejected").all()  # none of them is a return
     read = (subs["reason"] == "missing_sheet").sum()
     assert read >= 175  # calamine reads 181 of the 200 workbooks
-    for name, reason in [("pcal__password.xlsx", "encrypted"), ("pcal__password.xls", "encrypted"),
-                         ("roo__encrypted-letmein.ods", "encrypted"),
-                         ("derived__trunc60__cnxg__模板.xlsx", "truncated"),
-                         ("derived__trunc50__cnlm__汇总表.xls", "truncated"),
-                         ("derived__trunc50__cal__merged_cells.ods", "truncated"),
-                         ("cal__issue_594_dos.ods", "too_large"), ("pcal__empty_file.xlsx", "not_a_workbook"),
-                         ("cn12__销售出库.xls", "not_a_workbook")]:
+    for name, reason in [
+        ("pcal__password.xlsx", "encrypted"),
+        ("pcal__password.xls", "encrypted"),
+        ("roo__encrypted-letmein.ods", "encrypted"),
+        ("derived__trunc60__cnxg__模板.xlsx", "truncated"),
+        ("derived__trunc50__cnlm__汇总表.xls", "truncated"),
+        ("derived__trunc50__cal__merged_cells.ods", "truncated"),
+        ("cal__issue_594_dos.ods", "too_large"),
+        ("pcal__empty_file.xlsx", "not_a_workbook"),
+        ("cn12__销售出库.xls", "not_a_workbook"),
+    ]:
         assert subs.loc[name, "reason"] == reason, name
     assert grew < 1500, f"peak memory grew by {grew:.0f} MB"
 

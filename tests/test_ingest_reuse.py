@@ -87,7 +87,11 @@ def test_one_changed_return_is_read_again_and_gives_the_fresh_result(
     raw = district.paths.raw_round(R)
     first = _ingest(district, tmp_path, "first")
     subs = first.tables["submissions"]
-    changed = str(subs.loc[(subs["status"] == "accepted") & subs["file"].str.endswith(".xlsx"), "file"].iloc[0])
+    changed = str(
+        subs.loc[(subs["status"] == "accepted") & subs["file"].str.endswith(".xlsx"), "file"].iloc[
+            0
+        ]
+    )
     _resave(raw / changed)
     new = raw / "补报_新单位.xlsx"
     shutil.copy2(raw / changed, new)
@@ -106,7 +110,9 @@ def test_one_changed_return_is_read_again_and_gives_the_fresh_result(
 def test_a_changed_reading_context_reads_everything_again(district: Config, tmp_path: Path) -> None:
     _ingest(district, tmp_path, "first")
     stricter = district.model_copy(
-        update={"ingest": district.ingest.model_copy(update={"max_rows": district.ingest.max_rows - 1})}
+        update={
+            "ingest": district.ingest.model_copy(update={"max_rows": district.ingest.max_rows - 1})
+        }
     )
     assert _ingest(stricter, tmp_path, "stricter").files_reused == 0
 
@@ -123,7 +129,9 @@ def test_touching_a_file_reads_it_again(district: Config, tmp_path: Path) -> Non
 
     _ingest(district, tmp_path, "first")
     raw = district.paths.raw_round(R)
-    path = sorted(p for p in raw.rglob("*.xlsx") if p.relative_to(raw).parts[0] != "survey")[0]  # a return
+    path = sorted(p for p in raw.rglob("*.xlsx") if p.relative_to(raw).parts[0] != "survey")[
+        0
+    ]  # a return
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 86_400 * 10**9))
     n_files = _returns(district.paths.raw_round(R))
@@ -147,7 +155,9 @@ def test_reuse_off_keeps_nothing(district: Config, tmp_path: Path) -> None:
 
 def test_transient_results_are_not_kept(tmp_path: Path) -> None:
     cache = ReadCache(tmp_path / "c", "ctx")
-    timed_out = ParsedReturn("a.xlsx", 1, "0" * 64, 0.0, status="rejected", reason="timeout", transient=True)
+    timed_out = ParsedReturn(
+        "a.xlsx", 1, "0" * 64, 0.0, status="rejected", reason="timeout", transient=True
+    )
     assert not cache.put("k1", timed_out)
     assert cache.get("k1") is None
     ok = ParsedReturn("b.xlsx", 1, "1" * 64, 0.0)

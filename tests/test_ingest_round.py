@@ -33,7 +33,14 @@ def district(tmp_path_factory):
     late = datetime(2026, 7, 19, 0, 30, tzinfo=SH)
     # 太平社区: an earlier return, then a corrected later one (later 填报日期)
     touch(make_return(raw / "太平社区_2026-07.xlsx", report_date=date(2026, 7, 14)), on_time)
-    touch(make_return(raw / "太平社区_2026-07(修改版).xlsx", report_date=date(2026, 7, 16), evaluation={"测评人数": 10}), on_time)
+    touch(
+        make_return(
+            raw / "太平社区_2026-07(修改版).xlsx",
+            report_date=date(2026, 7, 16),
+            evaluation={"测评人数": 10},
+        ),
+        on_time,
+    )
     # 河门口街道 written in its long form, and sent twice with identical content
     p = make_return(raw / "河门口街道_2026-07.xlsx", unit_name="河门口街道办事处")
     touch(p, on_time)
@@ -45,13 +52,22 @@ def district(tmp_path_factory):
     touch(make_return(raw / "金家村_2026-07.xlsx", unit_name="金加村"), on_time)
     # the enterprise is not expected but reports anyway; formula-like text in its return
     acts = [[1, "=1+1", "成立活动领导小组", None, "已完成", "2026-05-08", "=1+1", "@SUM(A1)"]]
-    touch(make_return(raw / "sub" / "攀钢集团.xlsx", unit_name="攀钢集团", actions=acts, theme="<b>x</b>"), on_time)
+    touch(
+        make_return(
+            raw / "sub" / "攀钢集团.xlsx", unit_name="攀钢集团", actions=acts, theme="<b>x</b>"
+        ),
+        on_time,
+    )
     # junk
     (raw / "~$太平社区_2026-07.xlsx").write_bytes(b"lock")
     (raw / "说明.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 30)
-    before = sorted((p.relative_to(raw).as_posix(), p.stat().st_mtime, p.stat().st_size) for p in raw.rglob("*"))
+    before = sorted(
+        (p.relative_to(raw).as_posix(), p.stat().st_mtime, p.stat().st_size) for p in raw.rglob("*")
+    )
     result = ingest_round(cfg, R, jobs=1, progress=False)
-    after = sorted((p.relative_to(raw).as_posix(), p.stat().st_mtime, p.stat().st_size) for p in raw.rglob("*"))
+    after = sorted(
+        (p.relative_to(raw).as_posix(), p.stat().st_mtime, p.stat().st_size) for p in raw.rglob("*")
+    )
     assert before == after  # data/raw is never written
     return cfg, result
 
@@ -65,7 +81,9 @@ def test_file_statuses_and_reasons(district):
     _, res = district
     assert status(res, "太平社区_2026-07.xlsx") == ("superseded", "superseded_later")
     assert status(res, "太平社区_2026-07(修改版).xlsx")[0] == "accepted"
-    assert status(res, "河门口街道_2026-07.xlsx")[0] == "accepted"  # the first of two identical files stands
+    assert (
+        status(res, "河门口街道_2026-07.xlsx")[0] == "accepted"
+    )  # the first of two identical files stands
     assert status(res, "河门口街道_2026-07 副本.xlsx") == ("ignored", "duplicate_content")
     assert status(res, "金家村_2026-07.xlsx") == ("rejected", "unknown_unit")
     assert status(res, "~$太平社区_2026-07.xlsx") == ("ignored", "not_a_return")
@@ -76,7 +94,9 @@ def test_file_statuses_and_reasons(district):
     s = subs.set_index("file")
     assert s.loc["太平社区_2026-07.xlsx", "superseded_by"] == "太平社区_2026-07(修改版).xlsx"
     assert s.loc["苦荞村_2026-07.xlsx", "unit_id"] == "Z01"
-    assert s.loc["金家村_2026-07.xlsx", "unit_id"] == "C0101" and bool(s.loc["金家村_2026-07.xlsx", "unit_inferred"])
+    assert s.loc["金家村_2026-07.xlsx", "unit_id"] == "C0101" and bool(
+        s.loc["金家村_2026-07.xlsx", "unit_inferred"]
+    )
     assert not s["unit_inferred"].drop("金家村_2026-07.xlsx").any()
     assert set(s["received_from"]) == {"file_time"}
     assert res.has_errors
@@ -85,7 +105,9 @@ def test_file_statuses_and_reasons(district):
 def test_near_miss_names_candidates(district):
     _, res = district
     f = res.tables["findings"]
-    near = f[(f["file"] == "金家村_2026-07.xlsx") & f["code"].isin(["name_near_miss", "unknown_unit"])].iloc[0]
+    near = f[
+        (f["file"] == "金家村_2026-07.xlsx") & f["code"].isin(["name_near_miss", "unknown_unit"])
+    ].iloc[0]
     assert "金家村" in near["message"] and near["value"] == "金加村"
 
 
@@ -101,21 +123,40 @@ def test_units_and_timeliness(district):
     _, res = district
     u = res.tables["units"].set_index("unit_id")
     assert u.loc["SQ0101", "reporting"] == "on_time"
-    assert u.loc["JD01", "reporting"] == "on_time"  # the identical copy after the deadline changes nothing
+    assert (
+        u.loc["JD01", "reporting"] == "on_time"
+    )  # the identical copy after the deadline changes nothing
     assert u.loc["Z01", "reporting"] == "late"
     # its only file names a unit the sheet misspelt: received but unusable, the unit inferred from the file name
     assert u.loc["C0101", "reporting"] == "received_unusable"
-    assert u.loc["C0101", "unusable_files"] == "金家村_2026-07.xlsx" and u.loc["C0101", "unusable_reason"] == "unknown_unit"
+    assert (
+        u.loc["C0101", "unusable_files"] == "金家村_2026-07.xlsx"
+        and u.loc["C0101", "unusable_reason"] == "unknown_unit"
+    )
     assert not bool(u.loc["C0101", "submitted"])
     assert u.loc["C0102", "reporting"] == "missing"
     assert u.loc["QY01", "reporting"] == "not_expected" and bool(u.loc["QY01", "submitted"])
     c = res.tables["completeness"]
     d = c[c["level"] == "district"].iloc[0]
-    assert (d["expected"], d["received"], d["on_time"], d["late"], d["unusable"], d["missing"]) == (6, 3, 2, 1, 1, 2)
+    assert (d["expected"], d["received"], d["on_time"], d["late"], d["unusable"], d["missing"]) == (
+        6,
+        3,
+        2,
+        1,
+        1,
+        2,
+    )
     assert d["reporting_rate"] == pytest.approx(50.0)
     z = c[(c["level"] == "parent") & (c["group"] == "Z01")].iloc[0]
     assert (z["expected"], z["received"]) == (2, 0)
-    assert set(c.loc[c["level"] == "unit_type", "group"]) == {"街道", "社区", "镇", "村", "区级部门", "企业"}
+    assert set(c.loc[c["level"] == "unit_type", "group"]) == {
+        "街道",
+        "社区",
+        "镇",
+        "村",
+        "区级部门",
+        "企业",
+    }
 
 
 def test_deadline_is_the_end_of_the_day_in_shanghai():
@@ -126,12 +167,26 @@ def test_deadline_is_the_end_of_the_day_in_shanghai():
 def test_tables_written_and_typed_as_documented(district):
     cfg, _ = district
     got = read_tables(cfg.paths.processed_round(R))
-    assert {"submissions", "units", "completeness", "findings", "info", "actions", "materials", "activities",
-            "evaluation", "sheets"} <= set(got)
+    assert {
+        "submissions",
+        "units",
+        "completeness",
+        "findings",
+        "info",
+        "actions",
+        "materials",
+        "activities",
+        "evaluation",
+        "sheets",
+    } <= set(got)
     acts = got["actions"]
     assert list(acts.columns[:4]) == ["unit_id", "file", "sheet", "row"]
-    assert set(acts["file"]) == {"太平社区_2026-07(修改版).xlsx", "河门口街道_2026-07.xlsx", "苦荞村_2026-07.xlsx",
-                                 "sub/攀钢集团.xlsx"}
+    assert set(acts["file"]) == {
+        "太平社区_2026-07(修改版).xlsx",
+        "河门口街道_2026-07.xlsx",
+        "苦荞村_2026-07.xlsx",
+        "sub/攀钢集团.xlsx",
+    }
     assert str(acts["done_date"].dtype) == "datetime64[ms]"
     assert str(got["submissions"]["received_at"].dtype) == "datetime64[ms, UTC]"
     assert got["evaluation"]["unit_id"].tolist() == ["SQ0101"]
@@ -144,7 +199,10 @@ def test_tables_written_and_typed_as_documented(district):
 def test_rows_conserved(district):
     _, res = district
     sheets = res.tables["sheets"]
-    assert len(sheets) and (sheets["rows_read"] == sheets["rows_clean"] + sheets["rows_rejected"]).all()
+    assert (
+        len(sheets)
+        and (sheets["rows_read"] == sheets["rows_clean"] + sheets["rows_rejected"]).all()
+    )
     accepted = res.tables["submissions"].query("status == 'accepted'")["file"]
     for table in ("actions", "materials", "activities"):
         df = res.tables[table]
@@ -181,7 +239,9 @@ def test_summary_is_chinese(district):
 
 def test_parallel_gives_the_same_tables(district, tmp_path):
     cfg, res = district
-    again = ingest_round(cfg, R, jobs=2, out_dir=tmp_path / "out", feedback_dir=tmp_path / "fb", progress=False)
+    again = ingest_round(
+        cfg, R, jobs=2, out_dir=tmp_path / "out", feedback_dir=tmp_path / "fb", progress=False
+    )
     for name in ("submissions", "findings", "actions", "units"):
         pd.testing.assert_frame_equal(res.tables[name], again.tables[name])
 

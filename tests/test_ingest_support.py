@@ -22,13 +22,47 @@ BM01,区检察院,,区级部门,,司法;检察,是
 QY01,攀钢集团,,企业,,,否
 """
 
-ACTION_HEADERS = ["序号", "阶段", "规定动作", "计划完成日期", "完成情况", "完成日期", "佐证材料", "备注"]
-MATERIAL_HEADERS = ["资料类别", "份数", "是否规范", "是否归档", "最近更新日期", "是否结合当前工作", "说明"]
-ACTIVITY_HEADERS = ["日期", "活动名称", "活动载体", "参加人数", "是否结合业务工作", "群众参与", "宣传报道"]
+ACTION_HEADERS = [
+    "序号",
+    "阶段",
+    "规定动作",
+    "计划完成日期",
+    "完成情况",
+    "完成日期",
+    "佐证材料",
+    "备注",
+]
+MATERIAL_HEADERS = [
+    "资料类别",
+    "份数",
+    "是否规范",
+    "是否归档",
+    "最近更新日期",
+    "是否结合当前工作",
+    "说明",
+]
+ACTIVITY_HEADERS = [
+    "日期",
+    "活动名称",
+    "活动载体",
+    "参加人数",
+    "是否结合业务工作",
+    "群众参与",
+    "宣传报道",
+]
 
 DEFAULT_ACTIONS = [
     [1, "第一阶段", "成立活动领导小组", date(2026, 5, 10), "已完成", date(2026, 5, 8), "文件", ""],
-    [2, "第一阶段", "制定活动实施方案", date(2026, 5, 15), "已完成", "2026年5月14日", "实施方案", ""],
+    [
+        2,
+        "第一阶段",
+        "制定活动实施方案",
+        date(2026, 5, 15),
+        "已完成",
+        "2026年5月14日",
+        "实施方案",
+        "",
+    ],
     [3, "第一阶段", "召开动员大会", date(2026, 5, 20), "进行中", None, None, ""],
 ]
 DEFAULT_MATERIALS = [
@@ -67,7 +101,13 @@ def make_return(
     activity_headers: list | None = None,
     total_row: bool = False,
 ) -> Path:
-    names = {"info": "基本情况", "actions": "规定动作", "materials": "基础资料", "activities": "活动记录", "evaluation": "群众评价"}
+    names = {
+        "info": "基本情况",
+        "actions": "规定动作",
+        "materials": "基础资料",
+        "activities": "活动记录",
+        "evaluation": "群众评价",
+    }
     names.update(sheet_names or {})
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -77,9 +117,17 @@ def make_return(
     if title:
         info.append([f"{unit_name}创先争优活动进展情况统计表"])
     info.append(["项目", "内容"])
-    for k, v in [("单位名称", unit_name), ("单位类型", "社区"), ("党组织书记", "张三"), ("党员人数", "45人"),
-                 ("填报日期", report_date), ("活动主题", theme), ("主题释义", "说明"), ("联系人", "李四"),
-                 ("联系电话", phone)]:
+    for k, v in [
+        ("单位名称", unit_name),
+        ("单位类型", "社区"),
+        ("党组织书记", "张三"),
+        ("党员人数", "45人"),
+        ("填报日期", report_date),
+        ("活动主题", theme),
+        ("主题释义", "说明"),
+        ("联系人", "李四"),
+        ("联系电话", phone),
+    ]:
         info.append([k, v])
     phone_cell = info.cell(row=info.max_row, column=2)
     phone_cell.data_type = "s"
@@ -97,9 +145,19 @@ def make_return(
                     c.data_type = "s"
         return ws
 
-    table(names["actions"], action_headers or ACTION_HEADERS, DEFAULT_ACTIONS if actions is None else actions)
-    table(names["materials"], MATERIAL_HEADERS, DEFAULT_MATERIALS if materials is None else materials)
-    ws = table(names["activities"], activity_headers or ACTIVITY_HEADERS, DEFAULT_ACTIVITIES if activities is None else activities)
+    table(
+        names["actions"],
+        action_headers or ACTION_HEADERS,
+        DEFAULT_ACTIONS if actions is None else actions,
+    )
+    table(
+        names["materials"], MATERIAL_HEADERS, DEFAULT_MATERIALS if materials is None else materials
+    )
+    ws = table(
+        names["activities"],
+        activity_headers or ACTIVITY_HEADERS,
+        DEFAULT_ACTIVITIES if activities is None else activities,
+    )
     if total_row:
         ws.append([None])
         ws.append(["合计", None, None, 42])

@@ -42,9 +42,28 @@ def test_variants_live_in_the_form_spec():
     status = dict(form.sheet("actions").column("status").variants)
     assert status["完成"] == "已完成" and status["基本完成"] == "进行中"
     assert "是的" in form.yes_variants and "没做" in form.no_variants
-    bad = {"version": 1, "title": "t", "yes": ["是"], "no": ["否"],
-           "sheets": [{"name": "s", "table": "s", "kind": "table",
-                       "columns": [{"key": "a", "header": "A", "type": "choice", "choices": ["甲"], "variants": {"乙": "丙"}}]}]}
+    bad = {
+        "version": 1,
+        "title": "t",
+        "yes": ["是"],
+        "no": ["否"],
+        "sheets": [
+            {
+                "name": "s",
+                "table": "s",
+                "kind": "table",
+                "columns": [
+                    {
+                        "key": "a",
+                        "header": "A",
+                        "type": "choice",
+                        "choices": ["甲"],
+                        "variants": {"乙": "丙"},
+                    }
+                ],
+            }
+        ],
+    }
     with pytest.raises(FormSpecError, match="not one of the choices"):
         parse_form(bad)
 
@@ -65,29 +84,55 @@ def test_cleaners_mark_what_they_assumed():
 def test_a_return_with_everyday_words_keeps_its_rows_with_warnings(tmp_path):
     cfg = make_config(tmp_path)
     actions = [
-        [1, "第一阶段", "成立活动领导小组", date(2026, 5, 10), "完成", date(2026, 5, 8), "领导小组文件", ""],
+        [
+            1,
+            "第一阶段",
+            "成立活动领导小组",
+            date(2026, 5, 10),
+            "完成",
+            date(2026, 5, 8),
+            "领导小组文件",
+            "",
+        ],
         [2, "第一阶段", "制定活动实施方案", date(2026, 5, 15), "基本完成", None, None, ""],
         [3, "第一阶段", "召开动员大会", date(2026, 5, 20), "差不多", None, None, ""],
     ]
-    materials = [["会议记录", 3, "是的", "√", "2026.7.1", "没做", ""], ["学习记录", 2, "也许", "否", "2026.7.1", "是", ""]]
-    p = numeric_phone(make_return(tmp_path / "太平社区.xlsx", actions=actions, materials=materials), 8123456789)
+    materials = [
+        ["会议记录", 3, "是的", "√", "2026.7.1", "没做", ""],
+        ["学习记录", 2, "也许", "否", "2026.7.1", "是", ""],
+    ]
+    p = numeric_phone(
+        make_return(tmp_path / "太平社区.xlsx", actions=actions, materials=materials), 8123456789
+    )
     pr = parse_return(p, cfg, R)
     acts = {a["row"]: a for a in pr.records["actions"]}
     assert acts[3]["status"] == "已完成" and acts[4]["status"] == "进行中"
-    assert 5 not in acts  # 差不多 cannot be mapped and 完成情况 is required: that row alone is rejected
+    assert (
+        5 not in acts
+    )  # 差不多 cannot be mapped and 完成情况 is required: that row alone is rejected
     mats = pr.records["materials"]
     assert len(mats) == 2  # an unmappable yes/no is not required: the row stays, the value is null
-    assert mats[0]["standard"] is True and mats[0]["tied_to_work"] is False and mats[1]["standard"] is None
+    assert (
+        mats[0]["standard"] is True
+        and mats[0]["tied_to_work"] is False
+        and mats[1]["standard"] is None
+    )
     w = codes(pr, "word_variant")
-    assert sorted((f["sheet"], f["cell"]) for f in w) == [("基础资料", "C3"), ("基础资料", "F3"),
-                                                        ("规定动作", "E3"), ("规定动作", "E4")]
+    assert sorted((f["sheet"], f["cell"]) for f in w) == [
+        ("基础资料", "C3"),
+        ("基础资料", "F3"),
+        ("规定动作", "E3"),
+        ("规定动作", "E4"),
+    ]
     assert all(f["severity"] == "warning" for f in w)
     assert any("“完成”已按“已完成”处理" in f["message"] for f in w)
     assert any("“是的”已按“是”处理" in f["message"] for f in w)
     assert [f["cell"] for f in codes(pr, "bad_yesno")] == ["C4"]
     lz = codes(pr, "leading_zero_lost")
     assert len(lz) == 1 and lz[0]["sheet"] == "基本情况" and lz[0]["severity"] == "warning"
-    assert lz[0]["value"] is None and "8123456789" not in lz[0]["message"]  # personal data not repeated
+    assert (
+        lz[0]["value"] is None and "8123456789" not in lz[0]["message"]
+    )  # personal data not repeated
 
 
 def test_mobile_numbers_and_text_phones_are_silent(tmp_path):

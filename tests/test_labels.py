@@ -46,8 +46,16 @@ def test_unit_type_notebook_passes_its_scope():
 # --- numbers --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value,digits,text", [(-0.0001, 2, "0.00"), (-0.04, 1, "0.0"), (-0.0, 0, "0"),
-                                               (-1.25, 1, "-1.2"), (float("nan"), 1, "—")])
+@pytest.mark.parametrize(
+    "value,digits,text",
+    [
+        (-0.0001, 2, "0.00"),
+        (-0.04, 1, "0.0"),
+        (-0.0, 0, "0"),
+        (-1.25, 1, "-1.2"),
+        (float("nan"), 1, "—"),
+    ],
+)
 def test_num_has_no_negative_zero(value, digits, text):
     assert labels.num(value, digits) == text
 
@@ -111,7 +119,10 @@ def _all_charts(t):
     return {
         "heatmap": charts.weakness_heatmap(t["scores"], TH, max_units=60),
         "heatmap_long": charts.weakness_heatmap(
-            t["scores"], TH, title="区级部门类单位：四项不足热力图（共1830个单位，显示综合得分最低的60个）（黑框 = 达到预警线）"),
+            t["scores"],
+            TH,
+            title="区级部门类单位：四项不足热力图（共1830个单位，显示综合得分最低的60个）（黑框 = 达到预警线）",
+        ),
         "progress": charts.progress_by_type(values, t["inequality"], column=column, label=label),
         "ranking": charts.ranking_chart(t["scores"]),
         "profile": charts.unit_profile_chart(t["scores"], "U001", TH),
@@ -119,12 +130,25 @@ def _all_charts(t):
         "themes": charts.theme_clusters_chart(t["theme_clusters"]),
         "completeness": charts.completeness_by_type(t["completeness"]),
         "slope": charts.change_slope_chart(t["scores"], t["changes"], "7月调研", "8月检查"),
-        "trend": charts.weakness_trend_chart(pd.DataFrame({
-            "round_id": ["a", "b", "c"], "round_name": ["7月调研", "8月检查", "9月检查"], "scored": [60, 62, 64],
-            "uneven_progress": [20, 15, 9], "weak_basics": [30, 31, 20], "unclear_theme": [5, 8, 9],
-            "shallow_understanding": [12, 10, 11]})),
-        "counts": charts.weakness_counts_chart({"weak_basics": 12, "unclear_theme": 3},
-                                               {"weak_basics": 15, "unclear_theme": 1}, "8月检查", "7月调研"),
+        "trend": charts.weakness_trend_chart(
+            pd.DataFrame(
+                {
+                    "round_id": ["a", "b", "c"],
+                    "round_name": ["7月调研", "8月检查", "9月检查"],
+                    "scored": [60, 62, 64],
+                    "uneven_progress": [20, 15, 9],
+                    "weak_basics": [30, 31, 20],
+                    "unclear_theme": [5, 8, 9],
+                    "shallow_understanding": [12, 10, 11],
+                }
+            )
+        ),
+        "counts": charts.weakness_counts_chart(
+            {"weak_basics": 12, "unclear_theme": 3},
+            {"weak_basics": 15, "unclear_theme": 1},
+            "8月检查",
+            "7月调研",
+        ),
     }
 
 
@@ -140,12 +164,18 @@ def test_chart_titles_lie_inside_the_figure_and_do_not_overlap(tables):
         assert titles, name
         for t in titles:
             e = t.get_window_extent(renderer)
-            assert e.x0 >= box.x0 - 1 and e.x1 <= box.x1 + 1 and e.y0 >= box.y0 - 1 and e.y1 <= box.y1 + 1, \
-                f"{name}: title {t.get_text()!r} {e} outside {box}"
+            assert (
+                e.x0 >= box.x0 - 1
+                and e.x1 <= box.x1 + 1
+                and e.y0 >= box.y0 - 1
+                and e.y1 <= box.y1 + 1
+            ), f"{name}: title {t.get_text()!r} {e} outside {box}"
             for ax in fig.axes:  # the title does not sit on the axes' own labels
                 for lab in ax.get_xticklabels() + ax.get_yticklabels():
                     if lab.get_text() and lab.get_visible():
-                        assert not e.overlaps(lab.get_window_extent(renderer)), f"{name}: {t.get_text()!r}"
+                        assert not e.overlaps(lab.get_window_extent(renderer)), (
+                            f"{name}: {t.get_text()!r}"
+                        )
 
 
 # --- one term per severity and concept; jargon explained ---------------------
@@ -157,7 +187,10 @@ def test_one_term_per_severity_everywhere():
     assert frames.SEVERITY_LABELS is labels.SEVERITY_LABELS
     assert all(v.startswith(labels.SEVERITY_LABELS[k]) for k, v in feedback.SEVERITY_ZH.items())
     banned = ("提醒", "警告")
-    for path in [*(ROOT / "pipeline").rglob("*.py"), *(ROOT / "pipeline" / "report" / "templates").glob("*.j2")]:
+    for path in [
+        *(ROOT / "pipeline").rglob("*.py"),
+        *(ROOT / "pipeline" / "report" / "templates").glob("*.j2"),
+    ]:
         if "demo" in path.parts:
             continue
         text = path.read_text(encoding="utf-8")
@@ -170,11 +203,15 @@ def test_one_term_per_severity_everywhere():
 
 
 def test_data_entry_errors_are_not_called_wenti_qingdan():
-    for path in [*(ROOT / "pipeline").rglob("*.py"), *(ROOT / "pipeline" / "report" / "templates").glob("*.j2")]:
+    for path in [
+        *(ROOT / "pipeline").rglob("*.py"),
+        *(ROOT / "pipeline" / "report" / "templates").glob("*.j2"),
+    ]:
         if "demo" in path.parts:
             continue
-        assert "问题清单" not in path.read_text(encoding="utf-8").replace("不是“问题清单”", "").replace(
-            'Never "问题清单"', ""), path
+        assert "问题清单" not in path.read_text(encoding="utf-8").replace(
+            "不是“问题清单”", ""
+        ).replace('Never "问题清单"', ""), path
 
 
 def test_jargon_is_explained(tables):

@@ -74,10 +74,21 @@ def test_a_status_word_changed_in_the_spec_is_seen_everywhere(edited_spec) -> No
 
     edited_spec(SPEC.replace('"已完成"', '"已办结"'))
     assert load_form().action_states.done == "已办结"
-    actions = pd.DataFrame({"unit_id": ["U1", "U1", "U2"], "action": ["甲", "乙", "甲"],
-                            "status": ["已办结", "进行中", "已完成"]})
-    credit = action_credit(actions, ["甲", "乙"], partial_credit=0.5).set_index(["unit_id", "action"])["credit"]
-    assert credit.to_dict() == {("U1", "甲"): 1.0, ("U1", "乙"): 0.5, ("U2", "甲"): 0.0}  # the old word is no longer done
+    actions = pd.DataFrame(
+        {
+            "unit_id": ["U1", "U1", "U2"],
+            "action": ["甲", "乙", "甲"],
+            "status": ["已办结", "进行中", "已完成"],
+        }
+    )
+    credit = action_credit(actions, ["甲", "乙"], partial_credit=0.5).set_index(
+        ["unit_id", "action"]
+    )["credit"]
+    assert credit.to_dict() == {
+        ("U1", "甲"): 1.0,
+        ("U1", "乙"): 0.5,
+        ("U2", "甲"): 0.0,
+    }  # the old word is no longer done
 
     ctx = SimpleNamespace(due_actions=("甲",), round_name="七月检查")
     facts = action_facts(["U1", "U2"], actions, ctx).set_index("unit_id")
@@ -89,27 +100,46 @@ def test_unit_types_changed_in_the_spec_are_seen_by_roster_and_charts(edited_spe
     from pipeline.charts._style import sort_types
     from pipeline.roster import RosterError, read_roster_frame
 
-    edited_spec(SPEC.replace('choices = ["街道", "社区", "镇", "村", "区级部门", "企业"]',
-                             'choices = ["企业", "街道", "社区", "镇", "村", "区级部门", "学校"]'))
+    edited_spec(
+        SPEC.replace(
+            'choices = ["街道", "社区", "镇", "村", "区级部门", "企业"]',
+            'choices = ["企业", "街道", "社区", "镇", "村", "区级部门", "学校"]',
+        )
+    )
     assert load_form().unit_types[0] == "企业"
     assert sort_types(["街道", "学校", "企业", "其他"]) == ["企业", "街道", "学校", "其他"]
-    ok = read_roster_frame(pd.DataFrame({"单位编码": ["S1"], "单位名称": ["第一中学"], "单位类型": ["学校"]}))
+    ok = read_roster_frame(
+        pd.DataFrame({"单位编码": ["S1"], "单位名称": ["第一中学"], "单位类型": ["学校"]})
+    )
     assert list(ok["unit_type"]) == ["学校"]
     edited_spec(SPEC)
     with pytest.raises(RosterError):
-        read_roster_frame(pd.DataFrame({"单位编码": ["S1"], "单位名称": ["第一中学"], "单位类型": ["学校"]}))
+        read_roster_frame(
+            pd.DataFrame({"单位编码": ["S1"], "单位名称": ["第一中学"], "单位类型": ["学校"]})
+        )
 
 
 # --- no config default restated as a literal in a function signature ---------------------
 
 # parameter names that stand for a config field of another name
 ALIASES = {
-    "z_flag": "modified_z_flag", "window": "deadline_window_days", "window_days": "deadline_window_days",
-    "shrinkage": "bunching_shrinkage", "min_activities": "bunching_min_activities", "late_days": "late_action_days",
-    "neighbours": "theme_neighbours", "current_days": "material_current_days", "min_subunits": "theil_min_subunits",
-    "spread": "weight_spread", "unstable_width": "unstable_rank_width", "cutoff": "name_match_cutoff",
-    "margin": "overstate_margin", "skew_max": "outlier_skew", "kurt_max": "outlier_kurtosis",
-    "max_points": "winsorise_max_points", "office": "office",
+    "z_flag": "modified_z_flag",
+    "window": "deadline_window_days",
+    "window_days": "deadline_window_days",
+    "shrinkage": "bunching_shrinkage",
+    "min_activities": "bunching_min_activities",
+    "late_days": "late_action_days",
+    "neighbours": "theme_neighbours",
+    "current_days": "material_current_days",
+    "min_subunits": "theil_min_subunits",
+    "spread": "weight_spread",
+    "unstable_width": "unstable_rank_width",
+    "cutoff": "name_match_cutoff",
+    "margin": "overstate_margin",
+    "skew_max": "outlier_skew",
+    "kurt_max": "outlier_kurtosis",
+    "max_points": "winsorise_max_points",
+    "office": "office",
 }
 
 
@@ -134,15 +164,35 @@ def test_no_signature_restates_a_config_default() -> None:
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue
             if isinstance(node, ast.ClassDef):  # dataclass fields (e.g. ingest.read.Limits)
-                pairs = [(s.target.id, s.value) for s in node.body
-                         if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name) and s.value is not None]
+                pairs = [
+                    (s.target.id, s.value)
+                    for s in node.body
+                    if isinstance(s, ast.AnnAssign)
+                    and isinstance(s.target, ast.Name)
+                    and s.value is not None
+                ]
             else:
                 a = node.args
-                pairs = [(x.arg, d) for x, d in zip(a.args[len(a.args) - len(a.defaults):], a.defaults, strict=True)]
-                pairs += [(x.arg, d) for x, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+                pairs = [
+                    (x.arg, d)
+                    for x, d in zip(
+                        a.args[len(a.args) - len(a.defaults) :], a.defaults, strict=True
+                    )
+                ]
+                pairs += [
+                    (x.arg, d)
+                    for x, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)
+                    if d is not None
+                ]
             for name, default in pairs:
-                literal = isinstance(default, ast.Constant) and default.value is not None \
-                    and not isinstance(default.value, bool) and default.value != ""
+                literal = (
+                    isinstance(default, ast.Constant)
+                    and default.value is not None
+                    and not isinstance(default.value, bool)
+                    and default.value != ""
+                )
                 if literal and default.value in defaults.get(ALIASES.get(name, name), []):
-                    offenders.append(f"{path.relative_to(REPO)}:{default.lineno} {name}={default.value!r}")
+                    offenders.append(
+                        f"{path.relative_to(REPO)}:{default.lineno} {name}={default.value!r}"
+                    )
     assert not offenders, offenders

@@ -23,7 +23,9 @@ def tables(tmp_path_factory):
 
 def _check(ws, title_part: str, rows: str, cols: str | None, landscape: bool | None = None) -> None:
     assert ws.page_setup.paperSize in (9, "9"), ws.title
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight in (0, "0"), ws.title
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight in (0, "0"), (
+        ws.title
+    )
     assert (ws.print_title_rows or "").replace("$", "") == rows, (ws.title, ws.print_title_rows)
     if cols is not None:
         assert (ws.print_title_cols or "").replace("$", "") == cols, (ws.title, ws.print_title_cols)
@@ -42,7 +44,9 @@ def test_summary_sheets(tables, tmp_path):
 
 
 def test_feedback_workbooks(tables, tmp_path):
-    written = write_feedback(tables["findings"], tables["submissions"], tables["units"], tmp_path, "8月检查")
+    written = write_feedback(
+        tables["findings"], tables["submissions"], tables["units"], tmp_path, "8月检查"
+    )
     assert written
     for p in written:
         ws = openpyxl.load_workbook(p).active
@@ -57,8 +61,13 @@ def test_template_sheets(tmp_path):
 
     config = make_district(tmp_path, n_units=4)
     config = load_config(config.source)
-    wb = build_workbook(load_form(1), config.campaign, config.round("2026-08"), TemplateUnit("U001", "单位甲", "社区"),
-                        "x.xlsx")
+    wb = build_workbook(
+        load_form(1),
+        config.campaign,
+        config.round("2026-08"),
+        TemplateUnit("U001", "单位甲", "社区"),
+        "x.xlsx",
+    )
     path = tmp_path / "t.xlsx"
     wb.save(path)
     wb = openpyxl.load_workbook(path)

@@ -29,7 +29,13 @@ def _one_reported(config) -> None:
     folder = config.paths.processed_round(ROUND)
     s = read_table(folder, "scores")
     keep = s["unit_id"] == "U001"
-    for c in ("overall", "uneven_progress", "weak_basics", "unclear_theme", "shallow_understanding"):
+    for c in (
+        "overall",
+        "uneven_progress",
+        "weak_basics",
+        "unclear_theme",
+        "shallow_understanding",
+    ):
         s.loc[~keep, c] = pd.NA
     s["scored"] = keep
     s.loc[keep, ["rank", "rank_in_type"]] = 1
@@ -70,7 +76,9 @@ def test_low_reporting_share_hides_ranks_and_rank_changes(district):
 def test_summary_workbook_carries_the_banner(district, tmp_path):
     _one_reported(district)
     ctx = open_round(district.source, ROUND, today=AFTER)
-    path = write_summary(ctx.tables, tmp_path / "summary.xlsx", ctx.thresholds, "8月检查", banner=ctx.banner)
+    path = write_summary(
+        ctx.tables, tmp_path / "summary.xlsx", ctx.thresholds, "8月检查", banner=ctx.banner
+    )
     wb = openpyxl.load_workbook(path)
     for ws in wb.worksheets:
         assert str(ws["A1"].value).startswith("临时结果"), ws.title
@@ -120,8 +128,15 @@ def test_feedback_workbooks_carry_the_banner(district, tmp_path):
     ctx = open_round(district.source, ROUND, today=AFTER)
     t = ctx.tables
     extra = {"U001": [("整改清单", "整改清单", "本单位整改事项", ["序号"], [[1]], [6])]}
-    paths = write_feedback(t["findings"], t["submissions"], t["units"], tmp_path / "feedback", round_name="8月检查",
-                           extra_sheets=extra, banner=ctx.banner)
+    paths = write_feedback(
+        t["findings"],
+        t["submissions"],
+        t["units"],
+        tmp_path / "feedback",
+        round_name="8月检查",
+        extra_sheets=extra,
+        banner=ctx.banner,
+    )
     assert paths
     for path in paths:
         for ws in openpyxl.load_workbook(path).worksheets:

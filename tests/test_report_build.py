@@ -73,7 +73,9 @@ def test_other_reports_still_come_out(built):
     assert result.unit_pages == 6
     executed = {p.name for p in (out / "notebooks").glob("*.ipynb")}
     assert executed == {"district.ipynb", "type-社区.ipynb", "type-村.ipynb", "unit-cards-1.ipynb"}
-    assert (out / "notebooks" / "district.kernel.log").is_file()  # kernel chatter kept out of the terminal
+    assert (
+        out / "notebooks" / "district.kernel.log"
+    ).is_file()  # kernel chatter kept out of the terminal
     index = result.index.read_text(encoding="utf-8")
     assert 'href="district.html"' in index and 'href="units/U001.html"' in index
     assert "feedback/%E7%A4%BE%E5%8C%BA%E5%8D%95%E4%BD%8D02.xlsx" in index and "社区单位02" in index
@@ -109,7 +111,9 @@ def test_unit_text_is_escaped_in_html(built):
         assert "<b>活动</b>" not in text
     card = (out / "units" / "U002.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in card
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (out / "district.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (out / "district.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_summary_xlsx_keeps_formula_like_text_as_text(built):
@@ -148,7 +152,15 @@ def test_retry_once_when_kernel_does_not_start(tmp_path, monkeypatch):
         Path(output_path).write_text("{}", encoding="utf-8")
 
     monkeypatch.setattr(papermill, "execute_notebook", fake)
-    job = NotebookJob("x", NOTEBOOKS_DIR / "unit.ipynb", tmp_path / "x.ipynb", {}, "grassroots-scorecard", 60, tmp_path)
+    job = NotebookJob(
+        "x",
+        NOTEBOOKS_DIR / "unit.ipynb",
+        tmp_path / "x.ipynb",
+        {},
+        "grassroots-scorecard",
+        60,
+        tmp_path,
+    )
     outcome = run_notebook(job)
     assert outcome.ok and outcome.attempts == 2 and calls == ["grassroots-scorecard"] * 2
 
@@ -162,8 +174,6 @@ def test_unit_card_failure_is_per_unit(built, tmp_path):
     failures = write_unit_cards(ctx, ["U001", "NOPE"], tmp_path)
     assert [f["unit_id"] for f in failures] == ["NOPE"]
     assert (tmp_path / "U001.html").is_file()
-
-
 
 
 @pytest.mark.browser
@@ -183,17 +193,29 @@ def test_pages_in_headless_chromium(built, tmp_path, chromium):
 
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium, headless=True,
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-            viewport={"width": 1100, "height": 1400})
+            str(tmp_path / "profile"),
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+            viewport={"width": 1100, "height": 1400},
+        )
         try:
             page = browser.new_page()
             page.route("**/*", guard)
             for target in (out / "index.html", out / "district.html", out / "units" / "U002.html"):
                 page.goto(target.as_uri())
                 page.wait_for_load_state("load")
-                widths = page.evaluate("Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
+                widths = page.evaluate(
+                    "Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)"
+                )
                 assert all(w > 0 for w in widths), (target.name, widths)
                 if target.name != "index.html":
                     assert widths, target.name
@@ -205,7 +227,10 @@ def test_pages_in_headless_chromium(built, tmp_path, chromium):
             page.emulate_media(media="print")
             pdf = page.pdf(format="A4")  # prints without the breadcrumbs, charts kept whole
             assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
-            assert page.evaluate("getComputedStyle(document.querySelector('nav.crumbs')).display") == "none"
+            assert (
+                page.evaluate("getComputedStyle(document.querySelector('nav.crumbs')).display")
+                == "none"
+            )
             assert "单位画像" in page.title()
         finally:
             browser.close()
@@ -219,9 +244,20 @@ def test_summary_xlsx_converts_with_libreoffice(built, tmp_path, soffice):
     _, _, out = built
     profile = tmp_path / "lo-profile"
     proc = subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(out / "summary.xlsx")],
-        capture_output=True, text=True, timeout=180)
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(out / "summary.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     pdf = tmp_path / "summary.pdf"
     assert pdf.is_file(), proc.stdout + proc.stderr
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
@@ -231,11 +267,20 @@ def test_cell_timeout_names_the_cell(tmp_path):
     from pipeline.report.runner import NotebookJob, run_notebook
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "grassroots-scorecard", "display_name": "x", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("import time\ntime.sleep(60)")]
+    nb.metadata["kernelspec"] = {
+        "name": "grassroots-scorecard",
+        "display_name": "x",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("import time\ntime.sleep(60)"),
+    ]
     src = tmp_path / "slow.ipynb"
     nbformat.write(nb, str(src))
-    job = NotebookJob("slow", src, tmp_path / "out" / "slow.ipynb", {}, "grassroots-scorecard", 2, tmp_path)
+    job = NotebookJob(
+        "slow", src, tmp_path / "out" / "slow.ipynb", {}, "grassroots-scorecard", 2, tmp_path
+    )
     outcome = run_notebook(job)
     assert not outcome.ok and outcome.attempts == 1
     assert outcome.cell_index == 1 and outcome.cell_source == "import time"
@@ -252,7 +297,13 @@ def test_failed_card_batch_leaves_no_dead_link(built, tmp_path):
     ctx = open_round(config.source, ROUND)
     (tmp_path / "units").mkdir()
     (tmp_path / "units" / "U001.html").write_text("written by the batch", encoding="utf-8")
-    died = NotebookOutcome("unit-cards-1", tmp_path / "unit-cards-1.ipynb", False, 1.0, error="DeadKernelError: 内核退出")
+    died = NotebookOutcome(
+        "unit-cards-1",
+        tmp_path / "unit-cards-1.ipynb",
+        False,
+        1.0,
+        error="DeadKernelError: 内核退出",
+    )
     _placeholder_cards(config, ctx, tmp_path, ["U001", "U002"], died)
     assert (tmp_path / "units" / "U001.html").read_text(encoding="utf-8") == "written by the batch"
     page = (tmp_path / "units" / "U002.html").read_text(encoding="utf-8")

@@ -90,7 +90,12 @@ def test_changes_theme_timeline_notice_findings(t):
     assert "个单位综合得分上升" in cm.changes_commentary(t["changes"], "7月调研")[0]
     assert cm.changes_commentary(pd.DataFrame()) == ["没有上一轮数据，本轮不做前后比较。"]
     assert "坚持党建引领推动高质量发展" in cm.theme_commentary(t["theme_clusters"])[0]
-    acts = pd.DataFrame({"unit_id": ["A"] * 4, "date": pd.to_datetime(["2026-08-27", "2026-08-20", "2026-08-10", "2026-05-01"])})
+    acts = pd.DataFrame(
+        {
+            "unit_id": ["A"] * 4,
+            "date": pd.to_datetime(["2026-08-27", "2026-08-20", "2026-08-10", "2026-05-01"]),
+        }
+    )
     line = cm.timeline_commentary(acts, date(2026, 8, 28), 30)[0]
     assert line.startswith("全区共4次活动，其中75%集中在截止前30天内。") and "迎检突击" in line
     assert cm.notice_commentary(pd.DataFrame()) == ["本轮没有单位列入通报名单。"]
@@ -99,7 +104,9 @@ def test_changes_theme_timeline_notice_findings(t):
 
 
 def test_type_commentary_compares_with_district():
-    s = _scores([[10, 10, 10, 10], [90, 90, 10, 10], [50, 60, 10, 10]], types=["村", "社区", "社区"])
+    s = _scores(
+        [[10, 10, 10, 10], [90, 90, 10, 10], [50, 60, 10, 10]], types=["村", "社区", "社区"]
+    )
     lines = cm.type_commentary(s, "社区", TH)
     assert "社区类共2个应报单位" in lines[0] and "低于全区平均" in lines[0]
     assert "“基础较薄弱”" in lines[1]

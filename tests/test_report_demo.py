@@ -19,23 +19,41 @@ from pipeline.report.runner import NOTEBOOKS_DIR
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report-demo")]
 
 
-def _execute(name: str, cwd: Path, out: Path, parameters: dict | None = None) -> nbformat.NotebookNode:
+def _execute(
+    name: str, cwd: Path, out: Path, parameters: dict | None = None
+) -> nbformat.NotebookNode:
     import papermill as pm
 
-    pm.execute_notebook(str(NOTEBOOKS_DIR / name), str(out), parameters=parameters or {},
-                        kernel_name="grassroots-scorecard", cwd=str(cwd), progress_bar=False,
-                        execution_timeout=300)
+    pm.execute_notebook(
+        str(NOTEBOOKS_DIR / name),
+        str(out),
+        parameters=parameters or {},
+        kernel_name="grassroots-scorecard",
+        cwd=str(cwd),
+        progress_bar=False,
+        execution_timeout=300,
+    )
     return nbformat.read(str(out), as_version=4)
 
 
 def _images(nb: nbformat.NotebookNode) -> int:
-    return sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-               if "image/png" in o.get("data", {}))
+    return sum(
+        1
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    )
 
 
 def _errors(nb: nbformat.NotebookNode) -> list[str]:
-    return [o.get("ename", "") for c in nb.cells if c.cell_type == "code"
-            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    return [
+        o.get("ename", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +62,9 @@ def demo_cwd(demo_scored):
     return folder
 
 
-@pytest.mark.parametrize(("name", "min_images"), [("district.ipynb", 6), ("unit_type.ipynb", 3), ("unit.ipynb", 2)])
+@pytest.mark.parametrize(
+    ("name", "min_images"), [("district.ipynb", 6), ("unit_type.ipynb", 3), ("unit.ipynb", 2)]
+)
 def test_notebook_runs_with_defaults_on_demo(demo_cwd, tmp_path, name, min_images):
     nb = _execute(name, demo_cwd, tmp_path / name)
     assert not _errors(nb)
@@ -57,6 +77,10 @@ def test_district_notebook_first_round_without_previous(demo_scored, demo_cwd, t
     first = demo_scored.rounds_in_order()[0].id
     nb = _execute("district.ipynb", demo_cwd, tmp_path / "first.ipynb", {"round_id": first})
     assert not _errors(nb)
-    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []))
+    html = "".join(
+        o.get("data", {}).get("text/html", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+    )
     assert "没有上一轮数据" in html

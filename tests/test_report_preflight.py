@@ -21,12 +21,16 @@ def district(tmp_path):
 
 
 def _no_font(monkeypatch):
-    monkeypatch.setattr(preflight, "font_check",
-                        lambda: Check("中文字体", False, "图表无法使用中文字体", FONT_FIX))
+    monkeypatch.setattr(
+        preflight, "font_check", lambda: Check("中文字体", False, "图表无法使用中文字体", FONT_FIX)
+    )
 
 
 def test_all_prerequisites_present(district, tmp_path):
-    assert check_report_prerequisites(district, tmp_path / "out", NOTEBOOKS_DIR, ("district.ipynb",)) == []
+    assert (
+        check_report_prerequisites(district, tmp_path / "out", NOTEBOOKS_DIR, ("district.ipynb",))
+        == []
+    )
 
 
 def test_missing_font_stops_before_any_notebook(district, tmp_path, monkeypatch):
@@ -43,10 +47,16 @@ def test_missing_font_stops_before_any_notebook(district, tmp_path, monkeypatch)
 
 def test_every_problem_is_named_once(district, tmp_path, monkeypatch):
     _no_font(monkeypatch)
-    monkeypatch.setattr(preflight, "kernel_check", lambda name: Check("Jupyter 内核", False, f"未找到 {name}", "make install"))
+    monkeypatch.setattr(
+        preflight,
+        "kernel_check",
+        lambda name: Check("Jupyter 内核", False, f"未找到 {name}", "make install"),
+    )
     readonly = tmp_path / "ro"
     readonly.write_text("a file, not a folder")
-    problems = check_report_prerequisites(district, readonly / "out", tmp_path / "nowhere", ("district.ipynb",))
+    problems = check_report_prerequisites(
+        district, readonly / "out", tmp_path / "nowhere", ("district.ipynb",)
+    )
     assert [p.name for p in problems] == ["报告 notebook", "报告目录", "Jupyter 内核", "中文字体"]
 
 

@@ -45,7 +45,15 @@ def index(roster):
 
 
 def check_roster(r: pd.DataFrame) -> None:
-    assert list(r.columns) == ["unit_id", "unit_name", "aliases", "unit_type", "parent_id", "keywords", "expected"]
+    assert list(r.columns) == [
+        "unit_id",
+        "unit_name",
+        "aliases",
+        "unit_type",
+        "parent_id",
+        "keywords",
+        "expected",
+    ]
     assert list(r["unit_id"]) == [row[0] for row in ROWS]
     by_id = r.set_index("unit_id")
     assert by_id.loc["Z04", "aliases"] == ["格里镇", "格里坪"]
@@ -136,10 +144,15 @@ def test_every_problem_listed_at_once() -> None:
     by_code = {p.code: p for p in problems}
     assert by_code["duplicate_id"].row == len(ROWS) + 2  # the second occurrence, header = row 1
     assert "JD01" in by_code["duplicate_id"].message
-    assert by_code["unknown_type"].column == "单位类型" and "居委会" in by_code["unknown_type"].message
+    assert (
+        by_code["unknown_type"].column == "单位类型" and "居委会" in by_code["unknown_type"].message
+    )
     assert "JD99" in by_code["unknown_parent"].message
     assert "A1" in by_code["parent_cycle"].message and "A2" in by_code["parent_cycle"].message
-    assert "C0401" in by_code["ambiguous_name"].message and "C0403" in by_code["ambiguous_name"].message
+    assert (
+        "C0401" in by_code["ambiguous_name"].message
+        and "C0403" in by_code["ambiguous_name"].message
+    )
     text = str(info.value)
     assert f"{len(problems)} 处问题" in text
     for p in problems:

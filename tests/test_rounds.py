@@ -36,8 +36,16 @@ def _comments(text: str) -> list[str]:
 
 def test_round_add_keeps_every_comment_and_infers_the_stage(toml):
     before = toml.read_text(encoding="utf-8")
-    config = add_round(toml, NewRound("2026-09", "9月检查", pd.Timestamp("2026-09-25").date(),
-                                      pd.Timestamp("2026-09-28").date(), pd.Timestamp("2026-09-30").date()))
+    config = add_round(
+        toml,
+        NewRound(
+            "2026-09",
+            "9月检查",
+            pd.Timestamp("2026-09-25").date(),
+            pd.Timestamp("2026-09-28").date(),
+            pd.Timestamp("2026-09-30").date(),
+        ),
+    )
     after = toml.read_text(encoding="utf-8")
     assert _comments(before) == _comments(after)
     r = config.round("2026-09")
@@ -50,20 +58,44 @@ def test_round_add_keeps_every_comment_and_infers_the_stage(toml):
 def test_round_add_rejects_a_stage_that_does_not_contain_the_date(toml):
     before = toml.read_text(encoding="utf-8")
     with pytest.raises(ConfigError, match="不在阶段"):
-        add_round(toml, NewRound("2026-09", "9月检查", pd.Timestamp("2026-09-25").date(),
-                                 pd.Timestamp("2026-09-28").date(), pd.Timestamp("2026-09-30").date(),
-                                 stage="第一阶段"))
+        add_round(
+            toml,
+            NewRound(
+                "2026-09",
+                "9月检查",
+                pd.Timestamp("2026-09-25").date(),
+                pd.Timestamp("2026-09-28").date(),
+                pd.Timestamp("2026-09-30").date(),
+                stage="第一阶段",
+            ),
+        )
     assert toml.read_text(encoding="utf-8") == before
 
 
 def test_round_add_rejects_duplicates_and_disordered_dates(toml):
     before = toml.read_text(encoding="utf-8")
     with pytest.raises(ConfigError, match="重复"):
-        add_round(toml, NewRound("2026-08", "x", pd.Timestamp("2026-09-25").date(),
-                                 pd.Timestamp("2026-09-28").date(), pd.Timestamp("2026-09-30").date()))
+        add_round(
+            toml,
+            NewRound(
+                "2026-08",
+                "x",
+                pd.Timestamp("2026-09-25").date(),
+                pd.Timestamp("2026-09-28").date(),
+                pd.Timestamp("2026-09-30").date(),
+            ),
+        )
     with pytest.raises(ConfigError, match="早于"):
-        add_round(toml, NewRound("2026-10", "x", pd.Timestamp("2026-10-25").date(),
-                                 pd.Timestamp("2026-10-20").date(), pd.Timestamp("2026-10-30").date()))
+        add_round(
+            toml,
+            NewRound(
+                "2026-10",
+                "x",
+                pd.Timestamp("2026-10-25").date(),
+                pd.Timestamp("2026-10-20").date(),
+                pd.Timestamp("2026-10-30").date(),
+            ),
+        )
     assert toml.read_text(encoding="utf-8") == before
 
 
@@ -76,16 +108,44 @@ def test_config_validation_rejects_a_stage_not_containing_the_round_date(toml):
 
 
 def test_insert_block_without_rounds_appends():
-    assert insert_block("[paths]\nx = 1\n", "[[rounds]]\nid = \"a\"\n").endswith('[[rounds]]\nid = "a"\n')
+    assert insert_block("[paths]\nx = 1\n", '[[rounds]]\nid = "a"\n').endswith(
+        '[[rounds]]\nid = "a"\n'
+    )
 
 
 def test_cli_round_add_then_unknown_round_hint(toml, capsys):
-    code = main(["--config", str(toml), "round", "add", "--id", "2026-09", "--name", "9月检查",
-                 "--as-of", "2026-09-25", "--deadline", "2026-09-28"])
+    code = main(
+        [
+            "--config",
+            str(toml),
+            "round",
+            "add",
+            "--id",
+            "2026-09",
+            "--name",
+            "9月检查",
+            "--as-of",
+            "2026-09-25",
+            "--deadline",
+            "2026-09-28",
+        ]
+    )
     assert code == EXIT_OK
     assert "2026-09" in capsys.readouterr().out
-    code = main(["--config", str(toml), "round", "add", "--id", "2026-10", "--as-of", "2026/10/25",
-                 "--deadline", "2026-10-28"])
+    code = main(
+        [
+            "--config",
+            str(toml),
+            "round",
+            "add",
+            "--id",
+            "2026-10",
+            "--as-of",
+            "2026/10/25",
+            "--deadline",
+            "2026-10-28",
+        ]
+    )
     assert code == EXIT_USAGE
     code = main(["--config", str(toml), "template", "--round", "2027-01"])
     assert code == EXIT_USAGE and "scorecard round add" in capsys.readouterr().err
@@ -94,30 +154,62 @@ def test_cli_round_add_then_unknown_round_hint(toml, capsys):
 def test_template_carries_over_the_last_accepted_return(tmp_path):
     config = make_district(tmp_path / "d", n_units=6, evil=False)
     folder = config.paths.processed_round("2026-08")
-    write_table(pd.DataFrame({
-        "unit_id": pd.Series(["U001", "U001"], dtype="string"), "category": ["会议记录", "党员台账"],
-        "copies": pd.array([3, 1], dtype="Int64"), "standard": [True, False], "filed": [True, True],
-        "updated": pd.Series([pd.Timestamp("2026-08-01")] * 2, dtype="datetime64[ms]"),
-        "tied_to_work": [True, False], "note": pd.Series(["", "缺两页"], dtype="string")}), folder, "materials")
-    config = add_round(config.source, NewRound("2026-09", "9月检查", pd.Timestamp("2026-09-25").date(),
-                                               pd.Timestamp("2026-09-28").date(), pd.Timestamp("2026-09-30").date()))
+    write_table(
+        pd.DataFrame(
+            {
+                "unit_id": pd.Series(["U001", "U001"], dtype="string"),
+                "category": ["会议记录", "党员台账"],
+                "copies": pd.array([3, 1], dtype="Int64"),
+                "standard": [True, False],
+                "filed": [True, True],
+                "updated": pd.Series([pd.Timestamp("2026-08-01")] * 2, dtype="datetime64[ms]"),
+                "tied_to_work": [True, False],
+                "note": pd.Series(["", "缺两页"], dtype="string"),
+            }
+        ),
+        folder,
+        "materials",
+    )
+    config = add_round(
+        config.source,
+        NewRound(
+            "2026-09",
+            "9月检查",
+            pd.Timestamp("2026-09-25").date(),
+            pd.Timestamp("2026-09-28").date(),
+            pd.Timestamp("2026-09-30").date(),
+        ),
+    )
     carry = carried_over(config, "2026-09")
     c = carry["U001"]
     assert c.round_id == "2026-08" and "theme" in c.values
     assert "成立活动领导小组" in c.actions and len(c.materials) == 2
     assert "U006" not in carry  # sent nothing in either round
     form = load_form(1)
-    wb = build_workbook(form, config.campaign, config.round("2026-09"), TemplateUnit("U001", "社区单位01", "街道"),
-                        "x.xlsx", carry=c)
+    wb = build_workbook(
+        form,
+        config.campaign,
+        config.round("2026-09"),
+        TemplateUnit("U001", "社区单位01", "街道"),
+        "x.xlsx",
+        carry=c,
+    )
     info = wb["基本情况"]
     theme_row = next(r for r in info.iter_rows() if r[0].value == "活动主题")
-    assert theme_row[1].value == c.values["theme"] and theme_row[1].fill.fgColor.rgb.endswith(CARRY_FILL.fgColor.rgb[-6:])
+    assert theme_row[1].value == c.values["theme"] and theme_row[1].fill.fgColor.rgb.endswith(
+        CARRY_FILL.fgColor.rgb[-6:]
+    )
     mats = wb["基础资料"]
     assert mats["A2"].value == "会议记录" and mats["C2"].value == "是" and mats["C3"].value == "否"
     acts = wb["规定动作"]
     headers = [c.value for c in acts[1]]
-    status = headers.index("完成情况") + 1 if "完成情况" in headers else next(
-        i for i, h in enumerate(headers, start=1) if (h and "状态" in h) or (h and "情况" in h))
+    status = (
+        headers.index("完成情况") + 1
+        if "完成情况" in headers
+        else next(
+            i for i, h in enumerate(headers, start=1) if (h and "状态" in h) or (h and "情况" in h)
+        )
+    )
     assert acts.cell(row=2, column=status).value == "已完成"
     notes = " ".join(str(c.value) for c in wb["填报说明"]["A"] if c.value)
     assert re.search(r"浅绿色单元格沿用了本单位8月检查已采用报表的内容", notes)

@@ -21,7 +21,9 @@ def scored_with(**sections: dict) -> dict[str, pd.DataFrame]:
     update: dict = {"uncertainty": sc.uncertainty.model_copy(update={"runs": 10})}
     for name, fields in sections.items():
         update[name] = getattr(sc, name).model_copy(update=fields)
-    cfg = Config.model_validate({**BASE.model_dump(), "scoring": sc.model_copy(update=update).model_dump()})
+    cfg = Config.model_validate(
+        {**BASE.model_dump(), "scoring": sc.model_copy(update=update).model_dump()}
+    )
     return score_tables(TABLES, cfg, ROUND)
 
 
@@ -31,15 +33,21 @@ def _w(model, **weights: float):
 
 def test_progress_weights_and_scale_come_from_config() -> None:
     p = BASE.scoring.progress
-    ind = scored_with(progress={"weights": _w(p, shortfall=1.0, lag=0.0), "shortfall_full": 0.25})["indicators"]
+    ind = scored_with(progress={"weights": _w(p, shortfall=1.0, lag=0.0), "shortfall_full": 0.25})[
+        "indicators"
+    ]
     expected = 100 * np.clip((1 - ind["progress"].to_numpy(dtype=float)) / 0.25, 0, 1)
     assert ind["uneven_progress"].to_numpy(dtype=float) == pytest.approx(expected)
 
 
 def test_basics_weights_and_scale_come_from_config() -> None:
     b = BASE.scoring.basics
-    ind = scored_with(basics={"weights": _w(b, coverage=0, quality=0, variety=0, publicity=2.0),
-                              "publicity_full": 0.8})["indicators"]
+    ind = scored_with(
+        basics={
+            "weights": _w(b, coverage=0, quality=0, variety=0, publicity=2.0),
+            "publicity_full": 0.8,
+        }
+    )["indicators"]
     expected = 100 * (1 - np.clip(ind["publicity_share"].to_numpy(dtype=float) / 0.8, 0, 1))
     assert ind["weak_basics"].to_numpy(dtype=float) == pytest.approx(expected)
 
@@ -56,7 +64,9 @@ def test_theme_weights_and_missing_length_come_from_config() -> None:
 
 def test_understanding_weights_come_from_config() -> None:
     u = BASE.scoring.understanding
-    ind = scored_with(understanding={"weights": _w(u, bunching=0, spread=0, tied=0, late=1.0)})["indicators"]
+    ind = scored_with(understanding={"weights": _w(u, bunching=0, spread=0, tied=0, late=1.0)})[
+        "indicators"
+    ]
     expected = 100 * ind["last_minute_share"].to_numpy(dtype=float)
     assert ind["shallow_understanding"].to_numpy(dtype=float) == pytest.approx(expected)
 
@@ -69,8 +79,14 @@ def test_explanation_length_comes_from_config() -> None:
 
 
 def test_uncertainty_choices_come_from_config() -> None:
-    out = scored_with(uncertainty={"normalisations": ("fixed",), "aggregations": ("arithmetic",),
-                                   "weight_spread": 0.0, "runs": 10})
+    out = scored_with(
+        uncertainty={
+            "normalisations": ("fixed",),
+            "aggregations": ("arithmetic",),
+            "weight_spread": 0.0,
+            "runs": 10,
+        }
+    )
     s = out["scores"][out["scores"]["scored"]]
     # no perturbation left: every run ranks like the nominal composite (ties averaged)
     avg = s["overall"].astype(float).round(9).rank(ascending=False, method="average")

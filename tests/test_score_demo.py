@@ -26,7 +26,9 @@ def _check_recovery(scores: pd.DataFrame, labels: pd.DataFrame, where: str) -> N
         tp = int((flagged & planted).sum())
         precision = tp / max(int(flagged.sum()), 1)
         recall = tp / int(planted.sum())
-        assert precision >= 0.8 and recall >= 0.8, f"{where} {k}: precision {precision:.2f} recall {recall:.2f}"
+        assert precision >= 0.8 and recall >= 0.8, (
+            f"{where} {k}: precision {precision:.2f} recall {recall:.2f}"
+        )
 
 
 @pytest.mark.slow

@@ -55,7 +55,9 @@ def test_theil_small_cases():
     assert s.between == pytest.approx(math.log(2))
     assert s.within == pytest.approx(0.0)
     s = theil_decomposition([1, 2, 3, 4, 5, 6], list("AAABBB"))
-    assert (s.theil, s.between, s.within) == pytest.approx((0.12938251, 0.09487759, 0.03450492), abs=1e-8)
+    assert (s.theil, s.between, s.within) == pytest.approx(
+        (0.12938251, 0.09487759, 0.03450492), abs=1e-8
+    )
     assert gini([1, 2, 3, 4, 5, 6]) == pytest.approx(5 / 18)
     assert theil([10, 20, 30, 40, 50]) == pytest.approx(0.11968759, abs=1e-8)
     # scale-free: all at 10 % and all at 90 % both give 0

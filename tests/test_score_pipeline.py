@@ -25,12 +25,32 @@ def test_scores_follow_the_data_dictionary(scored):
     assert set(out) == set(SCORE_TABLES) | set(ACT_TABLES)
     s = out["scores"]
     assert list(s.columns) == [
-        "unit_id", "unit_name", "unit_type", "parent_id", "scored", "unscored_reason", *WEAKNESSES, "overall",
-        "rank", "rank_in_type", "rank_median", "rank_p05", "rank_p95", "rank_unstable", "flags", "n_flags", *GRADE_COLUMNS]
-    assert s["rank"].dtype == "Int64" and s["overall"].dtype == "Float64" and s["scored"].dtype == bool
+        "unit_id",
+        "unit_name",
+        "unit_type",
+        "parent_id",
+        "scored",
+        "unscored_reason",
+        *WEAKNESSES,
+        "overall",
+        "rank",
+        "rank_in_type",
+        "rank_median",
+        "rank_p05",
+        "rank_p95",
+        "rank_unstable",
+        "flags",
+        "n_flags",
+        *GRADE_COLUMNS,
+    ]
+    assert (
+        s["rank"].dtype == "Int64" and s["overall"].dtype == "Float64" and s["scored"].dtype == bool
+    )
     assert s.loc[~s["scored"], "unscored_reason"].eq("未报送报表，本轮不评分").all()
     ok = s[s["scored"]]
-    assert (ok["n_flags"] == ok["flags"].str.split(",").map(lambda f: len([x for x in f if x]))).all()
+    assert (
+        ok["n_flags"] == ok["flags"].str.split(",").map(lambda f: len([x for x in f if x]))
+    ).all()
     for k in WEAKNESSES:
         assert (ok["flags"].str.contains(k) == (ok[k] >= 50)).all()
     e = out["explanations"]
@@ -40,7 +60,10 @@ def test_scores_follow_the_data_dictionary(scored):
     assert e["text"].str.contains(r"活动主题与另\d+个单位雷同").any()
     c = out["theme_clusters"]
     assert (c.groupby("cluster_id").size() == c.groupby("cluster_id")["size"].first()).all()
-    assert out["changes"].empty and list(out["changes"].columns)[:2] == ["unit_id", "previous_round"]
+    assert out["changes"].empty and list(out["changes"].columns)[:2] == [
+        "unit_id",
+        "previous_round",
+    ]
     ind = out["indicators"]
     assert len(ind) == ok.shape[0] and ind["keywords"].str.len().gt(0).all()
 
@@ -64,7 +87,9 @@ def test_second_round_changes_and_notice(scored):
     still = ch.set_index("unit_id")["still_flagged"]
     for uid, val in still.items():
         assert (val == "uneven_progress") == ("uneven_progress" in cur.loc[uid, "flags"])
-    merged = ch.merge(prev[["unit_id", "rank"]], on="unit_id").merge(out["scores"][["unit_id", "rank"]], on="unit_id")
+    merged = ch.merge(prev[["unit_id", "rank"]], on="unit_id").merge(
+        out["scores"][["unit_id", "rank"]], on="unit_id"
+    )
     assert (merged["rank_change"] == merged["rank_x"] - merged["rank_y"]).all()
     assert set(out["notice"]["basis"]) <= {"performance", "not_reported", "late"}
 
@@ -111,4 +136,6 @@ def test_scorer_never_imports_the_demo_or_reads_labels():
 
     for path in Path(pkg.__file__).parent.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert "pipeline.demo" not in text and "_planted" not in text and "labels.parquet" not in text, path.name
+        assert (
+            "pipeline.demo" not in text and "_planted" not in text and "labels.parquet" not in text
+        ), path.name

@@ -25,13 +25,22 @@ S, D, W = CFG.campaign.start, RND.deadline, CFG.scoring.deadline_window_days
 
 
 def _units(types: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"unit_id": [f"U{i:03d}" for i in range(len(types))], "unit_type": types,
-                         "parent_id": pd.array([None] * len(types), dtype="string")})
+    return pd.DataFrame(
+        {
+            "unit_id": [f"U{i:03d}" for i in range(len(types))],
+            "unit_type": types,
+            "parent_id": pd.array([None] * len(types), dtype="string"),
+        }
+    )
 
 
 def _actions(grid: list[list[str | None]]) -> pd.DataFrame:
-    rows = [{"unit_id": f"U{i:03d}", "action": a, "status": s, "done_date": pd.NaT}
-            for i, statuses in enumerate(grid) for a, s in zip(DUE, statuses, strict=False) if s is not None]
+    rows = [
+        {"unit_id": f"U{i:03d}", "action": a, "status": s, "done_date": pd.NaT}
+        for i, statuses in enumerate(grid)
+        for a, s in zip(DUE, statuses, strict=False)
+        if s is not None
+    ]
     return pd.DataFrame(rows, columns=["unit_id", "action", "status", "done_date"])
 
 
@@ -42,23 +51,37 @@ def _actions(grid: list[list[str | None]]) -> pd.DataFrame:
 )
 def test_one_more_done_action_never_raises_uneven_progress(data, n):
     types = data.draw(st.lists(st.sampled_from(TYPES), min_size=n, max_size=n))
-    grid = data.draw(st.lists(st.lists(st.sampled_from(STATUSES), min_size=len(DUE), max_size=len(DUE)),
-                              min_size=n, max_size=n))
+    grid = data.draw(
+        st.lists(
+            st.lists(st.sampled_from(STATUSES), min_size=len(DUE), max_size=len(DUE)),
+            min_size=n,
+            max_size=n,
+        )
+    )
     unit = data.draw(st.integers(0, n - 1))
     open_ = [j for j, s in enumerate(grid[unit]) if s != "已完成"]
     if not open_:
         return
     j = data.draw(st.sampled_from(open_))
     units = _units(types)
-    before = progress_measures(units, _actions(grid), DUE, CFG.scoring.partial_credit, CFG.scoring.peer_min)
+    before = progress_measures(
+        units, _actions(grid), DUE, CFG.scoring.partial_credit, CFG.scoring.peer_min
+    )
     grid[unit][j] = "已完成"
-    after = progress_measures(units, _actions(grid), DUE, CFG.scoring.partial_credit, CFG.scoring.peer_min)
+    after = progress_measures(
+        units, _actions(grid), DUE, CFG.scoring.partial_credit, CFG.scoring.peer_min
+    )
     assert after["uneven_progress"][unit] <= before["uneven_progress"][unit] + 1e-9
 
 
 def _activities(days: list[int], tied: list[bool]) -> pd.DataFrame:
-    return pd.DataFrame({"unit_id": "U000", "date": pd.to_datetime([S + timedelta(days=d) for d in days]),
-                         "tied_to_work": tied})
+    return pd.DataFrame(
+        {
+            "unit_id": "U000",
+            "date": pd.to_datetime([S + timedelta(days=d) for d in days]),
+            "tied_to_work": tied,
+        }
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -78,9 +101,18 @@ def test_moving_an_activity_out_of_the_window_never_raises_shallow_understanding
     acts = pd.DataFrame(columns=["unit_id", "action", "status", "done_date"])
 
     def index(ds: list[int]) -> float:
-        m = understanding_measures(units, _activities(ds, tied), acts, DUE, S, D, W,
-                                   CFG.scoring.bunching_shrinkage, CFG.scoring.bunching_min_activities,
-                                   CFG.scoring.late_action_days)
+        m = understanding_measures(
+            units,
+            _activities(ds, tied),
+            acts,
+            DUE,
+            S,
+            D,
+            W,
+            CFG.scoring.bunching_shrinkage,
+            CFG.scoring.bunching_min_activities,
+            CFG.scoring.late_action_days,
+        )
         return float(m["shallow_understanding"][0])
 
     before = index(days)
@@ -110,11 +142,19 @@ def test_indices_in_range_and_ranks_consistent():
     tables, _ = synth_tables(60, 3)
     s = score_tables(tables, CFG, ROUND)["scores"]
     ok = s[s["scored"]]
-    for k in ("uneven_progress", "weak_basics", "unclear_theme", "shallow_understanding", "overall"):
+    for k in (
+        "uneven_progress",
+        "weak_basics",
+        "unclear_theme",
+        "shallow_understanding",
+        "overall",
+    ):
         assert ok[k].between(0, 100).all()
     best = ok.sort_values("overall", ascending=False).iloc[0]
     assert best["rank"] == 1
-    assert (ok["rank_p05"] <= ok["rank_median"]).all() and (ok["rank_median"] <= ok["rank_p95"]).all()
+    assert (ok["rank_p05"] <= ok["rank_median"]).all() and (
+        ok["rank_median"] <= ok["rank_p95"]
+    ).all()
     assert ok.groupby("unit_type")["rank_in_type"].min().eq(1).all()
     un = s[~s["scored"]]
     assert len(un) == 2 and un["unscored_reason"].notna().all() and un["overall"].isna().all()

@@ -21,8 +21,14 @@ from pipeline.score.theme import (
 from pipeline.score.understanding import understanding_measures
 
 T0 = "坚持党建引领，推动高质量发展"
-T = [T0, T0 + "！", "党建引领促发展，凝心聚力谱新篇", "以“红色网格”为抓手，年内完成120户老旧小区加装电梯",
-     "聚焦乡村振兴，2024年村集体经济收入突破50万元", "坚持党建引领推动社区高质量发展"]
+T = [
+    T0,
+    T0 + "！",
+    "党建引领促发展，凝心聚力谱新篇",
+    "以“红色网格”为抓手，年内完成120户老旧小区加装电梯",
+    "聚焦乡村振兴，2024年村集体经济收入突破50万元",
+    "坚持党建引领推动社区高质量发展",
+]
 
 
 def test_reference_similarity_table():
@@ -64,12 +70,16 @@ def test_top_neighbours_matches_brute_force():
 
 
 def test_theme_measures_clusters_and_index():
-    units = pd.DataFrame({
-        "unit_id": ["a", "b", "c", "d", "e", "f", "g"],
-        "theme": [T0, T0 + "！", "坚持党建引领，推动高质量发展。", T[3], T[4], "无", None],
-        "keywords": [["党建"], [], [], ["加装电梯"], ["集体经济"], [], []],
-    })
-    m, clusters = theme_measures(units, ["坚持党建引领推动高质量发展"], copy_cosine=0.9, neighbours=3)
+    units = pd.DataFrame(
+        {
+            "unit_id": ["a", "b", "c", "d", "e", "f", "g"],
+            "theme": [T0, T0 + "！", "坚持党建引领，推动高质量发展。", T[3], T[4], "无", None],
+            "keywords": [["党建"], [], [], ["加装电梯"], ["集体经济"], [], []],
+        }
+    )
+    m, clusters = theme_measures(
+        units, ["坚持党建引领推动高质量发展"], copy_cosine=0.9, neighbours=3
+    )
     assert list(clusters["unit_id"]) == ["a", "b", "c"] and set(clusters["size"]) == {3}
     assert list(m["theme_copies"]) == [2, 2, 2, 0, 0, 0, 0]
     assert m.loc[5, "theme_missing"] and m.loc[6, "theme_missing"]
@@ -86,14 +96,31 @@ def test_vectorised_bunching_matches_reference_function():
     rows = []
     for u in range(30):
         for _ in range(int(rng.integers(0, 15))):
-            rows.append({"unit_id": f"u{u:02d}", "date": pd.Timestamp(start) + pd.Timedelta(days=int(rng.integers(0, span + 1))),
-                         "tied_to_work": True})
+            rows.append(
+                {
+                    "unit_id": f"u{u:02d}",
+                    "date": pd.Timestamp(start) + pd.Timedelta(days=int(rng.integers(0, span + 1))),
+                    "tied_to_work": True,
+                }
+            )
     acts = pd.DataFrame(rows)
     units = pd.DataFrame({"unit_id": [f"u{u:02d}" for u in range(30)]})
-    m = understanding_measures(units, acts, pd.DataFrame(columns=["unit_id", "action", "status", "done_date"]),
-                               [], start, end, 30, 5, 4, 7)
+    m = understanding_measures(
+        units,
+        acts,
+        pd.DataFrame(columns=["unit_id", "action", "status", "done_date"]),
+        [],
+        start,
+        end,
+        30,
+        5,
+        4,
+        7,
+    )
     for i, uid in enumerate(units["unit_id"]):
-        b = bunching(acts.loc[acts["unit_id"] == uid, "date"] if len(acts) else [], start, end, 30, 5)
+        b = bunching(
+            acts.loc[acts["unit_id"] == uid, "date"] if len(acts) else [], start, end, 30, 5
+        )
         assert m.loc[i, "activities_in_period"] == b.n and m.loc[i, "activities_in_window"] == b.n_w
         assert m.loc[i, "month_entropy"] == pytest.approx(b.entropy)
         assert m.loc[i, "month_coverage"] == pytest.approx(b.coverage)
@@ -105,10 +132,22 @@ def test_vectorised_bunching_matches_reference_function():
 
 def test_candidate_search_close_to_exact():
     rng = np.random.default_rng(1)
-    kws = ["加装电梯", "网格治理", "集体经济", "乡村振兴", "司法公正", "营商环境", "安全生产", "物业管理"]
+    kws = [
+        "加装电梯",
+        "网格治理",
+        "集体经济",
+        "乡村振兴",
+        "司法公正",
+        "营商环境",
+        "安全生产",
+        "物业管理",
+    ]
     places = "东南西北青龙凤凰太平红旗新华光明金沙"
-    texts = [f"聚焦{rng.choice(kws)}，{''.join(rng.choice(list(places), 2))}年内完成{rng.integers(5, 400)}户"
-             f"{rng.choice(kws)}任务" for _ in range(400)]
+    texts = [
+        f"聚焦{rng.choice(kws)}，{''.join(rng.choice(list(places), 2))}年内完成{rng.integers(5, 400)}户"
+        f"{rng.choice(kws)}任务"
+        for _ in range(400)
+    ]
     texts = sorted(set(texts))
     x = vectoriser().fit_transform(texts)
     _, exact = top_neighbours(x, 3)

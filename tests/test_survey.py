@@ -19,12 +19,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _roster() -> pd.DataFrame:
-    return read_roster_frame(pd.DataFrame({
-        "单位编码": ["SQ01", "SQ02", "CUN1", "JD01"],
-        "单位名称": ["太平社区", "新桥社区", "金家村", "清香坪街道"],
-        "别名": ["太平居委会", None, None, None],
-        "单位类型": ["社区", "社区", "村", "街道"],
-    }))
+    return read_roster_frame(
+        pd.DataFrame(
+            {
+                "单位编码": ["SQ01", "SQ02", "CUN1", "JD01"],
+                "单位名称": ["太平社区", "新桥社区", "金家村", "清香坪街道"],
+                "别名": ["太平居委会", None, None, None],
+                "单位类型": ["社区", "社区", "村", "街道"],
+            }
+        )
+    )
 
 
 def _config(tmp_path: Path, extra: dict | None = None):
@@ -35,7 +39,16 @@ def _config(tmp_path: Path, extra: dict | None = None):
     return config_from_dict(data, tmp_path)
 
 
-HEADER = ["问卷编号", "单位名称", "填报时间", "总体评价", "服务群众", "活动成效", "意见建议", "联系电话"]
+HEADER = [
+    "问卷编号",
+    "单位名称",
+    "填报时间",
+    "总体评价",
+    "服务群众",
+    "活动成效",
+    "意见建议",
+    "联系电话",
+]
 
 
 def _write(tmp_path: Path, rows: list[list], name: str = "paper.xlsx") -> list[tuple[Path, str]]:
@@ -45,20 +58,62 @@ def _write(tmp_path: Path, rows: list[list], name: str = "paper.xlsx") -> list[t
 
 
 def test_bad_rows_give_one_finding_each_and_the_ledger_balances(tmp_path: Path) -> None:
-    good = [[f"P{i:03d}", "太平社区", f"2026-07-10 09:{i:02d}:00", "满意", "满意", "基本满意", "", "13800000000"]
-            for i in range(8)]
+    good = [
+        [
+            f"P{i:03d}",
+            "太平社区",
+            f"2026-07-10 09:{i:02d}:00",
+            "满意",
+            "满意",
+            "基本满意",
+            "",
+            "13800000000",
+        ]
+        for i in range(8)
+    ]
     bad = [
-        ["P100", "清香平街道", "2026-07-10 10:00:00", "满意", "满意", "满意", "", ""],  # misspelt unit
-        ["P003", "新桥社区", "2026-07-10 10:01:00", "不满意", "满意", "满意", "", ""],  # duplicated respondent id
+        [
+            "P100",
+            "清香平街道",
+            "2026-07-10 10:00:00",
+            "满意",
+            "满意",
+            "满意",
+            "",
+            "",
+        ],  # misspelt unit
+        [
+            "P003",
+            "新桥社区",
+            "2026-07-10 10:01:00",
+            "不满意",
+            "满意",
+            "满意",
+            "",
+            "",
+        ],  # duplicated respondent id
         ["P101", "新桥社区", "2026-07-10 10:02:00", None, "满意", "满意", "", ""],  # empty answer
-        ["P102", "新桥社区", "2026-07-10 10:03:00", "很好", "满意", "满意", "", ""],  # unknown answer label
+        [
+            "P102",
+            "新桥社区",
+            "2026-07-10 10:03:00",
+            "很好",
+            "满意",
+            "满意",
+            "",
+            "",
+        ],  # unknown answer label
     ]
     files = _write(tmp_path, good + bad)
     t = survey_tables(files, _roster(), _config(tmp_path))
     f = t["survey_findings"]
     codes = f["code"].value_counts().to_dict()
-    assert codes == {"survey_unit_near_miss": 1, "survey_duplicate_id": 1, "survey_empty_answer": 1,
-                     "survey_bad_answer": 1}, f[["code", "cell", "message"]]
+    assert codes == {
+        "survey_unit_near_miss": 1,
+        "survey_duplicate_id": 1,
+        "survey_empty_answer": 1,
+        "survey_bad_answer": 1,
+    }, f[["code", "cell", "message"]]
     assert set(f["cell"]) == {"B10", "A11", "D12", "D13"}
     led = t["survey_ledger"].iloc[0]
     assert (led["rows_read"], led["rows_kept"], led["rows_set_aside"]) == (12, 8, 4)
@@ -74,9 +129,11 @@ def test_bad_rows_give_one_finding_each_and_the_ledger_balances(tmp_path: Path) 
 
 
 def test_identical_rows_within_seconds_are_one_response(tmp_path: Path) -> None:
-    rows = [["", "新桥社区", "2026-07-10 10:00:00", "满意", "满意", "满意", "好", ""],
-            ["", "新桥社区", "2026-07-10 10:00:04", "满意", "满意", "满意", "好", ""],
-            ["", "新桥社区", "2026-07-10 10:30:00", "满意", "满意", "满意", "好", ""]]
+    rows = [
+        ["", "新桥社区", "2026-07-10 10:00:00", "满意", "满意", "满意", "好", ""],
+        ["", "新桥社区", "2026-07-10 10:00:04", "满意", "满意", "满意", "好", ""],
+        ["", "新桥社区", "2026-07-10 10:30:00", "满意", "满意", "满意", "好", ""],
+    ]
     t = survey_tables(_write(tmp_path, rows), _roster(), _config(tmp_path))
     assert t["survey_findings"]["code"].tolist() == ["survey_duplicate_row"]
     led = t["survey_ledger"].iloc[0]
@@ -84,13 +141,27 @@ def test_identical_rows_within_seconds_are_one_response(tmp_path: Path) -> None:
 
 
 def test_a_configured_layout_is_read_without_code(tmp_path: Path) -> None:
-    layout = {"name": "问卷星", "scale": "five_point", "respondent_id": "序号", "unit": "1.您所在的单位",
-              "submitted_at": "提交答卷时间", "overall": "2.总体评价", "answers": ["2.总体评价"],
-              "comments": ["3.意见"]}
+    layout = {
+        "name": "问卷星",
+        "scale": "five_point",
+        "respondent_id": "序号",
+        "unit": "1.您所在的单位",
+        "submitted_at": "提交答卷时间",
+        "overall": "2.总体评价",
+        "answers": ["2.总体评价"],
+        "comments": ["3.意见"],
+    }
     cfg = _config(tmp_path, {"survey": {"layouts": [layout]}})
-    df = pd.DataFrame({"序号": [1, 2, 3], "提交答卷时间": ["2026/7/1 8:00:00"] * 3,
-                       "1.您所在的单位": ["A. 太平社区", "SQ02", "金家村村民委员会"],
-                       "2.总体评价": [5, "3", "非常满意"], "3.意见": ["", "", ""], "6.姓名": ["张三", "李四", "王五"]})
+    df = pd.DataFrame(
+        {
+            "序号": [1, 2, 3],
+            "提交答卷时间": ["2026/7/1 8:00:00"] * 3,
+            "1.您所在的单位": ["A. 太平社区", "SQ02", "金家村村民委员会"],
+            "2.总体评价": [5, "3", "非常满意"],
+            "3.意见": ["", "", ""],
+            "6.姓名": ["张三", "李四", "王五"],
+        }
+    )
     path = tmp_path / "wjx.xlsx"
     df.to_excel(path, index=False)
     t = survey_tables([(path, "wjx.xlsx")], _roster(), cfg)
@@ -104,27 +175,64 @@ def test_a_configured_layout_is_read_without_code(tmp_path: Path) -> None:
 def test_wilson_interval_and_shrinkage() -> None:
     lo, hi = wilson(np.array([8]), np.array([10]))
     assert lo[0] == pytest.approx(0.4902, abs=1e-3) and hi[0] == pytest.approx(0.9433, abs=1e-3)
-    resp = pd.DataFrame({"unit_id": ["A"] * 3 + ["B"] * 40, "answered": True,
-                         "satisfied": [False] * 3 + [True] * 36 + [False] * 4, "score": 50.0, "has_comment": False})
-    roster = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["a", "b"], "unit_type": "社区", "parent_id": None})
+    resp = pd.DataFrame(
+        {
+            "unit_id": ["A"] * 3 + ["B"] * 40,
+            "answered": True,
+            "satisfied": [False] * 3 + [True] * 36 + [False] * 4,
+            "score": 50.0,
+            "has_comment": False,
+        }
+    )
+    roster = pd.DataFrame(
+        {"unit_id": ["A", "B"], "unit_name": ["a", "b"], "unit_type": "社区", "parent_id": None}
+    )
     s = satisfaction_table(resp, roster, min_respondents=10).set_index("unit_id")
     assert s.loc["A", "status"] == "样本不足" and pd.isna(s.loc["A", "rank"])
-    assert s.loc["A", "rate"] == 0 and s.loc["A", "rate_shrunk"] > 0.5  # 3 answers say little: pulled to the district
+    assert (
+        s.loc["A", "rate"] == 0 and s.loc["A", "rate_shrunk"] > 0.5
+    )  # 3 answers say little: pulled to the district
     assert int(s.loc["B", "rank"]) == 1
 
 
 def test_self_report_and_quadrants() -> None:
-    sat = pd.DataFrame({"unit_id": ["A", "B"], "enough": True, "rate": [0.5, 0.9], "rate_low": [0.35, 0.8],
-                        "rate_high": [0.65, 0.96], "rate_shrunk": [0.52, 0.89], "answered": [40, 40],
-                        "district_rate": 0.8})
-    ev = pd.DataFrame({"unit_id": ["A", "B"], "file": ["a.xlsx", "b.xlsx"], "sheet": "群众评价", "row": 3,
-                       "surveyed": [100, 100], "satisfied": [90, 80], "basically_satisfied": [8, 10],
-                       "dissatisfied": [2, 10]})
+    sat = pd.DataFrame(
+        {
+            "unit_id": ["A", "B"],
+            "enough": True,
+            "rate": [0.5, 0.9],
+            "rate_low": [0.35, 0.8],
+            "rate_high": [0.65, 0.96],
+            "rate_shrunk": [0.52, 0.89],
+            "answered": [40, 40],
+            "district_rate": 0.8,
+        }
+    )
+    ev = pd.DataFrame(
+        {
+            "unit_id": ["A", "B"],
+            "file": ["a.xlsx", "b.xlsx"],
+            "sheet": "群众评价",
+            "row": 3,
+            "surveyed": [100, 100],
+            "satisfied": [90, 80],
+            "basically_satisfied": [8, 10],
+            "dissatisfied": [2, 10],
+        }
+    )
     checked, found = self_report_check(ev, sat, 0.1)
     assert found["unit_id"].tolist() == ["A"] and checked["overstated"].tolist() == [True, False]
     assert "98%" in found["message"].iloc[0] and "50%" in found["message"].iloc[0]
-    scores = pd.DataFrame({"unit_id": ["A", "B"], "unit_name": ["a", "b"], "unit_type": "社区", "scored": True,
-                           "overall": [90.0, 40.0], "rank": [1, 2]})
+    scores = pd.DataFrame(
+        {
+            "unit_id": ["A", "B"],
+            "unit_name": ["a", "b"],
+            "unit_type": "社区",
+            "scored": True,
+            "overall": [90.0, 40.0],
+            "rank": [1, 2],
+        }
+    )
     pv = paper_vs_residents(scores, sat).set_index("unit_id")
     assert pv.loc["A", "verdict"] == "paper_strong_residents_unhappy"
     assert pv.loc["A", "quadrant"] == "报表好·群众不满意"
@@ -154,8 +262,11 @@ def demo_survey(demo_scored, tmp_path_factory: pytest.TempPathFactory):
         assert res is not None, "the demo writes survey exports for every round"
         res.tables["paper_vs_residents"] = compare_round(demo_scored, r.id, folder)
         truth = demo_scored.paths.raw.parent / "truth" / r.id
-        out[r.id] = (res.tables, pd.read_parquet(truth / "survey_units.parquet"),
-                     pd.read_parquet(truth / "survey_rows.parquet"))
+        out[r.id] = (
+            res.tables,
+            pd.read_parquet(truth / "survey_units.parquet"),
+            pd.read_parquet(truth / "survey_rows.parquet"),
+        )
     return out
 
 
@@ -166,12 +277,18 @@ def test_demo_strong_on_paper_residents_unhappy_found(demo_survey) -> None:
         found = set(pv.loc[pv["verdict"] == "paper_strong_residents_unhappy", "unit_id"])
         precision = len(planted & found) / max(len(found), 1)
         recall = len(planted & found) / max(len(planted), 1)
-        print(f"{rid}: 纸面强、群众不满意 planted {len(planted)}, found {len(found)}, "
-              f"precision {precision:.2f}, recall {recall:.2f}")
+        print(
+            f"{rid}: 纸面强、群众不满意 planted {len(planted)}, found {len(found)}, "
+            f"precision {precision:.2f}, recall {recall:.2f}"
+        )
         assert planted, rid
         assert precision >= 0.8 and recall >= 0.8, (rid, sorted(planted), sorted(found))
         # every listed unit carries its facts: composite, rank, rate, interval, district rate
-        assert pv.loc[pv["verdict"] != "", "facts"].str.contains("综合得分.*群众满意率.*95%区间.*全区").all()
+        assert (
+            pv.loc[pv["verdict"] != "", "facts"]
+            .str.contains("综合得分.*群众满意率.*95%区间.*全区")
+            .all()
+        )
 
 
 def test_demo_overstated_self_reports_found(demo_survey) -> None:
@@ -180,7 +297,9 @@ def test_demo_overstated_self_reports_found(demo_survey) -> None:
         f = tables["survey_findings"]
         found = set(f.loc[f["code"] == "survey_self_report_overstated", "unit_id"])
         recall = len(planted & found) / max(len(planted), 1)
-        print(f"{rid}: overstated 群众评价 planted {len(planted)}, found {len(found)}, recall {recall:.2f}")
+        print(
+            f"{rid}: overstated 群众评价 planted {len(planted)}, found {len(found)}, recall {recall:.2f}"
+        )
         assert planted and recall >= 0.8, (rid, sorted(planted), sorted(found))
 
 
@@ -194,12 +313,21 @@ def test_demo_ledger_balances_and_planted_rows_are_findings(demo_survey) -> None
         assert int(led["rows_set_aside"].sum()) == aside.groupby(["file", "row"]).ngroups
         assert int(led["rows_kept"].sum()) == len(tables["survey_responses"])
         # every planted bad row is a finding at its own Excel row (header = row 1)
-        at = {(str(r.file), int(r.row), str(r.code)) for r in f.dropna(subset=["row"]).itertuples(index=False)}
+        at = {
+            (str(r.file), int(r.row), str(r.code))
+            for r in f.dropna(subset=["row"]).itertuples(index=False)
+        }
         for p in rows.itertuples(index=False):
-            codes = {"survey_unit_near_miss", "survey_unknown_unit"} if p.code == "survey_unit_misspelt" else {p.code}
+            codes = (
+                {"survey_unit_near_miss", "survey_unknown_unit"}
+                if p.code == "survey_unit_misspelt"
+                else {p.code}
+            )
             assert any((str(p.file), int(p.data_row) + 2, c) in at for c in codes), (rid, p)
         sat = tables["satisfaction"]
-        assert (sat.loc[~sat["enough"], "status"] == "样本不足").all() and sat.loc[~sat["enough"], "rank"].isna().all()
+        assert (sat.loc[~sat["enough"], "status"] == "样本不足").all() and sat.loc[
+            ~sat["enough"], "rank"
+        ].isna().all()
         # nothing personal: the tool's name and phone columns and phone numbers in comments never reach a table
         for name, df in tables.items():
             for col in df.select_dtypes(include=["string", "object"]).columns:
@@ -265,13 +393,30 @@ def test_chart_frames_and_summary_sheets(demo_survey, tmp_path: Path) -> None:
     assert set(comp["单位编码"]) == set(pv.loc[pv["verdict"] != "", "unit_id"])
     path = write_summary(tables, tmp_path / "summary.xlsx", {}, "7月调研")
     wb = load_workbook(path, read_only=True)
-    assert {"群众满意度", "报表与群众评价", "自报与调查对比", "问卷核查清单", "问卷读取台账"} <= set(wb.sheetnames)
+    assert {
+        "群众满意度",
+        "报表与群众评价",
+        "自报与调查对比",
+        "问卷核查清单",
+        "问卷读取台账",
+    } <= set(wb.sheetnames)
     assert sv.survey_commentary({}) == [sv.NO_SURVEY]
 
 
 def test_excerpts_only_when_enabled_and_anonymised(tmp_path: Path) -> None:
-    rows = [[f"P{i}", "新桥社区", f"2026-07-10 10:0{i}:00", "满意", "满意", "满意",
-             "我叫张小明，电话13912345678，路灯坏了" if i == 0 else "", ""] for i in range(3)]
+    rows = [
+        [
+            f"P{i}",
+            "新桥社区",
+            f"2026-07-10 10:0{i}:00",
+            "满意",
+            "满意",
+            "满意",
+            "我叫张小明，电话13912345678，路灯坏了" if i == 0 else "",
+            "",
+        ]
+        for i in range(3)
+    ]
     files = _write(tmp_path, rows)
     off = survey_tables(files, _roster(), _config(tmp_path))
     assert off["survey_excerpts"].empty and int(off["satisfaction"]["n_comments"].iloc[0]) == 1
@@ -286,11 +431,15 @@ def test_satisfaction_enters_the_composite_only_when_configured(demo_survey, dem
     from pipeline.tables import read_tables
 
     rid = "2026-07"
-    tables = read_tables(demo_scored.paths.processed_round(rid), [*INPUT_TABLES, "submissions"], missing_ok=True)
+    tables = read_tables(
+        demo_scored.paths.processed_round(rid), [*INPUT_TABLES, "submissions"], missing_ok=True
+    )
     sat = demo_survey[rid][0]["satisfaction"]
     tables["satisfaction"] = sat
     plain = score_tables(dict(tables), demo_scored, rid)
-    cfg = demo_scored.model_copy(update={"survey": demo_scored.survey.model_copy(update={"in_composite": True})})
+    cfg = demo_scored.model_copy(
+        update={"survey": demo_scored.survey.model_copy(update={"in_composite": True})}
+    )
     mixed = score_tables(dict(tables), cfg, rid)
     a = plain["scores"].set_index("unit_id")["overall"].astype(float)
     b = mixed["scores"].set_index("unit_id")["overall"].astype(float)
@@ -308,8 +457,10 @@ def test_the_demo_survey_writer_does_not_import_the_survey_or_the_scorer() -> No
     import subprocess
     import sys
 
-    code = ("import sys, pipeline.demo.survey, pipeline.demo.run; "
-            "bad = [m for m in sys.modules if m.startswith(('pipeline.survey', 'pipeline.score'))]; print(bad)")
+    code = (
+        "import sys, pipeline.demo.survey, pipeline.demo.run; "
+        "bad = [m for m in sys.modules if m.startswith(('pipeline.survey', 'pipeline.score'))]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
 
@@ -328,7 +479,9 @@ def test_unknown_layout_and_unreadable_file_are_findings_with_rows_counted(tmp_p
     pd.DataFrame({"姓名": ["张三", "李四"], "意见": ["好", "不好"]}).to_excel(other, index=False)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a workbook")
-    t = survey_tables([(other, "other.xlsx"), (broken, "broken.xlsx")], _roster(), _config(tmp_path))
+    t = survey_tables(
+        [(other, "other.xlsx"), (broken, "broken.xlsx")], _roster(), _config(tmp_path)
+    )
     assert sorted(t["survey_findings"]["code"]) == ["survey_unknown_layout", "survey_unreadable"]
     led = t["survey_ledger"].set_index("file")
     assert (led.loc["other.xlsx", "rows_read"], led.loc["other.xlsx", "rows_set_aside"]) == (2, 2)
@@ -336,7 +489,9 @@ def test_unknown_layout_and_unreadable_file_are_findings_with_rows_counted(tmp_p
 
 
 def test_an_export_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
-    files = _write(tmp_path, [["P1", "太平社区", "2026-07-10 10:00:00", "满意", "满意", "满意", "", ""]])
+    files = _write(
+        tmp_path, [["P1", "太平社区", "2026-07-10 10:00:00", "满意", "满意", "满意", "", ""]]
+    )
     cfg = _config(tmp_path, {"ingest": {"max_file_mb": 0.000001}})
     t = survey_tables(files, _roster(), cfg)
     assert t["survey_findings"]["code"].tolist() == ["survey_unreadable"]

@@ -30,7 +30,13 @@ ROSTER = pd.DataFrame(
     ],
     columns=["单位编码", "单位名称", "别名", "单位类型", "上级单位编码", "业务关键词", "应报"],
 )
-EXPECTED = {"JD01": "河门口街道", "SQ0101": "太平社区", "Z04": "格里坪镇", "BM01": "区检察院", "QY01": "=1+1公司"}
+EXPECTED = {
+    "JD01": "河门口街道",
+    "SQ0101": "太平社区",
+    "Z04": "格里坪镇",
+    "BM01": "区检察院",
+    "QY01": "=1+1公司",
+}
 
 
 def write_roster(df: pd.DataFrame, path: Path) -> None:
@@ -73,22 +79,30 @@ def test_one_workbook_per_expected_unit(config, written) -> None:
     folder = config.paths.reports_round(ROUND) / "templates"
     assert [p.name for p in written] == [f"{n}_{ROUND}.xlsx" for n in EXPECTED.values()]
     assert all(p.parent == folder for p in written)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in written)  # no temp files
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in written
+    )  # no temp files
 
 
 def test_one_unit_and_out_dir(config, tmp_path: Path) -> None:
     paths = write_templates(config, "2026-08", unit_id="SQ0101", out_dir=tmp_path)
     assert paths == [tmp_path / "太平社区_2026-08.xlsx"]
     # a unit not expected to report still gets its template when asked for by id
-    assert [p.name for p in write_templates(config, "2026-08", "C0401", tmp_path)] == ["金家村_2026-08.xlsx"]
+    assert [p.name for p in write_templates(config, "2026-08", "C0401", tmp_path)] == [
+        "金家村_2026-08.xlsx"
+    ]
 
 
 def test_cli_template(config, tmp_path: Path, capsys) -> None:
     from pipeline.cli import EXIT_OK, main
 
-    code = main(["--config", str(config.source), "template", "--round", ROUND, "--out", str(tmp_path)])
+    code = main(
+        ["--config", str(config.source), "template", "--round", ROUND, "--out", str(tmp_path)]
+    )
     assert code == EXIT_OK
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}_{ROUND}.xlsx" for n in EXPECTED.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{n}_{ROUND}.xlsx" for n in EXPECTED.values()
+    )
     assert str(tmp_path) in capsys.readouterr().out
 
 
@@ -108,7 +122,7 @@ def test_file_name_is_safe() -> None:
 def test_sheets_in_spec_order_and_list_sheet_hidden(book, form) -> None:
     names = [s.name for s in form.sheets]
     assert book.sheetnames[: len(names)] == names
-    assert book.sheetnames[len(names):] == [LIST_SHEET]
+    assert book.sheetnames[len(names) :] == [LIST_SHEET]
     assert book[LIST_SHEET].sheet_state == "hidden"
     assert all(book[n].sheet_state == "visible" for n in names)
     assert book.active.title == form.sheets[0].name  # opens on the instructions
@@ -118,8 +132,16 @@ def test_instructions(book, form, config) -> None:
     text = "\n".join(str(c.value) for c in book[form.sheets[0].name]["A"] if c.value)
     r = config.round(ROUND)
     for expected in (
-        r.name, "2026年7月15日", "2026年7月18日", config.campaign.contact, config.campaign.office,
-        "太平社区", "SQ0101", f"太平社区_{ROUND}.xlsx", "“是”或“否”", "2026-07-15",
+        r.name,
+        "2026年7月15日",
+        "2026年7月18日",
+        config.campaign.contact,
+        config.campaign.office,
+        "太平社区",
+        "SQ0101",
+        f"太平社区_{ROUND}.xlsx",
+        "“是”或“否”",
+        "2026-07-15",
     ):
         assert expected in text, expected
     for sheet in form.data_sheets:
@@ -142,7 +164,9 @@ def test_headers_styled_and_frozen(book, form) -> None:
                 assert 8 <= ws.column_dimensions[cell.column_letter].width <= 40
         else:
             assert [c.value for c in ws[1]] == [sheet.key_header, sheet.value_header]
-            assert [ws.cell(row=i, column=1).value for i in range(2, len(sheet.columns) + 2)] == list(sheet.headers)
+            assert [
+                ws.cell(row=i, column=1).value for i in range(2, len(sheet.columns) + 2)
+            ] == list(sheet.headers)
 
 
 def validations(ws: Worksheet) -> dict[str, object]:
@@ -229,7 +253,10 @@ def test_text_cells_are_text(book, form) -> None:
 def test_basic_info_prefilled(book, form) -> None:
     sheet = form.sheet("info")
     ws = book[sheet.name]
-    values = {ws.cell(row=i, column=1).value: ws.cell(row=i, column=2).value for i in range(2, ws.max_row + 1)}
+    values = {
+        ws.cell(row=i, column=1).value: ws.cell(row=i, column=2).value
+        for i in range(2, ws.max_row + 1)
+    }
     assert values[sheet.column("unit_name").header] == "太平社区"
     assert values[sheet.column("unit_type").header] == "社区"
     assert sum(v is not None for v in values.values()) == 2
@@ -244,13 +271,18 @@ def test_formula_like_name_stays_text(written) -> None:
 def test_actions_prelisted(book, form, config) -> None:
     sheet = form.sheet("actions")
     ws = book[sheet.name]
-    rows = [dict(zip([c.key for c in sheet.columns], (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+    rows = [
+        dict(zip([c.key for c in sheet.columns], (c.value for c in row), strict=True))
+        for row in ws.iter_rows(min_row=2)
+    ]
     assert len(rows) == len(form.actions) == 14
     for i, (row, action) in enumerate(zip(rows, form.actions, strict=True), start=1):
         assert row["seq"] == i
         assert row["stage"] == action.stage
         assert row["action"] == action.name
-        assert row["planned_date"] == datetime.combine(action.due_date(config.campaign.start), datetime.min.time())
+        assert row["planned_date"] == datetime.combine(
+            action.due_date(config.campaign.start), datetime.min.time()
+        )
         assert row["status"] is None and row["done_date"] is None
     assert ws.cell(row=2, column=4).number_format == "yyyy-mm-dd"
 
@@ -268,13 +300,53 @@ INFO = {
 }
 STATUS = ["已完成"] * 6 + ["进行中"] * 3 + ["未开始"] * 5
 MATERIALS = [
-    {"category": "活动方案", "copies": 2, "standard": True, "filed": True, "updated": date(2026, 6, 1), "tied_to_work": True, "note": "-方案已印发"},
-    {"category": "会议记录", "copies": 12, "standard": False, "filed": True, "updated": date(2026, 7, 10), "tied_to_work": False, "note": None},
+    {
+        "category": "活动方案",
+        "copies": 2,
+        "standard": True,
+        "filed": True,
+        "updated": date(2026, 6, 1),
+        "tied_to_work": True,
+        "note": "-方案已印发",
+    },
+    {
+        "category": "会议记录",
+        "copies": 12,
+        "standard": False,
+        "filed": True,
+        "updated": date(2026, 7, 10),
+        "tied_to_work": False,
+        "note": None,
+    },
 ]
 ACTIVITIES = [
-    {"date": date(2026, 5, 20), "name": "创先争优动员大会", "format": "座谈会", "participants": 45, "tied_to_work": True, "public_participation": False, "publicity": "区级"},
-    {"date": date(2026, 6, 18), "name": "@党员志愿服务进楼栋", "format": "志愿服务", "participants": 30, "tied_to_work": True, "public_participation": True, "publicity": "无"},
-    {"date": date(2026, 7, 1), "name": "<b>七一</b>主题党日", "format": "主题党日", "participants": 0, "tied_to_work": False, "public_participation": False, "publicity": "市级"},
+    {
+        "date": date(2026, 5, 20),
+        "name": "创先争优动员大会",
+        "format": "座谈会",
+        "participants": 45,
+        "tied_to_work": True,
+        "public_participation": False,
+        "publicity": "区级",
+    },
+    {
+        "date": date(2026, 6, 18),
+        "name": "@党员志愿服务进楼栋",
+        "format": "志愿服务",
+        "participants": 30,
+        "tied_to_work": True,
+        "public_participation": True,
+        "publicity": "无",
+    },
+    {
+        "date": date(2026, 7, 1),
+        "name": "<b>七一</b>主题党日",
+        "format": "主题党日",
+        "participants": 0,
+        "tied_to_work": False,
+        "public_participation": False,
+        "publicity": "市级",
+    },
 ]
 EVALUATION = {"surveyed": 50, "satisfied": 30, "basically_satisfied": 15, "dissatisfied": 5}
 
@@ -317,9 +389,16 @@ def fill(path: Path, form: FormSpec, config) -> dict[str, list[dict]]:
     records = []
     for i, (action, status) in enumerate(zip(form.actions, STATUS, strict=True)):
         r = i + 2
-        rec = {"seq": i + 1, "stage": action.stage, "action": action.name,
-               "planned_date": action.due_date(start), "status": status,
-               "done_date": None, "evidence": None, "note": None}
+        rec = {
+            "seq": i + 1,
+            "stage": action.stage,
+            "action": action.name,
+            "planned_date": action.due_date(start),
+            "status": status,
+            "done_date": None,
+            "evidence": None,
+            "note": None,
+        }
         type_into(ws.cell(row=r, column=col["status"]), status)
         if status == "已完成":
             rec["done_date"] = min(action.due_date(start), INFO["report_date"])
@@ -386,10 +465,19 @@ def test_libreoffice_opens_a_template(written, tmp_path: Path, soffice: str) -> 
     out = tmp_path / "pdf"
     proc = subprocess.run(
         [
-            soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-            "--convert-to", "pdf", "--outdir", str(out), str(src),
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(src),
         ],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     pdf = out / (src.stem + ".pdf")
     assert proc.returncode == 0, proc.stderr
@@ -407,10 +495,19 @@ def test_round_trip_after_libreoffice_saves_it(config, form, tmp_path: Path, sof
     out = tmp_path / "out"
     proc = subprocess.run(
         [
-            soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
-            "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src),
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(src),
         ],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     saved = out / src.name
     assert proc.returncode == 0 and saved.is_file(), (proc.stdout, proc.stderr)
@@ -426,7 +523,9 @@ def test_demo_district_templates(demo_config, tmp_path: Path) -> None:
     units = template_units(demo_config)
     assert [u.unit_id for u in units] == list(roster.loc[roster["expected"], "unit_id"])
     first = units[0]
-    path = write_templates(demo_config, demo_config.rounds[0].id, unit_id=first.unit_id, out_dir=tmp_path)[0]
+    path = write_templates(
+        demo_config, demo_config.rounds[0].id, unit_id=first.unit_id, out_dir=tmp_path
+    )[0]
     assert path.name == template_filename(first.unit_name, demo_config.rounds[0].id)
     wb = openpyxl.load_workbook(path)
     info = load_form(demo_config.campaign.form_version).sheet("info")

@@ -9,7 +9,17 @@ from pipeline.config import WEAKNESS_LABELS, Campaign
 
 OFFICE = Campaign.model_fields["office"].default  # the config model holds the default
 
-HEADERS = ["序号", "问题类别", "整改事项", "具体要求", "本轮情况", "整改状态", "复查情况", "首次指出", "整改时限"]
+HEADERS = [
+    "序号",
+    "问题类别",
+    "整改事项",
+    "具体要求",
+    "本轮情况",
+    "整改状态",
+    "复查情况",
+    "首次指出",
+    "整改时限",
+]
 WIDTHS = [6, 12, 20, 44, 40, 10, 56, 10, 12]
 ORDER = {"not_fixed": 0, "partly_fixed": 1, "not_checkable": 2, "new": 3, "fixed": 4}
 
@@ -19,8 +29,9 @@ def _date(x: object) -> str:
     return f"{t.year}年{t.month}月{t.day}日" if t is not None else ""
 
 
-def rectification_sheets(rect: pd.DataFrame, scored_ids: list[str], round_name: str = "",
-                         office: str = OFFICE) -> dict[str, list[tuple]]:
+def rectification_sheets(
+    rect: pd.DataFrame, scored_ids: list[str], round_name: str = "", office: str = OFFICE
+) -> dict[str, list[tuple]]:
     """unit_id → [(sheet, title, note, headers, rows, widths)] for every scored unit (an empty list is said so)."""
     out: dict[str, list[tuple]] = {}
     groups = {str(u): g for u, g in rect.groupby("unit_id")} if len(rect) else {}
@@ -30,16 +41,35 @@ def rectification_sheets(rect: pd.DataFrame, scored_ids: list[str], round_name: 
         name = ""
         due = ""
         if g is not None:
-            g = g.assign(_o=g["status"].map(ORDER).fillna(9)).sort_values(["_o", "weakness", "item_key"])
+            g = g.assign(_o=g["status"].map(ORDER).fillna(9)).sort_values(
+                ["_o", "weakness", "item_key"]
+            )
             name = str(g["unit_name"].iloc[0])
             due = _date(g["due_date"].iloc[0])
             for i, r in enumerate(g.to_dict("records"), start=1):
-                rows.append([i, WEAKNESS_LABELS.get(str(r["weakness"]), str(r["weakness"])), r["item_label"],
-                             r["instruction"], r["evidence"], r["status_label"], r["status_evidence"],
-                             r["opened_round"], _date(r["due_date"])])
+                rows.append(
+                    [
+                        i,
+                        WEAKNESS_LABELS.get(str(r["weakness"]), str(r["weakness"])),
+                        r["item_label"],
+                        r["instruction"],
+                        r["evidence"],
+                        r["status_label"],
+                        r["status_evidence"],
+                        r["opened_round"],
+                        _date(r["due_date"]),
+                    ]
+                )
         open_n = sum(1 for r in rows if r[5] not in ("已整改",))
-        note = (f"本轮需整改 {open_n} 项（已整改 {len(rows) - open_n} 项），请于{due}前整改到位，"
-                f"下一轮报表将按同一标准逐项复查。如有疑问请联系{office}。") if rows else \
-            "本轮未发现需要整改的事项，请继续保持。"
-        out[str(uid)] = [("整改清单", f"{name} {round_name}整改清单".strip(), note, HEADERS, rows, WIDTHS)]
+        note = (
+            (
+                f"本轮需整改 {open_n} 项（已整改 {len(rows) - open_n} 项），请于{due}前整改到位，"
+                f"下一轮报表将按同一标准逐项复查。如有疑问请联系{office}。"
+            )
+            if rows
+            else "本轮未发现需要整改的事项，请继续保持。"
+        )
+        out[str(uid)] = [
+            ("整改清单", f"{name} {round_name}整改清单".strip(), note, HEADERS, rows, WIDTHS)
+        ]
     return out

@@ -62,10 +62,16 @@ def grade_columns(scores: pd.DataFrame, bands: ActGrades | None = None) -> pd.Da
         lo.append(bl)
     label = {i + 1: lab for i, lab in enumerate(g.labels)}
     out["grade"] = pd.array(grade, dtype="Int64")
-    out["grade_label"] = pd.array([label.get(x) if not pd.isna(x) else pd.NA for x in grade], dtype="string")
+    out["grade_label"] = pd.array(
+        [label.get(x) if not pd.isna(x) else pd.NA for x in grade], dtype="string"
+    )
     out["grade_range"] = pd.array(
-        [pd.NA if pd.isna(a) else label[a] if a == b else f"{label[a]}—{label[b]}" for a, b in zip(hi, lo, strict=True)],
-        dtype="string")
+        [
+            pd.NA if pd.isna(a) else label[a] if a == b else f"{label[a]}—{label[b]}"
+            for a, b in zip(hi, lo, strict=True)
+        ],
+        dtype="string",
+    )
     unc = [False if pd.isna(a) else a != b for a, b in zip(hi, lo, strict=True)]
     out["grade_uncertain"] = pd.array(unc, dtype=bool)
     out["grade_note"] = pd.array([BOUNDARY_NOTE if u else pd.NA for u in unc], dtype="string")

@@ -60,31 +60,70 @@ def act_tables(
     scores = grade_columns(scored["scores"], config.act.grades)
     ind = scored["indicators"]
     names = dict(zip(scores["unit_id"].astype(str), scores["unit_name"].astype(str), strict=True))
-    ctx = rule_context(config.scoring, config.act.items, due_actions, required, f"{rnd.as_of.month}月")
+    ctx = rule_context(
+        config.scoring, config.act.items, due_actions, required, f"{rnd.as_of.month}月"
+    )
     ids = set(ind["unit_id"].astype(str))
     actions = tables.get("actions", pd.DataFrame(columns=["unit_id", "action", "status"]))
     if len(actions):
         actions = actions[actions["unit_id"].astype(str).isin(ids)]
     facts = facts_table(ind, actions, ctx, names)
-    rect = rectification_table(facts, scores[["unit_id", "unit_name", "unit_type", "scored"]], round_id,
-                               due_date(config, round_id), previous.get("rectification"),
-                               config.act.items.partial_share)
+    rect = rectification_table(
+        facts,
+        scores[["unit_id", "unit_name", "unit_type", "scored"]],
+        round_id,
+        due_date(config, round_id),
+        previous.get("rectification"),
+        config.act.items.partial_share,
+    )
     rates = fixing_rates(rect, previous.get("notice"))
     units = tables.get("units", scores.assign(submitted=scores["scored"]))
     units = units.assign(unit_id=units["unit_id"].astype(str))
     units = units[units["unit_id"].isin(set(scores["unit_id"].astype(str)))]
-    notice = build_notice(scores, units, config.notice, rect, f"{rnd.deadline.month}月{rnd.deadline.day}日",
-                          len(config.act.grades.cuts) + 1, _unusable(tables))
-    acts = tables.get("activities", pd.DataFrame(columns=["unit_id", "date", "name", "format", "tied_to_work",
-                                                          "public_participation", "publicity"]))
+    notice = build_notice(
+        scores,
+        units,
+        config.notice,
+        rect,
+        f"{rnd.deadline.month}月{rnd.deadline.day}日",
+        len(config.act.grades.cuts) + 1,
+        _unusable(tables),
+    )
+    acts = tables.get(
+        "activities",
+        pd.DataFrame(
+            columns=[
+                "unit_id",
+                "date",
+                "name",
+                "format",
+                "tied_to_work",
+                "public_participation",
+                "publicity",
+            ]
+        ),
+    )
     if len(acts):
         acts = acts[acts["unit_id"].astype(str).isin(ids)]
     report_dates: dict[str, object] = {}
     if "report_date" in units:
         report_dates = dict(zip(units["unit_id"], units["report_date"], strict=True))
-    ex = exemplary_table(scores, ind, acts, tables.get("info", pd.DataFrame()), config.act.exemplary,
-                         config.scoring.material_current_days, report_dates)
-    return {"scores": scores, "notice": notice, "rectification": rect, "rectification_rates": rates, "exemplary": ex}
+    ex = exemplary_table(
+        scores,
+        ind,
+        acts,
+        tables.get("info", pd.DataFrame()),
+        config.act.exemplary,
+        config.scoring.material_current_days,
+        report_dates,
+    )
+    return {
+        "scores": scores,
+        "notice": notice,
+        "rectification": rect,
+        "rectification_rates": rates,
+        "exemplary": ex,
+    }
 
 
 __all__ = ["ACT_TABLES", "GRADE_COLUMNS", "act_tables", "due_date"]

@@ -23,16 +23,28 @@ from pipeline.errors import ScorecardError
 
 # kind -> (exit code, what happened {path} {cause}, how to fix it)
 FAULTS: dict[str, tuple[int, str, str]] = {
-    "read_only": (EXIT_FAILED, "目录 {path} 无法写入（{cause}）",
-                  "请检查该目录所在磁盘是否以只读方式挂载、运行用户是否有写权限，修复后重新运行"),
-    "disk_full": (EXIT_FAILED, "磁盘空间已满，无法写入 {path}",
-                  "请清理磁盘（例如 reports/.logs 中的旧日志、已结束轮次的报告）后重新运行"),
-    "roster_missing": (EXIT_FAILED, "名册文件 {path} 不存在",
-                       "请把名册放到该位置，或在 scorecard.toml 的 [paths] roster 中指定名册文件"
-                       "（演示可先运行 scorecard demo）"),
-    "scheduler_unreachable": (EXIT_FAILED, "无法连接 Dask 调度器 {path}（{cause}）",
-                              "请确认调度器已启动、地址和端口正确、防火墙放行，"
-                              "或去掉 --scheduler 和配置 [batch] scheduler 改在本机运行"),
+    "read_only": (
+        EXIT_FAILED,
+        "目录 {path} 无法写入（{cause}）",
+        "请检查该目录所在磁盘是否以只读方式挂载、运行用户是否有写权限，修复后重新运行",
+    ),
+    "disk_full": (
+        EXIT_FAILED,
+        "磁盘空间已满，无法写入 {path}",
+        "请清理磁盘（例如 reports/.logs 中的旧日志、已结束轮次的报告）后重新运行",
+    ),
+    "roster_missing": (
+        EXIT_FAILED,
+        "名册文件 {path} 不存在",
+        "请把名册放到该位置，或在 scorecard.toml 的 [paths] roster 中指定名册文件"
+        "（演示可先运行 scorecard demo）",
+    ),
+    "scheduler_unreachable": (
+        EXIT_FAILED,
+        "无法连接 Dask 调度器 {path}（{cause}）",
+        "请确认调度器已启动、地址和端口正确、防火墙放行，"
+        "或去掉 --scheduler 和配置 [batch] scheduler 改在本机运行",
+    ),
 }
 CONNECT_SECONDS = 5.0
 
@@ -61,7 +73,8 @@ class RunFault(ScorecardError):
 
 def _cause(exc: OSError) -> str:
     return {errno.EROFS: "只读文件系统", errno.EACCES: "没有写权限", errno.EPERM: "不允许写入"}.get(
-        exc.errno or 0, exc.strerror or type(exc).__name__)
+        exc.errno or 0, exc.strerror or type(exc).__name__
+    )
 
 
 def fault_from_exception(exc: BaseException, path: Path | str | None = None) -> RunFault | None:
@@ -91,7 +104,9 @@ def check_writable(folder: Path) -> None:
             os.close(fd)
             os.unlink(name)
     except OSError as exc:
-        raise fault_from_exception(exc, folder) or RunFault("read_only", str(folder), _cause(exc)) from None
+        raise fault_from_exception(exc, folder) or RunFault(
+            "read_only", str(folder), _cause(exc)
+        ) from None
 
 
 def check_scheduler(address: str, seconds: float = CONNECT_SECONDS) -> None:
@@ -103,8 +118,15 @@ def check_scheduler(address: str, seconds: float = CONNECT_SECONDS) -> None:
         with socket.create_connection((parts.hostname, parts.port or 8786), timeout=seconds):
             pass
     except OSError as exc:
-        cause = "连接超时" if isinstance(exc, TimeoutError) else (
-            "连接被拒绝，该端口没有调度器在监听" if isinstance(exc, ConnectionRefusedError) else (exc.strerror or str(exc)))
+        cause = (
+            "连接超时"
+            if isinstance(exc, TimeoutError)
+            else (
+                "连接被拒绝，该端口没有调度器在监听"
+                if isinstance(exc, ConnectionRefusedError)
+                else (exc.strerror or str(exc))
+            )
+        )
         raise RunFault("scheduler_unreachable", address, cause) from None
 
 

@@ -135,7 +135,9 @@ def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
         # provisional results (临时结果) end when the deadline passes: the reports must be rebuilt then
         "deadline_passed": str(_today() > config.round(round_id).deadline),
     }
-    receipts = receipt_path(config, round_id)  # the receipt log decides timeliness: a change re-runs
+    receipts = receipt_path(
+        config, round_id
+    )  # the receipt log decides timeliness: a change re-runs
     if receipts is not None:
         parts["receipts"] = file_sha256(receipts)
     survey_dir = config.survey.survey_dir(config.paths.raw_round(round_id), round_id)
@@ -167,7 +169,9 @@ def changed_files(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> d
     }
 
 
-def input_changes(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> dict[str, list[dict[str, Any]]]:
+def input_changes(
+    old_files: list[dict[str, Any]] | None, new: Fingerprint
+) -> dict[str, list[dict[str, Any]]]:
     """What changed in the raw files since the published run, with the hashes before and after,
     so an overwritten return's earlier content stays in the run history."""
     prev = {f["name"]: f for f in old_files or []}
@@ -176,6 +180,14 @@ def input_changes(old_files: list[dict[str, Any]] | None, new: Fingerprint) -> d
     return {
         "added": [{"name": n, "sha256": cur[n].sha256} for n in diff["added"]],
         "removed": [{"name": n, "sha256": prev[n].get("sha256")} for n in diff["removed"]],
-        "changed": [{"name": n, "sha256_before": prev[n].get("sha256"), "sha256": cur[n].sha256,
-                     "mtime_ms_before": prev[n].get("mtime_ms"), "mtime_ms": cur[n].mtime_ms} for n in diff["changed"]],
+        "changed": [
+            {
+                "name": n,
+                "sha256_before": prev[n].get("sha256"),
+                "sha256": cur[n].sha256,
+                "mtime_ms_before": prev[n].get("mtime_ms"),
+                "mtime_ms": cur[n].mtime_ms,
+            }
+            for n in diff["changed"]
+        ],
     }

@@ -77,7 +77,9 @@ def running_holder(processed_root: Path, round_id: str) -> dict | None:
 
 
 @contextmanager
-def round_lock(processed_root: Path, round_id: str, wait: bool = False, stale: dict | None = None) -> Iterator[Path]:
+def round_lock(
+    processed_root: Path, round_id: str, wait: bool = False, stale: dict | None = None
+) -> Iterator[Path]:
     """Hold the round's lock; raise RoundLockedError at once, or wait when `wait`.
 
     The holder file names this process, its process group and its run token

@@ -100,8 +100,14 @@ class RoundPaths:
         if previous is not None and not previous.is_dir():
             log.info("上一轮 %s 还没有发布的数据表，本轮不做对比", prev.id if prev else "-")
             previous = None
-        return cls(round_id, config.paths.raw_round(round_id), config.paths.processed_round(round_id),
-                   config.paths.reports_round(round_id), journal_path(config.paths.processed, round_id), previous)
+        return cls(
+            round_id,
+            config.paths.raw_round(round_id),
+            config.paths.processed_round(round_id),
+            config.paths.reports_round(round_id),
+            journal_path(config.paths.processed, round_id),
+            previous,
+        )
 
     def stage(self) -> None:
         """Create the hidden build folders beside the published ones."""
@@ -228,17 +234,34 @@ def run_round(
 def _killed_run(config: Config, round_id: str, holder: dict) -> None:
     """A run killed without cleaning up (SIGKILL, power loss): end what it left running, record it."""
     ended = end_leftovers(holder)
-    message = (f"轮次 {round_id}：上次运行（进程 {holder.get('pid', '?')}，开始于 {holder.get('started', '?')}）"
-               f"被强行终止，未发布结果；本次运行已结束它遗留的 {ended} 个进程。")
+    message = (
+        f"轮次 {round_id}：上次运行（进程 {holder.get('pid', '?')}，开始于 {holder.get('started', '?')}）"
+        f"被强行终止，未发布结果；本次运行已结束它遗留的 {ended} 个进程。"
+    )
     log.warning("%s", message)
-    _record(config, RunOutcome(round_id=round_id, status="interrupted", message=message,
-                               started=holder.get("started"), finished=_iso(_now()), error="killed"))
+    _record(
+        config,
+        RunOutcome(
+            round_id=round_id,
+            status="interrupted",
+            message=message,
+            started=holder.get("started"),
+            finished=_iso(_now()),
+            error="killed",
+        ),
+    )
 
 
 def _fault_outcome(config: Config, round_id: str, fault: RunFault, started: datetime) -> RunOutcome:
     """A run that cannot start: the Chinese cause and fix, recorded where the disk allows."""
-    outcome = RunOutcome(round_id=round_id, status="failed", started=_iso(started), failed_stage="setup",
-                         error=fault.kind, message=f"轮次 {round_id}：未运行，上次的结果保持不变。{fault.message}")
+    outcome = RunOutcome(
+        round_id=round_id,
+        status="failed",
+        started=_iso(started),
+        failed_stage="setup",
+        error=fault.kind,
+        message=f"轮次 {round_id}：未运行，上次的结果保持不变。{fault.message}",
+    )
     log.error("%s", outcome.message)
     return _finish(config, outcome, time.perf_counter())
 
@@ -249,7 +272,9 @@ def _record(config: Config, outcome: RunOutcome) -> None:
         append_run_record(config.paths.processed, outcome.round_id, outcome.record())
     except OSError as exc:
         fault = fault_from_exception(exc, config.paths.processed)
-        log.warning("运行记录未能写入（status 将显示更早的运行）：%s", fault.message if fault else exc)
+        log.warning(
+            "运行记录未能写入（status 将显示更早的运行）：%s", fault.message if fault else exc
+        )
 
 
 def _finish(config: Config, outcome: RunOutcome, t0: float) -> RunOutcome:
@@ -349,7 +374,9 @@ def _run_locked(
             jobs,
             scheduler,
         )
-        retarget(staged_reports, {staged.name: target.name for staged, target in paths.renames().items()})
+        retarget(
+            staged_reports, {staged.name: target.name for staged, target in paths.renames().items()}
+        )
         write_json(manifest_path(staged_reports), manifest)
         with StageMeter() as meter:
             publish_all([(staged_processed, processed), (staged_reports, reports)], journal)
@@ -357,7 +384,9 @@ def _run_locked(
     except BaseException as exc:
         for note in complete_publication(journal):  # stopped past the commit point: finish
             log.warning("%s", note)
-        if not isinstance(exc, Exception):  # SIGTERM, Ctrl-C, SystemExit: end the children, record, stop
+        if not isinstance(
+            exc, Exception
+        ):  # SIGTERM, Ctrl-C, SystemExit: end the children, record, stop
             ended = end_children()
             if ended:
                 log.warning("已结束本次运行的 %d 个子进程（工作进程、notebook 内核）", ended)
@@ -414,7 +443,11 @@ def _run_stages(
     from pipeline.executors import is_broken, open_executor
     from pipeline.survey.run import score_with_survey
 
-    staged_processed, staged_reports, previous_dir = paths.staged_processed, paths.staged_reports, paths.previous
+    staged_processed, staged_reports, previous_dir = (
+        paths.staged_processed,
+        paths.staged_reports,
+        paths.previous,
+    )
     n_jobs = jobs if jobs is not None else (config.ingest.jobs or None)
     progress = sys.stderr.isatty()
     results: dict[str, Any] = {}
@@ -448,7 +481,11 @@ def _run_stages(
                 reuse=not force,
             ),
             "score": lambda: score_with_survey(  # residents' survey first, then the scores
-                fns["score"], config, round_id, processed_dir=staged_processed, previous_dir=previous_dir
+                fns["score"],
+                config,
+                round_id,
+                processed_dir=staged_processed,
+                previous_dir=previous_dir,
             ),
             "report": lambda: fns["report"](
                 config,
@@ -496,7 +533,11 @@ def _manifest(
     scheduler: str | None,
 ) -> dict[str, Any]:
     index = outcome.index
-    reports, staged_processed, staged_reports = paths.reports, paths.staged_processed, paths.staged_reports
+    reports, staged_processed, staged_reports = (
+        paths.reports,
+        paths.staged_processed,
+        paths.staged_reports,
+    )
     return {
         "round": round_id,
         "outcome": outcome.status,
@@ -511,7 +552,9 @@ def _manifest(
             "roster": {"path": str(config.paths.roster), "sha256": fp.parts["roster"]},
             # the analyst's settled matches and the receipt log of this round (intake.py)
             "overrides": dict(config.intake.overrides.get(round_id, {})),
-            "receipts": {"path": str(p), "sha256": fp.parts.get("receipts")} if (p := receipt_path(config, round_id)) else None,
+            "receipts": {"path": str(p), "sha256": fp.parts.get("receipts")}
+            if (p := receipt_path(config, round_id))
+            else None,
         },
         "config_file": str(config.source) if config.source else None,
         "config": config.model_dump(mode="json"),

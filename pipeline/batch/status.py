@@ -42,9 +42,13 @@ def _pct(v: Any) -> str:
 
 
 def _unusable_part(row: Any) -> str:
-    """"已报送但无法使用 N，" where the completeness table counts such units (and any are)."""
+    """ "已报送但无法使用 N，" where the completeness table counts such units (and any are)."""
     n = row.get("unusable") if hasattr(row, "get") else None
-    return f"{Reporting.UNUSABLE.label} {_int(n)}，" if n is not None and pd.notna(n) and int(n) else ""
+    return (
+        f"{Reporting.UNUSABLE.label} {_int(n)}，"
+        if n is not None and pd.notna(n) and int(n)
+        else ""
+    )
 
 
 @dataclass
@@ -56,7 +60,9 @@ class RoundStatus:
     completeness: pd.DataFrame | None = None
     late: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)
-    unusable: list[dict[str, Any]] = field(default_factory=list)  # sent only files that could not be used
+    unusable: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # sent only files that could not be used
     findings_by_severity: dict[str, int] = field(default_factory=dict)
     files_by_status: dict[str, int] = field(default_factory=dict)
     last_run: dict[str, Any] | None = None
@@ -135,7 +141,9 @@ class RoundStatus:
         if self.has_data:
             lines += self._unit_lines("迟报单位", self.late, with_time=True)
             if self.unusable:
-                lines += self._unit_lines(f"{Reporting.UNUSABLE.label}的单位", self.unusable, with_time=False)
+                lines += self._unit_lines(
+                    f"{Reporting.UNUSABLE.label}的单位", self.unusable, with_time=False
+                )
             lines += self._unit_lines("未报单位", self.missing, with_time=False)
             sev = self.findings_by_severity
             rejected = self.files_by_status.get("rejected", 0)
@@ -176,7 +184,9 @@ def round_status(config: Config, round_id: str) -> RoundStatus:
             late = late.sort_values("received_at")
         status.late = _records(late)
         status.missing = _records(units[units["reporting"] == "missing"].sort_values("unit_id"))
-        status.unusable = _records(units[units["reporting"] == Reporting.UNUSABLE].sort_values("unit_id"))
+        status.unusable = _records(
+            units[units["reporting"] == Reporting.UNUSABLE].sort_values("unit_id")
+        )
     findings = tables.get("findings")
     if findings is not None and "severity" in findings.columns:
         status.findings_by_severity = {

@@ -35,7 +35,7 @@ def ensure_fonts() -> str:
 
 
 def emphasis_weight() -> str:
-    """"bold" where the chart font has a bold face, else "normal" (no fake-bold lookup warnings)."""
+    """ "bold" where the chart font has a bold face, else "normal" (no fake-bold lookup warnings)."""
     return "bold" if has_bold(ensure_fonts()) else "normal"
 
 

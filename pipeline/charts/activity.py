@@ -48,7 +48,11 @@ def activity_timeline(
     """
     if district_days is None and (activities is None or activities.empty):
         return empty_figure("暂无活动记录")
-    days = district_days if district_days is not None else days_to_deadline(activities["date"], deadline)
+    days = (
+        district_days
+        if district_days is not None
+        else days_to_deadline(activities["date"], deadline)
+    )
     days = days.dropna()
     days = days[(days >= -history_days) & (days <= 14)]
     if days.empty:
@@ -58,8 +62,13 @@ def activity_timeline(
     ax = fig.add_subplot()
     bins = np.arange(-history_days - (history_days % 7), 15, 7)
     ax.axvspan(-window_days, 0, color=ORANGE, alpha=0.12, linewidth=0)
-    ax.hist(days, bins=bins, color=LIGHT if unit_id else BLUE, edgecolor="white",
-            label="全区活动" if unit_id else "活动次数")
+    ax.hist(
+        days,
+        bins=bins,
+        color=LIGHT if unit_id else BLUE,
+        edgecolor="white",
+        label="全区活动" if unit_id else "活动次数",
+    )
     own_days = pd.Series(dtype=float)
     if unit_id is not None and activities is not None and not activities.empty:
         own = activities.loc[activities["unit_id"] == unit_id, "date"]
@@ -68,15 +77,25 @@ def activity_timeline(
     if not own_days.empty:
         # the unit's own activities as a rug under the district's weekly bars:
         # one tick per activity, so bunching before the deadline shows as a dense band
-        ax.plot(own_days.to_numpy(), np.zeros(len(own_days)), linestyle="none", marker="|",
-                markersize=18, markeredgewidth=1.6, color=BLUE, alpha=0.8, clip_on=False,
-                label=f"本单位活动（{len(own_days)}次，每条竖线一次）")
+        ax.plot(
+            own_days.to_numpy(),
+            np.zeros(len(own_days)),
+            linestyle="none",
+            marker="|",
+            markersize=18,
+            markeredgewidth=1.6,
+            color=BLUE,
+            alpha=0.8,
+            clip_on=False,
+            label=f"本单位活动（{len(own_days)}次，每条竖线一次）",
+        )
         ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.axvline(0, color=RED, linewidth=1.5)
     ymax = ax.get_ylim()[1]
     ax.text(0, ymax * 0.97, " 截止日", color=RED, fontsize=9, va="top")
-    ax.text(-window_days, ymax * 0.97, f" 截止前{window_days}天", color=ORANGE, fontsize=9,
-            va="top")
+    ax.text(
+        -window_days, ymax * 0.97, f" 截止前{window_days}天", color=ORANGE, fontsize=9, va="top"
+    )
     ax.set_xlabel("距报送截止日的天数（负数 = 截止前）", fontsize=9)
     ax.set_ylabel("全区活动次数（每周）" if unit_id else "活动次数（每周）", fontsize=9)
     style_axes(ax, "y")

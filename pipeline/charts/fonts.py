@@ -51,7 +51,19 @@ PREFERRED: tuple[str, ...] = (
 )
 """Families known to cover simplified Chinese, in order of preference (sans first)."""
 
-_MARKERS: tuple[str, ...] = ("CJK", "Han Sans", "Han Serif", "WenQuanYi", "YaHei", "Hei", "Song", "Kai", "Ming", "PingFang", "Sarasa")
+_MARKERS: tuple[str, ...] = (
+    "CJK",
+    "Han Sans",
+    "Han Serif",
+    "WenQuanYi",
+    "YaHei",
+    "Hei",
+    "Song",
+    "Kai",
+    "Ming",
+    "PingFang",
+    "Sarasa",
+)
 
 _TEST_TEXT = "全区单位进展不平衡基础较薄弱主题不鲜明认识不够深"
 
@@ -110,7 +122,8 @@ def has_bold(family: str) -> bool:
     """True when the family has a bold face (the packaged Noto Sans SC has only Regular)."""
     weights = font_manager.weight_dict
     return any(
-        f.name == family and (f.weight if isinstance(f.weight, int) else weights.get(f.weight, 400)) >= 600
+        f.name == family
+        and (f.weight if isinstance(f.weight, int) else weights.get(f.weight, 400)) >= 600
         for f in font_manager.fontManager.ttflist
     )
 
@@ -118,11 +131,10 @@ def has_bold(family: str) -> bool:
 def _candidates(installed: set[str]) -> list[str]:
     found = [f for f in PREFERRED if f in installed]
     others = sorted(
-        f for f in installed
-        if f not in found and any(m.lower() in f.lower() for m in _MARKERS)
+        f for f in installed if f not in found and any(m.lower() in f.lower() for m in _MARKERS)
     )
     # sans before serif/mono: a chart reads better in a sans face
-    others.sort(key=lambda f: ("Serif" in f or "Mono" in f or "Song" in f or "Ming" in f))
+    others.sort(key=lambda f: "Serif" in f or "Mono" in f or "Song" in f or "Ming" in f)
     return [f for f in found + others if _covers_chinese(f)]
 
 
@@ -143,12 +155,16 @@ def _rebuild_font_list() -> None:
     log.debug("no system CJK font in matplotlib's font list: rescanning the system fonts once")
     fm = font_manager.fontManager
     fm.__dict__.update(font_manager.FontManager().__dict__)
-    for cached in (getattr(font_manager.FontManager, "_findfont_cached", None),
-                   getattr(font_manager, "_get_font", None)):
+    for cached in (
+        getattr(font_manager.FontManager, "_findfont_cached", None),
+        getattr(font_manager, "_get_font", None),
+    ):
         if cached is not None and hasattr(cached, "cache_clear"):
             cached.cache_clear()
     try:
-        path = Path(matplotlib.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json")
+        path = Path(
+            matplotlib.get_cachedir(), f"fontlist-v{font_manager.FontManager.__version__}.json"
+        )
         font_manager.json_dump(fm, path)
     except Exception as exc:  # a read-only cache folder: the rebuilt list still serves this process
         log.debug("could not write the font cache: %s", exc)
@@ -163,7 +179,9 @@ def _is_packaged(path: str) -> bool:
 
 def _path_of(family: str) -> str:
     # str(): newer matplotlib returns a FontPath (file and face index)
-    return str(font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False))
+    return str(
+        font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    )
 
 
 def find_cjk_fonts() -> list[str]:
@@ -171,6 +189,7 @@ def find_cjk_fonts() -> list[str]:
 
     The packaged fallback is not listed even after it has been registered.
     """
+
     def system() -> list[str]:
         return [f for f in _candidates(_installed_families()) if not _is_packaged(_path_of(f))]
 

@@ -62,16 +62,27 @@ def progress_by_type(
     fig = new_figure(7.0, 3.8)
     ax = fig.add_subplot()
     data = [v.loc[v["unit_type"] == t, column].astype(float).to_numpy() for t in types]
-    ax.boxplot(data, positions=range(len(types)), widths=0.5, showfliers=False,
-               patch_artist=True, boxprops={"facecolor": "white", "edgecolor": GREY},
-               medianprops={"color": BLUE, "linewidth": 2}, whiskerprops={"color": GREY},
-               capprops={"color": GREY})
+    ax.boxplot(
+        data,
+        positions=range(len(types)),
+        widths=0.5,
+        showfliers=False,
+        patch_artist=True,
+        boxprops={"facecolor": "white", "edgecolor": GREY},
+        medianprops={"color": BLUE, "linewidth": 2},
+        whiskerprops={"color": GREY},
+        capprops={"color": GREY},
+    )
     rng = np.random.default_rng(seed)
     for i, d in enumerate(data):
-        ax.scatter(i + rng.uniform(-0.18, 0.18, len(d)), d, s=10, color=BLUE, alpha=0.45,
-                   linewidths=0)
-    ax.set_xticks(range(len(types)), [f"{t}\n（{len(d)}个）" for t, d in zip(types, data, strict=True)],
-                  fontsize=9)
+        ax.scatter(
+            i + rng.uniform(-0.18, 0.18, len(d)), d, s=10, color=BLUE, alpha=0.45, linewidths=0
+        )
+    ax.set_xticks(
+        range(len(types)),
+        [f"{t}\n（{len(d)}个）" for t, d in zip(types, data, strict=True)],
+        fontsize=9,
+    )
     ax.set_ylabel(label, fontsize=9)
     style_axes(ax, "y")
     note = theil_note(inequality)
@@ -89,11 +100,23 @@ def completeness_by_type(completeness: pd.DataFrame) -> Figure:
     ax = fig.add_subplot()
     y = np.arange(len(c))
     left = np.zeros(len(c))
-    for col, colour, name in (("on_time", GREEN, "按时报送"), ("late", ORANGE, "迟报"),
-                              ("missing", RED, "未报送")):
+    for col, colour, name in (
+        ("on_time", GREEN, "按时报送"),
+        ("late", ORANGE, "迟报"),
+        ("missing", RED, "未报送"),
+    ):
         vals = c[col].astype(float).fillna(0).to_numpy()
-        ax.barh(y, vals, left=left, color=colour, label=name, height=0.6,
-                hatch="//" if col == "missing" else None, edgecolor="white", linewidth=0.5)
+        ax.barh(
+            y,
+            vals,
+            left=left,
+            color=colour,
+            label=name,
+            height=0.6,
+            hatch="//" if col == "missing" else None,
+            edgecolor="white",
+            linewidth=0.5,
+        )
         left += vals
     for yi, total, rate in zip(y, left, c["reporting_rate"].astype(float), strict=True):
         txt = f"报送率 {rate:.0f}%" if pd.notna(rate) else ""

@@ -35,7 +35,10 @@ def _scored(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking_chart(
-    scores: pd.DataFrame, max_units: int = 50, highlight: str | None = None, title: str | None = None
+    scores: pd.DataFrame,
+    max_units: int = 50,
+    highlight: str | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Overall rank of each scored unit with its 5–95 % rank interval."""
     s = _scored(scores)
@@ -121,22 +124,39 @@ def change_slope_chart(
     for i in range(len(m)):
         colour = GREY if i not in labelled else (BLUE if delta[i] >= 0 else RED)
         width, alpha = (1.6, 0.95) if i in labelled else (0.7, 0.35)
-        ax.plot([0, 1], [before[i], now[i]], color=colour, linewidth=width, alpha=alpha, marker="o",
-                markersize=3)
+        ax.plot(
+            [0, 1],
+            [before[i], now[i]],
+            color=colour,
+            linewidth=width,
+            alpha=alpha,
+            marker="o",
+            markersize=3,
+        )
     lo, hi = float(min(before.min(), now.min())), float(max(before.max(), now.max()))
     ys = spread_labels({i: float(now[i]) for i in labelled}, gap=max(hi - lo, 1.0) * 0.045)
     for i, y_label in ys.items():
         colour = BLUE if delta[i] >= 0 else RED
         sign = "+" if delta[i] >= 0 else "-"
-        ax.annotate(f"{short(m['unit_name'].iloc[i], 10)} {sign}{abs(delta[i]):.1f}",
-                    (1, now[i]), xytext=(1.06, y_label), textcoords="data", va="center",
-                    fontsize=8, color=colour,
-                    arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5, "alpha": 0.6})
+        ax.annotate(
+            f"{short(m['unit_name'].iloc[i], 10)} {sign}{abs(delta[i]):.1f}",
+            (1, now[i]),
+            xytext=(1.06, y_label),
+            textcoords="data",
+            va="center",
+            fontsize=8,
+            color=colour,
+            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.5, "alpha": 0.6},
+        )
     ax.set_xticks([0, 1], [previous_label, current_label], fontsize=10)
     ax.set_xlim(-0.15, 1.6)
     ax.set_ylabel("综合得分（越高越好）", fontsize=9)
     style_axes(ax, "y")
     ax.spines["bottom"].set_color(LIGHT)
-    set_title(ax, f"两轮综合得分变化（{len(m)}个单位，标注变化最大的{min(max_labels, len(m))}个）",
-                 fontsize=11, loc="left")
+    set_title(
+        ax,
+        f"两轮综合得分变化（{len(m)}个单位，标注变化最大的{min(max_labels, len(m))}个）",
+        fontsize=11,
+        loc="left",
+    )
     return fig

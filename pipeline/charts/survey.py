@@ -28,8 +28,12 @@ from pipeline.charts._style import (
 _COLOURS = {"paper_strong_residents_unhappy": RED, "paper_weak_residents_happy": GREEN}
 
 
-def paper_vs_residents_chart(comparison: pd.DataFrame, unit_type: str | None = None,
-                             title: str | None = None, median: float | None = None) -> Figure:
+def paper_vs_residents_chart(
+    comparison: pd.DataFrame,
+    unit_type: str | None = None,
+    title: str | None = None,
+    median: float | None = None,
+) -> Figure:
     """Scatter of composite vs satisfaction with named quadrants (see module docstring)."""
     c = comparison if comparison is not None else pd.DataFrame()
     if c.empty:
@@ -62,20 +66,31 @@ def paper_vs_residents_chart(comparison: pd.DataFrame, unit_type: str | None = N
     ybottom = max(0.0, float(np.nanmin(lo)) - 8)
     ax.set_yticks(np.arange(10 * np.ceil(ybottom / 10), 101, 10))
     ax.set_ylim(ybottom, 110)
-    corners = (("报表好·群众满意", xmax, 109, "right", "top"), ("报表弱·群众满意", xmin, 109, "left", "top"),
-               ("报表好·群众不满意", xmax, ax.get_ylim()[0], "right", "bottom"),
-               ("报表弱·群众不满意", xmin, ax.get_ylim()[0], "left", "bottom"))
+    corners = (
+        ("报表好·群众满意", xmax, 109, "right", "top"),
+        ("报表弱·群众满意", xmin, 109, "left", "top"),
+        ("报表好·群众不满意", xmax, ax.get_ylim()[0], "right", "bottom"),
+        ("报表弱·群众不满意", xmin, ax.get_ylim()[0], "left", "bottom"),
+    )
     for text, cx, cy, ha, va in corners:
         ax.text(cx, cy, text, ha=ha, va=va, fontsize=10, color=GREY, fontweight="bold")
     flagged = c[c["verdict"].astype(str) != ""]
     for r in flagged.itertuples(index=False):
-        ax.annotate(short(r.unit_name, 10), (float(r.overall), 100 * float(r.rate)), xytext=(4, -3),
-                    textcoords="offset points", fontsize=8, color=_COLOURS.get(str(r.verdict), BLUE))
+        ax.annotate(
+            short(r.unit_name, 10),
+            (float(r.overall), 100 * float(r.rate)),
+            xytext=(4, -3),
+            textcoords="offset points",
+            fontsize=8,
+            color=_COLOURS.get(str(r.verdict), BLUE),
+        )
     n_red = int((c["verdict"].astype(str) == "paper_strong_residents_unhappy").sum())
     n_green = int((c["verdict"].astype(str) == "paper_weak_residents_happy").sum())
-    ax.set_xlabel(f"综合得分（报表反映，越高越好；虚线 = 中位数 {med:.1f}）\n"
-                  f"红 = 纸面强、群众不满意（{n_red}个）；绿 = 纸面弱、群众满意（{n_green}个）；共{len(c)}个单位",
-                  fontsize=9)
+    ax.set_xlabel(
+        f"综合得分（报表反映，越高越好；虚线 = 中位数 {med:.1f}）\n"
+        f"红 = 纸面强、群众不满意（{n_red}个）；绿 = 纸面弱、群众满意（{n_green}个）；共{len(c)}个单位",
+        fontsize=9,
+    )
     ax.set_ylabel(f"群众满意率 %（竖线 = 95%区间；虚线 = 全区 {p:.0f}%）", fontsize=9)
     style_axes(ax, grid_axis="both")
     ax.set_title(title or "组织部门说好 vs 老百姓说好", fontsize=11)

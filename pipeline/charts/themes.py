@@ -19,8 +19,10 @@ def theme_clusters_chart(theme_clusters: pd.DataFrame, max_clusters: int = 12) -
     if theme_clusters is None or theme_clusters.empty:
         return empty_figure("没有发现雷同的活动主题")
     tc = theme_clusters.dropna(subset=["cluster_id"])
-    sizes = tc.groupby("cluster_id").agg(size=("unit_id", "size"),
-                                         theme=("theme", lambda s: s.mode().iloc[0] if len(s.mode()) else s.iloc[0]))
+    sizes = tc.groupby("cluster_id").agg(
+        size=("unit_id", "size"),
+        theme=("theme", lambda s: s.mode().iloc[0] if len(s.mode()) else s.iloc[0]),
+    )
     sizes = sizes[sizes["size"] >= 2].sort_values("size", ascending=False)
     if sizes.empty:
         return empty_figure("没有发现雷同的活动主题")

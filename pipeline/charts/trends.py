@@ -56,8 +56,15 @@ def weakness_trend_chart(counts: pd.DataFrame) -> Figure:
     for w in WEAKNESSES:
         y = counts[w].astype(float).to_numpy()
         ax.plot(x, y, marker="o", color=WEAKNESS_COLOURS[w], label=weakness_label(w), linewidth=2)
-        ax.annotate(f"{int(y[-1])}", (x[-1], y[-1]), xytext=(4, 0), textcoords="offset points",
-                    fontsize=8, va="center", color=WEAKNESS_COLOURS[w])
+        ax.annotate(
+            f"{int(y[-1])}",
+            (x[-1], y[-1]),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=8,
+            va="center",
+            color=WEAKNESS_COLOURS[w],
+        )
     ax.set_xticks(x, counts["round_name"].astype(str).tolist(), fontsize=9)
     ax.set_ylabel("达到预警线的单位数", fontsize=9)
     ax.set_ylim(bottom=0)
@@ -68,21 +75,38 @@ def weakness_trend_chart(counts: pd.DataFrame) -> Figure:
     return fig
 
 
-def weakness_counts_chart(now: Mapping[str, int], previous: Mapping[str, int] | None = None,
-                          now_label: str = "本轮", previous_label: str = "上一轮") -> Figure:
+def weakness_counts_chart(
+    now: Mapping[str, int],
+    previous: Mapping[str, int] | None = None,
+    now_label: str = "本轮",
+    previous_label: str = "上一轮",
+) -> Figure:
     """Flagged units per weakness, this round beside the previous one."""
     fig = new_figure(4.6, 2.8)
     ax = fig.add_subplot()
     y = np.arange(len(WEAKNESSES))
     h = 0.38 if previous else 0.6
     vals = [now.get(w, 0) for w in WEAKNESSES]
-    ax.barh(y - (h / 2 if previous else 0), vals, height=h, color=[WEAKNESS_COLOURS[w] for w in WEAKNESSES],
-            label=now_label)
+    ax.barh(
+        y - (h / 2 if previous else 0),
+        vals,
+        height=h,
+        color=[WEAKNESS_COLOURS[w] for w in WEAKNESSES],
+        label=now_label,
+    )
     for yi, v in zip(y, vals, strict=True):
         ax.text(v, yi - (h / 2 if previous else 0), f" {v}", va="center", fontsize=8)
     if previous:
         pv = [previous.get(w, 0) for w in WEAKNESSES]
-        ax.barh(y + h / 2, pv, height=h, color=LIGHT, edgecolor=GREY, linewidth=0.6, label=previous_label)
+        ax.barh(
+            y + h / 2,
+            pv,
+            height=h,
+            color=LIGHT,
+            edgecolor=GREY,
+            linewidth=0.6,
+            label=previous_label,
+        )
         for yi, v in zip(y, pv, strict=True):
             ax.text(v, yi + h / 2, f" {v}", va="center", fontsize=7, color=GREY)
         fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=2)
@@ -97,8 +121,11 @@ def weakness_counts_chart(now: Mapping[str, int], previous: Mapping[str, int] | 
 
 def unit_trend_svg(history: pd.DataFrame, unit_id: str, width: int = 560, height: int = 190) -> str:
     """One unit's overall score and four indices across rounds as inline SVG ("" if < 2 rounds)."""
-    h = history[(history["unit_id"] == unit_id) & history["scored"].fillna(False).astype(bool)] \
-        if history is not None and not history.empty else pd.DataFrame()
+    h = (
+        history[(history["unit_id"] == unit_id) & history["scored"].fillna(False).astype(bool)]
+        if history is not None and not history.empty
+        else pd.DataFrame()
+    )
     if len(h) < 2:
         return ""
     left, right, top, bottom = 36, 120, 12, 28
@@ -109,23 +136,36 @@ def unit_trend_svg(history: pd.DataFrame, unit_id: str, width: int = 560, height
     def yv(v: float) -> float:
         return top + ph * (1 - max(0.0, min(100.0, v)) / 100)
 
-    parts = [f'<svg class="trend" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="各轮综合得分与四项不足指数">']
+    parts = [
+        f'<svg class="trend" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="各轮综合得分与四项不足指数">'
+    ]
     for g in (0, 50, 100):
-        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{yv(g):.1f}" y2="{yv(g):.1f}" stroke="{LIGHT}"/>'
-                     f'<text x="{left - 4}" y="{yv(g) + 4:.1f}" font-size="10" text-anchor="end" fill="{GREY}">{g}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{yv(g):.1f}" y2="{yv(g):.1f}" stroke="{LIGHT}"/>'
+            f'<text x="{left - 4}" y="{yv(g) + 4:.1f}" font-size="10" text-anchor="end" fill="{GREY}">{g}</text>'
+        )
     for x, name in zip(xs, h["round_name"].astype(str), strict=True):
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{html.escape(name)}</text>')
-    series = [("overall", "综合得分", OVERALL_COLOUR, 2.5)] + [(w, weakness_label(w), WEAKNESS_COLOURS[w], 1.5)
-                                                           for w in WEAKNESSES]
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{html.escape(name)}</text>'
+        )
+    series = [("overall", "综合得分", OVERALL_COLOUR, 2.5)] + [
+        (w, weakness_label(w), WEAKNESS_COLOURS[w], 1.5) for w in WEAKNESSES
+    ]
     for i, (col, label, colour, lw) in enumerate(series):
         vals = h[col].astype(float).to_numpy()
-        pts = " ".join(f"{x:.1f},{yv(v):.1f}" for x, v in zip(xs, vals, strict=True) if np.isfinite(v))
+        pts = " ".join(
+            f"{x:.1f},{yv(v):.1f}" for x, v in zip(xs, vals, strict=True) if np.isfinite(v)
+        )
         dash = "" if col == "overall" else ' stroke-dasharray="4 2"'
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="{lw}"{dash} points="{pts}"/>')
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="{lw}"{dash} points="{pts}"/>'
+        )
         ly = top + 12 + i * 16
-        parts.append(f'<line x1="{left + pw + 10}" x2="{left + pw + 26}" y1="{ly - 4}" y2="{ly - 4}" '
-                     f'stroke="{colour}" stroke-width="{lw}"{dash}/>'
-                     f'<text x="{left + pw + 30}" y="{ly}" font-size="10">{html.escape(label)}</text>')
+        parts.append(
+            f'<line x1="{left + pw + 10}" x2="{left + pw + 26}" y1="{ly - 4}" y2="{ly - 4}" '
+            f'stroke="{colour}" stroke-width="{lw}"{dash}/>'
+            f'<text x="{left + pw + 30}" y="{ly}" font-size="10">{html.escape(label)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -58,16 +58,26 @@ def weakness_heatmap(
             for j in range(len(WEAKNESSES)):
                 v = data[i, j]
                 if np.isfinite(v):
-                    ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7,
-                            color="white" if v >= 65 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if v >= 65 else "black",
+                    )
     if thresholds:
         for j, w in enumerate(WEAKNESSES):
             t = thresholds.get(w)
             if t is None:
                 continue
             for i in np.flatnonzero(data[:, j] >= t):
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black",
-                                       linewidth=1.2))
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.2
+                    )
+                )
     cb = fig.colorbar(im, ax=ax, shrink=0.6, pad=0.02)
     cb.set_label("指数（0–100，越高越严重）", fontsize=8)
     cb.ax.tick_params(labelsize=8)
@@ -85,7 +95,9 @@ def unit_profile_chart(
     row = row.iloc[0]
     if not bool(row.get("scored", False)):
         return empty_figure("该单位本轮未评分")
-    peers = scores[(scores["unit_type"] == row["unit_type"]) & scores["scored"].fillna(False).astype(bool)]
+    peers = scores[
+        (scores["unit_type"] == row["unit_type"]) & scores["scored"].fillna(False).astype(bool)
+    ]
     med = peers[list(WEAKNESSES)].astype(float).median()
     y = np.arange(len(WEAKNESSES))
     vals = np.array([float(row[w]) if pd.notna(row[w]) else np.nan for w in WEAKNESSES])
@@ -94,8 +106,15 @@ def unit_profile_chart(
     ax = fig.add_subplot()
     h = 0.38
     ax.barh(y - h / 2, vals, height=h, color=BLUE, label="本单位")
-    ax.barh(y + h / 2, med.to_numpy(), height=h, color=LIGHT, edgecolor=GREY, linewidth=0.6,
-            label=f"{row['unit_type']}类单位中位数（{len(peers)}个）")
+    ax.barh(
+        y + h / 2,
+        med.to_numpy(),
+        height=h,
+        color=LIGHT,
+        edgecolor=GREY,
+        linewidth=0.6,
+        label=f"{row['unit_type']}类单位中位数（{len(peers)}个）",
+    )
     for yi, v in zip(y, vals, strict=True):
         if np.isfinite(v):
             ax.text(v + 1, yi - h / 2, f"{v:.0f}", va="center", fontsize=8)

@@ -44,7 +44,9 @@ def build_world(
     config = config or default_config(Path.cwd())
     form = load_form(config.campaign.form_version)
     ordered = config.rounds_in_order()
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3 + len(ordered))]
+    streams = [
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3 + len(ordered))
+    ]
     roster = build_roster(n_units, streams[0])
     truth = model.plant_weaknesses(roster, len(ordered), streams[1])
     round_themes = themes(roster, truth, config.scoring.slogans, streams[2])
@@ -54,8 +56,16 @@ def build_world(
     previous = None
     for i, rnd in enumerate(ordered[: last + 1]):  # earlier rounds hand their state on
         previous = model.simulate_round(
-            roster, truth[i], rnd, round_themes[i], form, config.campaign.start, streams[3 + i],
-            only_submitted=only_submitted, previous=previous, materialise=rnd.id in wanted,
+            roster,
+            truth[i],
+            rnd,
+            round_themes[i],
+            form,
+            config.campaign.start,
+            streams[3 + i],
+            only_submitted=only_submitted,
+            previous=previous,
+            materialise=rnd.id in wanted,
         )
         if rnd.id in wanted:
             rounds[rnd.id] = previous
@@ -95,8 +105,13 @@ def generate_tables(
     units["received_at"] = d["received_at"].where(submitted)
     on_time = on_time_flag(d["received_at"], rm.round).astype("boolean")
     units["on_time"] = on_time.where(submitted, pd.NA)
-    reporting = np.where(~roster["expected"].to_numpy(bool), "not_expected",
-                         np.where(~submitted, "missing", np.where(on_time.fillna(False).to_numpy(bool), "on_time", "late")))
+    reporting = np.where(
+        ~roster["expected"].to_numpy(bool),
+        "not_expected",
+        np.where(
+            ~submitted, "missing", np.where(on_time.fillna(False).to_numpy(bool), "on_time", "late")
+        ),
+    )
     units["reporting"] = pd.array(reporting, dtype="string")
     out: dict[str, pd.DataFrame] = {"units": units}
     for table, df in rm.tables.items():

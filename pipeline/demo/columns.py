@@ -34,9 +34,15 @@ class Coded:
     labels: object  # sequence of str | None
 
     def to_array(self) -> pd.api.extensions.ExtensionArray:
-        labels = self.labels.to_numpy(dtype=object) if isinstance(self.labels, pd.Series) else self.labels
+        labels = (
+            self.labels.to_numpy(dtype=object)
+            if isinstance(self.labels, pd.Series)
+            else self.labels
+        )
         dictionary = pa.array(list(labels), type=pa.large_string())
-        return pd.arrays.ArrowStringArray(dictionary.take(pa.array(np.asarray(self.codes, dtype=np.int64))))
+        return pd.arrays.ArrowStringArray(
+            dictionary.take(pa.array(np.asarray(self.codes, dtype=np.int64)))
+        )
 
 
 def frame(cols: dict[str, object], keep: np.ndarray | None = None) -> pd.DataFrame:
@@ -54,7 +60,9 @@ def frame(cols: dict[str, object], keep: np.ndarray | None = None) -> pd.DataFra
     return pd.DataFrame(out)
 
 
-def compose(which: np.ndarray, templates: tuple[str, ...], fields: dict[str, np.ndarray]) -> np.ndarray:
+def compose(
+    which: np.ndarray, templates: tuple[str, ...], fields: dict[str, np.ndarray]
+) -> np.ndarray:
     """Fill `templates[which[i]]` with `fields[...][i]`, vectorised per template."""
     out = np.empty(len(which), dtype=object)
     pattern = re.compile(r"\{(" + "|".join(fields) + r")\}")

@@ -22,7 +22,9 @@ def _d64(d: date) -> np.datetime64:
     return np.datetime64(d, "D")
 
 
-def delivery(roster: pd.DataFrame, rnd: Round, rng: np.random.Generator, force: bool = True) -> pd.DataFrame:
+def delivery(
+    roster: pd.DataFrame, rnd: Round, rng: np.random.Generator, force: bool = True
+) -> pd.DataFrame:
     """Whether and when each unit's return arrives, and how its first file fares."""
     n = len(roster)
     expected = roster["expected"].to_numpy(bool)
@@ -51,7 +53,9 @@ def delivery(roster: pd.DataFrame, rnd: Round, rng: np.random.Generator, force: 
     report_date = np.maximum(as_of, recv_day - rng.integers(0, 3, n) * _DAY)
     seconds = rng.integers(8 * 3600 + 1800, 21 * 3600, n)
     received = _to_utc(recv_day, seconds)
-    submitted = (fate == "ok") | (np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]) & resend)
+    submitted = (fate == "ok") | (
+        np.isin(fate, ["encrypted", "truncated", "not_a_workbook"]) & resend
+    )
     return pd.DataFrame(
         {
             "unit_id": roster["unit_id"].to_numpy(),

@@ -41,7 +41,14 @@ def _counts(n: int) -> dict[str, int]:
     depts = max(4, round(n * 0.20))
     ents = max(2, round(n * 0.09))
     comms = n - streets - towns - villages - depts - ents
-    return {"街道": streets, "社区": comms, "镇": towns, "村": villages, "区级部门": depts, "企业": ents}
+    return {
+        "街道": streets,
+        "社区": comms,
+        "镇": towns,
+        "村": villages,
+        "区级部门": depts,
+        "企业": ents,
+    }
 
 
 def _places(k: int, rng: np.random.Generator, taken: set[str]) -> list[str]:
@@ -92,7 +99,9 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
 
     # streets and their communities
     n_st = counts["街道"]
-    st_names = list(pools.STREETS[:n_st]) + _places(max(0, n_st - len(pools.STREETS)), rng, named_places)
+    st_names = list(pools.STREETS[:n_st]) + _places(
+        max(0, n_st - len(pools.STREETS)), rng, named_places
+    )
     named_places |= set(st_names)
     w_st = _width(n_st)
     st_ids = [f"JD{i + 1:0{w_st}d}" for i in range(n_st)]
@@ -100,7 +109,9 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
         add(uid, f"{place}街道", "街道", None)
     n_co = counts["社区"]
     extra = max(0, n_co - len(pools.COMMUNITIES))
-    co_names = list(pools.COMMUNITIES[:n_co]) + _places(extra, rng, named_places | set(pools.COMMUNITIES))
+    co_names = list(pools.COMMUNITIES[:n_co]) + _places(
+        extra, rng, named_places | set(pools.COMMUNITIES)
+    )
     sizes = _split(n_co, n_st, rng)
     w_co = _width(max(sizes) if sizes else 1)
     k = 0
@@ -117,7 +128,9 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
     for uid, place in zip(tw_ids, tw_names, strict=True):
         add(uid, f"{place}镇", "镇", None)
     n_vi = counts["村"]
-    vi_names = list(pools.VILLAGES[:n_vi]) + _places(max(0, n_vi - len(pools.VILLAGES)), rng, named_places)
+    vi_names = list(pools.VILLAGES[:n_vi]) + _places(
+        max(0, n_vi - len(pools.VILLAGES)), rng, named_places
+    )
     # the town of 格里坪 keeps its six named villages; the rest are spread over the towns
     sizes = _split(n_vi, n_tw, rng)
     if n_tw > 1 and sizes[0] < min(n_vi, len(pools.VILLAGES)):
@@ -136,7 +149,9 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
     # district departments: the named ones, then composed ones under a named parent
     n_bm = counts["区级部门"]
     bm_names = list(pools.DEPARTMENTS[:n_bm])
-    subjects = [f"区{s}{kind}" for kind in pools.DEPARTMENT_KINDS for s in pools.DEPARTMENT_SUBJECTS]
+    subjects = [
+        f"区{s}{kind}" for kind in pools.DEPARTMENT_KINDS for s in pools.DEPARTMENT_SUBJECTS
+    ]
     bm_names += [s for s in subjects if s not in bm_names][: max(0, n_bm - len(bm_names))]
     if len(bm_names) < n_bm:
         places = _places(n_bm - len(bm_names), rng, set())
@@ -161,7 +176,10 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
     qy_names = list(pools.ENTERPRISES[:n_qy])
     if len(qy_names) < n_qy:
         places = _places(n_qy - len(qy_names), rng, set())
-        qy_names += [f"{p}{pools.ENTERPRISE_KINDS[i % len(pools.ENTERPRISE_KINDS)]}" for i, p in enumerate(places)]
+        qy_names += [
+            f"{p}{pools.ENTERPRISE_KINDS[i % len(pools.ENTERPRISE_KINDS)]}"
+            for i, p in enumerate(places)
+        ]
     w_qy = _width(n_qy)
     econ = bm_ids[2] if n_bm > 2 else None
     for i, name in enumerate(qy_names):

@@ -46,7 +46,15 @@ def _vba_project() -> bytes:
 def xlsx_bytes(grids: list[Grid], created: date, macros: bool = False) -> bytes:
     """The workbook as .xlsx (or .xlsm) bytes."""
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     stamp = datetime.combine(created, datetime.min.time())
     wb.set_properties({"created": stamp, "author": "", "title": ""})
     if macros:
@@ -74,7 +82,9 @@ def _write(ws, r: int, c: int, v: object, date_fmt) -> None:
     if v is None:
         return
     if isinstance(v, Formula):
-        ws.write_formula(r, c, v, None, "")  # a planted formula with no cached value (as openpyxl writes it)
+        ws.write_formula(
+            r, c, v, None, ""
+        )  # a planted formula with no cached value (as openpyxl writes it)
     elif isinstance(v, str):
         ws.write_string(r, c, v)  # never a formula, never a number: text stays as typed
     elif isinstance(v, bool):
@@ -96,7 +106,12 @@ def xls_bytes(grids: list[Grid]) -> bytes:
     for g in grids:
         ws = wb.add_sheet(g.name, cell_overwrite_ok=True)
         merged = {(r1, c1): (r2, c2, v) for r1, c1, r2, c2, v in g.merges if (r1, c1) != (r2, c2)}
-        covered = {(r, c) for r1, c1, r2, c2, _ in g.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+        covered = {
+            (r, c)
+            for r1, c1, r2, c2, _ in g.merges
+            for r in range(r1, r2 + 1)
+            for c in range(c1, c2 + 1)
+        }
         for (r1, c1), (r2, c2, v) in merged.items():
             ws.write_merge(r1, r2, c1, c2, v if isinstance(v, str) else "")
         for r, row in enumerate(g.rows):
@@ -105,7 +120,9 @@ def xls_bytes(grids: list[Grid]) -> bytes:
                     continue
                 if isinstance(v, date):
                     ws.write(r, c, datetime.combine(v, datetime.min.time()), date_style)
-                elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+                    v, bool
+                ):
                     ws.write(r, c, float(v))
                 else:
                     ws.write(r, c, str(v))

@@ -65,18 +65,41 @@ MESSINESS: tuple[str, ...] = (
 
 DATE_STYLES = ("date_real", "date_serial", "date_cn", "date_dot", "date_slash", "date_month_day")
 NUMBER_STYLES = ("number", "number_as_text", "fullwidth_digits", "number_with_unit")
-YESNO_STYLES = {"yesno_shi_fou": ("是", "否"), "yesno_check": ("√", "×"), "yesno_yn": ("Y", "N"), "yesno_you_wu": ("有", "无")}
+YESNO_STYLES = {
+    "yesno_shi_fou": ("是", "否"),
+    "yesno_check": ("√", "×"),
+    "yesno_yn": ("Y", "N"),
+    "yesno_you_wu": ("有", "无"),
+}
 UNIT_SUFFIX = {"participants": "人", "party_members": "人", "copies": "份", "surveyed": "人"}
 COSMETIC = (
-    "title_rows", "merged_header", "blank_rows", "total_row", "sheet_name_spaces", "sheet_name_fullwidth",
-    "header_spaces", "header_fullwidth", "header_unit", "missing_optional_column", "reordered_columns",
-    "formula_text", "html_text", "percent",
+    "title_rows",
+    "merged_header",
+    "blank_rows",
+    "total_row",
+    "sheet_name_spaces",
+    "sheet_name_fullwidth",
+    "header_spaces",
+    "header_fullwidth",
+    "header_unit",
+    "missing_optional_column",
+    "reordered_columns",
+    "formula_text",
+    "html_text",
+    "percent",
 )
 COSMETIC_P = 0.12
 ERROR_CODES = ("bad_choice", "done_without_date", "date_after_report")
 ERROR_P = 0.03
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
-LONG_FORM = {"街道": "街道办事处", "社区": "社区居民委员会", "村": "村民委员会", "镇": "人民政府", "区级部门": "党委", "企业": "党委"}
+LONG_FORM = {
+    "街道": "街道办事处",
+    "社区": "社区居民委员会",
+    "村": "村民委员会",
+    "镇": "人民政府",
+    "区级部门": "党委",
+    "企业": "党委",
+}
 SHORT_FORM = {"街道": "街办", "村": "村委"}
 KIND_SUFFIX = {"街道": "街道", "社区": "社区", "村": "村", "镇": "镇"}
 FOLD_ALIASES = ("街办", "街道办", "村委")
@@ -110,7 +133,11 @@ def excel_serial(d: date) -> int:
 
 def written_name(name: str, unit_type: str, form_: str, aliases: list[str]) -> str:
     """The unit's name in one of its forms (official, old, long, short)."""
-    base = name[: -len(KIND_SUFFIX[unit_type])] if unit_type in KIND_SUFFIX and name.endswith(KIND_SUFFIX[unit_type]) else name
+    base = (
+        name[: -len(KIND_SUFFIX[unit_type])]
+        if unit_type in KIND_SUFFIX and name.endswith(KIND_SUFFIX[unit_type])
+        else name
+    )
     if form_ == "name_old":
         old = [a for a in aliases if not a.endswith(FOLD_ALIASES)]
         return old[0] if old else name
@@ -189,7 +216,13 @@ def plan_round(
         forms = _eligible_forms(types[i], list(aliases[i]))
         name_form[i] = forms[int(rng.integers(0, len(forms)))]
     # make sure each habit shows at least once this round
-    pool = list(rng.permutation(np.flatnonzero(ok & ~twice & ~identical & ~mismatch & (name_form == "official") & (fmt == "xlsx"))))
+    pool = list(
+        rng.permutation(
+            np.flatnonzero(
+                ok & ~twice & ~identical & ~mismatch & (name_form == "official") & (fmt == "xlsx")
+            )
+        )
+    )
 
     def take(pred=None) -> int | None:
         for j, i in enumerate(pool):
@@ -229,12 +262,21 @@ def plan_round(
     order = [int(x) for x in rng.permutation(finals_xlsx)]
     forced: dict[int, dict[str, str]] = {}
     k = 0
-    for kind, styles in (("date", DATE_STYLES), ("number", NUMBER_STYLES[1:]), ("yesno", tuple(YESNO_STYLES))):
+    for kind, styles in (
+        ("date", DATE_STYLES),
+        ("number", NUMBER_STYLES[1:]),
+        ("yesno", tuple(YESNO_STYLES)),
+    ):
         for s_ in styles:
             if order:
                 forced.setdefault(order[k % len(order)], {})[kind] = s_
                 k += 1
-    if order and not any(isinstance(phones.get(str(ids[i])), str) and str(phones.get(str(ids[i]))).isdigit() and str(phones.get(str(ids[i]))).startswith("0") for i in finals_xlsx):
+    if order and not any(
+        isinstance(phones.get(str(ids[i])), str)
+        and str(phones.get(str(ids[i]))).isdigit()
+        and str(phones.get(str(ids[i]))).startswith("0")
+        for i in finals_xlsx
+    ):
         forced.setdefault(order[-1], {})["phone"] = "leading_zero"
     for i in range(n):
         if fate[i] in ("not_expected", "missing"):
@@ -248,10 +290,24 @@ def plan_round(
             t_bad = t_final
             if resend[i]:  # the broken file came first, but not before the day it was dated
                 t_bad = t_final - pd.Timedelta(seconds=int(rng.integers(2 * 3600, 36 * 3600)))
-                t_bad = min(max(t_bad, _office_hours(report[i], 0)), t_final - pd.Timedelta(minutes=5))
+                t_bad = min(
+                    max(t_bad, _office_hours(report[i], 0)), t_final - pd.Timedelta(minutes=5)
+                )
             reason = fate[i]
             plans.append(
-                FilePlan(unique(base_fname), uid, "broken", fate[i], t_bad, None, None, "rejected", reason, [fate[i]], style)
+                FilePlan(
+                    unique(base_fname),
+                    uid,
+                    "broken",
+                    fate[i],
+                    t_bad,
+                    None,
+                    None,
+                    "rejected",
+                    reason,
+                    [fate[i]],
+                    style,
+                )
             )
             if not resend[i]:
                 continue
@@ -259,7 +315,19 @@ def plan_round(
         if fate[i] == "typo":
             wn = typo_name(name, taken, rng)
             plans.append(
-                FilePlan(unique(base_fname), uid, "typo", "xlsx", t_final, wn, None, "rejected", "unknown_unit", ["name_typo", *tags], style)
+                FilePlan(
+                    unique(base_fname),
+                    uid,
+                    "typo",
+                    "xlsx",
+                    t_final,
+                    wn,
+                    None,
+                    "rejected",
+                    "unknown_unit",
+                    ["name_typo", *tags],
+                    style,
+                )
             )
             continue
         wn = written_name(name, str(types[i]), str(name_form[i]), list(aliases[i]))
@@ -268,7 +336,9 @@ def plan_round(
             ftags.append(str(name_form[i]))
         fname = base_fname
         if mismatch[i]:
-            sib = [k for k in by_parent.get(None if pd.isna(parents[i]) else parents[i], []) if k != i] or [k for k in range(n) if k != i]
+            sib = [
+                k for k in by_parent.get(None if pd.isna(parents[i]) else parents[i], []) if k != i
+            ] or [k for k in range(n) if k != i]
             other = names[sib[int(rng.integers(0, len(sib)))]]
             fname = f"{other}{rnd.name}报表.xlsx"
             ftags.append("filename_mismatch")
@@ -285,11 +355,36 @@ def plan_round(
         if twice[i]:
             t_draft = t_final - pd.Timedelta(seconds=int(rng.integers(3600, 48 * 3600)))
             t_draft = max(t_draft, _office_hours(report[i], -1))  # the draft is dated a day earlier
-            draft = FilePlan(unique(fname), uid, "draft", str(fmt[i]), t_draft, wn, uid, "superseded", "superseded_later", [*ftags, "sent_twice"], style)
+            draft = FilePlan(
+                unique(fname),
+                uid,
+                "draft",
+                str(fmt[i]),
+                t_draft,
+                wn,
+                uid,
+                "superseded",
+                "superseded_later",
+                [*ftags, "sent_twice"],
+                style,
+            )
             plans.append(draft)
             stem, _, ext2 = fname.rpartition(".")
             fname = f"{stem}（修改）.{ext2}"
-        final = FilePlan(unique(fname), uid, "final", str(fmt[i]), t_final, wn, uid, "accepted", "ok", ftags + cos, style, errs)
+        final = FilePlan(
+            unique(fname),
+            uid,
+            "final",
+            str(fmt[i]),
+            t_final,
+            wn,
+            uid,
+            "accepted",
+            "ok",
+            ftags + cos,
+            style,
+            errs,
+        )
         if twice[i]:
             final.tags.append("sent_twice")
             plans[-1].superseded_by = final.file
@@ -297,11 +392,38 @@ def plan_round(
         if identical[i]:
             stem, _, ext2 = final.file.rpartition(".")
             t_copy = t_final + pd.Timedelta(seconds=int(rng.integers(600, 20 * 3600)))
-            copy = FilePlan(unique(f"{stem} - 副本.{ext2}"), uid, "copy", final.fmt, t_copy, wn, uid, "ignored", "duplicate_content", [*final.tags, "sent_identical"], style, list(errs), same_as=final.file)
+            copy = FilePlan(
+                unique(f"{stem} - 副本.{ext2}"),
+                uid,
+                "copy",
+                final.fmt,
+                t_copy,
+                wn,
+                uid,
+                "ignored",
+                "duplicate_content",
+                [*final.tags, "sent_identical"],
+                style,
+                list(errs),
+                same_as=final.file,
+            )
             final.tags.append("sent_identical")
             plans.append(copy)
         if stray_unit == i:
-            plans.append(FilePlan(unique(f"~${final.file}"), uid, "stray", "stray", t_final, None, None, "ignored", "not_a_return", ["stray_file"]))
+            plans.append(
+                FilePlan(
+                    unique(f"~${final.file}"),
+                    uid,
+                    "stray",
+                    "stray",
+                    t_final,
+                    None,
+                    None,
+                    "ignored",
+                    "not_a_return",
+                    ["stray_file"],
+                )
+            )
     alias_of = {str(u): set(a) for u, a in zip(ids, aliases, strict=True)}
     for p in plans:
         p.match = match_kind(p, alias_of.get(p.unit_id, set()))
@@ -342,7 +464,8 @@ def _style(rng: np.random.Generator, forced: dict[str, str], phone: object, year
         "date_mixed": mixed,
         "number": nstyle,
         "yesno": ystyle,
-        "leading_zero": forced.get("phone") == "leading_zero" or (isinstance(phone, str) and phone.startswith("0") and phone.isdigit()),
+        "leading_zero": forced.get("phone") == "leading_zero"
+        or (isinstance(phone, str) and phone.startswith("0") and phone.isdigit()),
         "force_phone": forced.get("phone") == "leading_zero",
         "seed": int(rng.integers(0, 2**31 - 1)),
         "year": year,

@@ -34,12 +34,29 @@ from pipeline.form import FormSpec
 
 __all__ = ["WEAKNESSES", "RoundModel", "plant_weaknesses", "simulate_round", "status_choices"]
 
-PLANT_SHARE = {"uneven_progress": 0.3, "weak_basics": 0.3, "unclear_theme": 0.3, "shallow_understanding": 0.3}
+PLANT_SHARE = {
+    "uneven_progress": 0.3,
+    "weak_basics": 0.3,
+    "unclear_theme": 0.3,
+    "shallow_understanding": 0.3,
+}
 KEEP_WEAKNESS = 0.6  # a planted weakness persists into the next round with this probability
 # an unplanted unit develops it in the next round (never lagging: done actions stay done)
-NEW_WEAKNESS = {"uneven_progress": 0.0, "weak_basics": 0.06, "unclear_theme": 0.06, "shallow_understanding": 0.06}
+NEW_WEAKNESS = {
+    "uneven_progress": 0.0,
+    "weak_basics": 0.06,
+    "unclear_theme": 0.06,
+    "shallow_understanding": 0.06,
+}
 TYPE_SHIFT = {"社区": 0.05, "街道": 0.02, "镇": 0.0, "村": -0.02, "区级部门": -0.07, "企业": -0.05}
-PARTY_MEMBERS = {"街道": (60, 300), "社区": (20, 160), "镇": (150, 700), "村": (25, 120), "区级部门": (8, 90), "企业": (40, 900)}
+PARTY_MEMBERS = {
+    "街道": (60, 300),
+    "社区": (20, 160),
+    "镇": (150, 700),
+    "村": (25, 120),
+    "区级部门": (8, 90),
+    "企业": (40, 900),
+}
 _DAY = np.timedelta64(1, "D")
 
 
@@ -47,7 +64,9 @@ def _d64(d: date) -> np.datetime64:
     return np.datetime64(d, "D")
 
 
-def plant_weaknesses(roster: pd.DataFrame, n_rounds: int, rng: np.random.Generator) -> list[pd.DataFrame]:
+def plant_weaknesses(
+    roster: pd.DataFrame, n_rounds: int, rng: np.random.Generator
+) -> list[pd.DataFrame]:
     """Per round: unit_id, `<w>_planted` (bool) and `<w>_severity` (0 when not planted)."""
     n = len(roster)
     out: list[pd.DataFrame] = []
@@ -58,7 +77,11 @@ def plant_weaknesses(roster: pd.DataFrame, n_rounds: int, rng: np.random.Generat
             for w in WEAKNESSES:
                 keep = planted[w] & (rng.random(n) < KEEP_WEAKNESS)
                 new = ~planted[w] & (rng.random(n) < NEW_WEAKNESS[w])
-                severity[w] = np.where(new, rng.uniform(0.5, 1.0, n), np.clip(severity[w] + rng.normal(0, 0.05, n), 0.5, 1.0))
+                severity[w] = np.where(
+                    new,
+                    rng.uniform(0.5, 1.0, n),
+                    np.clip(severity[w] + rng.normal(0, 0.05, n), 0.5, 1.0),
+                )
                 planted[w] = keep | new
         frame = {"unit_id": roster["unit_id"].to_numpy()}
         for w in WEAKNESSES:
@@ -75,7 +98,9 @@ class RoundModel:
     round: Round
     labels: pd.DataFrame  # unit_id, unit_type, expected, planted/severity per weakness
     delivery: pd.DataFrame  # unit_id, fate, late, resend, report_date, received_at
-    tables: dict[str, pd.DataFrame]  # info, actions, materials, activities, evaluation (unit_id + keys)
+    tables: dict[
+        str, pd.DataFrame
+    ]  # info, actions, materials, activities, evaluation (unit_id + keys)
     state: dict  # the actions' done flags and dates, handed to the next round
 
 
@@ -91,14 +116,12 @@ def _phones(rng: np.random.Generator, k: int) -> np.ndarray:
     kind = rng.random(k)
     land = rng.integers(2000000, 9999999, k).astype(str)
     mobile = rng.integers(100000000, 999999999, k).astype(str)
-    out = np.where(kind < 0.6, np.char.add("0812-", land), np.where(kind < 0.85, np.char.add("13", mobile), np.char.add("0812", land)))
+    out = np.where(
+        kind < 0.6,
+        np.char.add("0812-", land),
+        np.where(kind < 0.85, np.char.add("13", mobile), np.char.add("0812", land)),
+    )
     return out.astype(object)
-
-
-
-
-
-
 
 
 # ---------------------------------------------------------------- tables
@@ -116,24 +139,32 @@ def _info(roster, rows, deliv, theme, note, rng, prev: dict | None = None) -> di
         members = np.maximum(np.round(prev["members"] * (0.97 + 0.06 * u)), 1).astype(int)
     note = note[rows].copy()
     note[note == ""] = None
-    return (
-        {
-            "_u": rows,
-            "unit_id": Coded(rows, roster["unit_id"]),
-            "unit_name": Coded(rows, roster["unit_name"]),
-            "unit_type": Coded(rows, roster["unit_type"]),
-            "secretary": _names(rng, k),
-            "party_members": pd.array(members, dtype="Int64"),
-            "report_date": deliv["report_date"].to_numpy()[rows],
-            "theme": theme[rows],
-            "theme_note": note,
-            "contact": _names(rng, k),
-            "phone": _phones(rng, k),
-        }
-    )
+    return {
+        "_u": rows,
+        "unit_id": Coded(rows, roster["unit_id"]),
+        "unit_name": Coded(rows, roster["unit_name"]),
+        "unit_type": Coded(rows, roster["unit_type"]),
+        "secretary": _names(rng, k),
+        "party_members": pd.array(members, dtype="Int64"),
+        "report_date": deliv["report_date"].to_numpy()[rows],
+        "theme": theme[rows],
+        "theme_note": note,
+        "contact": _names(rng, k),
+        "phone": _phones(rng, k),
+    }
 
 
-def _actions(roster, rows, truth, deliv, form: FormSpec, start: date, rnd: Round, rng, prev: dict | None = None) -> tuple[dict, dict]:
+def _actions(
+    roster,
+    rows,
+    truth,
+    deliv,
+    form: FormSpec,
+    start: date,
+    rnd: Round,
+    rng,
+    prev: dict | None = None,
+) -> tuple[dict, dict]:
     """The 规定动作 rows; `prev` (the previous round's state) keeps done actions done, on their dates."""
     k = len(rows)
     acts = form.actions
@@ -212,7 +243,9 @@ MISSING_WHEN_WEAK = ("工作规程", "群众意见台账", "整改台账")
 CORE = ("工作规程", "活动方案", "会议记录", "学习记录", "党员台账")
 
 
-def _rectified(previous: RoundModel | None, truth: pd.DataFrame, weakness: str) -> np.ndarray | None:
+def _rectified(
+    previous: RoundModel | None, truth: pd.DataFrame, weakness: str
+) -> np.ndarray | None:
     """Units whose weakness was planted last round and is gone now (they rectified it), or None."""
     if previous is None:
         return None
@@ -220,11 +253,21 @@ def _rectified(previous: RoundModel | None, truth: pd.DataFrame, weakness: str) 
     return before & ~truth[f"{weakness}_planted"].to_numpy(bool)
 
 
-RECTIFIED_PRESENT = 0.99  # a unit that rectified weak basics keeps every required category (what it was told)
+RECTIFIED_PRESENT = (
+    0.99  # a unit that rectified weak basics keeps every required category (what it was told)
+)
 
 
-def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng, prev: dict | None = None,
-               rectified: np.ndarray | None = None) -> tuple[dict, dict]:
+def _materials(
+    roster,
+    rows,
+    truth,
+    rnd: Round,
+    cats: tuple[str, ...],
+    rng,
+    prev: dict | None = None,
+    rectified: np.ndarray | None = None,
+) -> tuple[dict, dict]:
     """The 基础资料 rows, and the state (present, copies) the next round keeps."""
     k = len(rows)
     c = len(cats)
@@ -233,12 +276,20 @@ def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng, prev
     core = np.array([x in CORE for x in cats])
     gone = np.array([x in MISSING_WHEN_WEAK for x in cats])
     p_present = np.where(core, 0.97, np.where(cats_is_other(cats), 0.3, 0.82))[None, :].repeat(k, 0)
-    p_present = np.where(wb[:, None] & gone[None, :], 0.12, np.where(wb[:, None], np.maximum(p_present, 0.85), p_present))
+    p_present = np.where(
+        wb[:, None] & gone[None, :],
+        0.12,
+        np.where(wb[:, None], np.maximum(p_present, 0.85), p_present),
+    )
     if rectified is not None:
         fixed = rectified[rows]
-        p_present = np.where(fixed[:, None] & ~cats_is_other(cats)[None, :], RECTIFIED_PRESENT, p_present)
+        p_present = np.where(
+            fixed[:, None] & ~cats_is_other(cats)[None, :], RECTIFIED_PRESENT, p_present
+        )
     present = rng.random((k, c)) < p_present
-    present[:, cats.index("会议记录") if "会议记录" in cats else 0] = True  # minutes are always kept
+    present[:, cats.index("会议记录") if "会议记录" in cats else 0] = (
+        True  # minutes are always kept
+    )
     copies = np.where(wb[:, None], rng.integers(15, 61, (k, c)), rng.integers(1, 13, (k, c)))
     if prev is not None and "copies" in prev:
         # a kind of material kept in both rounds keeps its count, a few copies added (counts do not jump)
@@ -249,7 +300,11 @@ def _materials(roster, rows, truth, rnd: Round, cats: tuple[str, ...], rng, prev
     tied = rng.random((k, c)) < p_yes
     as_of = _d64(rnd.as_of)
     stale = wb[:, None] & (rng.random((k, c)) < (0.4 + 1.2 * (s - 0.5))[:, None])
-    updated = np.where(stale, as_of - rng.integers(75, 241, (k, c)) * _DAY, as_of - rng.integers(0, 46, (k, c)) * _DAY)
+    updated = np.where(
+        stale,
+        as_of - rng.integers(75, 241, (k, c)) * _DAY,
+        as_of - rng.integers(0, 46, (k, c)) * _DAY,
+    )
     note = np.where(rng.random((k, c)) < 0.05, 0, 1)
     keep = present.ravel()
     return (
@@ -272,7 +327,17 @@ def cats_is_other(cats: tuple[str, ...]) -> np.ndarray:
     return np.array([x == "其他" for x in cats])
 
 
-def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tuple[str, ...], publicity: tuple[str, ...], rng) -> dict:
+def _activities(
+    roster,
+    rows,
+    truth,
+    deliv,
+    rnd: Round,
+    start: date,
+    formats: tuple[str, ...],
+    publicity: tuple[str, ...],
+    rng,
+) -> dict:
     k = len(rows)
     report = deliv["report_date"].to_numpy()[rows].astype("datetime64[D]")
     start64 = _d64(start)
@@ -303,7 +368,10 @@ def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tu
     order = np.lexsort((dates, uidx))
     dates = dates[order]
     # formats: weak basics → one format; else varied
-    main = np.array([formats.index(x) for x in ("主题党日", "专题学习", "座谈会") if x in formats] or list(range(len(formats))))
+    main = np.array(
+        [formats.index(x) for x in ("主题党日", "专题学习", "座谈会") if x in formats]
+        or list(range(len(formats)))
+    )
     unit_fmt = main[rng.integers(0, len(main), k)]
     varied = rng.choice(len(formats), size=m, p=_format_p(formats))
     single = wb[uidx] & ((wb_s[uidx] >= 0.65) | (rng.random(m) < 0.85))
@@ -322,33 +390,40 @@ def _activities(roster, rows, truth, deliv, rnd: Round, start: date, formats: tu
     vocab = sorted({w for x in kws for w in x} | {"本职工作"})
     code_of = {w: i for i, w in enumerate(vocab)}
     pick = rng.integers(0, 3, k)
-    kw_code = np.array([code_of[x[j % len(x)]] if len(x) else code_of["本职工作"] for x, j in zip(kws, pick, strict=True)], dtype=np.int64)
+    kw_code = np.array(
+        [
+            code_of[x[j % len(x)]] if len(x) else code_of["本职工作"]
+            for x, j in zip(kws, pick, strict=True)
+        ],
+        dtype=np.int64,
+    )
     templates = pools.ACTIVITY_NAMES_TIED + pools.ACTIVITY_NAMES_PLAIN
     n_tied = len(pools.ACTIVITY_NAMES_TIED)
-    t_idx = np.where(tied, rng.integers(0, n_tied, m), n_tied + rng.integers(0, len(templates) - n_tied, m))
+    t_idx = np.where(
+        tied, rng.integers(0, n_tied, m), n_tied + rng.integers(0, len(templates) - n_tied, m)
+    )
     v, f = len(vocab), len(formats)
     combo = (t_idx * v + kw_code[uidx]) * f + fmt_code
     uniq, inverse = np.unique(combo, return_inverse=True)
     names = compose(
         uniq // (v * f),
         templates,
-        {"kw": np.array(vocab, dtype=object)[(uniq // f) % v], "fmt": np.array(formats, dtype=object)[uniq % f]},
-    )
-    return (
         {
-            "_u": rows[uidx],
-            "unit_id": Coded(rows[uidx], roster["unit_id"]),
-            "date": dates.astype("datetime64[ms]"),
-            "name": Coded(inverse.ravel(), tuple(names)),
-            "format": Coded(fmt_code, formats),
-            "participants": pd.array(rng.integers(8, 61, m), dtype="Int64"),
-            "tied_to_work": pd.array(tied, dtype="boolean"),
-            "public_participation": pd.array(rng.random(m) < 0.5, dtype="boolean"),
-            "publicity": Coded(pub_code, pubs),
-        }
+            "kw": np.array(vocab, dtype=object)[(uniq // f) % v],
+            "fmt": np.array(formats, dtype=object)[uniq % f],
+        },
     )
-
-
+    return {
+        "_u": rows[uidx],
+        "unit_id": Coded(rows[uidx], roster["unit_id"]),
+        "date": dates.astype("datetime64[ms]"),
+        "name": Coded(inverse.ravel(), tuple(names)),
+        "format": Coded(fmt_code, formats),
+        "participants": pd.array(rng.integers(8, 61, m), dtype="Int64"),
+        "tied_to_work": pd.array(tied, dtype="boolean"),
+        "public_participation": pd.array(rng.random(m) < 0.5, dtype="boolean"),
+        "publicity": Coded(pub_code, pubs),
+    }
 
 
 def _format_p(formats: tuple[str, ...]) -> np.ndarray:
@@ -364,20 +439,14 @@ def _evaluation(roster, rows, rng) -> dict:
     basic = (rng.random(k) * 0.25 * surveyed).astype(int)
     sat = np.maximum(surveyed - basic - dis - rng.integers(0, 3, k), 0)
     r = rows[has]
-    return (
-        {
-            "_u": r,
-            "unit_id": Coded(r, roster["unit_id"]),
-            "surveyed": pd.array(surveyed[has], dtype="Int64"),
-            "satisfied": pd.array(sat[has], dtype="Int64"),
-            "basically_satisfied": pd.array(basic[has], dtype="Int64"),
-            "dissatisfied": pd.array(dis[has], dtype="Int64"),
-        }
-    )
-
-
-
-
+    return {
+        "_u": r,
+        "unit_id": Coded(r, roster["unit_id"]),
+        "surveyed": pd.array(surveyed[has], dtype="Int64"),
+        "satisfied": pd.array(sat[has], dtype="Int64"),
+        "basically_satisfied": pd.array(basic[has], dtype="Int64"),
+        "dissatisfied": pd.array(dis[has], dtype="Int64"),
+    }
 
 
 def simulate_round(
@@ -406,15 +475,28 @@ def simulate_round(
     prev_state = previous.state if previous else None
     info = _info(roster, rows, deliv, theme, note, rng, prev_state)
     actions, state = _actions(roster, rows, truth, deliv, form, start, rnd, rng, prev_state)
-    materials, kept = _materials(roster, rows, truth, rnd, form.sheet("materials").column("category").choices, rng,
-                                 prev_state, _rectified(previous, truth, "weak_basics"))
+    materials, kept = _materials(
+        roster,
+        rows,
+        truth,
+        rnd,
+        form.sheet("materials").column("category").choices,
+        rng,
+        prev_state,
+        _rectified(previous, truth, "weak_basics"),
+    )
     state.update(members=np.asarray(info["party_members"], dtype=float), **kept)
     raw = {
         "info": info,
         "actions": actions,
         "materials": materials,
         "activities": _activities(
-            roster, rows, truth, deliv, rnd, start,
+            roster,
+            rows,
+            truth,
+            deliv,
+            rnd,
+            start,
             form.sheet("activities").column("format").choices,
             form.sheet("activities").column("publicity").choices,
             rng,
@@ -424,7 +506,9 @@ def simulate_round(
     submitted = deliv["submitted"].to_numpy(bool)
     tables = {}
     if materialise:
-        tables = {k: frame(v, submitted[v["_u"]] if only_submitted else None) for k, v in raw.items()}
+        tables = {
+            k: frame(v, submitted[v["_u"]] if only_submitted else None) for k, v in raw.items()
+        }
     labels = truth.copy()
     labels.insert(1, "unit_type", roster["unit_type"].to_numpy())
     labels.insert(2, "expected", roster["expected"].to_numpy(bool))

@@ -19,9 +19,20 @@ from pipeline.form import FormSpec
 
 # row-level plants, each on its own file; `changed_since_previous` only where a previous round exists
 ROW_PLANTS = (
-    "unit_type_mismatch", "no_members", "report_date_after_receipt", "not_started_but_dated", "action_repeated",
-    "action_missing", "duplicate_row", "implausible_count", "empty_claim", "evidence_not_found", "word_variant",
-    "leading_zero_lost", "formula_as_text", "changed_since_previous",
+    "unit_type_mismatch",
+    "no_members",
+    "report_date_after_receipt",
+    "not_started_but_dated",
+    "action_repeated",
+    "action_missing",
+    "duplicate_row",
+    "implausible_count",
+    "empty_claim",
+    "evidence_not_found",
+    "word_variant",
+    "leading_zero_lost",
+    "formula_as_text",
+    "changed_since_previous",
 )
 PER_CODE = 2  # files per plant (a plant that does not fit a file is skipped there)
 IMPLAUSIBLE = 99999
@@ -34,16 +45,38 @@ class Formula(str):
 
 def _eligible(p) -> bool:
     tags = set(p.tags)
-    return (p.kind == "final" and p.status == "accepted" and p.fmt == "xlsx" and not p.errors
-            and not tags & {"sent_twice", "sent_identical", "filename_mismatch", "missing_optional_column", "formula_text"})
+    return (
+        p.kind == "final"
+        and p.status == "accepted"
+        and p.fmt == "xlsx"
+        and not p.errors
+        and not tags
+        & {
+            "sent_twice",
+            "sent_identical",
+            "filename_mismatch",
+            "missing_optional_column",
+            "formula_text",
+        }
+    )
 
 
-def assign_plants(plans: list, prev_members: dict[str, int] | None, seed: int, roster: pd.DataFrame,
-                  deadline_end: pd.Timestamp, campaign_start, as_of) -> list[str]:
+def assign_plants(
+    plans: list,
+    prev_members: dict[str, int] | None,
+    seed: int,
+    roster: pd.DataFrame,
+    deadline_end: pd.Timestamp,
+    campaign_start,
+    as_of,
+) -> list[str]:
     """Plant every kind at least once (in place); returns the file-level plants made."""
     rng = np.random.default_rng([seed, 14])
     for p in plans:
-        p.style["campaign_start"], p.style["as_of"] = pd.Timestamp(campaign_start), pd.Timestamp(as_of)
+        p.style["campaign_start"], p.style["as_of"] = (
+            pd.Timestamp(campaign_start),
+            pd.Timestamp(as_of),
+        )
     pool = [p for p in plans if _eligible(p)]
     order = [pool[int(i)] for i in rng.permutation(len(pool))]
     k = 0
@@ -75,7 +108,11 @@ def _late_correction(plans: list, deadline_end: pd.Timestamp, rng) -> bool:
         if draft.kind != "draft" or draft.superseded_by is None:
             continue
         final = next((p for p in plans if p.file == draft.superseded_by), None)
-        if final is None or any(p.same_as == final.file for p in plans) or draft.received_at >= deadline_end:
+        if (
+            final is None
+            or any(p.same_as == final.file for p in plans)
+            or draft.received_at >= deadline_end
+        ):
             continue
         # the draft stays as received (on time, never before the day it is dated); the correction comes late
         final.received_at = deadline_end + pd.Timedelta(hours=int(rng.integers(10, 30)))
@@ -109,8 +146,14 @@ def _ambiguous(pool: list, roster: pd.DataFrame) -> bool:
     return False
 
 
-def apply_plant(code: str, values: dict[str, pd.DataFrame], overrides: dict, form: FormSpec, plan,
-                rng: np.random.Generator) -> dict | None:
+def apply_plant(
+    code: str,
+    values: dict[str, pd.DataFrame],
+    overrides: dict,
+    form: FormSpec,
+    plan,
+    rng: np.random.Generator,
+) -> dict | None:
     """Make the planted change in the file's values; where it sits, or None when it does not fit."""
     campaign_start, as_of = plan.style.get("campaign_start"), plan.style.get("as_of")
     info = values["info"]
@@ -119,7 +162,9 @@ def apply_plant(code: str, values: dict[str, pd.DataFrame], overrides: dict, for
     report = pd.Timestamp(info.loc[0, "report_date"])
     if code == "unit_type_mismatch":
         now = info.loc[0, "unit_type"]
-        info.loc[0, "unit_type"] = next(t for t in form.sheet("info").column("unit_type").choices if t != now)
+        info.loc[0, "unit_type"] = next(
+            t for t in form.sheet("info").column("unit_type").choices if t != now
+        )
         return {"table": "info", "data_row": 0, "column": "unit_type"}
     if code == "no_members":
         info.loc[0, "party_members"] = 0
@@ -128,7 +173,9 @@ def apply_plant(code: str, values: dict[str, pd.DataFrame], overrides: dict, for
         info.loc[0, "party_members"] = int(plan.style["prev_members"]) * 4 + 20
         return {"table": "info", "data_row": 0, "column": "party_members"}
     if code == "report_date_after_receipt":
-        got = pd.Timestamp(plan.received_at).tz_convert("Asia/Shanghai").tz_localize(None).normalize()
+        got = (
+            pd.Timestamp(plan.received_at).tz_convert("Asia/Shanghai").tz_localize(None).normalize()
+        )
         info.loc[0, "report_date"] = got + pd.Timedelta(days=2)
         return {"table": "info", "data_row": 0, "column": "report_date"}
     if code == "leading_zero_lost":
@@ -152,7 +199,9 @@ def apply_plant(code: str, values: dict[str, pd.DataFrame], overrides: dict, for
             return None
         j = int(rows[0])
         if code == "evidence_not_found":
-            a.loc[j, "evidence"] = form.empty_evidence[3] if len(form.empty_evidence) > 3 else "见附件"
+            a.loc[j, "evidence"] = (
+                form.empty_evidence[3] if len(form.empty_evidence) > 3 else "见附件"
+            )
             return {"table": "actions", "data_row": j, "column": "evidence"}
         if code == "word_variant":
             col = form.sheet("actions").column("status")
@@ -163,18 +212,35 @@ def apply_plant(code: str, values: dict[str, pd.DataFrame], overrides: dict, for
         values["actions"] = pd.concat([a, extra], ignore_index=True)
         return {"table": "actions", "data_row": len(a), "column": "action"}
     if code == "action_missing":
-        due = [x.name for x in form.actions if campaign_start is not None
-               and campaign_start + pd.Timedelta(days=x.due_day - 1) <= as_of]
-        rows = [j for j in range(len(a)) if a.loc[j, "action"] in due and a.loc[j, "status"] != done_word]
+        due = [
+            x.name
+            for x in form.actions
+            if campaign_start is not None
+            and campaign_start + pd.Timedelta(days=x.due_day - 1) <= as_of
+        ]
+        rows = [
+            j
+            for j in range(len(a))
+            if a.loc[j, "action"] in due and a.loc[j, "status"] != done_word
+        ]
         if not rows:
             return None
         values["actions"] = a.drop(index=rows[0]).reset_index(drop=True)
-        return {"table": "actions", "data_row": None, "column": "action", "value": str(a.loc[rows[0], "action"])}
+        return {
+            "table": "actions",
+            "data_row": None,
+            "column": "action",
+            "value": str(a.loc[rows[0], "action"]),
+        }
     if code == "duplicate_row":
         if not len(acts):
             return None
         values["activities"] = pd.concat([acts, acts.iloc[[0]]], ignore_index=True)
-        return {"table": "activities", "data_row": len(acts), "column": form.sheet("activities").columns[0].key}
+        return {
+            "table": "activities",
+            "data_row": len(acts),
+            "column": form.sheet("activities").columns[0].key,
+        }
     if code == "implausible_count":
         if not len(acts):
             return None

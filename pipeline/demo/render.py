@@ -39,7 +39,14 @@ def dropped_columns(plan: FilePlan, form: FormSpec) -> dict[str, set[str]]:
         if sheet.kind != "table":
             continue
         # a remark column, never the evidence of a completed action (that would be a finding)
-        optional = [c for c in sheet.columns if not c.required and c.required_when is None and c.type == "text" and c.key != "evidence"]
+        optional = [
+            c
+            for c in sheet.columns
+            if not c.required
+            and c.required_when is None
+            and c.type == "text"
+            and c.key != "evidence"
+        ]
         if optional:
             out[sheet.table] = {optional[int(rng.integers(0, len(optional)))].key}
     return out
@@ -82,11 +89,17 @@ def file_values(
         rows_ = rng.permutation(len(acts))[:4]
         for prefix, j in zip(("=", "+", "-", "@"), rows_, strict=False):
             acts.loc[int(j), "name"] = f"{prefix}{acts.loc[int(j), 'name']}"
-        done = np.flatnonzero((values["actions"]["status"] == done_word).fillna(False).to_numpy(bool))
+        done = np.flatnonzero(
+            (values["actions"]["status"] == done_word).fillna(False).to_numpy(bool)
+        )
         if len(done):
-            values["actions"].loc[int(done[0]), "evidence"] = '=HYPERLINK("http://example.com/照片","照片")'
+            values["actions"].loc[int(done[0]), "evidence"] = (
+                '=HYPERLINK("http://example.com/照片","照片")'
+            )
     if "html_text" in cos:
-        info.loc[0, "theme_note"] = "<b>重点：</b>" + str(info.loc[0, "theme_note"] if pd.notna(info.loc[0, "theme_note"]) else "")
+        info.loc[0, "theme_note"] = "<b>重点：</b>" + str(
+            info.loc[0, "theme_note"] if pd.notna(info.loc[0, "theme_note"]) else ""
+        )
         values["actions"].loc[0, "note"] = "<script>alert('创先争优')</script>"
         if len(values["activities"]):
             j = int(rng.integers(0, len(values["activities"])))
@@ -96,14 +109,18 @@ def file_values(
         pct = round(100 * int(ev.loc[0, "satisfied"]) / max(int(ev.loc[0, "surveyed"]), 1))
         overrides[("evaluation", 0, "satisfied")] = f"{pct}%"
         ev.loc[0, "satisfied"] = pd.NA
-        planted.append({"table": "evaluation", "data_row": 0, "column": "satisfied", "code": "bad_number"})
+        planted.append(
+            {"table": "evaluation", "data_row": 0, "column": "satisfied", "code": "bad_number"}
+        )
     values["info"] = info
     report = info.loc[0, "report_date"]
     for code in plan.errors:
         if code == "bad_choice":
             a = values["actions"]
             j = int(rng.integers(0, len(a)))
-            overrides[("actions", j, "status")] = "待定"  # no word of the form, nor one of its variants
+            overrides[("actions", j, "status")] = (
+                "待定"  # no word of the form, nor one of its variants
+            )
             if a.loc[j, "status"] == done_word:
                 a.loc[j, "done_date"] = pd.NaT  # keep the row free of a second problem
                 overrides[("actions", j, "done_date")] = None
@@ -132,7 +149,9 @@ def file_values(
             planted.append({"table": "activities", "data_row": j, "column": "date", "code": code})
     for table, keys in dropped_columns(plan, form).items():
         for key in keys:  # a column the file leaves out holds nothing
-            values[table][key] = values[table][key].where(pd.Series(False, index=values[table].index))
+            values[table][key] = values[table][key].where(
+                pd.Series(False, index=values[table].index)
+            )
     return values, overrides, planted
 
 
@@ -145,11 +164,15 @@ class Grid:
 
     name: str
     rows: list[list[object]]
-    merges: list[tuple[int, int, int, int, object]] = field(default_factory=list)  # r1, c1, r2, c2, value
+    merges: list[tuple[int, int, int, int, object]] = field(
+        default_factory=list
+    )  # r1, c1, r2, c2, value
     date_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
-def _fmt_date(value: object, style: str, rng: np.random.Generator, mixed: bool, year: int) -> object:
+def _fmt_date(
+    value: object, style: str, rng: np.random.Generator, mixed: bool, year: int
+) -> object:
     if value is None or pd.isna(value):
         return None
     d = pd.Timestamp(value).date()
@@ -218,7 +241,11 @@ def sheet_name(sheet: Sheet, tags: set[str]) -> str:
 
 def _title(unit_name: str, sheet: Sheet, form: FormSpec, report: object) -> list[str]:
     d = pd.Timestamp(report).date() if report is not None and not pd.isna(report) else None
-    second = f"填报单位（盖章）：{unit_name}    填报日期：{d.year}年{d.month}月{d.day}日" if d else f"填报单位：{unit_name}"
+    second = (
+        f"填报单位（盖章）：{unit_name}    填报日期：{d.year}年{d.month}月{d.day}日"
+        if d
+        else f"填报单位：{unit_name}"
+    )
     return [f"{unit_name}{form.title.replace('报表', '')}{sheet.name}统计表", second]
 
 
@@ -249,7 +276,9 @@ def render(
         merges: list[tuple[int, int, int, int, object]] = []
         width = 2 if sheet.kind == "keyvalue" else len(sheet.columns)
         if "title_rows" in tags:
-            titles = _title(unit_name, sheet, form, info["report_date"])[: 1 + int(rng.integers(0, 2))]
+            titles = _title(unit_name, sheet, form, info["report_date"])[
+                : 1 + int(rng.integers(0, 2))
+            ]
             for t in titles:
                 merges.append((len(rows), 0, len(rows), width - 1, t))
                 rows.append([t] + [None] * (width - 1))
@@ -258,7 +287,11 @@ def render(
             cols = [c for c in sheet.columns if c.key not in dropped.get(sheet.table, ())]
             rec = frame.iloc[0]
             for c in cols:
-                raw = overrides.get((sheet.table, 0, c.key), _cell(rec[c.key], c, style, rng)) if (sheet.table, 0, c.key) in overrides else _cell(rec[c.key], c, style, rng)
+                raw = (
+                    overrides.get((sheet.table, 0, c.key), _cell(rec[c.key], c, style, rng))
+                    if (sheet.table, 0, c.key) in overrides
+                    else _cell(rec[c.key], c, style, rng)
+                )
                 label = _header(c, tags, rng)
                 rows.append([label, raw])
             grids.append(Grid(name, rows, merges))

@@ -51,12 +51,18 @@ class DemoResult:
     coverage: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
-        lines = [f"演示区已生成：{self.n_units} 个单位，随机种子 {self.seed}，用时 {self.seconds:.1f} 秒。",
-                 f"  单位名册: {self.roster}"]
+        lines = [
+            f"演示区已生成：{self.n_units} 个单位，随机种子 {self.seed}，用时 {self.seconds:.1f} 秒。",
+            f"  单位名册: {self.roster}",
+        ]
         if self.config_file:
-            lines.append(f"  配置文件: {self.config_file}（用 scorecard --config {self.config_file} ... 处理这份演示数据）")
+            lines.append(
+                f"  配置文件: {self.config_file}（用 scorecard --config {self.config_file} ... 处理这份演示数据）"
+            )
         for r in self.rounds:
-            counts = "，".join(f"{STATUS_ZH.get(k, k)} {v}" for k, v in sorted(r.status_counts.items()))
+            counts = "，".join(
+                f"{STATUS_ZH.get(k, k)} {v}" for k, v in sorted(r.status_counts.items())
+            )
             lines.append(f"  {r.round_id}: {r.n_files} 个文件 → {r.raw}（应有结果: {counts}）")
             lines.append(f"           真值 → {r.truth}")
         missing = [t for t, c in self.coverage.items() if c == 0]
@@ -95,25 +101,47 @@ NOT_A_RETURN = "补报说明材料.xlsx"  # a workbook that is no return; the de
 def _not_a_return(raw: Path, rid: str, rnd) -> dict:
     """A note a unit sent beside its return: settled by the analyst as "ignore" (intake.overrides)."""
     when = pd.Timestamp(datetime.combine(rnd.deadline, dtime(10, 0), tzinfo=SHANGHAI))
-    data = fw.xlsx_bytes([Grid("说明", [["关于补报材料的说明"], ["本单位报表已另行报送，此件为补充说明。"]])],
-                         created=rnd.as_of)
+    data = fw.xlsx_bytes(
+        [Grid("说明", [["关于补报材料的说明"], ["本单位报表已另行报送，此件为补充说明。"]])],
+        created=rnd.as_of,
+    )
     path = raw / NOT_A_RETURN
     fw.write_file(path, data, when)
-    return {"file": NOT_A_RETURN, "unit_id": None, "expected_unit_id": None, "written_name": None,
-            "expected_match": None, "kind": "note", "format": "xlsx", "expected_status": "ignored",
-            "expected_reason": "override_ignore", "expected_findings": ["override_applied"], "superseded_by": None,
-            "duplicate_of": None, "report_date": None, "received_at": when, "on_time": True,
-            "tags": ["override_ignore"], "n_planted_errors": 0, "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data)}
+    return {
+        "file": NOT_A_RETURN,
+        "unit_id": None,
+        "expected_unit_id": None,
+        "written_name": None,
+        "expected_match": None,
+        "kind": "note",
+        "format": "xlsx",
+        "expected_status": "ignored",
+        "expected_reason": "override_ignore",
+        "expected_findings": ["override_applied"],
+        "superseded_by": None,
+        "duplicate_of": None,
+        "report_date": None,
+        "received_at": when,
+        "on_time": True,
+        "tags": ["override_ignore"],
+        "n_planted_errors": 0,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+    }
 
 
 def overrides_toml(round_ids) -> str:
     """The analyst's settled matches the demo's config carries (appended to its scorecard.toml)."""
-    blocks = [f'[intake.overrides."{rid}"]\n"{NOT_A_RETURN}" = "ignore"   # a note, not a return\n' for rid in round_ids]
+    blocks = [
+        f'[intake.overrides."{rid}"]\n"{NOT_A_RETURN}" = "ignore"   # a note, not a return\n'
+        for rid in round_ids
+    ]
     return "\n# The analyst's settled matches (see docs/data-dictionary.md)\n" + "\n".join(blocks)
 
 
-RECEIPT_BAD_LINE = "见纸质登记簿"  # a line of the log whose time cannot be read (a receipt_log finding)
+RECEIPT_BAD_LINE = (
+    "见纸质登记簿"  # a line of the log whose time cannot be read (a receipt_log finding)
+)
 
 
 def _receipt_log(config: Config, rid: str, files: pd.DataFrame) -> Path | None:
@@ -127,7 +155,9 @@ def _receipt_log(config: Config, rid: str, files: pd.DataFrame) -> Path | None:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["文件", "收到时间"])
-    w.writerows([f, t] for f, t in zip(files["file"], local, strict=True) if not str(f).startswith("~$"))
+    w.writerows(
+        [f, t] for f, t in zip(files["file"], local, strict=True) if not str(f).startswith("~$")
+    )
     w.writerow(["补报说明.docx", RECEIPT_BAD_LINE])
     path = folder / f"{rid}.csv"
     path.write_text(buf.getvalue(), encoding="utf-8")
@@ -139,7 +169,13 @@ def _on_time(rnd):
 
 
 def _round(
-    world: World, rid: str, raw: Path, tdir: Path, form: FormSpec, rng: np.random.Generator, jobs: int | None,
+    world: World,
+    rid: str,
+    raw: Path,
+    tdir: Path,
+    form: FormSpec,
+    rng: np.random.Generator,
+    jobs: int | None,
     prev_info: dict[str, tuple[int, str]] | None = None,
     settle: bool = False,
 ) -> tuple[RoundOutput, dict[str, int], dict[str, tuple[int, str]]]:
@@ -151,10 +187,19 @@ def _round(
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
     plans = plan_round(roster, rm.delivery, rm.tables, rnd, rng)
-    deadline_end = pd.Timestamp(datetime.combine(rnd.deadline + timedelta(days=1), dtime(0), tzinfo=SHANGHAI))
+    deadline_end = pd.Timestamp(
+        datetime.combine(rnd.deadline + timedelta(days=1), dtime(0), tzinfo=SHANGHAI)
+    )
     prev_members = {u: m for u, (m, _) in (prev_info or {}).items()}
-    plants.assign_plants(plans, prev_members, int(rng.integers(0, 2**31 - 1)), roster, deadline_end,
-                         world.config.campaign.start, rnd.as_of)
+    plants.assign_plants(
+        plans,
+        prev_members,
+        int(rng.integers(0, 2**31 - 1)),
+        roster,
+        deadline_end,
+        world.config.campaign.start,
+        rnd.as_of,
+    )
     typed = {t: df.drop(columns="_u") for t, df in rm.tables.items()}
     # per-file work on plain Python values (arrow-backed cells are slow to touch one by one)
     tables = {t: df.astype(object) for t, df in typed.items()}
@@ -186,20 +231,31 @@ def _round(
         if "filename_mismatch" in plan.tags:
             findings.add("filename_mismatch")
         if "missing_optional_column" in plan.tags:
-            findings.add("missing_column")  # a warning: the optional column is reported, the file used
+            findings.add(
+                "missing_column"
+            )  # a warning: the optional column is reported, the file used
         if "late_correction" in plan.tags and plan.status == "accepted":
             findings.add("late_correction")
-        if plan.status == "accepted" and prev_info and plan.unit_id in prev_info and w.values is not None:
+        if (
+            plan.status == "accepted"
+            and prev_info
+            and plan.unit_id in prev_info
+            and w.values is not None
+        ):
             theme = w.values["info"].loc[0, "theme"] if len(w.values["info"]) else None
             if isinstance(theme, str) and theme != prev_info[plan.unit_id][1]:
-                findings.add("changed_since_previous")  # the unit's theme changed with its planted weakness
+                findings.add(
+                    "changed_since_previous"
+                )  # the unit's theme changed with its planted weakness
         findings = sorted(findings)
         reason = plan.reason
         if plan.status == "accepted" and findings:
             reason = "ok_with_findings"
         if plan.status == "rejected":
             # the sheet cannot say whose file it is; its name (the unit's own) does: inferred, never merged
-            findings = sorted({"unit_inferred", *([plan.reason] if plan.reason != "unknown_unit" else [])})
+            findings = sorted(
+                {"unit_inferred", *([plan.reason] if plan.reason != "unknown_unit" else [])}
+            )
         elif plan.status not in ("accepted", "superseded"):
             findings = []
         file_recs.append(
@@ -229,12 +285,23 @@ def _round(
         file_recs.append(_not_a_return(raw, rid, rnd))
     files_df = truth.files_frame(file_recs)
     _receipt_log(world.config, rid, files_df)
-    labels = truth.labels_frame(rm.labels, roster, files_df, on_time, world.config.intake.late_correction)
+    labels = truth.labels_frame(
+        rm.labels, roster, files_df, on_time, world.config.intake.late_correction
+    )
     rows_df = pd.DataFrame(row_recs, columns=["file", "table", "sheet", "rows"]).astype(
         {"file": "string", "table": "string", "sheet": "string", "rows": "Int64"}
     )
-    errs = pd.DataFrame(err_recs, columns=["file", "sheet", "table", "data_row", "column", "code"]).astype(
-        {"file": "string", "sheet": "string", "table": "string", "data_row": "Int64", "column": "string", "code": "string"}
+    errs = pd.DataFrame(
+        err_recs, columns=["file", "sheet", "table", "data_row", "column", "code"]
+    ).astype(
+        {
+            "file": "string",
+            "sheet": "string",
+            "table": "string",
+            "data_row": "Int64",
+            "column": "string",
+            "code": "string",
+        }
     )
     values = {}
     for t, parts in values_out.items():
@@ -255,7 +322,9 @@ def _round(
         "status_counts": {str(k): int(v) for k, v in status_counts.items()},
         "reasons": {str(k): int(v) for k, v in files_df["expected_reason"].value_counts().items()},
         "reporting": {str(k): int(v) for k, v in labels["reporting"].value_counts().items()},
-        "planted": {w: int(labels[f"{w}_planted"][labels["expected"]].sum()) for w in model.WEAKNESSES},
+        "planted": {
+            w: int(labels[f"{w}_planted"][labels["expected"]].sum()) for w in model.WEAKNESSES
+        },
         "planted_errors": len(errs),
         "messiness": MESSINESS,
         "coverage": cov,
@@ -265,8 +334,17 @@ def _round(
     acc = set(files_df.loc[files_df["expected_status"] == "accepted", "file"])
     inf = values["info"]
     inf = inf[inf["file"].isin(acc) & inf["party_members"].notna()]
-    kept = {str(u): (int(m), str(t)) for u, m, t in zip(inf["unit_id"], inf["party_members"], inf["theme"], strict=True)}
-    return RoundOutput(rid, raw, tdir, len(files_df), {str(k): int(v) for k, v in status_counts.items()}), cov, kept
+    kept = {
+        str(u): (int(m), str(t))
+        for u, m, t in zip(inf["unit_id"], inf["party_members"], inf["theme"], strict=True)
+    }
+    return (
+        RoundOutput(
+            rid, raw, tdir, len(files_df), {str(k): int(v) for k, v in status_counts.items()}
+        ),
+        cov,
+        kept,
+    )
 
 
 def _survey(world: World, rid: str, raw: Path, tdir: Path, seed: int) -> None:
@@ -275,10 +353,20 @@ def _survey(world: World, rid: str, raw: Path, tdir: Path, seed: int) -> None:
 
     labels = pd.read_parquet(tdir / "labels.parquet")
     ev = pd.read_parquet(tdir / "evaluation.parquet")
-    tallies = set(ev.dropna(subset=["surveyed", "satisfied", "basically_satisfied"])["unit_id"].astype(str))
+    tallies = set(
+        ev.dropna(subset=["surveyed", "satisfied", "basically_satisfied"])["unit_id"].astype(str)
+    )
     idx = [r for r in world.rounds].index(rid)
-    write_survey(world.config, world.roster, labels, tallies, rid, raw / world.config.survey.folder, tdir,
-                 np.random.default_rng([seed, 16, idx]))
+    write_survey(
+        world.config,
+        world.roster,
+        labels,
+        tallies,
+        rid,
+        raw / world.config.survey.folder,
+        tdir,
+        np.random.default_rng([seed, 16, idx]),
+    )
 
 
 def generate_demo(
@@ -315,11 +403,24 @@ def generate_demo(
     _write_roster(world.roster, roster_path)
     outs = []
     coverage: dict[str, int] = {t: 0 for t in MESSINESS}
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 7]).spawn(len(world.rounds))]
-    kept: dict[str, tuple[int, str]] | None = None  # the previous round's accepted 党员人数 and theme
+    streams = [
+        np.random.default_rng(s) for s in np.random.SeedSequence([seed, 7]).spawn(len(world.rounds))
+    ]
+    kept: dict[str, tuple[int, str]] | None = (
+        None  # the previous round's accepted 党员人数 and theme
+    )
     for (rid, _), rng in zip(world.rounds.items(), streams, strict=True):
-        out, cov, kept = _round(world, rid, raw_root / rid, truth_root / rid, form, rng, jobs, kept,
-                                settle=config_file is not None)
+        out, cov, kept = _round(
+            world,
+            rid,
+            raw_root / rid,
+            truth_root / rid,
+            form,
+            rng,
+            jobs,
+            kept,
+            settle=config_file is not None,
+        )
         _survey(world, rid, raw_root / rid, truth_root / rid, seed)
         outs.append(out)
         for k, v in cov.items():
@@ -328,4 +429,6 @@ def generate_demo(
         with config_file.open("a", encoding="utf-8") as fh:
             fh.write(overrides_toml(list(world.rounds)))
     truth.write_recheck(truth_root, list(world.rounds))
-    return DemoResult(seed, n_units, roster_path, config_file, tuple(outs), time.perf_counter() - t0, coverage)
+    return DemoResult(
+        seed, n_units, roster_path, config_file, tuple(outs), time.perf_counter() - t0, coverage
+    )

@@ -16,8 +16,13 @@ from pathlib import Path
 
 from pipeline.config import Config, config_from_dict
 
-DEMO_PATHS = {"roster": "roster.xlsx", "raw": "raw", "processed": "processed", "reports": "reports",
-              "receipts": "receipts"}  # the office's receipt log (收文登记), one per round
+DEMO_PATHS = {
+    "roster": "roster.xlsx",
+    "raw": "raw",
+    "processed": "processed",
+    "reports": "reports",
+    "receipts": "receipts",
+}  # the office's receipt log (收文登记), one per round
 _HEADER = re.compile(r"^\[")
 
 
@@ -53,15 +58,35 @@ def _q(value: object) -> str:
 
 def _campaign_toml(config: Config) -> list[str]:
     c = config.campaign
-    lines = ["[campaign]", f"name = {_q(c.name)}", f"office = {_q(c.office)}", f"contact = {_q(c.contact)}",
-             f"start = {c.start.isoformat()}", f"form_version = {c.form_version}", ""]
+    lines = [
+        "[campaign]",
+        f"name = {_q(c.name)}",
+        f"office = {_q(c.office)}",
+        f"contact = {_q(c.contact)}",
+        f"start = {c.start.isoformat()}",
+        f"form_version = {c.form_version}",
+        "",
+    ]
     for s in c.stages:
-        lines += ["[[campaign.stages]]", f"id = {_q(s.id)}", f"title = {_q(s.title)}",
-                  f"start = {s.start.isoformat()}", f"end = {s.end.isoformat()}", ""]
+        lines += [
+            "[[campaign.stages]]",
+            f"id = {_q(s.id)}",
+            f"title = {_q(s.title)}",
+            f"start = {s.start.isoformat()}",
+            f"end = {s.end.isoformat()}",
+            "",
+        ]
     for r in config.rounds:
-        lines += ["[[rounds]]", f"id = {_q(r.id)}", f"name = {_q(r.name)}", f"stage = {_q(r.stage)}",
-                  f"as_of = {r.as_of.isoformat()}", f"deadline = {r.deadline.isoformat()}",
-                  f"inspection = {r.inspection.isoformat()}", ""]
+        lines += [
+            "[[rounds]]",
+            f"id = {_q(r.id)}",
+            f"name = {_q(r.name)}",
+            f"stage = {_q(r.stage)}",
+            f"as_of = {r.as_of.isoformat()}",
+            f"deadline = {r.deadline.isoformat()}",
+            f"inspection = {r.inspection.isoformat()}",
+            "",
+        ]
     return lines
 
 

@@ -16,7 +16,12 @@ from pipeline.demo.columns import compose
 from pipeline.demo.district import place_of
 
 
-def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, ...], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+def themes(
+    roster: pd.DataFrame,
+    truth: list[pd.DataFrame],
+    slogans: tuple[str, ...],
+    rng: np.random.Generator,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """(theme, theme_note) per unit for every round; healthy themes are stable across rounds."""
     n = len(roster)
     names = roster["unit_name"].to_numpy()
@@ -39,21 +44,33 @@ def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, 
             b = kw[1] if kw[1] != a else kw[0]
         k1[i], k2[i] = a, b
     year = np.full(n, "2026", dtype=object)
-    target = compose(g_pick, pools.TARGET_PATTERNS, {"kw": k2, "n": nums, "m": small, "p": pct, "year": year})
-    place = np.array([place_of(a, b) for a, b in zip(names.tolist(), types.tolist(), strict=True)], dtype=object)
-    healthy = compose(t_pick, pools.HEALTHY_THEMES, {"kw1": k1, "kw2": k2, "target": target, "place": place})
+    target = compose(
+        g_pick, pools.TARGET_PATTERNS, {"kw": k2, "n": nums, "m": small, "p": pct, "year": year}
+    )
+    place = np.array(
+        [place_of(a, b) for a, b in zip(names.tolist(), types.tolist(), strict=True)], dtype=object
+    )
+    healthy = compose(
+        t_pick, pools.HEALTHY_THEMES, {"kw1": k1, "kw2": k2, "target": target, "place": place}
+    )
     healthy_note = compose(note_pick, pools.HEALTHY_NOTES, {"kw1": k1, "kw2": k2})
     # the weak theme each unit would write (style by its worst severity)
     sev = np.max([t["unclear_theme_severity"].to_numpy() for t in truth], axis=0)
     ever = np.any([t["unclear_theme_planted"].to_numpy() for t in truth], axis=0)
-    style = np.where(sev >= 0.8, np.where(rng.random(n) < 0.5, "slogan", "copy"), np.where(rng.random(n) < 0.5, "copy", "boilerplate"))
+    style = np.where(
+        sev >= 0.8,
+        np.where(rng.random(n) < 0.5, "slogan", "copy"),
+        np.where(rng.random(n) < 0.5, "copy", "boilerplate"),
+    )
     s_pick = rng.integers(0, len(slogans), (n, 2))
     b_pick = rng.integers(0, len(pools.BOILERPLATE), n)
     sl = np.array(slogans, dtype=object)
     one, two = sl[s_pick[:, 0]], sl[s_pick[:, 1]]
     pair = (rng.random(n) >= 0.6) & (s_pick[:, 0] != s_pick[:, 1])
     slogan_theme = np.where(pair, one + "，" + two, one)
-    weak = np.where(style == "slogan", slogan_theme, np.array(pools.BOILERPLATE, dtype=object)[b_pick])
+    weak = np.where(
+        style == "slogan", slogan_theme, np.array(pools.BOILERPLATE, dtype=object)[b_pick]
+    )
     # copies: weak units of the copy style fall into clusters that share one theme
     copiers = np.flatnonzero(ever & (style == "copy"))
     copiers = copiers[rng.permutation(len(copiers))]
@@ -65,7 +82,9 @@ def themes(roster: pd.DataFrame, truth: list[pd.DataFrame], slogans: tuple[str, 
         for j, u in enumerate(group[1:]):
             weak[u] = base + ("！" if j % 3 == 0 else "" if j % 3 == 1 else "。")
         pos += size
-    weak_note = np.array(pools.GENERIC_NOTES, dtype=object)[rng.integers(0, len(pools.GENERIC_NOTES), n)]
+    weak_note = np.array(pools.GENERIC_NOTES, dtype=object)[
+        rng.integers(0, len(pools.GENERIC_NOTES), n)
+    ]
     out = []
     for t in truth:
         p = t["unclear_theme_planted"].to_numpy()

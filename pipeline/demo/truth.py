@@ -49,7 +49,10 @@ NOTES = {
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
-        if (out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype)) and col not in ("tags", "expected_findings"):
+        if (out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype)) and col not in (
+            "tags",
+            "expected_findings",
+        ):
             out[col] = out[col].astype("string")
     return out
 
@@ -63,8 +66,13 @@ def files_frame(records: list[dict]) -> pd.DataFrame:
     return _typed(df)
 
 
-def labels_frame(model_labels: pd.DataFrame, roster: pd.DataFrame, files: pd.DataFrame, deadline_ok,
-                 late_correction: str = "first_on_time") -> pd.DataFrame:
+def labels_frame(
+    model_labels: pd.DataFrame,
+    roster: pd.DataFrame,
+    files: pd.DataFrame,
+    deadline_ok,
+    late_correction: str = "first_on_time",
+) -> pd.DataFrame:
     """Per unit: planted truth plus whether and how it reports this round.
 
     A unit that sent only rejected files is `received_unusable`; under
@@ -81,11 +89,16 @@ def labels_frame(model_labels: pd.DataFrame, roster: pd.DataFrame, files: pd.Dat
     lab["submitted"] = lab["accepted_file"].notna()
     recv = lab["unit_id"].map(acc["received_at"])
     lab["received_at"] = pd.to_datetime(recv, utc=True).astype("datetime64[ms, UTC]")
-    lab["report_date"] = pd.to_datetime(lab["unit_id"].map(acc["report_date"])).astype("datetime64[ms]")
+    lab["report_date"] = pd.to_datetime(lab["unit_id"].map(acc["report_date"])).astype(
+        "datetime64[ms]"
+    )
     on_time = deadline_ok(lab["received_at"]).astype("boolean")
     if late_correction == "first_on_time":
-        usable = files[files["expected_status"].isin(["accepted", "superseded", "ignored"]) & files["expected_unit_id"].notna()
-                       & (files["expected_reason"] != "not_a_return")]
+        usable = files[
+            files["expected_status"].isin(["accepted", "superseded", "ignored"])
+            & files["expected_unit_id"].notna()
+            & (files["expected_reason"] != "not_a_return")
+        ]
         first = pd.to_datetime(usable.groupby("expected_unit_id")["received_at"].min(), utc=True)
         early = deadline_ok(lab["unit_id"].map(first)).fillna(False).astype(bool)
         on_time = on_time | pd.array(early.to_numpy(), dtype="boolean")
@@ -95,8 +108,20 @@ def labels_frame(model_labels: pd.DataFrame, roster: pd.DataFrame, files: pd.Dat
     lab.loc[lab["submitted"] & ~lab["on_time"].fillna(True), "reporting"] = "late"
     lab.loc[~lab["submitted"] & lab["submits"], "reporting"] = "received_unusable"
     lab.loc[~lab["expected"], "reporting"] = "not_expected"
-    cols = ["unit_id", "unit_name", "unit_type", "parent_id", "expected", "submits", "submitted", "accepted_file",
-            "report_date", "received_at", "on_time", "reporting"]
+    cols = [
+        "unit_id",
+        "unit_name",
+        "unit_type",
+        "parent_id",
+        "expected",
+        "submits",
+        "submitted",
+        "accepted_file",
+        "report_date",
+        "received_at",
+        "on_time",
+        "reporting",
+    ]
     for w in WEAKNESSES:
         cols += [f"{w}_planted", f"{w}_severity"]
     lab = lab[cols]
@@ -133,13 +158,18 @@ def write_truth(
     errors.to_parquet(folder / "planted_errors.parquet", index=False)
     for name, df in values.items():
         df.to_parquet(folder / f"{name}.parquet", index=False)
-    (folder / "truth.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    (folder / "truth.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str),
+        encoding="utf-8",
+    )
 
 
 RECHECK_VERDICTS = ("fixed", "not_fixed", "not_checkable")
 
 
-def recheck_frame(previous: pd.DataFrame, current: pd.DataFrame, previous_round: str) -> pd.DataFrame:
+def recheck_frame(
+    previous: pd.DataFrame, current: pd.DataFrame, previous_round: str
+) -> pd.DataFrame:
     """Per (unit, weakness) planted in the previous round for a unit that reported then: the verdict
     the re-check must reach — `not_fixed` (still planted), `fixed` (no longer planted) or
     `not_checkable` (no usable return this round)."""
@@ -156,13 +186,37 @@ def recheck_frame(previous: pd.DataFrame, current: pd.DataFrame, previous_round:
                 verdict = "not_checkable"
             else:
                 verdict = "not_fixed" if bool(cur.loc[u, f"{w}_planted"]) else "fixed"
-            rows.append({"unit_id": u, "weakness": w, "previous_round": previous_round,
-                         "severity_before": float(r[f"{w}_severity"]),
-                         "severity_now": float(cur.loc[u, f"{w}_severity"]), "verdict": verdict})
-    out = pd.DataFrame(rows, columns=["unit_id", "weakness", "previous_round", "severity_before", "severity_now",
-                                      "verdict"])
-    return out.astype({"unit_id": "string", "weakness": "string", "previous_round": "string",
-                       "severity_before": "float64", "severity_now": "float64", "verdict": "string"})
+            rows.append(
+                {
+                    "unit_id": u,
+                    "weakness": w,
+                    "previous_round": previous_round,
+                    "severity_before": float(r[f"{w}_severity"]),
+                    "severity_now": float(cur.loc[u, f"{w}_severity"]),
+                    "verdict": verdict,
+                }
+            )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "unit_id",
+            "weakness",
+            "previous_round",
+            "severity_before",
+            "severity_now",
+            "verdict",
+        ],
+    )
+    return out.astype(
+        {
+            "unit_id": "string",
+            "weakness": "string",
+            "previous_round": "string",
+            "severity_before": "float64",
+            "severity_now": "float64",
+            "verdict": "string",
+        }
+    )
 
 
 def write_recheck(truth_root: Path, round_ids: list[str]) -> None:
@@ -171,4 +225,5 @@ def write_recheck(truth_root: Path, round_ids: list[str]) -> None:
         a, b = Path(truth_root) / prev / "labels.parquet", Path(truth_root) / rid / "labels.parquet"
         if a.is_file() and b.is_file():
             recheck_frame(pd.read_parquet(a), pd.read_parquet(b), prev).to_parquet(
-                Path(truth_root) / rid / "recheck.parquet", index=False)
+                Path(truth_root) / rid / "recheck.parquet", index=False
+            )

@@ -33,10 +33,19 @@ class Written:
     report: object = None
     values: dict[str, pd.DataFrame] | None = None  # kept for accepted/superseded files only
     errors: list[dict] = field(default_factory=list)
-    sheets: list[tuple[str, str, int]] = field(default_factory=list)  # (table, sheet as written, data rows)
+    sheets: list[tuple[str, str, int]] = field(
+        default_factory=list
+    )  # (table, sheet as written, data rows)
 
 
-def _one(index: int, plan: FilePlan, unit_tables: dict[str, pd.DataFrame], form, notes: list[str], raw: Path) -> Written:
+def _one(
+    index: int,
+    plan: FilePlan,
+    unit_tables: dict[str, pd.DataFrame],
+    form,
+    notes: list[str],
+    raw: Path,
+) -> Written:
     if plan.fmt == "stray":
         data = fw.stray_bytes()
         return _done(index, plan, data, raw)

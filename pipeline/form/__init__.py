@@ -137,7 +137,9 @@ class FormSpec:
 DEFAULT_MAX_CHARS = {"name": 100, "theme": 100, "note": 2000, "text": 500, "other": 200}
 
 
-def _column(sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict | None = None) -> Column:
+def _column(
+    sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict | None = None
+) -> Column:
     where = f"sheet {sheet!r}, column {raw.get('key', raw.get('header', '?'))!r}"
     for k in ("key", "header", "type"):
         if k not in raw:
@@ -156,12 +158,18 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict 
     length = raw.get("length", "text" if raw["type"] == "text" else "other")
     if length not in limits:
         raise FormSpecError(f"{where}: unknown length {length!r} (known: {sorted(limits)})")
-    if not isinstance(limits[length], int) or isinstance(limits[length], bool) or limits[length] < 1:
+    if (
+        not isinstance(limits[length], int)
+        or isinstance(limits[length], bool)
+        or limits[length] < 1
+    ):
         raise FormSpecError(f"max_chars.{length}: a positive whole number")
     variants = tuple((str(k), str(v)) for k, v in raw.get("variants", {}).items())
     for written, value in variants:
         if value not in choices:
-            raise FormSpecError(f"{where}: variant {written!r} maps to {value!r}, not one of the choices")
+            raise FormSpecError(
+                f"{where}: variant {written!r} maps to {value!r}, not one of the choices"
+            )
     lz = raw.get("leading_zero")
     leading_zero = None
     if lz:
@@ -186,14 +194,20 @@ def _column(sheet: str, raw: dict, actions: tuple[Action, ...], max_chars: dict 
 def _action_states(raw: dict | None, sheets: tuple[Sheet, ...]) -> ActionStates:
     names = ("done", "in_progress", "not_started")
     if not isinstance(raw, dict) or any(not isinstance(raw.get(n), str) for n in names):
-        raise FormSpecError(f"action_states: needs {', '.join(names)} (words of the status choices)")
-    status = next((c for s in sheets if s.table == "actions" for c in s.columns if c.key == "status"), None)
+        raise FormSpecError(
+            f"action_states: needs {', '.join(names)} (words of the status choices)"
+        )
+    status = next(
+        (c for s in sheets if s.table == "actions" for c in s.columns if c.key == "status"), None
+    )
     if status is None:
         raise FormSpecError("action_states: the actions sheet has no status column")
     states = ActionStates(*(raw[n] for n in names))
     for n in names:
         if getattr(states, n) not in status.choices:
-            raise FormSpecError(f"action_states.{n}: {getattr(states, n)!r} is not one of the status choices")
+            raise FormSpecError(
+                f"action_states.{n}: {getattr(states, n)!r} is not one of the status choices"
+            )
     if len({states.done, states.in_progress, states.not_started}) != 3:
         raise FormSpecError("action_states: the three states must differ")
     return states
@@ -201,7 +215,9 @@ def _action_states(raw: dict | None, sheets: tuple[Sheet, ...]) -> ActionStates:
 
 def parse_form(data: dict) -> FormSpec:
     """Build a FormSpec from a parsed TOML mapping, checking it as it goes."""
-    actions = tuple(Action(a["stage"], a["name"], int(a["due_day"])) for a in data.get("actions", ()))
+    actions = tuple(
+        Action(a["stage"], a["name"], int(a["due_day"])) for a in data.get("actions", ())
+    )
     sheets = []
     names: set[str] = set()
     for s in data["sheets"]:
@@ -215,7 +231,9 @@ def parse_form(data: dict) -> FormSpec:
         if name in names:
             raise FormSpecError(f"sheet {name!r}: sheet names repeat")
         names.add(name)
-        cols = tuple(_column(s["name"], c, actions, data.get("max_chars")) for c in s.get("columns", ()))
+        cols = tuple(
+            _column(s["name"], c, actions, data.get("max_chars")) for c in s.get("columns", ())
+        )
         keys = [c.key for c in cols]
         if len(set(keys)) != len(keys):
             raise FormSpecError(f"sheet {s['name']!r}: column keys repeat")

@@ -50,6 +50,7 @@ def nfkc(value: str) -> str:
 
 # ---------------------------------------------------------------- text
 
+
 def clean_text(value: object) -> Cleaned:
     """Text exactly as typed; numbers and dates that a reader typed are put back to text."""
     if is_blank(value):
@@ -61,7 +62,9 @@ def clean_text(value: object) -> Cleaned:
     if isinstance(value, float) and value.is_integer():
         return Cleaned(str(int(value)))
     if isinstance(value, datetime):
-        return Cleaned(value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" "))
+        return Cleaned(
+            value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+        )
     if isinstance(value, date | time):
         return Cleaned(value.isoformat())
     return Cleaned(str(value))
@@ -114,7 +117,9 @@ def clean_integer(value: object) -> Cleaned:
 
 # ---------------------------------------------------------------- dates
 
-_YMD = re.compile(r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?(?:\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_YMD = re.compile(
+    r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?(?:\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
 _YMD8 = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MD = re.compile(r"^(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
@@ -171,6 +176,7 @@ def clean_date(value: object, year: int) -> Cleaned:
 
 # ---------------------------------------------------------------- yes/no, choices
 
+
 def yesno_lookup(yes: Iterable[str], no: Iterable[str]) -> dict[str, bool]:
     table: dict[str, bool] = {}
     for words, flag in ((yes, True), (no, False)):
@@ -181,7 +187,9 @@ def yesno_lookup(yes: Iterable[str], no: Iterable[str]) -> dict[str, bool]:
     return table
 
 
-def clean_yesno(value: object, lookup: dict[str, bool], variants: dict[str, bool] | None = None) -> Cleaned:
+def clean_yesno(
+    value: object, lookup: dict[str, bool], variants: dict[str, bool] | None = None
+) -> Cleaned:
     """The form's yes/no words; then a variant (`是的`, `没做`) with `assumed` set to what was written."""
     if is_blank(value):
         return EMPTY
@@ -204,7 +212,9 @@ def choice_lookup(choices: Sequence[str]) -> dict[str, str]:
     return {normalise_text(c): c for c in choices}
 
 
-def clean_choice(value: object, lookup: dict[str, str], variants: dict[str, str] | None = None) -> Cleaned:
+def clean_choice(
+    value: object, lookup: dict[str, str], variants: dict[str, str] | None = None
+) -> Cleaned:
     """A value of the choice list; spaces, full-width forms and quote styles do not matter.
 
     `variants` (normalised written form -> choice, from the form spec) are read

@@ -16,8 +16,17 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 TZ = ZoneInfo("Asia/Shanghai")
-UNITS_EXTRA = ("submitted", "file", "report_date", "received_at", "on_time", "reporting",
-               "unusable_files", "unusable_reason", "unusable_received_at")
+UNITS_EXTRA = (
+    "submitted",
+    "file",
+    "report_date",
+    "received_at",
+    "on_time",
+    "reporting",
+    "unusable_files",
+    "unusable_reason",
+    "unusable_received_at",
+)
 
 
 def deadline_end(deadline: date) -> pd.Timestamp:
@@ -33,7 +42,9 @@ def on_time_flags(received_at: pd.Series, deadline: date) -> pd.Series:
     return out.mask(received_at.isna())
 
 
-def units_table(roster: pd.DataFrame, submissions: pd.DataFrame, on_time_of: dict[str, bool] | None = None) -> pd.DataFrame:
+def units_table(
+    roster: pd.DataFrame, submissions: pd.DataFrame, on_time_of: dict[str, bool] | None = None
+) -> pd.DataFrame:
     """The roster joined with each unit's accepted return of the round.
 
     `on_time_of` (unit → on time) overrides the accepted file's own flag (the
@@ -51,21 +62,46 @@ def units_table(roster: pd.DataFrame, submissions: pd.DataFrame, on_time_of: dic
     units["on_time"] = units["on_time"].astype("boolean")
     if on_time_of:
         fixed = units["unit_id"].map(on_time_of)
-        units["on_time"] = units["on_time"].mask(fixed.notna() & units["submitted"], fixed).astype("boolean")
+        units["on_time"] = (
+            units["on_time"].mask(fixed.notna() & units["submitted"], fixed).astype("boolean")
+        )
     bad = submissions[(submissions["status"] == "rejected") & submissions["unit_id"].notna()]
     bad = bad.sort_values(["received_at", "file"], kind="stable")
     gone = bad.groupby("unit_id", sort=False).agg(
-        unusable_files=("file", lambda f: "；".join(f)), unusable_reason=("reason", "last"),
-        unusable_received_at=("received_at", "first"))
+        unusable_files=("file", lambda f: "；".join(f)),
+        unusable_reason=("reason", "last"),
+        unusable_received_at=("received_at", "first"),
+    )
     units = units.merge(gone, left_on="unit_id", right_index=True, how="left")
-    units = units[[*roster.columns, "submitted", "file", "report_date", "received_at", "on_time",
-                   "unusable_files", "unusable_reason", "unusable_received_at"]]
-    units.loc[units["submitted"], ["unusable_files", "unusable_reason", "unusable_received_at"]] = None
+    units = units[
+        [
+            *roster.columns,
+            "submitted",
+            "file",
+            "report_date",
+            "received_at",
+            "on_time",
+            "unusable_files",
+            "unusable_reason",
+            "unusable_received_at",
+        ]
+    ]
+    units.loc[units["submitted"], ["unusable_files", "unusable_reason", "unusable_received_at"]] = (
+        None
+    )
     units["unusable_files"] = units["unusable_files"].astype("string")
     units["unusable_reason"] = units["unusable_reason"].astype("string")
-    units["unusable_received_at"] = pd.to_datetime(units["unusable_received_at"], utc=True).astype("datetime64[ms, UTC]")
+    units["unusable_received_at"] = pd.to_datetime(units["unusable_received_at"], utc=True).astype(
+        "datetime64[ms, UTC]"
+    )
     reporting = []
-    for exp, sub, ot, gone_ in zip(units["expected"], units["submitted"], units["on_time"], units["unusable_files"].notna(), strict=True):
+    for exp, sub, ot, gone_ in zip(
+        units["expected"],
+        units["submitted"],
+        units["on_time"],
+        units["unusable_files"].notna(),
+        strict=True,
+    ):
         if not exp:
             reporting.append("not_expected")
         elif not sub:
@@ -102,7 +138,14 @@ def completeness_table(units: pd.DataFrame) -> pd.DataFrame:
     for t, g in units.groupby("unit_type", sort=True):
         rows.append({"level": "unit_type", "group": str(t), "group_name": str(t), **_rates(g)})
     for p, g in units[units["parent_id"].notna()].groupby("parent_id", sort=True):
-        rows.append({"level": "parent", "group": str(p), "group_name": f"{names.get(str(p), p)}下属单位", **_rates(g)})
+        rows.append(
+            {
+                "level": "parent",
+                "group": str(p),
+                "group_name": f"{names.get(str(p), p)}下属单位",
+                **_rates(g),
+            }
+        )
     df = pd.DataFrame(rows)
     for c in ("level", "group", "group_name"):
         df[c] = df[c].astype("string")

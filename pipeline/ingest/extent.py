@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from pipeline.ingest.read import Limits, ReadError
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?>')
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-_REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?>')
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?>")
 _DIM = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]*)"')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
 _CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Za-z]+)(\d+)"')
@@ -42,8 +42,12 @@ def column_index(letters: str) -> int:
 
 
 def _attrs(tag: bytes) -> dict[str, str]:
-    return {k.decode().split(":")[-1] if not k.startswith(b"r:") else "r:" + k.decode()[2:]: v.decode("utf-8", "replace")
-            for k, v in _ATTR.findall(tag)}
+    return {
+        k.decode().split(":")[-1] if not k.startswith(b"r:") else "r:" + k.decode()[2:]: v.decode(
+            "utf-8", "replace"
+        )
+        for k, v in _ATTR.findall(tag)
+    }
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -58,7 +62,9 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
         a = _attrs(tag)
         if "Id" in a and "Target" in a:
             t = a["Target"]
-            targets[a["Id"]] = t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+            targets[a["Id"]] = (
+                t.lstrip("/") if t.startswith("/") else posixpath.normpath(posixpath.join("xl", t))
+            )
     out = {}
     for tag in _SHEET.findall(book):
         a = _attrs(tag)
@@ -113,7 +119,10 @@ def check_part(stream: io.BufferedIOBase, sheet: str, limits: Limits) -> None:
             top_row, top_col = max(top_row, row), max(top_col, col)
             if _too_far(top_row, top_col, limits):
                 where = m.group(1).decode().upper() + m.group(2).decode()
-                raise ReadError(_reason(top_row, limits, "cell_out_of_range"), _far_message(sheet, where, limits))
+                raise ReadError(
+                    _reason(top_row, limits, "cell_out_of_range"),
+                    _far_message(sheet, where, limits),
+                )
         for m in _ROW.finditer(buf):
             row = int(m.group(1)) - 1
             if row + 1 > limits.max_rows:
@@ -122,9 +131,11 @@ def check_part(stream: io.BufferedIOBase, sheet: str, limits: Limits) -> None:
 
 
 def _far_message(sheet: str, where: str, limits: Limits) -> str:
-    return (f"工作表“{sheet}”在 {where} 有内容，使表格区域超出上限（{limits.max_rows} 行，"
-            f"{limits.max_rows * limits.max_columns} 个单元格），疑为异常文件；"
-            "请删除表格远处的多余内容（或把内容复制到报表模板）后重新报送")
+    return (
+        f"工作表“{sheet}”在 {where} 有内容，使表格区域超出上限（{limits.max_rows} 行，"
+        f"{limits.max_rows * limits.max_columns} 个单元格），疑为异常文件；"
+        "请删除表格远处的多余内容（或把内容复制到报表模板）后重新报送"
+    )
 
 
 def check_extent(data: bytes, sheets: Iterable[str], limits: Limits) -> None:

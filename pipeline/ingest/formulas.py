@@ -37,7 +37,11 @@ def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
     targets = {}
     for r in rels:
         target = r.get("Target", "")
-        targets[r.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        targets[r.get("Id")] = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
     out = {}
     sheets = wb.find(f"{_NS}sheets")
     for s in sheets if sheets is not None else ():
@@ -75,7 +79,9 @@ def uncached_formulas(data: bytes, sheets: Iterable[str]) -> dict[str, dict[tupl
                             cached = (v is not None and (v.text or "") != "") or is_ is not None
                             m = _REF.match(el.get("r", ""))
                             if not cached and m:
-                                found[(int(m.group(2)) - 1, _col_index(m.group(1)))] = "=" + f.text.strip()
+                                found[(int(m.group(2)) - 1, _col_index(m.group(1)))] = (
+                                    "=" + f.text.strip()
+                                )
                         el.clear()
                 if found:
                     out[name] = found
@@ -84,7 +90,9 @@ def uncached_formulas(data: bytes, sheets: Iterable[str]) -> dict[str, dict[tupl
     return out
 
 
-def apply_formulas(rows: list[list[object]], cells: dict[tuple[int, int], str]) -> list[tuple[int, int, str]]:
+def apply_formulas(
+    rows: list[list[object]], cells: dict[tuple[int, int], str]
+) -> list[tuple[int, int, str]]:
     """Put each formula's text into its empty grid cell (in place); the cells changed."""
     changed = []
     for (r, c), text in sorted(cells.items()):

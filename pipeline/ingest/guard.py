@@ -55,7 +55,9 @@ def _child(conn, fn: Callable, calls: list[tuple[tuple, dict]]) -> None:
     conn.close()
 
 
-def run_isolated(fn: Callable, calls: list[tuple[tuple, dict]], seconds: float) -> list[tuple[str, object]]:
+def run_isolated(
+    fn: Callable, calls: list[tuple[tuple, dict]], seconds: float
+) -> list[tuple[str, object]]:
     """Run fn on each call, one after the other, in a fresh process; outcome per call.
 
     Outcomes: ('ok', result) | ('error', text) | ('timeout', None) | ('crashed', exitcode)

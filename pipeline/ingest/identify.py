@@ -17,7 +17,9 @@ from pipeline.roster import Match, NameIndex, match_unit, normalise_name, normal
 
 _INGEST = Ingest()  # the config model holds every default; signatures read it
 
-_NOISE = re.compile(r"(\(\d+\)|（\d+）|副本|copy|最终版|修改版|修订版|终稿|定稿|新版|更新版?|v\d+)", re.I)
+_NOISE = re.compile(
+    r"(\(\d+\)|（\d+）|副本|copy|最终版|修改版|修订版|终稿|定稿|新版|更新版?|v\d+)", re.I
+)
 _ROUNDISH = re.compile(r"\d{4}[-_.年]?\d{1,2}月?|\d{6,8}")
 _FORMWORDS = re.compile(r"创先争优|活动|进展情况|报表|统计表|填报|情况表?|上报|报送")
 
@@ -25,36 +27,60 @@ _FORMWORDS = re.compile(r"创先争优|活动|进展情况|报表|统计表|填�
 @dataclass(frozen=True)
 class Identity:
     unit_id: str | None
-    reason: str | None  # None when identified; unknown_unit / ambiguous_unit (two roster units tie) otherwise
+    reason: (
+        str | None
+    )  # None when identified; unknown_unit / ambiguous_unit (two roster units tie) otherwise
     message: str | None
     match: Match | None
 
 
-def identify(written: str | None, index: NameIndex, cutoff: float = _INGEST.name_match_cutoff) -> Identity:
+def identify(
+    written: str | None, index: NameIndex, cutoff: float = _INGEST.name_match_cutoff
+) -> Identity:
     if not written or not str(written).strip():
         return Identity(None, "unknown_unit", "基本情况中未填写单位名称，无法确认报送单位", None)
     m = match_unit(written, index, cutoff=cutoff)
     if m.unit_id:
         return Identity(m.unit_id, None, None, m)
-    if m.how == "near_miss" and len(m.candidates) > 1 and m.candidates[0].score == m.candidates[1].score:
+    if (
+        m.how == "near_miss"
+        and len(m.candidates) > 1
+        and m.candidates[0].score == m.candidates[1].score
+    ):
         tied = [c for c in m.candidates if c.score == m.candidates[0].score]
         names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in tied)
-        return Identity(None, "ambiguous_unit",
-                        f"单位名称“{m.written}”与名册中的{names}同样接近，无法确定是哪个单位，请按名册填写单位全称", m)
+        return Identity(
+            None,
+            "ambiguous_unit",
+            f"单位名称“{m.written}”与名册中的{names}同样接近，无法确定是哪个单位，请按名册填写单位全称",
+            m,
+        )
     if m.how == "near_miss":
         names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in m.candidates)
-        return Identity(None, "unknown_unit",
-                        f"单位名称“{m.written}”不在单位名册中，最接近的是：{names}，请按名册填写单位全称", m)
+        return Identity(
+            None,
+            "unknown_unit",
+            f"单位名称“{m.written}”不在单位名册中，最接近的是：{names}，请按名册填写单位全称",
+            m,
+        )
     # nothing above the cutoff: still show the closest roster names, as suggestions only
     loose = match_unit(written, index, cutoff=min(cutoff, 50))
     if loose.candidates:
         names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in loose.candidates)
-        return Identity(None, "unknown_unit",
-                        f"单位名称“{m.written}”不在单位名册中（名册中相近的有：{names}），请按名册填写单位全称", loose)
-    return Identity(None, "unknown_unit", f"单位名称“{m.written}”不在单位名册中，请按名册填写单位全称", m)
+        return Identity(
+            None,
+            "unknown_unit",
+            f"单位名称“{m.written}”不在单位名册中（名册中相近的有：{names}），请按名册填写单位全称",
+            loose,
+        )
+    return Identity(
+        None, "unknown_unit", f"单位名称“{m.written}”不在单位名册中，请按名册填写单位全称", m
+    )
 
 
-def filename_unit(file: str, index: NameIndex, round_id: str, round_name: str = "") -> tuple[str | None, str]:
+def filename_unit(
+    file: str, index: NameIndex, round_id: str, round_name: str = ""
+) -> tuple[str | None, str]:
     """The unit a file name names (if any), and the name part that was tried.
 
     Each part of the stem (split on _ - spaces) is looked up whole, then by
@@ -89,7 +115,9 @@ def _prefix(text: str, index: NameIndex) -> str | None:
 
 def _lookup(text: str, index: NameIndex) -> str | None:
     """Exact, alias or normalised name; never fuzzy."""
-    return index.exact.get(text) or index.alias.get(text) or index.normalised.get(normalise_name(text))
+    return (
+        index.exact.get(text) or index.alias.get(text) or index.normalised.get(normalise_name(text))
+    )
 
 
 def filename_disagrees(

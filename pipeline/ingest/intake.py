@@ -80,7 +80,11 @@ def _seconds(value: object) -> float | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
         return None
     try:
-        ts = pd.Timestamp(value) if not isinstance(value, str) else pd.Timestamp(value.strip().replace("/", "-"))
+        ts = (
+            pd.Timestamp(value)
+            if not isinstance(value, str)
+            else pd.Timestamp(value.strip().replace("/", "-"))
+        )
     except (ValueError, TypeError):
         return None
     if pd.isna(ts):
@@ -96,15 +100,24 @@ def load_receipts(config, round_id: str, unit_of_name: dict[str, str] | None = N
     if path is None:
         return out
     try:
-        df = (pd.read_csv(path, dtype=str, encoding="utf-8-sig") if path.suffix == ".csv"
-              else pd.read_excel(path, dtype=object, engine="calamine"))
+        df = (
+            pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+            if path.suffix == ".csv"
+            else pd.read_excel(path, dtype=object, engine="calamine")
+        )
     except Exception as exc:  # a log that cannot be read falls back to file times, with a problem
-        out.problems.append(f"收文登记 {path.name} 无法读取（{type(exc).__name__}），已改用文件修改时间")
+        out.problems.append(
+            f"收文登记 {path.name} 无法读取（{type(exc).__name__}），已改用文件修改时间"
+        )
         return out
     cols = list(df.columns)
-    fcol, ucol, ncol, tcol = (_pick(cols, h) for h in (FILE_HEADERS, UNIT_HEADERS, NAME_HEADERS, TIME_HEADERS))
+    fcol, ucol, ncol, tcol = (
+        _pick(cols, h) for h in (FILE_HEADERS, UNIT_HEADERS, NAME_HEADERS, TIME_HEADERS)
+    )
     if tcol is None or (fcol is None and ucol is None and ncol is None):
-        out.problems.append(f"收文登记 {path.name} 缺少“收到时间”或“文件”/“单位编码”列，已改用文件修改时间")
+        out.problems.append(
+            f"收文登记 {path.name} 缺少“收到时间”或“文件”/“单位编码”列，已改用文件修改时间"
+        )
         return out
     for i, row in enumerate(df.itertuples(index=False), start=2):
         r = dict(zip(cols, row, strict=True))
@@ -143,8 +156,12 @@ def resolve_statuses(records: list[dict]) -> None:
     for r in sorted(live, key=lambda r: (r["received_at"], r["file"])):
         key = (r["unit_id"], r["sha256"])
         if key in first_of:
-            r.update(status="ignored", reason="duplicate_content", superseded_by=first_of[key],
-                     message=f"与先收到的 {first_of[key]} 内容完全相同（重复报送），已忽略")
+            r.update(
+                status="ignored",
+                reason="duplicate_content",
+                superseded_by=first_of[key],
+                message=f"与先收到的 {first_of[key]} 内容完全相同（重复报送），已忽略",
+            )
         else:
             first_of[key] = r["file"]
     by_unit: dict[str, list[dict]] = {}
@@ -157,17 +174,25 @@ def resolve_statuses(records: list[dict]) -> None:
         keep["status"] = "accepted"
         for r in group[:-1]:
             if keep["received_at"] > r["received_at"]:
-                why = (f"该单位于 {local_time(keep['received_at'])} 又报送了 {keep['file']}"
-                       f"（晚于本文件的 {local_time(r['received_at'])}），以后收到的为准")
+                why = (
+                    f"该单位于 {local_time(keep['received_at'])} 又报送了 {keep['file']}"
+                    f"（晚于本文件的 {local_time(r['received_at'])}），以后收到的为准"
+                )
             elif (keep["report_date"] or date.min) > (r["report_date"] or date.min):
                 why = f"该单位同时报送了 {keep['file']}，收到时间相同，按填报日期较晚的为准"
             else:
                 why = f"该单位同时报送了 {keep['file']}，收到时间和填报日期都相同，按文件名取其一"
-            r.update(status="superseded", reason="superseded_later", superseded_by=keep["file"],
-                     message=f"{why}；本文件保留备查")
+            r.update(
+                status="superseded",
+                reason="superseded_later",
+                superseded_by=keep["file"],
+                message=f"{why}；本文件保留备查",
+            )
 
 
-def unit_on_time(records: list[dict], cutoff_seconds: float, rule: str) -> dict[str, tuple[bool, dict | None]]:
+def unit_on_time(
+    records: list[dict], cutoff_seconds: float, rule: str
+) -> dict[str, tuple[bool, dict | None]]:
     """unit → (on time, the on-time first return when a late correction is the one used).
 
     Under `first_on_time` a unit whose first usable return (accepted,
@@ -178,8 +203,12 @@ def unit_on_time(records: list[dict], cutoff_seconds: float, rule: str) -> dict[
     out: dict[str, tuple[bool, dict | None]] = {}
     usable: dict[str, list[dict]] = {}
     for r in records:
-        if r["unit_id"] and r["status"] in ("accepted", "superseded", "ignored") and r.get("reason") != "override_ignore" \
-                and r.get("reason") != "not_a_return":
+        if (
+            r["unit_id"]
+            and r["status"] in ("accepted", "superseded", "ignored")
+            and r.get("reason") != "override_ignore"
+            and r.get("reason") != "not_a_return"
+        ):
             usable.setdefault(r["unit_id"], []).append(r)
     for uid, group in usable.items():
         used = next((r for r in group if r["status"] == "accepted"), None)

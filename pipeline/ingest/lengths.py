@@ -31,7 +31,9 @@ def cut_grid(rows: list[list[object]], limit: int) -> dict[tuple[int, int], int]
     return cut
 
 
-def cut_layout(ctx, sheet_name: str, spec: Sheet, layout: Layout, grid_cut: dict[tuple[int, int], int]) -> list[dict]:
+def cut_layout(
+    ctx, sheet_name: str, spec: Sheet, layout: Layout, grid_cut: dict[tuple[int, int], int]
+) -> list[dict]:
     """Cut each form cell to its column's `max_chars` (in place); one finding per cut cell."""
     from pipeline.ingest.validate import finding
 
@@ -53,10 +55,18 @@ def cut_layout(ctx, sheet_name: str, spec: Sheet, layout: Layout, grid_cut: dict
             if original <= limit[key]:
                 continue
             raw.cells[key] = (value[: limit[key]], ci)
-            findings.append(finding(
-                ctx, sheet_name, "text_too_long",
-                f"“{header[key]}”内容过长（{original} 字，上限 {limit[key]} 字），只保留前 {limit[key]} 字；"
-                "请精简后重新报送",
-                row=raw.row, col=ci, column=key, value=value[:PREVIEW] + "…", severity="warning",
-            ))
+            findings.append(
+                finding(
+                    ctx,
+                    sheet_name,
+                    "text_too_long",
+                    f"“{header[key]}”内容过长（{original} 字，上限 {limit[key]} 字），只保留前 {limit[key]} 字；"
+                    "请精简后重新报送",
+                    row=raw.row,
+                    col=ci,
+                    column=key,
+                    value=value[:PREVIEW] + "…",
+                    severity="warning",
+                )
+            )
     return findings

@@ -36,7 +36,14 @@ from pipeline.ingest.validate import (
 
 STRAY_PREFIXES = ("~$", ".~lock", "._", ".")
 STRAY_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
-_DTYPES = {"text": "string", "choice": "string", "integer": "Int64", "number": "Float64", "date": "datetime64[ms]", "yesno": "boolean"}
+_DTYPES = {
+    "text": "string",
+    "choice": "string",
+    "integer": "Int64",
+    "number": "Float64",
+    "date": "datetime64[ms]",
+    "yesno": "boolean",
+}
 
 
 @dataclass
@@ -50,12 +57,18 @@ class ParsedReturn:
     message: str | None = None
     written_name: str | None = None
     report_date: date | None = None
-    records: dict[str, list[dict]] = field(default_factory=dict)  # table -> typed rows (plain Python)
+    records: dict[str, list[dict]] = field(
+        default_factory=dict
+    )  # table -> typed rows (plain Python)
     finding_rows: list[dict] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)  # table -> sheet name as spelt
-    info_cells: dict[str, tuple[int, int]] = field(default_factory=dict)  # 基本情况 key -> 0-based (row, col)
-    columns: dict[str, dict[str, int]] = field(default_factory=dict)  # table sheet -> key -> 0-based column
+    info_cells: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # 基本情况 key -> 0-based (row, col)
+    columns: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # table sheet -> key -> 0-based column
     form_version: int = Campaign.model_fields["form_version"].default  # the config model holds it
     # the outcome may differ on another try (timeout, memory, a reader that died):
     # such a result is never kept for reuse (`reuse.py`)
@@ -68,7 +81,9 @@ class ParsedReturn:
         """Clean rows per sheet table: file, sheet, row + the spec keys, typed."""
         form = load_form(self.form_version)
         return {
-            s.table: table_frame(self.records.get(s.table, []), s, self.file, self.sheets.get(s.table))
+            s.table: table_frame(
+                self.records.get(s.table, []), s, self.file, self.sheets.get(s.table)
+            )
             for s in form.data_sheets
         }
 
@@ -93,7 +108,9 @@ def findings_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def table_frame(records: list[dict], sheet_spec, file: str | None = None, sheet_name: str | None = None) -> pd.DataFrame:
+def table_frame(
+    records: list[dict], sheet_spec, file: str | None = None, sheet_name: str | None = None
+) -> pd.DataFrame:
     """Typed frame: file, sheet, row + the spec keys (file/sheet from each record unless given)."""
     cols = {"file": "string", "sheet": "string", "row": "Int64"}
     cols.update({c.key: _DTYPES[c.type] for c in sheet_spec.columns})
@@ -106,7 +123,9 @@ def table_frame(records: list[dict], sheet_spec, file: str | None = None, sheet_
     for k, dtype in cols.items():
         values = data[k]
         if dtype == "datetime64[ms]":
-            out[k] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ms]")
+            out[k] = pd.Series(
+                pd.to_datetime(pd.Series(values, dtype=object)), dtype="datetime64[ms]"
+            )
         elif dtype == "string":
             out[k] = pd.Series(values, dtype=object).astype("string")
         else:
@@ -136,20 +155,35 @@ def parse_return(
     stat = path.stat()
     result = ParsedReturn(label, stat.st_size, "", stat.st_mtime, form_version=form.version)
     if is_stray(label):
-        result.status, result.reason, result.message = "ignored", "not_a_return", "临时文件或系统文件，不是报表，已忽略"
+        result.status, result.reason, result.message = (
+            "ignored",
+            "not_a_return",
+            "临时文件或系统文件，不是报表，已忽略",
+        )
         result.sha256 = file_sha256(path)
         return result
     if stat.st_size > limits.max_file_mb * 1024 * 1024:
         result.sha256 = file_sha256(path)
         result.status, result.reason = "rejected", "too_large"
-        result.message = f"文件过大（{stat.st_size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）"
+        result.message = (
+            f"文件过大（{stat.st_size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）"
+        )
         return result
     data = path.read_bytes()
     result.sha256 = hashlib.sha256(data).hexdigest()
     year = config.round(round_id).as_of.year
     try:
         with time_limit(limits.timeout_seconds), hard_stop(limits.timeout_seconds * 2 + 10):
-            _parse(result, data, form, limits, year, config.campaign.start, path, config.round(round_id).as_of)
+            _parse(
+                result,
+                data,
+                form,
+                limits,
+                year,
+                config.campaign.start,
+                path,
+                config.round(round_id).as_of,
+            )
     except ReadError as exc:
         _reject(result, exc.reason, exc.message)
     except FileTimeout:
@@ -167,7 +201,13 @@ def _reject(result: ParsedReturn, reason: str, message: str) -> None:
 
 
 def _parse(
-    result: ParsedReturn, data: bytes, form: FormSpec, limits: Limits, year: int, start: date, path: Path | None = None,
+    result: ParsedReturn,
+    data: bytes,
+    form: FormSpec,
+    limits: Limits,
+    year: int,
+    start: date,
+    path: Path | None = None,
     as_of: date | None = None,
 ) -> None:
     found: dict[str, str] = {}
@@ -181,9 +221,18 @@ def _parse(
     findings: list[dict] = []
     for sheet_name, cells in uncached_formulas(data, grids).items():
         for r, c, text in apply_formulas(grids[sheet_name].rows, cells):
-            findings.append(finding(ctx, sheet_name, "formula_as_text",
-                                    "单元格为公式，已按文字处理（公式不计算，请直接填写文字或数值）",
-                                    row=r, col=c, value=text, severity="warning"))
+            findings.append(
+                finding(
+                    ctx,
+                    sheet_name,
+                    "formula_as_text",
+                    "单元格为公式，已按文字处理（公式不计算，请直接填写文字或数值）",
+                    row=r,
+                    col=c,
+                    value=text,
+                    severity="warning",
+                )
+            )
     records: dict[str, list[dict]] = {}
     cells: dict[tuple[str, int, str], int] = {}
     missing_sheets = []
@@ -200,8 +249,14 @@ def _parse(
         if spec.kind == "table":
             layout = find_table(rows, spec, form.total_row_markers)
             if layout is None:
-                findings.append(finding(ctx, sheet_name, "header_not_found",
-                                        f"工作表“{sheet_name}”中找不到表头（应有“{'”“'.join(spec.headers[:4])}”等列）"))
+                findings.append(
+                    finding(
+                        ctx,
+                        sheet_name,
+                        "header_not_found",
+                        f"工作表“{sheet_name}”中找不到表头（应有“{'”“'.join(spec.headers[:4])}”等列）",
+                    )
+                )
                 if spec.required:
                     missing_sheets.append(spec.name)
                 records[spec.table], result.rows_read[spec.table] = [], 0
@@ -215,8 +270,14 @@ def _parse(
             layout = find_keyvalue(rows, spec)
             if layout is None:
                 if spec.required:
-                    findings.append(finding(ctx, sheet_name, "header_not_found",
-                                            f"工作表“{sheet_name}”中找不到“{spec.columns[0].header}”等项目"))
+                    findings.append(
+                        finding(
+                            ctx,
+                            sheet_name,
+                            "header_not_found",
+                            f"工作表“{sheet_name}”中找不到“{spec.columns[0].header}”等项目",
+                        )
+                    )
                     missing_sheets.append(spec.name)
                 records[spec.table], result.rows_read[spec.table] = [], 0
                 continue
@@ -230,7 +291,11 @@ def _parse(
         findings.extend(fnd)
         result.rows_read[spec.table] = n
     _name_formula_columns(findings, cells, result.sheets, form)
-    result.info_cells = {key: (row - 1, ci) for (table, row, key), ci in cells.items() if table == "info" and ci is not None}
+    result.info_cells = {
+        key: (row - 1, ci)
+        for (table, row, key), ci in cells.items()
+        if table == "info" and ci is not None
+    }
     for (table, _, key), ci in cells.items():
         if table != "info" and ci is not None:
             result.columns.setdefault(table, {})[key] = ci
@@ -247,11 +312,14 @@ def _parse(
         result.message = f"缺少工作表或表头：{'、'.join(missing_sheets)}（请用报表模板填写）"
 
 
-def _name_formula_columns(findings: list[dict], cells: dict, sheets: dict[str, str], form: FormSpec) -> None:
+def _name_formula_columns(
+    findings: list[dict], cells: dict, sheets: dict[str, str], form: FormSpec
+) -> None:
     """Give each formula_as_text finding the header of the form column its cell is in (in place)."""
     table_of = {name: table for table, name in sheets.items()}
-    where: dict[tuple[str | None, str], dict] = {(table_of.get(f["sheet"]), f["cell"]): f
-                                                 for f in findings if f["code"] == "formula_as_text"}
+    where: dict[tuple[str | None, str], dict] = {
+        (table_of.get(f["sheet"]), f["cell"]): f for f in findings if f["code"] == "formula_as_text"
+    }
     if not where:
         return
     for (table, row, key), ci in cells.items():
@@ -260,6 +328,8 @@ def _name_formula_columns(findings: list[dict], cells: dict, sheets: dict[str, s
             f["column"] = form.sheet(table).column(key).header
 
 
-def parse_batch(items: list[tuple[Path, str]], config, round_id: str, limits: Limits, form: FormSpec) -> list[ParsedReturn]:
+def parse_batch(
+    items: list[tuple[Path, str]], config, round_id: str, limits: Limits, form: FormSpec
+) -> list[ParsedReturn]:
     """A few files per worker task: fewer round trips (picklable, top level)."""
     return [parse_return(path, config, round_id, limits, label, form) for path, label in items]

@@ -34,7 +34,9 @@ ZIP_EMPTY = b"PK\x05\x06"
 # BIFF2-BIFF4 stand-alone worksheets (Excel 2.x-4.0): BOF record ids
 OLD_BIFF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
 
-MAX_COLUMNS = _INGEST.max_columns  # a sheet's cells are limited to max_rows x this before they become Python objects
+MAX_COLUMNS = (
+    _INGEST.max_columns
+)  # a sheet's cells are limited to max_rows x this before they become Python objects
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".xltx", ".xltm", ".et")
 
 
@@ -52,8 +54,14 @@ class Limits:
     @classmethod
     def from_config(cls, config) -> Limits:
         i = config.ingest
-        return cls(i.max_file_mb, i.max_uncompressed_mb, i.max_rows, i.timeout_seconds, i.max_columns,
-                   i.max_cell_chars)
+        return cls(
+            i.max_file_mb,
+            i.max_uncompressed_mb,
+            i.max_rows,
+            i.timeout_seconds,
+            i.max_columns,
+            i.max_cell_chars,
+        )
 
 
 class ReadError(Exception):
@@ -73,7 +81,9 @@ class Grid:
     name: str
     rows: list[list[object]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
-    cut: dict[tuple[int, int], int] = field(default_factory=dict)  # (row, col) -> length before the cut
+    cut: dict[tuple[int, int], int] = field(
+        default_factory=dict
+    )  # (row, col) -> length before the cut
 
 
 def column_letter(index: int) -> str:
@@ -93,6 +103,7 @@ def a1(row: int, col: int) -> str:
 
 # ---------------------------------------------------------------- time limit
 
+
 class FileTimeout(Exception):
     pass
 
@@ -103,7 +114,11 @@ def time_limit(seconds: float) -> Iterator[None]:
 
     Restores any alarm already set (pytest-timeout uses one).
     """
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    if (
+        seconds <= 0
+        or threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "setitimer")
+    ):
         yield
         return
 
@@ -125,14 +140,19 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 # ---------------------------------------------------------------- sniffing
 
+
 def _zip_check(data: bytes, limits: Limits) -> str:
     """The workbook kind inside a zip (.xlsx, .xlsb, .ods), or ReadError."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise ReadError("truncated", "文件不完整（压缩包结构缺失，可能传输中断），请重新报送", str(exc)) from None
+        raise ReadError(
+            "truncated", "文件不完整（压缩包结构缺失，可能传输中断），请重新报送", str(exc)
+        ) from None
     except Exception as exc:  # struct errors in a mangled directory
-        raise ReadError("truncated", "文件不完整（压缩包结构损坏），请重新报送", repr(exc)) from None
+        raise ReadError(
+            "truncated", "文件不完整（压缩包结构损坏），请重新报送", repr(exc)
+        ) from None
     with zf:
         infos = zf.infolist()
         total = sum(max(0, i.file_size) for i in infos)
@@ -145,7 +165,10 @@ def _zip_check(data: bytes, limits: Limits) -> str:
     if "EncryptedPackage" in names:
         raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送")
     if "word/document.xml" in names or "ppt/presentation.xml" in names:
-        raise ReadError("not_a_workbook", "文件是 Word 或 PowerPoint 文档，不是 Excel 表格，请用报表模板填写后报送")
+        raise ReadError(
+            "not_a_workbook",
+            "文件是 Word 或 PowerPoint 文档，不是 Excel 表格，请用报表模板填写后报送",
+        )
     if "xl/workbook.bin" in names:
         return ".xlsb"
     if "mimetype" in names or "content.xml" in names:
@@ -180,7 +203,9 @@ def _ole_other_document(data: bytes) -> bool:
 def sniff(data: bytes, limits: Limits) -> str:
     """The workbook kind as a suffix (.xlsx, .xlsb, .ods, .xls), or ReadError for files that are not workbooks."""
     if len(data) > limits.max_file_mb * 1024 * 1024:
-        raise ReadError("too_large", f"文件过大（{len(data) / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）")
+        raise ReadError(
+            "too_large", f"文件过大（{len(data) / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）"
+        )
     if not data:
         raise ReadError("not_a_workbook", "文件是空的（0 字节），请重新报送")
     head = data[:8]
@@ -190,16 +215,22 @@ def sniff(data: bytes, limits: Limits) -> str:
         if _ole_encrypted(data):
             raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送")
         if _ole_other_document(data):
-            raise ReadError("not_a_workbook", "文件是 Word 或 PowerPoint 等其他文档，不是 Excel 表格，请用报表模板填写后报送")
+            raise ReadError(
+                "not_a_workbook",
+                "文件是 Word 或 PowerPoint 等其他文档，不是 Excel 表格，请用报表模板填写后报送",
+            )
         return ".xls"
     if OLE_MAGIC.startswith(head) or ZIP_MAGIC.startswith(head[:4]):
         raise ReadError("truncated", "文件不完整（可能传输中断），请重新报送")
     if head[:2] in OLD_BIFF:
-        raise ReadError("unreadable", "文件是 Excel 4.0 及更早的旧格式，无法读取，请另存为 .xlsx 后重新报送")
+        raise ReadError(
+            "unreadable", "文件是 Excel 4.0 及更早的旧格式，无法读取，请另存为 .xlsx 后重新报送"
+        )
     text = data[:512].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t").lower().replace(b"\x00", b"")
     if text.startswith((b"<?xml", b"<html", b"<!doctype", b"<table", b"<workbook")):
         raise ReadError(
-            "not_a_workbook", "文件是网页或 XML 格式（不是真正的 Excel 工作簿），请用报表模板填写后另存为 .xlsx 报送"
+            "not_a_workbook",
+            "文件是网页或 XML 格式（不是真正的 Excel 工作簿），请用报表模板填写后另存为 .xlsx 报送",
         )
     if head.startswith(b"%PDF"):
         raise ReadError("not_a_workbook", "文件是 PDF，不是 Excel 表格，请用报表模板填写后报送")
@@ -211,7 +242,12 @@ def sniff(data: bytes, limits: Limits) -> str:
 _PASSWORD = re.compile(r"password|encrypt", re.I)
 
 
-_SAME_KIND = {".xlsx": (".xlsx", ".xlsm", ".xltx", ".xltm"), ".xlsb": (".xlsb",), ".ods": (".ods",), ".xls": (".xls", ".et")}
+_SAME_KIND = {
+    ".xlsx": (".xlsx", ".xlsm", ".xltx", ".xltm"),
+    ".xlsb": (".xlsb",),
+    ".ods": (".ods",),
+    ".xls": (".xls", ".et"),
+}
 
 
 def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> CalamineWorkbook:
@@ -227,7 +263,9 @@ def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> Cala
         raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送") from None
     except FileTimeout:
         raise
-    except BaseException as exc:  # calamine errors and Rust panics (PanicException is a BaseException)
+    except (
+        BaseException
+    ) as exc:  # calamine errors and Rust panics (PanicException is a BaseException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
         raise _calamine_error(exc) from None
@@ -238,7 +276,12 @@ def _calamine_error(exc: BaseException) -> ReadError:
     text = str(exc)
     if _PASSWORD.search(text):
         return ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送", detail)
-    if "EOCD" in text or "past end of file" in text or "too small" in text or "unexpected end" in text.lower():
+    if (
+        "EOCD" in text
+        or "past end of file" in text
+        or "too small" in text
+        or "unexpected end" in text.lower()
+    ):
         return ReadError("truncated", "文件不完整（可能传输中断），请重新报送", detail)
     if "larger than its declared" in text:
         return ReadError("too_large", "压缩内容与声明的大小不符，疑为异常文件", detail)
@@ -246,10 +289,14 @@ def _calamine_error(exc: BaseException) -> ReadError:
         return ReadError("too_large", "工作表声明的单元格数量过大，疑为异常文件", detail)
     if "detect file format" in text:
         return ReadError("not_a_workbook", "不是 Excel 表格文件，请用报表模板填写后报送", detail)
-    return ReadError("unreadable", "文件已损坏或格式异常，无法读取，请用 Excel 另存为 .xlsx 后重新报送", detail)
+    return ReadError(
+        "unreadable", "文件已损坏或格式异常，无法读取，请用 Excel 另存为 .xlsx 后重新报送", detail
+    )
 
 
-def fill_merged(rows: list[list[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+def fill_merged(
+    rows: list[list[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]]
+) -> None:
     """Give every cell of a merged range its top-left value (in place)."""
     for (r0, c0), (r1, c1) in merged:
         if r0 >= len(rows):
@@ -271,11 +318,13 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
         end = sheet.end
         if end is not None and end[0] + 1 > limits.max_rows:
             raise ReadError(
-                "too_many_rows", f"工作表“{name}”行数过多（{end[0] + 1} 行，上限 {limits.max_rows} 行），疑为异常文件"
+                "too_many_rows",
+                f"工作表“{name}”行数过多（{end[0] + 1} 行，上限 {limits.max_rows} 行），疑为异常文件",
             )
         if end is not None and (end[0] + 1) * (end[1] + 1) > limits.max_rows * limits.max_columns:
             raise ReadError(
-                "too_large", f"工作表“{name}”的区域过大（{end[0] + 1} 行 × {end[1] + 1} 列），疑为异常文件"
+                "too_large",
+                f"工作表“{name}”的区域过大（{end[0] + 1} 行 × {end[1] + 1} 列），疑为异常文件",
             )
         rows = sheet.to_python(skip_empty_area=False)
         merged = list(sheet.merged_cell_ranges or [])

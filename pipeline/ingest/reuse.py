@@ -48,13 +48,15 @@ class ReadCache:
     def for_round(cls, config, round_id: str) -> ReadCache:
         form = load_form(config.campaign.form_version)
         limits = Limits.from_config(config)
-        context = digest_of({
-            "code": code_digest(),
-            "form": [form.version, form_digest(form.version)],
-            "limits": asdict(limits),
-            "year": config.round(round_id).as_of.year,
-            "campaign_start": config.campaign.start,
-        })
+        context = digest_of(
+            {
+                "code": code_digest(),
+                "form": [form.version, form_digest(form.version)],
+                "limits": asdict(limits),
+                "year": config.round(round_id).as_of.year,
+                "campaign_start": config.campaign.start,
+            }
+        )
         return cls(cache_folder(config.paths.processed, round_id), context)
 
     def key(self, path: Path, label: str) -> str:
@@ -93,7 +95,9 @@ class ReadCache:
             return 0
         removed = 0
         for p in self.folder.iterdir():
-            if p.is_file() and (p.name.startswith(".tmp-") or p.name.removesuffix(SUFFIX) not in keep):
+            if p.is_file() and (
+                p.name.startswith(".tmp-") or p.name.removesuffix(SUFFIX) not in keep
+            ):
                 p.unlink(missing_ok=True)
                 removed += 1
         return removed

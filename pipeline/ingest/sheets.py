@@ -63,7 +63,9 @@ def _is_total(cells: Sequence[object], markers: set[str]) -> bool:
     return False
 
 
-_FOOTER = re.compile(r"^\s*(填表人|填报人|审核人|负责人|制表人|单位负责人|联系人|联系电话|填表日期|注|说明|备注)\s*[:：]")
+_FOOTER = re.compile(
+    r"^\s*(填表人|填报人|审核人|负责人|制表人|单位负责人|联系人|联系电话|填表日期|注|说明|备注)\s*[:：]"
+)
 
 
 def _is_footer(cells: Sequence[object]) -> bool:
@@ -76,7 +78,9 @@ def _blank(cells: Sequence[object]) -> bool:
     return all(is_blank(v) for v in cells)
 
 
-def find_table(rows: list[list[object]], spec: Sheet, total_markers: Sequence[str]) -> Layout | None:
+def find_table(
+    rows: list[list[object]], spec: Sheet, total_markers: Sequence[str]
+) -> Layout | None:
     """The header row (the row matching most spec headers, below any title rows) and the data rows."""
     best: tuple[int, dict[int, str]] | None = None
     for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
@@ -108,7 +112,9 @@ def find_table(rows: list[list[object]], spec: Sheet, total_markers: Sequence[st
         if _blank(values) or _is_total(cells, markers) or _is_footer(cells):
             continue
         # a second header row (merged header cells) or a header repeated on a printed page
-        if sum(1 for v in values if normalise_header(v) in header_keys) >= max(2, len(columns) // 2):
+        if sum(1 for v in values if normalise_header(v) in header_keys) >= max(
+            2, len(columns) // 2
+        ):
             continue
         layout.rows.append(RawRow(i, picked))
     return layout

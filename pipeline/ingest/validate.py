@@ -28,7 +28,19 @@ from pipeline.ingest.clean import (
 from pipeline.ingest.read import a1
 from pipeline.ingest.sheets import Layout
 
-FINDING_COLUMNS = ("file", "sheet", "cell", "row", "column", "unit_id", "severity", "code", "message", "value", "row_rejected")
+FINDING_COLUMNS = (
+    "file",
+    "sheet",
+    "cell",
+    "row",
+    "column",
+    "unit_id",
+    "severity",
+    "code",
+    "message",
+    "value",
+    "row_rejected",
+)
 
 # columns whose dates record something that has happened: not after 填报日期, not before the campaign
 HAPPENED_DATES = {"actions": ("done_date",), "activities": ("date",), "materials": ("updated",)}
@@ -49,14 +61,40 @@ class Context:
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     yesno_variants: dict[str, bool] = field(default_factory=dict)
     as_of: date | None = None  # the round's as-of date: actions due by then must be listed
-    rejected: dict[str, list[dict]] = field(default_factory=dict)  # table -> the typed values of rejected rows
+    rejected: dict[str, list[dict]] = field(
+        default_factory=dict
+    )  # table -> the typed values of rejected rows
 
     @classmethod
-    def build(cls, file: str, year: int, campaign_start: date, form: FormSpec, as_of: date | None = None) -> Context:
-        choices = {(s.table, c.key): choice_lookup(c.choices) for s in form.sheets for c in s.columns if c.choices}
-        variants = {(s.table, c.key): variant_lookup(c.variants) for s in form.sheets for c in s.columns if c.variants}
-        yn = variant_lookup([*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)])
-        return cls(file, year, campaign_start, form, yesno_lookup(form.yes, form.no), choices, variants, yn, as_of)
+    def build(
+        cls, file: str, year: int, campaign_start: date, form: FormSpec, as_of: date | None = None
+    ) -> Context:
+        choices = {
+            (s.table, c.key): choice_lookup(c.choices)
+            for s in form.sheets
+            for c in s.columns
+            if c.choices
+        }
+        variants = {
+            (s.table, c.key): variant_lookup(c.variants)
+            for s in form.sheets
+            for c in s.columns
+            if c.variants
+        }
+        yn = variant_lookup(
+            [*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)]
+        )
+        return cls(
+            file,
+            year,
+            campaign_start,
+            form,
+            yesno_lookup(form.yes, form.no),
+            choices,
+            variants,
+            yn,
+            as_of,
+        )
 
 
 def zh_date(d: date) -> str:
@@ -124,8 +162,12 @@ def finding(
 
 
 def _clean(ctx: Context, spec: Sheet, col: Column, value: object) -> Cleaned:
-    variants = ctx.yesno_variants if col.type == "yesno" else ctx.variants.get((spec.table, col.key), {})
-    c = clean_cell(value, col, ctx.year, ctx.yesno, ctx.choices.get((spec.table, col.key)), variants)
+    variants = (
+        ctx.yesno_variants if col.type == "yesno" else ctx.variants.get((spec.table, col.key), {})
+    )
+    c = clean_cell(
+        value, col, ctx.year, ctx.yesno, ctx.choices.get((spec.table, col.key)), variants
+    )
     if c.code is None and c.value is not None and col.type in ("integer", "number"):
         if col.min is not None and c.value < col.min:
             return Cleaned(None, "below_min")
@@ -138,39 +180,75 @@ def _yes_no(v: object) -> str:
     return "是" if v is True else "否" if v is False else str(v)
 
 
-def note_findings(ctx: Context, sheet_name: str, col: Column, value: object, c: Cleaned, row: int, ci: int | None) -> list[dict]:
+def note_findings(
+    ctx: Context, sheet_name: str, col: Column, value: object, c: Cleaned, row: int, ci: int | None
+) -> list[dict]:
     """Warnings for a usable value that needed an assumption: a word variant, a number that lost its 0."""
     out = []
     if c.code is None and c.assumed is not None:
-        out.append(finding(ctx, sheet_name, "word_variant",
-                           f"“{col.header}”填写的“{c.assumed}”已按“{_yes_no(c.value)}”处理，请核实；"
-                           f"今后请从可选项中选填", row=row, col=ci, column=col.header, value=value, severity="warning"))
+        out.append(
+            finding(
+                ctx,
+                sheet_name,
+                "word_variant",
+                f"“{col.header}”填写的“{c.assumed}”已按“{_yes_no(c.value)}”处理，请核实；"
+                f"今后请从可选项中选填",
+                row=row,
+                col=ci,
+                column=col.header,
+                value=value,
+                severity="warning",
+            )
+        )
     lz = col.leading_zero
     if lz and c.code is None and isinstance(value, int | float) and not isinstance(value, bool):
         digits = clean_text(value).value or ""
-        if digits.isdigit() and len(digits) >= lz.min_digits and not (lz.unless and re.match(lz.unless, digits)):
+        if (
+            digits.isdigit()
+            and len(digits) >= lz.min_digits
+            and not (lz.unless and re.match(lz.unless, digits))
+        ):
             # the number itself is personal data: neither the message nor `value` repeats it
-            out.append(finding(ctx, sheet_name, "leading_zero_lost",
-                               f"“{col.header}”按数字填写，开头的 0（如区号）可能已丢失，请将该单元格设为文本后重新填写",
-                               row=row, col=ci, column=col.header, severity="warning"))
+            out.append(
+                finding(
+                    ctx,
+                    sheet_name,
+                    "leading_zero_lost",
+                    f"“{col.header}”按数字填写，开头的 0（如区号）可能已丢失，请将该单元格设为文本后重新填写",
+                    row=row,
+                    col=ci,
+                    column=col.header,
+                    severity="warning",
+                )
+            )
     return out
 
 
-def missing_column_findings(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> list[dict]:
+def missing_column_findings(
+    ctx: Context, sheet_name: str, spec: Sheet, layout: Layout
+) -> list[dict]:
     out = []
     for key in layout.missing:
         col = spec.column(key)
         needed = col.required or col.required_when
         out.append(
-            finding(ctx, sheet_name, "missing_column",
-                    f"工作表缺少“{col.header}”列（{'必填' if needed else '选填，请按模板补齐'}）",
-                    column=col.header, row=layout.header_row, col=None,
-                    severity="error" if needed else "warning")
+            finding(
+                ctx,
+                sheet_name,
+                "missing_column",
+                f"工作表缺少“{col.header}”列（{'必填' if needed else '选填，请按模板补齐'}）",
+                column=col.header,
+                row=layout.header_row,
+                col=None,
+                severity="error" if needed else "warning",
+            )
         )
     return out
 
 
-def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> tuple[list[dict], list[dict], int]:
+def validate_table(
+    ctx: Context, sheet_name: str, spec: Sheet, layout: Layout
+) -> tuple[list[dict], list[dict], int]:
     """Typed records (with `row`, Excel 1-based), findings, and data rows read."""
     records: list[dict] = []
     findings = missing_column_findings(ctx, sheet_name, spec, layout)
@@ -189,8 +267,16 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
                 code = "required_missing"
             if code is None:
                 continue
-            f = finding(ctx, sheet_name, code, _problem_text(code, col, value), row=raw.row, col=ci,
-                        column=col.header, value=value)
+            f = finding(
+                ctx,
+                sheet_name,
+                code,
+                _problem_text(code, col, value),
+                row=raw.row,
+                col=ci,
+                column=col.header,
+                value=value,
+            )
             if col.required and reject is None:
                 f["row_rejected"] = True
                 f["message"] += "，此行未采用"
@@ -205,8 +291,15 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
                     other = cols[rw.column].header
                     code = "done_without_date" if col.type == "date" else "required_missing"
                     row_findings.append(
-                        finding(ctx, sheet_name, code, f"“{other}”为“{rw.equals}”时必须填写“{col.header}”",
-                                row=raw.row, col=ci, column=col.header)
+                        finding(
+                            ctx,
+                            sheet_name,
+                            code,
+                            f"“{other}”为“{rw.equals}”时必须填写“{col.header}”",
+                            row=raw.row,
+                            col=ci,
+                            column=col.header,
+                        )
                     )
             records.append(rec)
         else:
@@ -215,7 +308,9 @@ def validate_table(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -
     return records, findings, len(layout.rows)
 
 
-def validate_keyvalue(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout) -> tuple[dict | None, list[dict], int]:
+def validate_keyvalue(
+    ctx: Context, sheet_name: str, spec: Sheet, layout: Layout
+) -> tuple[dict | None, list[dict], int]:
     """One typed record for the sheet (never rejected: a bad field becomes null with a finding)."""
     if not layout.rows:
         return None, [], 0
@@ -233,13 +328,30 @@ def validate_keyvalue(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout
             present = present or c.value is not None or c.code is not None
             code = c.code or ("required_missing" if c.value is None and col.required else None)
             if code:
-                findings.append(finding(ctx, sheet_name, code, _problem_text(code, col, value), row=raw.row,
-                                        col=ci, column=col.header, value=value))
+                findings.append(
+                    finding(
+                        ctx,
+                        sheet_name,
+                        code,
+                        _problem_text(code, col, value),
+                        row=raw.row,
+                        col=ci,
+                        column=col.header,
+                        value=value,
+                    )
+                )
     for key in layout.missing:
         col = cols[key]
         if col.required:
-            findings.append(finding(ctx, sheet_name, "required_missing", f"缺少“{col.header}”一项（必填项）",
-                                    column=col.header))
+            findings.append(
+                finding(
+                    ctx,
+                    sheet_name,
+                    "required_missing",
+                    f"缺少“{col.header}”一项（必填项）",
+                    column=col.header,
+                )
+            )
     if not present and not spec.required:
         return None, findings, 0
     lead = spec.columns[0].key
@@ -248,7 +360,12 @@ def validate_keyvalue(ctx: Context, sheet_name: str, spec: Sheet, layout: Layout
     return rec, findings, 1
 
 
-def cross_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str], cells: dict[tuple[str, int, str], int]) -> list[dict]:
+def cross_checks(
+    ctx: Context,
+    records: dict[str, list[dict]],
+    sheet_names: dict[str, str],
+    cells: dict[tuple[str, int, str], int],
+) -> list[dict]:
     """Rules across fields and sheets. `cells[(table, excel_row, key)]` = 0-based column of a value."""
     out: list[dict] = []
     info = (records.get("info") or [None])[0]
@@ -267,32 +384,65 @@ def cross_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict
                     continue
                 header = spec.column(key).header
                 if report is not None and d > report:
-                    out.append(finding(ctx, sheet_names.get(table), "date_after_report",
-                                       f"“{header}”（{zh_date(d)}）晚于填报日期（{zh_date(report)}），请核实",
-                                       column=header, value=d, severity="warning", **where(table, rec, key)))
+                    out.append(
+                        finding(
+                            ctx,
+                            sheet_names.get(table),
+                            "date_after_report",
+                            f"“{header}”（{zh_date(d)}）晚于填报日期（{zh_date(report)}），请核实",
+                            column=header,
+                            value=d,
+                            severity="warning",
+                            **where(table, rec, key),
+                        )
+                    )
                 if key in CAMPAIGN_DATES.get(table, ()) and d < ctx.campaign_start:
-                    out.append(finding(ctx, sheet_names.get(table), "date_before_campaign",
-                                       f"“{header}”（{zh_date(d)}）早于活动开始日期（{zh_date(ctx.campaign_start)}），请核实",
-                                       column=header, value=d, severity="warning", **where(table, rec, key)))
+                    out.append(
+                        finding(
+                            ctx,
+                            sheet_names.get(table),
+                            "date_before_campaign",
+                            f"“{header}”（{zh_date(d)}）早于活动开始日期（{zh_date(ctx.campaign_start)}），请核实",
+                            column=header,
+                            value=d,
+                            severity="warning",
+                            **where(table, rec, key),
+                        )
+                    )
     ev = (records.get("evaluation") or [None])[0]
     if ev and ev.get("surveyed") is not None:
         parts = [ev.get(k) for k in ("satisfied", "basically_satisfied", "dissatisfied")]
         total = sum(p for p in parts if p is not None)
         if total > ev["surveyed"]:
             spec = form.sheet("evaluation")
-            out.append(finding(ctx, sheet_names.get("evaluation"), "evaluation_sum",
-                               f"满意、基本满意、不满意人数之和（{total}）超过测评人数（{ev['surveyed']}）",
-                               column=spec.column("surveyed").header, value=ev["surveyed"],
-                               **where("evaluation", ev, "surveyed")))
+            out.append(
+                finding(
+                    ctx,
+                    sheet_names.get("evaluation"),
+                    "evaluation_sum",
+                    f"满意、基本满意、不满意人数之和（{total}）超过测评人数（{ev['surveyed']}）",
+                    column=spec.column("surveyed").header,
+                    value=ev["surveyed"],
+                    **where("evaluation", ev, "surveyed"),
+                )
+            )
     actions = form.sheet("actions")
     for rec in records.get("actions", []):
         if ("actions", rec["row"], "evidence") not in cells:
             continue  # the sheet has no 佐证材料 column: reported once as missing_column
         if rec.get("status") == form.action_states.done and rec.get("evidence") is None:
             header = actions.column("evidence").header
-            out.append(finding(ctx, sheet_names.get("actions"), "done_without_evidence",
-                               f"“{rec.get('action')}”标为{form.action_states.done}，但未填写“{header}”，请补充佐证",
-                               column=header, severity="warning", **where("actions", rec, "evidence")))
+            out.append(
+                finding(
+                    ctx,
+                    sheet_names.get("actions"),
+                    "done_without_evidence",
+                    f"“{rec.get('action')}”标为{form.action_states.done}，但未填写“{header}”，请补充佐证",
+                    column=header,
+                    severity="warning",
+                    **where("actions", rec, "evidence"),
+                )
+            )
     out += action_checks(ctx, records, sheet_names, cells)
     out += substance_checks(ctx, records, sheet_names, cells)
     return out
@@ -302,8 +452,12 @@ def _key(rec: dict, keys: tuple[str, ...]) -> tuple:
     return tuple(rec.get(k) for k in keys)
 
 
-def drop_duplicate_rows(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str],
-                        cells: dict[tuple[str, int, str], int]) -> list[dict]:
+def drop_duplicate_rows(
+    ctx: Context,
+    records: dict[str, list[dict]],
+    sheet_names: dict[str, str],
+    cells: dict[tuple[str, int, str], int],
+) -> list[dict]:
     """A data row repeated with every value the same is kept once (in place); the repeats are reported."""
     out: list[dict] = []
     for table in DUPLICATE_TABLES:
@@ -321,10 +475,19 @@ def drop_duplicate_rows(ctx: Context, records: dict[str, list[dict]], sheet_name
                 continue
             if k in first:
                 lead = spec.columns[0].key if spec.columns[0].key != "seq" else spec.columns[1].key
-                out.append(finding(ctx, sheet_names.get(table), "duplicate_row",
-                                   f"第 {rec['row']} 行与第 {first[k]} 行内容完全相同（重复填写），只计一次",
-                                   row=rec["row"] - 1, col=cells.get((table, rec["row"], lead)),
-                                   column=spec.column(lead).header, severity="warning", row_rejected=True))
+                out.append(
+                    finding(
+                        ctx,
+                        sheet_names.get(table),
+                        "duplicate_row",
+                        f"第 {rec['row']} 行与第 {first[k]} 行内容完全相同（重复填写），只计一次",
+                        row=rec["row"] - 1,
+                        col=cells.get((table, rec["row"], lead)),
+                        column=spec.column(lead).header,
+                        severity="warning",
+                        row_rejected=True,
+                    )
+                )
                 continue
             first[k] = rec["row"]
             kept.append(rec)
@@ -332,8 +495,12 @@ def drop_duplicate_rows(ctx: Context, records: dict[str, list[dict]], sheet_name
     return out
 
 
-def action_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str],
-                  cells: dict[tuple[str, int, str], int]) -> list[dict]:
+def action_checks(
+    ctx: Context,
+    records: dict[str, list[dict]],
+    sheet_names: dict[str, str],
+    cells: dict[tuple[str, int, str], int],
+) -> list[dict]:
     """State against dates; each action due by the as-of date listed exactly once."""
     form = ctx.form
     spec = form.sheet("actions")
@@ -344,10 +511,19 @@ def action_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dic
     for rec in recs:
         if rec.get("status") == not_started and rec.get("done_date") is not None:
             h = spec.column("done_date").header
-            out.append(finding(ctx, sheet, "not_started_but_dated",
-                               f"“{rec.get('action')}”标为“{not_started}”，却填有“{h}”（{zh_date(rec['done_date'])}），请核实完成情况",
-                               row=rec["row"] - 1, col=cells.get(("actions", rec["row"], "done_date")), column=h,
-                               value=rec["done_date"], severity="warning"))
+            out.append(
+                finding(
+                    ctx,
+                    sheet,
+                    "not_started_but_dated",
+                    f"“{rec.get('action')}”标为“{not_started}”，却填有“{h}”（{zh_date(rec['done_date'])}），请核实完成情况",
+                    row=rec["row"] - 1,
+                    col=cells.get(("actions", rec["row"], "done_date")),
+                    column=h,
+                    value=rec["done_date"],
+                    severity="warning",
+                )
+            )
     if sheet is None:
         return out
     seen: dict[str, int] = {}
@@ -357,43 +533,90 @@ def action_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dic
         if name is None:
             continue
         if name in seen:
-            out.append(finding(ctx, sheet, "action_repeated",
-                               f"规定动作“{name}”在第 {seen[name]} 行和第 {rec['row']} 行重复填写，请合并为一行",
-                               row=rec["row"] - 1, col=cells.get(("actions", rec["row"], "action")), column=h,
-                               value=name, severity="warning"))
+            out.append(
+                finding(
+                    ctx,
+                    sheet,
+                    "action_repeated",
+                    f"规定动作“{name}”在第 {seen[name]} 行和第 {rec['row']} 行重复填写，请合并为一行",
+                    row=rec["row"] - 1,
+                    col=cells.get(("actions", rec["row"], "action")),
+                    column=h,
+                    value=name,
+                    severity="warning",
+                )
+            )
         else:
             seen[name] = rec["row"]
-    listed = set(seen) | {r.get("action") for r in ctx.rejected.get("actions", [])}  # a rejected row still lists it
+    listed = set(seen) | {
+        r.get("action") for r in ctx.rejected.get("actions", [])
+    }  # a rejected row still lists it
     if ctx.as_of is not None and recs:
         for a in form.actions_due(ctx.campaign_start, ctx.as_of):
             if a.name not in listed:
-                out.append(finding(ctx, sheet, "action_missing",
-                                   f"缺少规定动作“{a.name}”（{a.stage}，应于{zh_date(a.due_date(ctx.campaign_start))}前完成），"
-                                   f"请在“{h}”中补列并填写完成情况", column=h, value=a.name, severity="warning"))
+                out.append(
+                    finding(
+                        ctx,
+                        sheet,
+                        "action_missing",
+                        f"缺少规定动作“{a.name}”（{a.stage}，应于{zh_date(a.due_date(ctx.campaign_start))}前完成），"
+                        f"请在“{h}”中补列并填写完成情况",
+                        column=h,
+                        value=a.name,
+                        severity="warning",
+                    )
+                )
     return out
 
 
-def substance_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: dict[str, str],
-                     cells: dict[tuple[str, int, str], int]) -> list[dict]:
+def substance_checks(
+    ctx: Context,
+    records: dict[str, list[dict]],
+    sheet_names: dict[str, str],
+    cells: dict[tuple[str, int, str], int],
+) -> list[dict]:
     """Counts that cannot be true and claims without substance."""
     form = ctx.form
     out: list[dict] = []
     info = (records.get("info") or [None])[0]
     if info is not None and info.get("party_members") == 0:
         h = form.sheet("info").column("party_members").header
-        at = next(((r - 1, c) for (t, r, k), c in cells.items() if t == "info" and k == "party_members"), (None, None))
-        out.append(finding(ctx, sheet_names.get("info"), "no_members",
-                           f"“{h}”填写为 0：党组织不能没有党员，请核实", column=h, value=0, severity="warning",
-                           row=at[0], col=at[1]))
+        at = next(
+            ((r - 1, c) for (t, r, k), c in cells.items() if t == "info" and k == "party_members"),
+            (None, None),
+        )
+        out.append(
+            finding(
+                ctx,
+                sheet_names.get("info"),
+                "no_members",
+                f"“{h}”填写为 0：党组织不能没有党员，请核实",
+                column=h,
+                value=0,
+                severity="warning",
+                row=at[0],
+                col=at[1],
+            )
+        )
     mats = records.get("materials") or []
     mspec = form.sheet("materials")
     for rec in mats:
         if rec.get("copies") == 0 and rec.get("standard") is True and rec.get("filed") is True:
             h = mspec.column("copies").header
-            out.append(finding(ctx, sheet_names.get("materials"), "empty_claim",
-                               f"“{rec.get('category')}”份数为 0，却标为“{mspec.column('standard').header}”和"
-                               f"“{mspec.column('filed').header}”，请核实", row=rec["row"] - 1,
-                               col=cells.get(("materials", rec["row"], "copies")), column=h, value=0, severity="warning"))
+            out.append(
+                finding(
+                    ctx,
+                    sheet_names.get("materials"),
+                    "empty_claim",
+                    f"“{rec.get('category')}”份数为 0，却标为“{mspec.column('standard').header}”和"
+                    f"“{mspec.column('filed').header}”，请核实",
+                    row=rec["row"] - 1,
+                    col=cells.get(("materials", rec["row"], "copies")),
+                    column=h,
+                    value=0,
+                    severity="warning",
+                )
+            )
     # evidence that names a kind of material the return does not hold, or that says nothing
     held = {r.get("category") for r in mats if (r.get("copies") or 0) > 0}
     listed = bool(mats)
@@ -409,10 +632,22 @@ def substance_checks(ctx: Context, records: dict[str, list[dict]], sheet_names: 
         named = [k for k in kinds if k in text]
         missing = [k for k in named if k not in held] if listed else []
         if text in empty or missing:
-            why = (f"“{aspec.column('evidence').header}”只写了“{text}”，没有说明是什么材料" if text in empty
-                   else f"佐证材料“{text}”所说的{'、'.join(missing)}，在本表“{mspec.name}”中没有（或份数为 0）")
-            out.append(finding(ctx, sheet_names.get("actions"), "evidence_not_found",
-                               f"“{rec.get('action')}”标为{done}，但{why}，请补充或核实",
-                               row=rec["row"] - 1, col=cells.get(("actions", rec["row"], "evidence")),
-                               column=aspec.column("evidence").header, value=text, severity="warning"))
+            why = (
+                f"“{aspec.column('evidence').header}”只写了“{text}”，没有说明是什么材料"
+                if text in empty
+                else f"佐证材料“{text}”所说的{'、'.join(missing)}，在本表“{mspec.name}”中没有（或份数为 0）"
+            )
+            out.append(
+                finding(
+                    ctx,
+                    sheet_names.get("actions"),
+                    "evidence_not_found",
+                    f"“{rec.get('action')}”标为{done}，但{why}，请补充或核实",
+                    row=rec["row"] - 1,
+                    col=cells.get(("actions", rec["row"], "evidence")),
+                    column=aspec.column("evidence").header,
+                    value=text,
+                    severity="warning",
+                )
+            )
     return out

@@ -47,22 +47,33 @@ def area_frame(ctx: RoundContext, parent_id: str) -> pd.DataFrame:
     """One row per sub-unit: reporting, overall, the four indices, flags, rank, errors to fix."""
     kids = children(ctx, parent_id)
     units = ctx.table("units")
-    reporting = dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
+    reporting = (
+        dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
+    )
     findings = ctx.table("findings")
-    errors = (findings[findings["severity"] == "error"].groupby("unit_id").size()
-              if not findings.empty else pd.Series(dtype=int))
+    errors = (
+        findings[findings["severity"] == "error"].groupby("unit_id").size()
+        if not findings.empty
+        else pd.Series(dtype=int)
+    )
     kids = kids.sort_values(["scored", "overall"], ascending=[False, False], na_position="last")
-    out = pd.DataFrame({
-        "单位名称": kids["unit_name"].astype(str),
-        "类型": kids["unit_type"].astype(str),
-        "报送情况": [REPORTING_LABELS.get(str(reporting.get(u, "")), "—") for u in kids["unit_id"]],
-        "综合得分": [num(v) for v in kids["overall"]],
-    })
+    out = pd.DataFrame(
+        {
+            "单位名称": kids["unit_name"].astype(str),
+            "类型": kids["unit_type"].astype(str),
+            "报送情况": [
+                REPORTING_LABELS.get(str(reporting.get(u, "")), "—") for u in kids["unit_id"]
+            ],
+            "综合得分": [num(v) for v in kids["overall"]],
+        }
+    )
     for w in WEAKNESSES:
         out[WEAKNESS_LABELS[w]] = [num(v) for v in kids[w]]
     out["预警项"] = [flags_text(f) for f in kids["flags"]]
     out["全区排名"] = [num(v, 0) for v in kids["rank"]]
-    out[f"{FINDINGS_TERM}（{SEVERITY_LABELS['error']}）"] = [int(errors.get(u, 0)) for u in kids["unit_id"]]
+    out[f"{FINDINGS_TERM}（{SEVERITY_LABELS['error']}）"] = [
+        int(errors.get(u, 0)) for u in kids["unit_id"]
+    ]
     return out.reset_index(drop=True)
 
 
@@ -77,17 +88,30 @@ def area_lines(ctx: RoundContext, parent_id: str, parent_name: str) -> list[str]
     late = int((rep["reporting"] == "late").sum()) if not rep.empty else 0
     scored = kids[kids["scored"].fillna(False).astype(bool)]
     th = ctx.thresholds
-    lines = [f"{parent_name}下属{n}个单位，已报送{received}个（报送率{pct(received / n)}），其中迟报{late}个。"]
+    lines = [
+        f"{parent_name}下属{n}个单位，已报送{received}个（报送率{pct(received / n)}），其中迟报{late}个。"
+    ]
     if len(scored):
         all_s = ctx.table("scores")
         all_s = all_s[all_s["scored"].fillna(False).astype(bool)]
-        mean_here, mean_all = float(scored["overall"].astype(float).mean()), float(all_s["overall"].astype(float).mean())
+        mean_here, mean_all = (
+            float(scored["overall"].astype(float).mean()),
+            float(all_s["overall"].astype(float).mean()),
+        )
         rel = "高于" if mean_here > mean_all else "低于" if mean_here < mean_all else "等于"
-        lines.append(f"已评分{len(scored)}个，平均综合得分{num(mean_here)}，{rel}全区平均（{num(mean_all)}）。")
-        counts = [f"{WEAKNESS_LABELS[w]}{int((scored[w].astype(float) >= th[w]).sum())}个" for w in WEAKNESSES]
+        lines.append(
+            f"已评分{len(scored)}个，平均综合得分{num(mean_here)}，{rel}全区平均（{num(mean_all)}）。"
+        )
+        counts = [
+            f"{WEAKNESS_LABELS[w]}{int((scored[w].astype(float) >= th[w]).sum())}个"
+            for w in WEAKNESSES
+        ]
         lines.append("达到预警线的单位数：" + "，".join(counts) + "。")
-    missing = kids[~kids["unit_id"].isin(rep.loc[rep["submitted"].fillna(False).astype(bool), "unit_id"])] \
-        if not rep.empty else kids
+    missing = (
+        kids[~kids["unit_id"].isin(rep.loc[rep["submitted"].fillna(False).astype(bool), "unit_id"])]
+        if not rep.empty
+        else kids
+    )
     if len(missing):
         lines.append("尚未报送：" + "、".join(missing["unit_name"].astype(str).head(20)) + "。")
     return lines
@@ -104,7 +128,9 @@ def rectification_frame(ctx: RoundContext, parent_id: str) -> pd.DataFrame | Non
     kids = children(ctx, parent_id)
     if "unit_id" in t:
         t = t[t["unit_id"].isin(kids["unit_id"]) | (t["unit_id"] == parent_id)]
-        names = dict(zip(ctx.table("scores")["unit_id"], ctx.table("scores")["unit_name"], strict=True))
+        names = dict(
+            zip(ctx.table("scores")["unit_id"], ctx.table("scores")["unit_name"], strict=True)
+        )
         t = t.assign(unit_name=t["unit_id"].map(names)) if "unit_name" not in t else t
     return with_chinese_labels(t).reset_index(drop=True)
 
@@ -119,21 +145,45 @@ def write_area_pages(ctx: RoundContext, out_dir: Path) -> list[dict[str, str]]:
         name = str(row["unit_name"])
         sections = [
             {"title": "总体情况", "text": area_lines(ctx, pid, name), "table": None},
-            {"title": "下属单位得分与报送情况", "text": [
-                "四项不足指数0–100，越高越严重；综合得分越高越好。每个单位的评分依据见页末的单位画像链接。"],
-             "table": html_table(area_frame(ctx, pid), empty="没有下属单位。")},
+            {
+                "title": "下属单位得分与报送情况",
+                "text": [
+                    "四项不足指数0–100，越高越严重；综合得分越高越好。每个单位的评分依据见页末的单位画像链接。"
+                ],
+                "table": html_table(area_frame(ctx, pid), empty="没有下属单位。"),
+            },
         ]
         rect = rectification_frame(ctx, pid)
         if rect is not None:
-            sections.append({"title": "整改事项", "text": [], "table": html_table(rect, empty="下属单位没有整改事项。")})
+            sections.append(
+                {
+                    "title": "整改事项",
+                    "text": [],
+                    "table": html_table(rect, empty="下属单位没有整改事项。"),
+                }
+            )
         kids = children(ctx, pid)
-        unit_links = [("../units/" + quote(unit_file_name(u)), str(n))
-                      for u, n in zip(kids["unit_id"], kids["unit_name"], strict=True)]
-        context = page_context(ctx.config, ctx.round, f"辖区情况：{name}",
-                               crumbs=[("../index.html", "报告目录"), ("../district.html", "全区总体情况")],
-                               sections=sections, unit_links=unit_links, banner=ctx.banner,
-                               parent_href="../units/" + quote(unit_file_name(pid)))
+        unit_links = [
+            ("../units/" + quote(unit_file_name(u)), str(n))
+            for u, n in zip(kids["unit_id"], kids["unit_name"], strict=True)
+        ]
+        context = page_context(
+            ctx.config,
+            ctx.round,
+            f"辖区情况：{name}",
+            crumbs=[("../index.html", "报告目录"), ("../district.html", "全区总体情况")],
+            sections=sections,
+            unit_links=unit_links,
+            banner=ctx.banner,
+            parent_href="../units/" + quote(unit_file_name(pid)),
+        )
         write_text(out_dir / AREAS_DIR / area_file_name(pid), render("area.html.j2", **context))
-        links.append({"href": f"{AREAS_DIR}/" + quote(area_file_name(pid)), "label": name,
-                      "type": str(row["unit_type"]), "n": str(len(kids))})
+        links.append(
+            {
+                "href": f"{AREAS_DIR}/" + quote(area_file_name(pid)),
+                "label": name,
+                "type": str(row["unit_type"]),
+                "n": str(len(kids)),
+            }
+        )
     return links

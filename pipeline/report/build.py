@@ -40,7 +40,9 @@ from pipeline.report.xlsx import write_summary
 log = logging.getLogger(__name__)
 TRACEBACK_LOG = logging.getLogger(TRACEBACK_LOGGER)
 TRACEBACK_LOG.propagate = False
-TRACEBACK_LOG.addHandler(logging.NullHandler())  # outside a batch run: nowhere, not logging's last resort
+TRACEBACK_LOG.addHandler(
+    logging.NullHandler()
+)  # outside a batch run: nowhere, not logging's last resort
 
 NOTEBOOKS: tuple[str, ...] = ("district.ipynb", "unit_type.ipynb", "unit_cards.ipynb")
 MAX_CARDS_PER_BATCH = 250
@@ -59,7 +61,9 @@ class ReportFailure:
     page: str = ""  # the page affected (district.html, units/U001.html, ...)
 
     def __str__(self) -> str:
-        return f"{self.notebook}（{self.cell}）{self.error}" + (f" → {self.page}" if self.page else "")
+        return f"{self.notebook}（{self.cell}）{self.error}" + (
+            f" → {self.page}" if self.page else ""
+        )
 
 
 @dataclass
@@ -74,8 +78,10 @@ class ReportResult:
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
-        lines = [f"轮次 {self.round_id}：生成报告 {len(self.pages)} 页、单位画像 {self.unit_pages} 份，"
-                 f"用时 {self.seconds:.1f} 秒。"]
+        lines = [
+            f"轮次 {self.round_id}：生成报告 {len(self.pages)} 页、单位画像 {self.unit_pages} 份，"
+            f"用时 {self.seconds:.1f} 秒。"
+        ]
         if self.failures:
             lines.append(f"有 {len(self.failures)} 项失败（其余报告已生成）：")
             lines += [f"  - {f}" for f in self.failures]
@@ -105,9 +111,12 @@ def _batches(ids: list[str], jobs: int) -> list[list[str]]:
         return []
     # enough batches to keep every process busy, none bigger than MAX_CARDS_PER_BATCH,
     # and no kernel start for fewer than MIN_CARDS_PER_BATCH cards
-    n = max(min(jobs, math.ceil(len(ids) / MIN_CARDS_PER_BATCH)), math.ceil(len(ids) / MAX_CARDS_PER_BATCH))
+    n = max(
+        min(jobs, math.ceil(len(ids) / MIN_CARDS_PER_BATCH)),
+        math.ceil(len(ids) / MAX_CARDS_PER_BATCH),
+    )
     size = math.ceil(len(ids) / n)
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def type_page_name(unit_type: str) -> str:
@@ -116,15 +125,33 @@ def type_page_name(unit_type: str) -> str:
     return page_file_name(unit_type, prefix="type-")
 
 
-def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path, nb_dir: Path,
-          config_path: Path, jobs: int, notebooks_dir: Path) -> tuple[list[NotebookJob], dict[str, dict]]:
-    base = {"round_id": ctx.round.id, "config_path": str(config_path),
-            "processed_dir": str(processed_dir), "out_dir": str(out_dir)}
+def _jobs(
+    config: Config,
+    ctx: RoundContext,
+    processed_dir: Path,
+    out_dir: Path,
+    nb_dir: Path,
+    config_path: Path,
+    jobs: int,
+    notebooks_dir: Path,
+) -> tuple[list[NotebookJob], dict[str, dict]]:
+    base = {
+        "round_id": ctx.round.id,
+        "config_path": str(config_path),
+        "processed_dir": str(processed_dir),
+        "out_dir": str(out_dir),
+    }
 
     def job(name: str, source: str, **params) -> NotebookJob:
-        return NotebookJob(name=name, notebook=notebooks_dir / source, output=nb_dir / f"{name}.ipynb",
-                           parameters={**base, **params}, kernel=config.report.kernel,
-                           cell_timeout=config.report.cell_timeout_seconds, cwd=nb_dir)
+        return NotebookJob(
+            name=name,
+            notebook=notebooks_dir / source,
+            output=nb_dir / f"{name}.ipynb",
+            parameters={**base, **params},
+            kernel=config.report.kernel,
+            cell_timeout=config.report.cell_timeout_seconds,
+            cwd=nb_dir,
+        )
 
     from pipeline.charts._style import sort_types
 
@@ -134,7 +161,9 @@ def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path,
     for i, ids in enumerate(_batches(scores["unit_id"].astype(str).tolist(), jobs), start=1):
         name = f"unit-cards-{i}"
         failures_path = nb_dir / f"{name}.failures.json"
-        card_jobs.append(job(name, "unit_cards.ipynb", unit_ids=ids, failures_path=str(failures_path)))
+        card_jobs.append(
+            job(name, "unit_cards.ipynb", unit_ids=ids, failures_path=str(failures_path))
+        )
         meta[name] = {"kind": "cards", "ids": ids, "failures": failures_path}
     page_jobs = [job("district", "district.ipynb")]
     meta["district"] = {"kind": "page", "page": "district.html", "title": "全区总体情况"}
@@ -142,12 +171,19 @@ def _jobs(config: Config, ctx: RoundContext, processed_dir: Path, out_dir: Path,
         page = type_page_name(t)
         name = page.removesuffix(".html")
         page_jobs.append(job(name, "unit_type.ipynb", unit_type=str(t)))
-        meta[name] = {"kind": "page", "page": page, "title": f"分类情况：{t}", "unit_type": str(t),
-                      "order": len(page_jobs)}
+        meta[name] = {
+            "kind": "page",
+            "page": page,
+            "title": f"分类情况：{t}",
+            "unit_type": str(t),
+            "order": len(page_jobs),
+        }
     return card_jobs + page_jobs, meta  # longest first
 
 
-def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, outcome: NotebookOutcome) -> Path:
+def _write_page(
+    config: Config, ctx: RoundContext, out_dir: Path, info: dict, outcome: NotebookOutcome
+) -> Path:
     """The page of one executed notebook; a failed one still gets a page that says so."""
     failure = "" if outcome.ok else f"{outcome.output.name} {outcome.where()}: {outcome.error}"
     body = ""
@@ -155,9 +191,18 @@ def _write_page(config: Config, ctx: RoundContext, out_dir: Path, info: dict, ou
         try:
             body = notebook_body(outcome.output)
         except Exception as exc:  # an unreadable notebook: say so on the page
-            failure = failure or f"{outcome.output.name} 无法转换为 HTML: {type(exc).__name__}: {exc}"
-    context = page_context(config, ctx.round, info["title"], crumbs=[("index.html", "报告目录")],
-                           body=body, failure=failure, banner=ctx.banner)
+            failure = (
+                failure or f"{outcome.output.name} 无法转换为 HTML: {type(exc).__name__}: {exc}"
+            )
+    context = page_context(
+        config,
+        ctx.round,
+        info["title"],
+        crumbs=[("index.html", "报告目录")],
+        body=body,
+        failure=failure,
+        banner=ctx.banner,
+    )
     return write_text(out_dir / info["page"], render("notebook.html.j2", **context))
 
 
@@ -175,20 +220,35 @@ def _fmt(v: object, digits: int = 1) -> str:
     return f"{float(v):.{digits}f}" if digits else f"{int(v)}"
 
 
-def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[dict],
-           failures: list[ReportFailure], areas: list[dict] | None = None,
-           briefing: dict | None = None) -> Path:
+def _index(
+    config: Config,
+    ctx: RoundContext,
+    out_dir: Path,
+    type_pages: list[dict],
+    failures: list[ReportFailure],
+    areas: list[dict] | None = None,
+    briefing: dict | None = None,
+) -> Path:
     from pipeline.report import commentary as cm
 
     scores = ctx.table("scores")
     units = ctx.table("units")
-    reporting = dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
+    reporting = (
+        dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
+    )
     rows = []
     for r in scores.sort_values(["scored", "rank"], ascending=[False, True]).itertuples():
-        rows.append({"rank": _fmt(r.rank, 0) if pd.notna(r.rank) else "—", "name": r.unit_name,
-                     "type": r.unit_type, "overall": _fmt(r.overall), "flags": flags_text(r.flags),
-                     "reporting": REPORTING_LABELS.get(str(reporting.get(r.unit_id, "")), "—"),
-                     "href": "units/" + quote(unit_file_name(r.unit_id))})
+        rows.append(
+            {
+                "rank": _fmt(r.rank, 0) if pd.notna(r.rank) else "—",
+                "name": r.unit_name,
+                "type": r.unit_type,
+                "overall": _fmt(r.overall),
+                "flags": flags_text(r.flags),
+                "reporting": REPORTING_LABELS.get(str(reporting.get(r.unit_id, "")), "—"),
+                "href": "units/" + quote(unit_file_name(r.unit_id)),
+            }
+        )
     feedback = []
     fb_dir = out_dir / "feedback"
     if fb_dir.is_dir():
@@ -197,14 +257,28 @@ def _index(config: Config, ctx: RoundContext, out_dir: Path, type_pages: list[di
     from pipeline.report.notice_docx import file_name
 
     docx_name = file_name(ctx.round)
-    notice_docx = {"href": quote(docx_name), "label": docx_name} if (out_dir / docx_name).is_file() else None
-    overview = (cm.completeness_commentary(ctx.table("completeness"))
-                + cm.weakness_commentary(scores, ctx.thresholds)
-                + cm.notice_commentary(ctx.table("notice")))
-    context = page_context(config, ctx.round, f"{ctx.round.name}报告目录", overview=overview,
-                           type_pages=type_pages, feedback=feedback, units=rows, notice_docx=notice_docx,
-                           failures=[str(f) for f in failures], banner=ctx.banner,
-                           areas=areas or [], briefing=briefing)
+    notice_docx = (
+        {"href": quote(docx_name), "label": docx_name} if (out_dir / docx_name).is_file() else None
+    )
+    overview = (
+        cm.completeness_commentary(ctx.table("completeness"))
+        + cm.weakness_commentary(scores, ctx.thresholds)
+        + cm.notice_commentary(ctx.table("notice"))
+    )
+    context = page_context(
+        config,
+        ctx.round,
+        f"{ctx.round.name}报告目录",
+        overview=overview,
+        type_pages=type_pages,
+        feedback=feedback,
+        units=rows,
+        notice_docx=notice_docx,
+        failures=[str(f) for f in failures],
+        banner=ctx.banner,
+        areas=areas or [],
+        briefing=briefing,
+    )
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
 
 
@@ -222,14 +296,26 @@ def _action_outputs(config: Config, ctx: RoundContext, out_dir: Path, round_id: 
     tables = ctx.tables
     if "scores" not in tables or "rectification" not in tables:
         return written
-    written.append(build_notice_docx(config, round_id, tables, out_dir / file_name(ctx.round), ctx.thresholds))
+    written.append(
+        build_notice_docx(config, round_id, tables, out_dir / file_name(ctx.round), ctx.thresholds)
+    )
     subs, units, findings = tables.get("submissions"), tables.get("units"), tables.get("findings")
     if subs is not None and units is not None and findings is not None:
         s = tables["scores"]
         ids = [str(u) for u in s.loc[s["scored"].astype(bool), "unit_id"]]
-        extra = rectification_sheets(tables["rectification"], ids, ctx.round.name, config.campaign.office)
-        written += write_feedback(findings, subs, units, out_dir / "feedback", round_name=ctx.round.name,
-                                  office=config.campaign.office, extra_sheets=extra, banner=ctx.banner)
+        extra = rectification_sheets(
+            tables["rectification"], ids, ctx.round.name, config.campaign.office
+        )
+        written += write_feedback(
+            findings,
+            subs,
+            units,
+            out_dir / "feedback",
+            round_name=ctx.round.name,
+            office=config.campaign.office,
+            extra_sheets=extra,
+            banner=ctx.banner,
+        )
     return written
 
 
@@ -258,15 +344,22 @@ def build_reports(
     result = ReportResult(round_id=round_id, out_dir=out_dir, index=out_dir / "index.html")
 
     t = time.perf_counter()
-    write_summary(ctx.tables, out_dir / "summary.xlsx", ctx.thresholds, f"{ctx.round.name}（{round_id}）",
-                  banner=ctx.banner)
+    write_summary(
+        ctx.tables,
+        out_dir / "summary.xlsx",
+        ctx.thresholds,
+        f"{ctx.round.name}（{round_id}）",
+        banner=ctx.banner,
+    )
     result.pages.append(out_dir / "summary.xlsx")
     result.timings["summary_xlsx"] = time.perf_counter() - t
     t = time.perf_counter()
     result.pages += _action_outputs(config, ctx, out_dir, round_id)
     result.timings["notice_docx_feedback"] = time.perf_counter() - t
 
-    job_list, meta = _jobs(config, ctx, processed_dir, out_dir, nb_dir, config_path, n_jobs, notebooks_dir)
+    job_list, meta = _jobs(
+        config, ctx, processed_dir, out_dir, nb_dir, config_path, n_jobs, notebooks_dir
+    )
     t = time.perf_counter()
     type_pages: list[dict] = []
     with _executor(executor, n_jobs) as ex:
@@ -279,25 +372,41 @@ def build_reports(
             try:
                 outcome = fut.result()
             except Exception as exc:  # the worker process itself died
-                outcome = NotebookOutcome(j.name, j.output, False, 0.0, error=f"{type(exc).__name__}: {exc}",
-                                          traceback="".join(traceback.format_exception(exc)).rstrip())
+                outcome = NotebookOutcome(
+                    j.name,
+                    j.output,
+                    False,
+                    0.0,
+                    error=f"{type(exc).__name__}: {exc}",
+                    traceback="".join(traceback.format_exception(exc)).rstrip(),
+                )
             result.timings[j.name] = outcome.seconds
             if not outcome.ok:
                 page = info.get("page", "units/*.html")
-                result.failures.append(ReportFailure(j.output.name, outcome.where(), outcome.error, page))
+                result.failures.append(
+                    ReportFailure(j.output.name, outcome.where(), outcome.error, page)
+                )
                 log.error("报告 %s 失败: %s", j.name, outcome.describe())
                 if outcome.traceback:  # the run log only (reports/.logs), not the terminal
                     TRACEBACK_LOG.error("报告 %s 失败的完整回溯:\n%s", j.name, outcome.traceback)
             if info["kind"] == "cards":
                 result.failures += _card_failures(j, info)
-                result.unit_pages += sum((out_dir / "units" / unit_file_name(u)).is_file() for u in info["ids"])
+                result.unit_pages += sum(
+                    (out_dir / "units" / unit_file_name(u)).is_file() for u in info["ids"]
+                )
                 _placeholder_cards(config, ctx, out_dir, info["ids"], outcome)
             else:
                 result.pages.append(_write_page(config, ctx, out_dir, info, outcome))
                 if "unit_type" in info:
                     n = int((ctx.table("scores")["unit_type"] == info["unit_type"]).sum())
-                    type_pages.append({"href": quote(info["page"]), "label": info["unit_type"], "n": n,
-                                       "order": info["order"]})
+                    type_pages.append(
+                        {
+                            "href": quote(info["page"]),
+                            "label": info["unit_type"],
+                            "n": n,
+                            "order": info["order"],
+                        }
+                    )
     result.timings["notebooks"] = time.perf_counter() - t
     type_pages.sort(key=lambda p: p["order"])
     t = time.perf_counter()
@@ -308,7 +417,9 @@ def build_reports(
     if briefing:
         result.pages.append(out_dir / briefing["href"])
     result.timings["briefing"] = time.perf_counter() - t
-    result.index = _index(config, ctx, out_dir, type_pages, result.failures, areas=areas, briefing=briefing)
+    result.index = _index(
+        config, ctx, out_dir, type_pages, result.failures, areas=areas, briefing=briefing
+    )
     result.pages.append(result.index)
     result.seconds = time.perf_counter() - t0
     return result
@@ -320,12 +431,15 @@ def _extra_pages(result: ReportResult, name: str, make, default):
         return make()
     except Exception as exc:  # one extra page set must not stop index.html
         log.exception("报告 %s 失败", name)
-        result.failures.append(ReportFailure(name, "生成页面", f"{type(exc).__name__}: {exc}", f"{name}/"))
+        result.failures.append(
+            ReportFailure(name, "生成页面", f"{type(exc).__name__}: {exc}", f"{name}/")
+        )
         return default
 
 
-def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: list[str],
-                       outcome: NotebookOutcome) -> None:
+def _placeholder_cards(
+    config: Config, ctx: RoundContext, out_dir: Path, ids: list[str], outcome: NotebookOutcome
+) -> None:
     """A page for every unit whose card did not come out, so no link in index.html is dead."""
     from pipeline.report.cards import CardSection
 
@@ -335,12 +449,25 @@ def _placeholder_cards(config: Config, ctx: RoundContext, out_dir: Path, ids: li
         if path.is_file() or uid not in scores.index:
             continue
         row = scores.loc[uid]
-        reason = outcome.describe() if not outcome.ok else "生成该单位画像时出错，详见 notebooks/ 中的失败清单"
+        reason = (
+            outcome.describe()
+            if not outcome.ok
+            else "生成该单位画像时出错，详见 notebooks/ 中的失败清单"
+        )
         context = page_context(
-            config, ctx.round, f"单位画像：{row['unit_name']}",
-            crumbs=[("../index.html", "报告目录")], unit=row.to_dict(), reporting="—", reporting_ok=False,
-            flags=[], sections=[CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])],
-            banner=ctx.banner)
+            config,
+            ctx.round,
+            f"单位画像：{row['unit_name']}",
+            crumbs=[("../index.html", "报告目录")],
+            unit=row.to_dict(),
+            reporting="—",
+            reporting_ok=False,
+            flags=[],
+            sections=[
+                CardSection("单位画像生成失败", [reason, "请修正后重新运行 scorecard report。"])
+            ],
+            banner=ctx.banner,
+        )
         write_text(path, render("unit.html.j2", **context))
 
 
@@ -352,5 +479,12 @@ def _card_failures(job: NotebookJob, info: dict) -> list[ReportFailure]:
         items = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         return []
-    return [ReportFailure(job.output.name, f"单位 {it['unit_id']}", it["error"],
-                          f"units/{unit_file_name(it['unit_id'])}") for it in items]
+    return [
+        ReportFailure(
+            job.output.name,
+            f"单位 {it['unit_id']}",
+            it["error"],
+            f"units/{unit_file_name(it['unit_id'])}",
+        )
+        for it in items
+    ]

@@ -52,10 +52,15 @@ def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | 
     prev = previous_name or "上一轮"
     lines = []
     if pd.notna(r["overall_change"]):
-        lines.append(f"与{prev}相比，综合得分变化{float(r['overall_change']):+.1f}分"
-                     + (f"，名次{'上升' if int(r['rank_change']) > 0 else '下降'}{abs(int(r['rank_change']))}位"
-                        if "rank_change" in r and pd.notna(r["rank_change"]) and int(r["rank_change"]) != 0 else "")
-                     + "。")
+        lines.append(
+            f"与{prev}相比，综合得分变化{float(r['overall_change']):+.1f}分"
+            + (
+                f"，名次{'上升' if int(r['rank_change']) > 0 else '下降'}{abs(int(r['rank_change']))}位"
+                if "rank_change" in r and pd.notna(r["rank_change"]) and int(r["rank_change"]) != 0
+                else ""
+            )
+            + "。"
+        )
     still = flags_text(r.get("still_flagged"))
     if still:
         lines.append(f"连续两轮达到预警线（整改未到位）：{still}。")
@@ -67,11 +72,17 @@ def _findings_section(ctx: RoundContext, unit_id: str, submitted: bool) -> CardS
     mine = findings[findings["unit_id"] == unit_id] if not findings.empty else findings
     arrived = _unusable_line(ctx, unit_id) if not submitted else None
     if mine.empty:
-        text = "报表未发现需要修改的问题。" if submitted else (arrived or "本轮没有收到本单位的报表，请尽快报送。")
+        text = (
+            "报表未发现需要修改的问题。"
+            if submitted
+            else (arrived or "本轮没有收到本单位的报表，请尽快报送。")
+        )
         return CardSection("需要改正的填报差错", [text])
     table = findings_frame(mine, unit_id).drop(columns=["单位编码", "单位名称"])
     lead = [arrived] if arrived else []
-    return CardSection("需要改正的填报差错", lead + cm.findings_commentary(mine, unit_id), table=html_table(table))
+    return CardSection(
+        "需要改正的填报差错", lead + cm.findings_commentary(mine, unit_id), table=html_table(table)
+    )
 
 
 def _unusable_line(ctx: RoundContext, unit_id: str) -> str | None:
@@ -83,10 +94,17 @@ def _unusable_line(ctx: RoundContext, unit_id: str) -> str | None:
     if u.empty or pd.isna(u["unusable_files"].iloc[0]):
         return None
     r = u.iloc[0]
-    when = pd.Timestamp(r["unusable_received_at"]).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M") \
-        if pd.notna(r["unusable_received_at"]) else "时间不详"
-    return (f"本轮收到本单位的文件 {r['unusable_files']}（北京时间 {when}），但无法使用（{label(r['unusable_reason'], Reason)}），"
-            f"本单位尚未计入已报送，请按下表处理后重新报送。")
+    when = (
+        pd.Timestamp(r["unusable_received_at"])
+        .tz_convert("Asia/Shanghai")
+        .strftime("%Y-%m-%d %H:%M")
+        if pd.notna(r["unusable_received_at"])
+        else "时间不详"
+    )
+    return (
+        f"本轮收到本单位的文件 {r['unusable_files']}（北京时间 {when}），但无法使用（{label(r['unusable_reason'], Reason)}），"
+        f"本单位尚未计入已报送，请按下表处理后重新报送。"
+    )
 
 
 def _survey_section(ctx: RoundContext, unit_id: str) -> list[CardSection]:
@@ -106,7 +124,9 @@ def _trend_section(ctx: RoundContext, unit_id: str) -> CardSection:
     history = round_history(ctx)
     svg = unit_trend_svg(history, unit_id)
     text = [] if svg else ["只有一轮评分，暂无趋势。"]
-    return CardSection("各轮变化", text, figure=svg or None, table=html_table(unit_trend_frame(history, unit_id)))
+    return CardSection(
+        "各轮变化", text, figure=svg or None, table=html_table(unit_trend_frame(history, unit_id))
+    )
 
 
 def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
@@ -123,24 +143,52 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
         submitted = bool(u.iloc[0]) if len(u) and pd.notna(u.iloc[0]) else scored
     sections = [CardSection("总体评价", cm.unit_commentary(scores, unit_id, th))]
     if not scored:
-        return [*sections, *_survey_section(ctx, unit_id), _findings_section(ctx, unit_id, submitted)]
+        return [
+            *sections,
+            *_survey_section(ctx, unit_id),
+            _findings_section(ctx, unit_id, submitted),
+        ]
     sections += [
-        CardSection("四项不足与同类单位比较", [],
-                    figure=figure_img(unit_profile_chart(scores, unit_id, th), dpi=CARD_DPI)),
-        CardSection("评分依据", [], table=html_table(explanations_frame(ctx.table("explanations"), unit_id),
-                                                    empty="本单位没有评分说明。")),
+        CardSection(
+            "四项不足与同类单位比较",
+            [],
+            figure=figure_img(unit_profile_chart(scores, unit_id, th), dpi=CARD_DPI),
+        ),
+        CardSection(
+            "评分依据",
+            [],
+            table=html_table(
+                explanations_frame(ctx.table("explanations"), unit_id), empty="本单位没有评分说明。"
+            ),
+        ),
     ]
     acts = ctx.table("activities")
     window = ctx.config.scoring.deadline_window_days
     district_days = ctx.cache.get("district_days")
     if not acts.empty or district_days is not None:
-        sections.append(CardSection(
-            "活动时间分布", cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
-            figure=figure_img(activity_timeline(acts, ctx.round.deadline, window, unit_id=unit_id,
-                                                district_days=district_days), dpi=CARD_DPI)))
+        sections.append(
+            CardSection(
+                "活动时间分布",
+                cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
+                figure=figure_img(
+                    activity_timeline(
+                        acts,
+                        ctx.round.deadline,
+                        window,
+                        unit_id=unit_id,
+                        district_days=district_days,
+                    ),
+                    dpi=CARD_DPI,
+                ),
+            )
+        )
     sections += _survey_section(ctx, unit_id)
-    sections.append(CardSection("与上一轮比较", unit_change_lines(ctx.table("changes"), unit_id,
-                                                              prev.name if prev else None)))
+    sections.append(
+        CardSection(
+            "与上一轮比较",
+            unit_change_lines(ctx.table("changes"), unit_id, prev.name if prev else None),
+        )
+    )
     sections.append(_trend_section(ctx, unit_id))
     sections.append(_items_section(ctx, unit_id))
     sections.append(_findings_section(ctx, unit_id, submitted))
@@ -151,8 +199,13 @@ def _items_section(ctx: RoundContext, unit_id: str) -> CardSection:
     from pipeline.report import act_frames
 
     rect = ctx.table("rectification")
-    return CardSection("整改事项与复查", act_frames.unit_items_lines(rect, ctx.table("scores"), unit_id),
-                       table=html_table(act_frames.unit_items_frame(rect, unit_id), empty="本轮没有需要整改的事项。"))
+    return CardSection(
+        "整改事项与复查",
+        act_frames.unit_items_lines(rect, ctx.table("scores"), unit_id),
+        table=html_table(
+            act_frames.unit_items_frame(rect, unit_id), empty="本轮没有需要整改的事项。"
+        ),
+    )
 
 
 def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
@@ -163,19 +216,35 @@ def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
     if not units.empty:
         u = units[units["unit_id"] == unit_id]
         if not u.empty:
-            reporting = REPORTING_LABELS.get(str(u["reporting"].iloc[0]), str(u["reporting"].iloc[0]))
+            reporting = REPORTING_LABELS.get(
+                str(u["reporting"].iloc[0]), str(u["reporting"].iloc[0])
+            )
     flags = [s for s in flags_text(row.get("flags")).split("、") if s]
     context: dict[str, Any] = page_context(
-        ctx.config, ctx.round, f"单位画像：{row['unit_name']}",
+        ctx.config,
+        ctx.round,
+        f"单位画像：{row['unit_name']}",
         crumbs=[("../index.html", "报告目录"), ("../district.html", "全区总体情况")],
-        unit=row.to_dict(), reporting=reporting or "—", reporting_ok=reporting == "按时报送",
-        flags=flags, sections=unit_sections(ctx, unit_id), banner=ctx.banner,
+        unit=row.to_dict(),
+        reporting=reporting or "—",
+        reporting_ok=reporting == "按时报送",
+        flags=flags,
+        sections=unit_sections(ctx, unit_id),
+        banner=ctx.banner,
     )
     return render("unit.html.j2", **context)
 
 
-PER_UNIT_TABLES: tuple[str, ...] = ("explanations", "findings", "activities", "changes", "units", "rectification",
-                                     "survey_excerpts", "survey_self_report")
+PER_UNIT_TABLES: tuple[str, ...] = (
+    "explanations",
+    "findings",
+    "activities",
+    "changes",
+    "units",
+    "rectification",
+    "survey_excerpts",
+    "survey_self_report",
+)
 
 
 def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
@@ -196,11 +265,19 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
     acts = ctx.table("activities")
     if not acts.empty:
         cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
-    return RoundContext(config=ctx.config, round=ctx.round, processed_dir=ctx.processed_dir,
-                        tables=tables, cache=cache, provisional=ctx.provisional)
+    return RoundContext(
+        config=ctx.config,
+        round=ctx.round,
+        processed_dir=ctx.processed_dir,
+        tables=tables,
+        cache=cache,
+        provisional=ctx.provisional,
+    )
 
 
-def write_unit_cards(ctx: RoundContext, unit_ids: list[str], units_dir: Path) -> list[dict[str, str]]:
+def write_unit_cards(
+    ctx: RoundContext, unit_ids: list[str], units_dir: Path
+) -> list[dict[str, str]]:
     """Write units/<unit_id>.html for each unit; return the failures (unit, error)."""
     units_dir = Path(units_dir)
     units_dir.mkdir(parents=True, exist_ok=True)
@@ -210,6 +287,11 @@ def write_unit_cards(ctx: RoundContext, unit_ids: list[str], units_dir: Path) ->
         try:
             write_text(units_dir / unit_file_name(uid), render_unit_card(ctx, uid))
         except Exception as exc:  # one bad unit must not stop the others
-            failures.append({"unit_id": str(uid), "error": f"{type(exc).__name__}: {exc}",
-                             "traceback": traceback.format_exc(limit=4)})
+            failures.append(
+                {
+                    "unit_id": str(uid),
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(limit=4),
+                }
+            )
     return failures

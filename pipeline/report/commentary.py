@@ -38,15 +38,18 @@ def _flag_counts(s: pd.DataFrame, thresholds: Mapping[str, float]) -> tuple[dict
     return counts, top
 
 
-def completeness_commentary(completeness: pd.DataFrame, units: pd.DataFrame | None = None,
-                            unit_type: str | None = None) -> list[str]:
+def completeness_commentary(
+    completeness: pd.DataFrame, units: pd.DataFrame | None = None, unit_type: str | None = None
+) -> list[str]:
     """Reporting rate and timeliness (district, or one unit type), the weakest type, the units missing."""
     if completeness is None or completeness.empty:
         return ["本轮暂无报送完整性数据。"]
     if unit_type is None:
         d, scope = completeness[completeness["level"] == "district"], "全区"
     else:
-        d = completeness[(completeness["level"] == "unit_type") & (completeness["group"] == unit_type)]
+        d = completeness[
+            (completeness["level"] == "unit_type") & (completeness["group"] == unit_type)
+        ]
         scope = f"{unit_type}类"
     out: list[str] = []
     if not d.empty:
@@ -54,7 +57,11 @@ def completeness_commentary(completeness: pd.DataFrame, units: pd.DataFrame | No
         out.append(
             f"{scope}应报{int(r['expected'])}个单位，已报{int(r['received'])}个，报送率{_pct(float(r['reporting_rate']))}；"
             f"其中按时{int(r['on_time'])}个，迟报{int(r['late'])}个，"
-            + (f"已报送但无法使用{int(r['unusable'])}个，" if "unusable" in r and pd.notna(r["unusable"]) and int(r["unusable"]) else "")
+            + (
+                f"已报送但无法使用{int(r['unusable'])}个，"
+                if "unusable" in r and pd.notna(r["unusable"]) and int(r["unusable"])
+                else ""
+            )
             + f"未报{int(r['missing'])}个。"
         )
     t = completeness[completeness["level"] == "unit_type"].dropna(subset=["reporting_rate"])
@@ -62,8 +69,10 @@ def completeness_commentary(completeness: pd.DataFrame, units: pd.DataFrame | No
         worst = t.sort_values("reporting_rate").iloc[0]
         best = t.sort_values("reporting_rate").iloc[-1]
         if float(worst["reporting_rate"]) < float(best["reporting_rate"]):
-            out.append(f"报送率最低的是{worst['group_name']}（{_pct(float(worst['reporting_rate']))}），"
-                       f"最高的是{best['group_name']}（{_pct(float(best['reporting_rate']))}）。")
+            out.append(
+                f"报送率最低的是{worst['group_name']}（{_pct(float(worst['reporting_rate']))}），"
+                f"最高的是{best['group_name']}（{_pct(float(best['reporting_rate']))}）。"
+            )
     if units is not None and not units.empty:
         missing = units.loc[units["reporting"] == "missing", "unit_name"]
         if len(missing):
@@ -80,8 +89,10 @@ def weakness_commentary(scores: pd.DataFrame, thresholds: Mapping[str, float]) -
     if s.empty:
         return ["本轮没有可评分的单位。"]
     counts, top = _flag_counts(s, thresholds)
-    out = [f"已评分{len(s)}个单位。四项不足中，“{WEAKNESS_LABELS[top]}”最为普遍："
-           f"{counts[top]}个单位达到预警线（{_pct(counts[top] / len(s) * 100)}）。"]
+    out = [
+        f"已评分{len(s)}个单位。四项不足中，“{WEAKNESS_LABELS[top]}”最为普遍："
+        f"{counts[top]}个单位达到预警线（{_pct(counts[top] / len(s) * 100)}）。"
+    ]
     rest = [f"{WEAKNESS_LABELS[w]}{counts[w]}个" for w in WEAKNESSES if w != top]
     out.append("其余各项达到预警线的单位数：" + "，".join(rest) + "。")
     multi = int((s["n_flags"].fillna(0).astype(int) >= 2).sum())
@@ -97,11 +108,15 @@ def ranking_commentary(scores: pd.DataFrame, top: int = 3) -> list[str]:
         return ["本轮没有可排名的单位。"]
     if s["rank"].isna().all():
         return ["已报送单位过少，本轮暂不排名（临时结果）。"]
-    out = [f"综合得分前{min(top, len(s))}名：{_names(s['unit_name'].head(top))}；"
-           f"后{min(top, len(s))}名：{_names(s['unit_name'].tail(top).iloc[::-1])}。"]
+    out = [
+        f"综合得分前{min(top, len(s))}名：{_names(s['unit_name'].head(top))}；"
+        f"后{min(top, len(s))}名：{_names(s['unit_name'].tail(top).iloc[::-1])}。"
+    ]
     unstable = int(s["rank_unstable"].fillna(False).astype(bool).sum())
     if unstable:
-        out.append(f"{unstable}个单位的排名区间较宽（权重在合理范围内变动时名次变化大），其名次宜谨慎解读，不宜单独作为通报依据。")
+        out.append(
+            f"{unstable}个单位的排名区间较宽（权重在合理范围内变动时名次变化大），其名次宜谨慎解读，不宜单独作为通报依据。"
+        )
     else:
         out.append("各单位的排名区间都较窄，权重在合理范围内变动时名次基本稳定。")
     return out
@@ -120,8 +135,10 @@ def inequality_commentary(inequality: pd.DataFrame) -> list[str]:
     if pd.notna(r.get("between")) and pd.notna(r.get("within")) and theil > 0:
         share = float(r["between"]) / theil
         where = "不同类型单位之间" if share >= 0.5 else "同类单位内部"
-        out.append(f"差距中{_pct(share * 100)}来自类型之间，{_pct((1 - share) * 100)}来自类型内部，"
-                   f"进展不平衡主要表现在{where}。")
+        out.append(
+            f"差距中{_pct(share * 100)}来自类型之间，{_pct((1 - share) * 100)}来自类型内部，"
+            f"进展不平衡主要表现在{where}。"
+        )
     out.append(GLOSSARY["泰尔指数"] + "。")
     return out
 
@@ -138,8 +155,10 @@ def changes_commentary(changes: pd.DataFrame, previous_name: str | None = None) 
         return ["没有上一轮数据，本轮不做前后比较。"]
     c = changes["overall_change"].astype(float).dropna()
     prev = f"与{previous_name}相比，" if previous_name else "与上一轮相比，"
-    out = [f"{prev}{int((c > 0).sum())}个单位综合得分上升，{int((c < 0).sum())}个下降，"
-           f"平均变化{c.mean():+.1f}分。"]
+    out = [
+        f"{prev}{int((c > 0).sum())}个单位综合得分上升，{int((c < 0).sum())}个下降，"
+        f"平均变化{c.mean():+.1f}分。"
+    ]
     if "still_flagged" in changes:
         still = changes["still_flagged"].fillna("").astype(str).str.strip()
         n = int((still != "").sum())
@@ -157,12 +176,19 @@ def theme_commentary(theme_clusters: pd.DataFrame) -> list[str]:
         return ["未发现雷同的活动主题。"]
     big = sizes.idxmax()
     theme = theme_clusters.loc[theme_clusters["cluster_id"] == big, "theme"].mode().iloc[0]
-    return [f"发现{len(sizes)}组雷同主题，涉及{int(sizes.sum())}个单位；最大的一组{int(sizes.max())}个单位"
-            f"都使用了“{theme}”或与之几乎相同的表述，主题缺乏本单位特色。"]
+    return [
+        f"发现{len(sizes)}组雷同主题，涉及{int(sizes.sum())}个单位；最大的一组{int(sizes.max())}个单位"
+        f"都使用了“{theme}”或与之几乎相同的表述，主题缺乏本单位特色。"
+    ]
 
 
-def timeline_commentary(activities: pd.DataFrame, deadline: date, window_days: int,
-                        unit_id: str | None = None, scope: str = "全区") -> list[str]:
+def timeline_commentary(
+    activities: pd.DataFrame,
+    deadline: date,
+    window_days: int,
+    unit_id: str | None = None,
+    scope: str = "全区",
+) -> list[str]:
     """Share of activities held in the window just before the deadline.
 
     `scope` names whose activities these are when `unit_id` is None ("全区",
@@ -182,16 +208,23 @@ def timeline_commentary(activities: pd.DataFrame, deadline: date, window_days: i
     return [text]
 
 
-def type_commentary(scores: pd.DataFrame, unit_type: str, thresholds: Mapping[str, float]) -> list[str]:
+def type_commentary(
+    scores: pd.DataFrame, unit_type: str, thresholds: Mapping[str, float]
+) -> list[str]:
     """A unit type against the district: level, most common weakness, best and worst."""
     all_s = _scored(scores)
     s = all_s[all_s["unit_type"] == unit_type]
     n = int((scores["unit_type"] == unit_type).sum())
     if s.empty:
         return [f"{unit_type}类共{n}个应报单位，本轮均未评分。"]
-    mean_t, mean_d = float(s["overall"].astype(float).mean()), float(all_s["overall"].astype(float).mean())
+    mean_t, mean_d = (
+        float(s["overall"].astype(float).mean()),
+        float(all_s["overall"].astype(float).mean()),
+    )
     rel = "高于" if mean_t > mean_d else "低于" if mean_t < mean_d else "等于"
-    out = [f"{unit_type}类共{n}个应报单位，已评分{len(s)}个，平均综合得分{mean_t:.1f}，{rel}全区平均（{mean_d:.1f}）。"]
+    out = [
+        f"{unit_type}类共{n}个应报单位，已评分{len(s)}个，平均综合得分{mean_t:.1f}，{rel}全区平均（{mean_d:.1f}）。"
+    ]
     counts, top = _flag_counts(s, thresholds)
     if counts[top]:
         out.append(f"本类最突出的不足是“{WEAKNESS_LABELS[top]}”，{counts[top]}个单位达到预警线。")
@@ -200,7 +233,9 @@ def type_commentary(scores: pd.DataFrame, unit_type: str, thresholds: Mapping[st
     return out
 
 
-def unit_commentary(scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str, float]) -> list[str]:
+def unit_commentary(
+    scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str, float]
+) -> list[str]:
     """One unit's standing: ranks, interval, flagged weaknesses, gap to its type's median."""
     row = scores[scores["unit_id"] == unit_id]
     if row.empty:
@@ -209,7 +244,10 @@ def unit_commentary(scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str,
     scored = bool(r["scored"]) if pd.notna(r["scored"]) else False
     if not scored:
         reason = r.get("unscored_reason")
-        return [f"{r['unit_name']}本轮未评分" + (f"：{reason}。" if pd.notna(reason) and reason else "。")]
+        return [
+            f"{r['unit_name']}本轮未评分"
+            + (f"：{reason}。" if pd.notna(reason) and reason else "。")
+        ]
     all_s = _scored(scores)
     peers = all_s[all_s["unit_type"] == r["unit_type"]]
     ranks = []
@@ -221,7 +259,9 @@ def unit_commentary(scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str,
     out = [f"{r['unit_name']}（{r['unit_type']}）综合得分{float(r['overall']):.1f}，{rank_text}。"]
     if pd.notna(r.get("rank_p05")) and pd.notna(r.get("rank_p95")):
         note = "，排名不够稳定，宜结合具体情况看待" if bool(r.get("rank_unstable")) else ""
-        out.append(f"权重在合理范围内变动时，名次在第{float(r['rank_p05']):.0f}至第{float(r['rank_p95']):.0f}名之间{note}。")
+        out.append(
+            f"权重在合理范围内变动时，名次在第{float(r['rank_p05']):.0f}至第{float(r['rank_p95']):.0f}名之间{note}。"
+        )
     flags = flags_text(r.get("flags"))
     out.append(f"达到预警线的不足：{flags}。" if flags else "四项不足均未达到预警线。")
     gaps = []
@@ -236,10 +276,16 @@ def unit_commentary(scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str,
 
 
 def findings_commentary(findings: pd.DataFrame, unit_id: str | None = None) -> list[str]:
-    f = findings if unit_id is None or findings is None or findings.empty else findings[findings["unit_id"] == unit_id]
+    f = (
+        findings
+        if unit_id is None or findings is None or findings.empty
+        else findings[findings["unit_id"] == unit_id]
+    )
     if f is None or f.empty:
         return ["报表未发现需要修改的问题。"]
     n_err = int((f["severity"] == "error").sum())
     n_warn = int((f["severity"] == "warning").sum())
-    return [f"报表中发现{len(f)}处{FINDINGS_TERM}：{n_err}处{SEVERITY_LABELS['error']}（该数据未被采用，请改正后重新报送），"
-            f"{n_warn}处{SEVERITY_LABELS['warning']}。"]
+    return [
+        f"报表中发现{len(f)}处{FINDINGS_TERM}：{n_err}处{SEVERITY_LABELS['error']}（该数据未被采用，请改正后重新报送），"
+        f"{n_warn}处{SEVERITY_LABELS['warning']}。"
+    ]

@@ -42,12 +42,14 @@ class RoundContext:
     round: Round
     processed_dir: Path
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    cache: dict[str, object] = field(default_factory=dict)  # values computed once per batch of pages
+    cache: dict[str, object] = field(
+        default_factory=dict
+    )  # values computed once per batch of pages
     provisional: Provisional = field(default_factory=lambda: Provisional(active=False))
 
     @property
     def banner(self) -> str:
-        """"临时结果：…" while the round's results are provisional, else ""."""
+        """ "临时结果：…" while the round's results are provisional, else ""."""
         return self.provisional.banner
 
     @property
@@ -70,8 +72,10 @@ def find_config(start: Path | None = None) -> Path:
         candidate = folder / DEFAULT_CONFIG_NAME
         if candidate.is_file():
             return candidate
-    raise ConfigError(start / DEFAULT_CONFIG_NAME,
-                      [ConfigProblem("(file)", f"在 {start} 及其上级目录中找不到 {DEFAULT_CONFIG_NAME}")])
+    raise ConfigError(
+        start / DEFAULT_CONFIG_NAME,
+        [ConfigProblem("(file)", f"在 {start} 及其上级目录中找不到 {DEFAULT_CONFIG_NAME}")],
+    )
 
 
 def load_any_config(config_path: str | Path = "") -> Config:
@@ -93,8 +97,12 @@ def latest_scored_round(config: Config) -> Round:
     return rounds[-1]
 
 
-def open_round(config_path: str | Path = "", round_id: str = "", processed_dir: str | Path = "",
-               today: date | None = None) -> RoundContext:
+def open_round(
+    config_path: str | Path = "",
+    round_id: str = "",
+    processed_dir: str | Path = "",
+    today: date | None = None,
+) -> RoundContext:
     """Load the configuration and every processed table of a round.
 
     Marks the round provisional (before its deadline — `today`, default today in
@@ -103,14 +111,20 @@ def open_round(config_path: str | Path = "", round_id: str = "", processed_dir: 
     config = load_any_config(config_path)
     rnd = config.round(round_id) if round_id else latest_scored_round(config)
     folder = Path(processed_dir) if processed_dir else config.paths.processed_round(rnd.id)
-    tables = read_tables(folder, (*INGEST_TABLES, *SCORE_TABLES, *ACT_TABLES, *SURVEY_TABLES), missing_ok=True)
+    tables = read_tables(
+        folder, (*INGEST_TABLES, *SCORE_TABLES, *ACT_TABLES, *SURVEY_TABLES), missing_ok=True
+    )
     if "scores" not in tables:
-        raise FileNotFoundError(f"找不到 {table_path(folder, 'scores')}：请先运行 scorecard ingest 和 scorecard score")
+        raise FileNotFoundError(
+            f"找不到 {table_path(folder, 'scores')}：请先运行 scorecard ingest 和 scorecard score"
+        )
     prov = assess(config, rnd, tables.get("completeness", pd.DataFrame()), tables["scores"], today)
     tables["scores"], changes = mask_ranks(tables["scores"], tables.get("changes"), prov)
     if changes is not None:
         tables["changes"] = changes
-    return RoundContext(config=config, round=rnd, processed_dir=folder, tables=tables, provisional=prov)
+    return RoundContext(
+        config=config, round=rnd, processed_dir=folder, tables=tables, provisional=prov
+    )
 
 
 def pick_unit_type(ctx: RoundContext, unit_type: str = "") -> str:

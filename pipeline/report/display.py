@@ -68,8 +68,10 @@ def figure_img(fig: Figure, alt: str | None = None, dpi: int = FIGURE_DPI) -> st
     png = figure_png(fig, dpi=dpi)
     width = int(fig.get_figwidth() * SCREEN_DPI)
     data = base64.b64encode(png).decode("ascii")
-    return (f'<img class="chart" src="data:image/png;base64,{data}" width="{width}" '
-            f'alt="{html.escape(alt)}">')
+    return (
+        f'<img class="chart" src="data:image/png;base64,{data}" width="{width}" '
+        f'alt="{html.escape(alt)}">'
+    )
 
 
 # --- notebook display -------------------------------------------------------
@@ -112,5 +114,11 @@ def show_figure(fig: Figure, dpi: int = FIGURE_DPI, alt: str | None = None) -> N
     from IPython.display import Image, display
 
     png = figure_png(fig, dpi=dpi)
-    display(Image(data=png, format="png", width=int(fig.get_figwidth() * SCREEN_DPI),
-                  alt=alt or figure_title(fig)))
+    display(
+        Image(
+            data=png,
+            format="png",
+            width=int(fig.get_figwidth() * SCREEN_DPI),
+            alt=alt or figure_title(fig),
+        )
+    )

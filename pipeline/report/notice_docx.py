@@ -56,8 +56,11 @@ class Redactor:
     """Drops XML-illegal characters; masks phone numbers and the given personal names."""
 
     def __init__(self, names: Iterable[str] = ()) -> None:
-        ns = sorted({str(n).strip() for n in names if isinstance(n, str) and len(str(n).strip()) >= 2},
-                    key=len, reverse=True)
+        ns = sorted(
+            {str(n).strip() for n in names if isinstance(n, str) and len(str(n).strip()) >= 2},
+            key=len,
+            reverse=True,
+        )
         self._names = re.compile("|".join(re.escape(n) for n in ns)) if ns else None
 
     def __call__(self, text: object) -> str:
@@ -94,8 +97,16 @@ def _fonts(run, east: str, size: float, bold: bool = False) -> None:
         fonts.set(qn(attr), east)
 
 
-def _para(doc, text: str = "", font: str = FONT_BODY, size: float = 16, indent: bool = True,
-          align=WD_ALIGN_PARAGRAPH.JUSTIFY, bold: bool = False, parts: list[tuple[str, str]] | None = None):
+def _para(
+    doc,
+    text: str = "",
+    font: str = FONT_BODY,
+    size: float = 16,
+    indent: bool = True,
+    align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+    bold: bool = False,
+    parts: list[tuple[str, str]] | None = None,
+):
     p = doc.add_paragraph()
     pf = p.paragraph_format
     pf.alignment = align
@@ -105,7 +116,7 @@ def _para(doc, text: str = "", font: str = FONT_BODY, size: float = 16, indent: 
     pf.space_after = Pt(0)
     if indent:
         pf.first_line_indent = Pt(size * 2)
-    for t, f in (parts or [(text, font)]):
+    for t, f in parts or [(text, font)]:
         _fonts(p.add_run(t), f, size, bold)
     return p
 
@@ -116,7 +127,13 @@ def _page_number_footer(section) -> None:
     _fonts(p.add_run("— "), FONT_PAGE, 14)
     run = p.add_run()
     _fonts(run, FONT_PAGE, 14)
-    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+    for kind, text in (
+        ("begin", None),
+        (None, " PAGE "),
+        ("separate", None),
+        (None, "1"),
+        ("end", None),
+    ):
         if kind:
             el = OxmlElement("w:fldChar")
             el.set(qn("w:fldCharType"), kind)
@@ -156,8 +173,13 @@ def _heading2(doc, n: int, text: str, rest: str = "") -> None:
     _para(doc, parts=[(f"（{_NUM[n]}）{text}", FONT_H2), (rest, FONT_BODY)])
 
 
-def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFrame], path: Path,
-                      thresholds: dict[str, float] | None = None) -> Path:
+def build_notice_docx(
+    config: Config,
+    round_id: str,
+    tables: dict[str, pd.DataFrame],
+    path: Path,
+    thresholds: dict[str, float] | None = None,
+) -> Path:
     """Write the draft notice from the round's tables (scores, notice, rectification, exemplary, …)."""
     rnd = config.round(round_id)
     red = Redactor(personal_strings(tables.get("info")))
@@ -171,15 +193,26 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
     doc = Document()
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Mm(297), Mm(210)
-    sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
+    sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = (
+        Mm(37),
+        Mm(35),
+        Mm(28),
+        Mm(26),
+    )
     sec.footer_distance = Mm(25)
     _page_number_footer(sec)
     normal = doc.styles["Normal"]
     normal.font.name = FONT_BODY
     normal.font.size = Pt(16)
 
-    _para(doc, f"关于{config.campaign.name}{rnd.name}情况的通报", FONT_TITLE, 22, indent=False,
-          align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(
+        doc,
+        f"关于{config.campaign.name}{rnd.name}情况的通报",
+        FONT_TITLE,
+        22,
+        indent=False,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
     _para(doc, "（草稿，供修改）", FONT_H2, 16, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "")
     types = scores["unit_type"].dropna().astype(str) if len(scores) else pd.Series(dtype=str)
@@ -187,19 +220,37 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
 
     expected = len(scores)
     scored = scores[scores["scored"].astype(bool)] if len(scores) else scores
-    rep = units["reporting"].astype(str).value_counts() if "reporting" in units else pd.Series(dtype=int)
+    rep = (
+        units["reporting"].astype(str).value_counts()
+        if "reporting" in units
+        else pd.Series(dtype=int)
+    )
     on_time, late = int(rep.get("on_time", 0)), int(rep.get("late", 0))
     missing = expected - len(scored)
-    _para(doc, red(f"按照{config.campaign.name}安排，{config.campaign.office}对截至{_cn_date(rnd.as_of)}各单位活动开展"
-                   f"情况进行了{rnd.name}，并于{_cn_date(rnd.inspection)}进行检查。现将有关情况通报如下。"))
+    _para(
+        doc,
+        red(
+            f"按照{config.campaign.name}安排，{config.campaign.office}对截至{_cn_date(rnd.as_of)}各单位活动开展"
+            f"情况进行了{rnd.name}，并于{_cn_date(rnd.inspection)}进行检查。现将有关情况通报如下。"
+        ),
+    )
 
     _heading1(doc, 0, "基本情况")
     grade_txt = ""
     if len(scored) and "grade_label" in scored:
         counts = scored["grade_label"].value_counts()
-        grade_txt = "按综合得分，" + "、".join(f"{lab}{int(counts.get(lab, 0))}个" for lab in config.act.grades.labels) + "。"
-    _para(doc, red(f"全区应报单位{expected}个，按时报送{on_time}个，迟报{late}个，未报送或报表无法使用{missing}个，"
-                   f"按时报送率{_pct(on_time, expected)}；评分单位{len(scored)}个。{grade_txt}"))
+        grade_txt = (
+            "按综合得分，"
+            + "、".join(f"{lab}{int(counts.get(lab, 0))}个" for lab in config.act.grades.labels)
+            + "。"
+        )
+    _para(
+        doc,
+        red(
+            f"全区应报单位{expected}个，按时报送{on_time}个，迟报{late}个，未报送或报表无法使用{missing}个，"
+            f"按时报送率{_pct(on_time, expected)}；评分单位{len(scored)}个。{grade_txt}"
+        ),
+    )
 
     _heading1(doc, 1, "存在的主要问题")
     th = thresholds or config.scoring.thresholds.as_dict()
@@ -207,7 +258,11 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
         hit = scored[scored[w].astype(float) >= float(th[w])] if len(scored) else scored
         examples = []
         for r in hit.sort_values(w, ascending=False).head(2).to_dict("records"):
-            e = expl[(expl["unit_id"] == r["unit_id"]) & (expl["weakness"] == w)] if len(expl) else expl
+            e = (
+                expl[(expl["unit_id"] == r["unit_id"]) & (expl["weakness"] == w)]
+                if len(expl)
+                else expl
+            )
             fact = str(e.sort_values("order")["text"].iloc[0]) if len(e) else ""
             examples.append(f"{r['unit_name']}{('（' + fact + '）') if fact else ''}")
         rest = f"共{len(hit)}个单位达到预警线（占评分单位{_pct(len(hit), len(scored))}）"
@@ -222,10 +277,20 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
             practices = []
             for x in g.to_dict("records"):
                 when = x.get("date")
-                when_txt = f"（{pd.Timestamp(when).month}月{pd.Timestamp(when).day}日）" \
-                    if when is not None and not pd.isna(when) else ""
+                when_txt = (
+                    f"（{pd.Timestamp(when).month}月{pd.Timestamp(when).day}日）"
+                    if when is not None and not pd.isna(when)
+                    else ""
+                )
                 practices.append(f"{x['practice']}{when_txt}")
-            _para(doc, red(f"{j + 1}. {r['unit_name']}（{r['unit_type']}，{r['grade_label']}）：" + "；".join(practices) + "。"))
+            _para(
+                doc,
+                red(
+                    f"{j + 1}. {r['unit_name']}（{r['unit_type']}，{r['grade_label']}）："
+                    + "；".join(practices)
+                    + "。"
+                ),
+            )
     else:
         _para(doc, "本轮暂无符合条件的表扬单位。")
 
@@ -240,7 +305,9 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
         names = "、".join(str(x) for x in other[other["basis"] == "not_reported"]["unit_name"])
         lates = "、".join(str(x) for x in other[other["basis"] == "late"]["unit_name"])
         if names:
-            _para(doc, red(f"截至{_cn_date(rnd.deadline)}未报送或报送的报表无法使用的单位：{names}。"))
+            _para(
+                doc, red(f"截至{_cn_date(rnd.deadline)}未报送或报送的报表无法使用的单位：{names}。")
+            )
         if lates:
             _para(doc, red(f"迟报的单位：{lates}。"))
     if not len(notice):
@@ -251,9 +318,11 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
         pn = rates[rates["scope"] == "previous_notice"]
         if len(d) and int(d["carried"].iloc[0]):
             r = d.iloc[0]
-            txt = (f"对{prev.name}指出的{int(r['carried'])}项整改事项逐项复查：已整改{int(r['fixed'])}项，部分整改"
-                   f"{int(r['partly_fixed'])}项，未整改{int(r['not_fixed'])}项，无法复查{int(r['not_checkable'])}项，"
-                   f"整改率{_pct(int(r['fixed']), int(r['checkable']))}。")
+            txt = (
+                f"对{prev.name}指出的{int(r['carried'])}项整改事项逐项复查：已整改{int(r['fixed'])}项，部分整改"
+                f"{int(r['partly_fixed'])}项，未整改{int(r['not_fixed'])}项，无法复查{int(r['not_checkable'])}项，"
+                f"整改率{_pct(int(r['fixed']), int(r['checkable']))}。"
+            )
             if len(pn):
                 q = pn.iloc[0]
                 txt += f"上轮通报单位整改率{_pct(int(q['fixed']), int(q['checkable']))}。"
@@ -262,10 +331,15 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
     _heading1(doc, 4, "整改要求")
     open_items = rect[rect["status"].astype(str) != "fixed"] if len(rect) else rect
     due = pd.Timestamp(open_items["due_date"].iloc[0]).date() if len(open_items) else None
-    _para(doc, red(f"各单位要对照附件所列整改事项（共{len(open_items)}项）逐项整改"
-                   + (f"，于{_cn_date(due)}前整改到位" if due else "")
-                   + "。下一轮检查将按同一标准逐项复查，整改情况纳入下一轮通报。通报批评单位要形成书面整改报告，"
-                   f"报{config.campaign.office}。"))
+    _para(
+        doc,
+        red(
+            f"各单位要对照附件所列整改事项（共{len(open_items)}项）逐项整改"
+            + (f"，于{_cn_date(due)}前整改到位" if due else "")
+            + "。下一轮检查将按同一标准逐项复查，整改情况纳入下一轮通报。通报批评单位要形成书面整改报告，"
+            f"报{config.campaign.office}。"
+        ),
+    )
 
     _para(doc, "")
     _para(doc, "附件：各单位等次及整改事项", indent=True)
@@ -274,9 +348,16 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
     _para(doc, _cn_date(rnd.inspection), indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
 
     annex = doc.add_section(WD_SECTION.NEW_PAGE)
-    annex.top_margin, annex.bottom_margin, annex.left_margin, annex.right_margin = Mm(37), Mm(35), Mm(28), Mm(26)
+    annex.top_margin, annex.bottom_margin, annex.left_margin, annex.right_margin = (
+        Mm(37),
+        Mm(35),
+        Mm(28),
+        Mm(26),
+    )
     _para(doc, "附件", FONT_H1, 16, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
-    _para(doc, "各单位等次及整改事项", FONT_TITLE, 22, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(
+        doc, "各单位等次及整改事项", FONT_TITLE, 22, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER
+    )
     _annex_table(doc, scored, open_items, red)
     path = Path(path)
     with atomic_path(path, suffix=".tmp.docx") as tmp:
@@ -287,7 +368,9 @@ def build_notice_docx(config: Config, round_id: str, tables: dict[str, pd.DataFr
 def item_summary(items: pd.DataFrame) -> list[str]:
     """One label per kind of item; named keys list their names: 基础资料缺项（整改台账、群众意见台账）."""
     named: dict[str, list[str]] = {}
-    for key, label in zip(items["item_key"].astype(str), items["item_label"].astype(str), strict=True):
+    for key, label in zip(
+        items["item_key"].astype(str), items["item_label"].astype(str), strict=True
+    ):
         family, _, name = key.partition(":")
         lst = named.setdefault(label, [])
         if family in ("action", "materials") and name and name != "quality":
@@ -304,14 +387,23 @@ def _annex_table(doc, scored: pd.DataFrame, open_items: pd.DataFrame, red: Redac
         grade = str(r.get("grade_label") or "")
         if bool(r.get("grade_uncertain")):
             grade += "（边界）"
-        rows.append((len(labels), str(r["unit_name"]), str(r["unit_type"]), grade,
-                     f"{len(g)}项：" + "、".join(labels) if g is not None else "无"))
+        rows.append(
+            (
+                len(labels),
+                str(r["unit_name"]),
+                str(r["unit_type"]),
+                grade,
+                f"{len(g)}项：" + "、".join(labels) if g is not None else "无",
+            )
+        )
     rows.sort(key=lambda x: (-x[0], x[1]))
     shown = rows[:MAX_ANNEX_ROWS]
     table = doc.add_table(rows=1, cols=5)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, h in zip(table.rows[0].cells, ("序号", "单位", "类型", "等次", "需整改事项"), strict=True):
+    for cell, h in zip(
+        table.rows[0].cells, ("序号", "单位", "类型", "等次", "需整改事项"), strict=True
+    ):
         cell.text = ""
         _fonts(cell.paragraphs[0].add_run(h), FONT_H1, 12)
     for i, (_, name, typ, grade, items) in enumerate(shown, start=1):
@@ -327,7 +419,19 @@ def _annex_table(doc, scored: pd.DataFrame, open_items: pd.DataFrame, red: Redac
         for cell, w in zip(row.cells, widths, strict=True):
             cell.width = w
     if len(rows) > len(shown):
-        _para(doc, f"（另有{len(rows) - len(shown)}个单位，见汇总表 summary.xlsx）", indent=False, size=12)
+        _para(
+            doc,
+            f"（另有{len(rows) - len(shown)}个单位，见汇总表 summary.xlsx）",
+            indent=False,
+            size=12,
+        )
 
 
-__all__ = ["MAX_ANNEX_ROWS", "PHONE", "Redactor", "build_notice_docx", "file_name", "personal_strings"]
+__all__ = [
+    "MAX_ANNEX_ROWS",
+    "PHONE",
+    "Redactor",
+    "build_notice_docx",
+    "file_name",
+    "personal_strings",
+]

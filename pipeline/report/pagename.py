@@ -25,7 +25,12 @@ def _safe_char(c: str) -> bool:
 def page_stem(page_id: str) -> str:
     """The file name stem for an id (see the module docstring)."""
     text = str(page_id)
-    clean = bool(text) and all(_safe_char(c) for c in text) and not text.startswith(".") and len(text) <= MAX_STEM
+    clean = (
+        bool(text)
+        and all(_safe_char(c) for c in text)
+        and not text.startswith(".")
+        and len(text) <= MAX_STEM
+    )
     if clean:
         return text
     safe = "".join(c if _safe_char(c) else "_" for c in text)[:MAX_STEM].lstrip(".") or "_"

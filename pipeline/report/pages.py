@@ -58,16 +58,24 @@ def _drop_noise(nb) -> None:
         tags = cell.get("metadata", {}).get("tags", [])
         if "parameters" in tags or "injected-parameters" in tags:
             cell.outputs = []
-        cell.outputs = [o for o in cell.get("outputs", [])
-                        if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cell.outputs = [
+            o
+            for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        ]
 
 
 @cache
 def _exporter():
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                        exclude_output_prompt=True, exclude_anchor_links=True)
+    return HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
 
 
 def notebook_body(path: Path) -> str:

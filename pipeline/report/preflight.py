@@ -24,15 +24,21 @@ class ReportPrerequisiteError(ScorecardError, RuntimeError):
 
     def __init__(self, problems: list[Check]) -> None:
         self.problems = problems
-        lines = [f"{p.name}：{p.detail}" + (f"（解决办法：{p.fix}）" if p.fix else "") for p in problems]
+        lines = [
+            f"{p.name}：{p.detail}" + (f"（解决办法：{p.fix}）" if p.fix else "") for p in problems
+        ]
         super().__init__("报告阶段未开始，因为缺少所有报告都需要的条件：" + "；".join(lines))
 
 
 def _notebooks_check(notebooks_dir: Path, names: tuple[str, ...]) -> Check:
     missing = [n for n in names if not (notebooks_dir / n).is_file()]
     if missing:
-        return Check("报告 notebook", False, f"{notebooks_dir} 中缺少 {'、'.join(missing)}",
-                     "确认项目完整（git status），或在配置 [paths] 中指定 notebook 目录")
+        return Check(
+            "报告 notebook",
+            False,
+            f"{notebooks_dir} 中缺少 {'、'.join(missing)}",
+            "确认项目完整（git status），或在配置 [paths] 中指定 notebook 目录",
+        )
     return Check("报告 notebook", True, f"{notebooks_dir}")
 
 
@@ -41,13 +47,24 @@ def check_report_prerequisites(
 ) -> list[Check]:
     """The failing checks among: notebooks present, output folder writable, kernel, CJK font."""
     ok, why = writable_dir(Path(out_dir))
-    folder = Check("报告目录", ok, f"{out_dir} {why}", "" if ok else "改正目录权限，或在配置 [paths] reports 中指定可写的目录")
-    checks = [_notebooks_check(Path(notebooks_dir), notebooks), folder,
-              kernel_check(config.report.kernel), font_check()]
+    folder = Check(
+        "报告目录",
+        ok,
+        f"{out_dir} {why}",
+        "" if ok else "改正目录权限，或在配置 [paths] reports 中指定可写的目录",
+    )
+    checks = [
+        _notebooks_check(Path(notebooks_dir), notebooks),
+        folder,
+        kernel_check(config.report.kernel),
+        font_check(),
+    ]
     return [c for c in checks if not c.ok]
 
 
-def ensure_report_ready(config: Config, out_dir: Path, notebooks_dir: Path, notebooks: tuple[str, ...]) -> None:
+def ensure_report_ready(
+    config: Config, out_dir: Path, notebooks_dir: Path, notebooks: tuple[str, ...]
+) -> None:
     """Raise `ReportPrerequisiteError` (once, listing every problem) when a report cannot be built."""
     problems = check_report_prerequisites(config, out_dir, notebooks_dir, notebooks)
     if problems:

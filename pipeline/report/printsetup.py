@@ -37,7 +37,7 @@ def _header_text(text: str) -> str:
 
 def header_string(setup: PrintSetup) -> str:
     title = _header_text(setup.title)[:200]
-    banner = f"&R&\"-,Bold\"{_header_text(setup.banner)}" if setup.banner else ""
+    banner = f'&R&"-,Bold"{_header_text(setup.banner)}' if setup.banner else ""
     return f"&C{title}{banner}"
 
 

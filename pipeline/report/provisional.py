@@ -33,10 +33,14 @@ class Provisional:
 
     @property
     def banner(self) -> str:
-        """"临时结果：…" or "" when the results are final."""
+        """ "临时结果：…" or "" when the results are final."""
         if not self.active:
             return ""
-        return f"{BANNER}：" + "；".join(self.reasons) + "。结果会随报表陆续报送而变化，请勿作为正式通报依据"
+        return (
+            f"{BANNER}："
+            + "；".join(self.reasons)
+            + "。结果会随报表陆续报送而变化，请勿作为正式通报依据"
+        )
 
 
 def today_local() -> date:
@@ -52,8 +56,13 @@ def _scored(scores: pd.DataFrame) -> pd.DataFrame:
     return scores[scores["scored"].fillna(False).astype(bool)] if not scores.empty else scores
 
 
-def assess(config: Config, rnd: Round, completeness: pd.DataFrame, scores: pd.DataFrame,
-           today: date | None = None) -> Provisional:
+def assess(
+    config: Config,
+    rnd: Round,
+    completeness: pd.DataFrame,
+    scores: pd.DataFrame,
+    today: date | None = None,
+) -> Provisional:
     """Is this round's result provisional (and which rank groups are too thin to rank)?"""
     today = today or today_local()
     share_needed = config.report.provisional_share
@@ -80,12 +89,17 @@ def assess(config: Config, rnd: Round, completeness: pd.DataFrame, scores: pd.Da
         n = int((s["unit_type"] == ut).sum()) if not s.empty else 0
         if n < min_units or by_type.get(str(ut), district_share) < share_needed:
             unranked.add(str(ut))
-    return Provisional(active=bool(reasons), reasons=tuple(reasons), district_ranked=district_ranked,
-                       unranked_types=frozenset(unranked))
+    return Provisional(
+        active=bool(reasons),
+        reasons=tuple(reasons),
+        district_ranked=district_ranked,
+        unranked_types=frozenset(unranked),
+    )
 
 
-def mask_ranks(scores: pd.DataFrame, changes: pd.DataFrame | None,
-               prov: Provisional) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def mask_ranks(
+    scores: pd.DataFrame, changes: pd.DataFrame | None, prov: Provisional
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Scores and changes with the ranks of too-thin groups blanked (pure)."""
     if scores.empty or (prov.district_ranked and not prov.unranked_types):
         return scores, changes
@@ -98,6 +112,11 @@ def mask_ranks(scores: pd.DataFrame, changes: pd.DataFrame | None,
             s["rank_unstable"] = False
     if "rank_in_type" in s and prov.unranked_types:
         s.loc[s["unit_type"].astype(str).isin(prov.unranked_types), "rank_in_type"] = pd.NA
-    if changes is not None and not changes.empty and "rank_change" in changes and not prov.district_ranked:
+    if (
+        changes is not None
+        and not changes.empty
+        and "rank_change" in changes
+        and not prov.district_ranked
+    ):
         changes = changes.assign(rank_change=pd.Series(pd.NA, index=changes.index, dtype="Int64"))
     return s, changes

@@ -57,12 +57,15 @@ class NotebookOutcome:
     exec_count: int | None = None
     traceback: str = ""  # the full traceback, for the run log (reports/.logs), never for a page
 
-
     def where(self) -> str:
         """The failing cell as a reader finds it in the executed notebook."""
         if self.cell_index is None:
             return "内核启动或执行超时"
-        label = f"单元格 In [{self.exec_count}]" if self.exec_count else f"第{self.cell_index + 1}个单元格"
+        label = (
+            f"单元格 In [{self.exec_count}]"
+            if self.exec_count
+            else f"第{self.cell_index + 1}个单元格"
+        )
         return f"{label}: {self.cell_source}"
 
     def describe(self) -> str:
@@ -141,9 +144,15 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         attempts += 1
         try:
             pm.execute_notebook(
-                str(job.notebook), str(job.output), parameters=job.parameters,
-                kernel_name=job.kernel, cwd=str(job.cwd), progress_bar=False, log_output=False,
-                start_timeout=job.start_timeout, execution_timeout=job.cell_timeout,
+                str(job.notebook),
+                str(job.output),
+                parameters=job.parameters,
+                kernel_name=job.kernel,
+                cwd=str(job.cwd),
+                progress_bar=False,
+                log_output=False,
+                start_timeout=job.start_timeout,
+                execution_timeout=job.cell_timeout,
                 kernel_manager_class=_kernel_manager_class(job.output.with_suffix(".kernel.log")),
             )
             return NotebookOutcome(job.name, job.output, True, time.perf_counter() - t0, attempts)
@@ -162,16 +171,27 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
                 error = f"单元格执行超过 {job.cell_timeout} 秒（report.cell_timeout_seconds），已中止: {error}"
             if index is None:  # the kernel itself failed: what did it say?
                 error += _log_tail(job.output.with_suffix(".kernel.log"))
-            return NotebookOutcome(job.name, job.output, False, time.perf_counter() - t0, attempts,
-                                   cell_index=index, cell_source=source, error=error,
-                                   exec_count=exc.exec_count if cell_failed else None,
-                                   traceback=_traceback_text(exc))
+            return NotebookOutcome(
+                job.name,
+                job.output,
+                False,
+                time.perf_counter() - t0,
+                attempts,
+                cell_index=index,
+                cell_source=source,
+                error=error,
+                exec_count=exc.exec_count if cell_failed else None,
+                traceback=_traceback_text(exc),
+            )
 
 
 def _log_tail(path: Path, lines: int = 3) -> str:
     try:
-        tail = [x for x in path.read_text(encoding="utf-8", errors="replace").splitlines()
-                if x.strip() and "without encryption" not in x][-lines:]
+        tail = [
+            x
+            for x in path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if x.strip() and "without encryption" not in x
+        ][-lines:]
     except OSError:
         return ""
     return f"（内核输出：{' / '.join(tail)}）" if tail else ""

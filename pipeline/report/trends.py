@@ -13,7 +13,14 @@ from pipeline.report.context import RoundContext
 from pipeline.report.labels import num
 from pipeline.tables import read_table, table_path
 
-HISTORY_COLUMNS: tuple[str, ...] = ("unit_id", "unit_name", "unit_type", "scored", "overall", *WEAKNESSES)
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "unit_id",
+    "unit_name",
+    "unit_type",
+    "scored",
+    "overall",
+    *WEAKNESSES,
+)
 
 
 def round_history(ctx: RoundContext) -> pd.DataFrame:
@@ -34,8 +41,11 @@ def round_history(ctx: RoundContext) -> pd.DataFrame:
             s = read_table(folder, "scores")
         cols = [c for c in HISTORY_COLUMNS if c in s]
         parts.append(s[cols].assign(round_id=r.id, round_name=r.name))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*HISTORY_COLUMNS, "round_id",
-                                                                                   "round_name"])
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=[*HISTORY_COLUMNS, "round_id", "round_name"])
+    )
     ctx.cache["history"] = out
     return out
 
@@ -43,9 +53,15 @@ def round_history(ctx: RoundContext) -> pd.DataFrame:
 def unit_trend_frame(history: pd.DataFrame, unit_id: str) -> pd.DataFrame:
     """Rows = rounds; columns = overall and the four indices of one unit."""
     h = history[history["unit_id"] == unit_id]
-    out = pd.DataFrame({"轮次": h["round_name"].astype(str),
-                        "综合得分": [num(v) if s else "未评分" for v, s in
-                                 zip(h["overall"], h["scored"].fillna(False).astype(bool), strict=True)]})
+    out = pd.DataFrame(
+        {
+            "轮次": h["round_name"].astype(str),
+            "综合得分": [
+                num(v) if s else "未评分"
+                for v, s in zip(h["overall"], h["scored"].fillna(False).astype(bool), strict=True)
+            ],
+        }
+    )
     for w in WEAKNESSES:
         out[WEAKNESS_LABELS[w]] = [num(v) if pd.notna(v) else "—" for v in h[w]]
     return out.reset_index(drop=True)
@@ -53,7 +69,9 @@ def unit_trend_frame(history: pd.DataFrame, unit_id: str) -> pd.DataFrame:
 
 def weakness_trend_frame(counts: pd.DataFrame) -> pd.DataFrame:
     """The flagged counts per round with Chinese headers (table beside the chart)."""
-    out = pd.DataFrame({"轮次": counts["round_name"].astype(str), "已评分单位": counts["scored"].astype(int)})
+    out = pd.DataFrame(
+        {"轮次": counts["round_name"].astype(str), "已评分单位": counts["scored"].astype(int)}
+    )
     for w in WEAKNESSES:
         out[f"{WEAKNESS_LABELS[w]}预警"] = counts[w].astype(int)
     return out

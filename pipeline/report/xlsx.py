@@ -38,8 +38,16 @@ def _is_missing(v: object) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-def _write_frame(book, name: str, df: pd.DataFrame, fmt: Mapping[str, object], freeze_cols: int = 0,
-                 note: str | None = None, title: str = "", banner: str = ""):
+def _write_frame(
+    book,
+    name: str,
+    df: pd.DataFrame,
+    fmt: Mapping[str, object],
+    freeze_cols: int = 0,
+    note: str | None = None,
+    title: str = "",
+    banner: str = "",
+):
     ws = book.add_worksheet(name)
     start = 0
     note = note or banner or None
@@ -71,17 +79,25 @@ def _write_frame(book, name: str, df: pd.DataFrame, fmt: Mapping[str, object], f
         ws.set_column(j, j, min(w, MAX_WIDTH), fmt["wrap"] if w >= MAX_WIDTH else None)
     ws.freeze_panes(start + 1, freeze_cols)
     shown = [min(w, MAX_WIDTH) for w in widths]
-    apply_xlsxwriter(ws, PrintSetup(title=f"{title} {name}".strip(), header_rows=(start, start),
-                                    name_columns=(0, freeze_cols - 1) if freeze_cols else None,
-                                    landscape=is_wide(shown), banner=banner.split("：")[0]))
+    apply_xlsxwriter(
+        ws,
+        PrintSetup(
+            title=f"{title} {name}".strip(),
+            header_rows=(start, start),
+            name_columns=(0, freeze_cols - 1) if freeze_cols else None,
+            landscape=is_wide(shown),
+            banner=banner.split("：")[0],
+        ),
+    )
     ws.autofilter(start, 0, start + max(len(df), 1), max(len(df.columns) - 1, 0))
     return ws, start
 
 
 def _formats(book) -> dict[str, object]:
     return {
-        "header": book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True,
-                                   "valign": "top"}),
+        "header": book.add_format(
+            {"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"}
+        ),
         "num": book.add_format({"num_format": "0.0"}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         "note": book.add_format({"italic": True, "font_color": "#555555"}),
@@ -94,12 +110,19 @@ def _formats(book) -> dict[str, object]:
 
 def _workbook(path: Path) -> xlsxwriter.Workbook:
     """A workbook that writes every text as text (never a formula, a link or a number)."""
-    return xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                           "strings_to_numbers": False})
+    return xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
 
 
-def write_frames(frames_by_sheet: Mapping[str, pd.DataFrame], path: Path, title: str = "",
-                 banner: str = "", freeze_cols: int = 1) -> Path:
+def write_frames(
+    frames_by_sheet: Mapping[str, pd.DataFrame],
+    path: Path,
+    title: str = "",
+    banner: str = "",
+    freeze_cols: int = 1,
+) -> Path:
     """Write some frames, one sheet each, with the same look and page setup as summary.xlsx."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,13 +130,26 @@ def write_frames(frames_by_sheet: Mapping[str, pd.DataFrame], path: Path, title:
         book = _workbook(tmp)
         fmt = _formats(book)
         for name, df in frames_by_sheet.items():
-            _write_frame(book, name[:31], df, fmt, freeze_cols=min(freeze_cols, len(df.columns)), title=title, banner=banner)
+            _write_frame(
+                book,
+                name[:31],
+                df,
+                fmt,
+                freeze_cols=min(freeze_cols, len(df.columns)),
+                title=title,
+                banner=banner,
+            )
         book.close()
     return path
 
 
-def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Mapping[str, float],
-                  round_label: str = "", banner: str = "") -> Path:
+def write_summary(
+    tables: Mapping[str, pd.DataFrame],
+    path: Path,
+    thresholds: Mapping[str, float],
+    round_label: str = "",
+    banner: str = "",
+) -> Path:
     """Write summary.xlsx from a round's tables; return its path.
 
     `banner` (e.g. 临时结果：…) is written above every sheet and into the page header."""
@@ -137,33 +173,102 @@ def write_summary(tables: Mapping[str, pd.DataFrame], path: Path, thresholds: Ma
             first, last = start + 1, start + n
             for w in WEAKNESSES:
                 j = cols.index(WEAKNESS_LABELS[w])
-                ws.conditional_format(first, j, last, j, {"type": "cell", "criteria": ">=",
-                                                          "value": float(thresholds[w]), "format": fmt["flag"]})
+                ws.conditional_format(
+                    first,
+                    j,
+                    last,
+                    j,
+                    {
+                        "type": "cell",
+                        "criteria": ">=",
+                        "value": float(thresholds[w]),
+                        "format": fmt["flag"],
+                    },
+                )
             j = cols.index("综合得分")
-            ws.conditional_format(first, j, last, j, {"type": "3_color_scale", "min_color": "#F8696B",
-                                                      "mid_color": "#FFEB84", "max_color": "#63BE7B"})
+            ws.conditional_format(
+                first,
+                j,
+                last,
+                j,
+                {
+                    "type": "3_color_scale",
+                    "min_color": "#F8696B",
+                    "mid_color": "#FFEB84",
+                    "max_color": "#63BE7B",
+                },
+            )
             j = cols.index("预警项")
             ws.conditional_format(first, j, last, j, {"type": "no_blanks", "format": fmt["bad"]})
             j = cols.index("排名不稳定")
             ws.conditional_format(first, j, last, j, {"type": "no_blanks", "format": fmt["bad"]})
-        _write_frame(book, "迟报缺报", frames.missing_late_frame(tables.get("units", pd.DataFrame())), fmt, 2, **kw)
-        _write_frame(book, FINDINGS_SHEET, frames.findings_frame(tables.get("findings", pd.DataFrame()),
-                                                          units=tables.get("units")), fmt, 2, **kw)
-        _write_frame(book, "通报名单", frames.notice_frame(tables.get("notice", pd.DataFrame())), fmt, 2, **kw)
+        _write_frame(
+            book,
+            "迟报缺报",
+            frames.missing_late_frame(tables.get("units", pd.DataFrame())),
+            fmt,
+            2,
+            **kw,
+        )
+        _write_frame(
+            book,
+            FINDINGS_SHEET,
+            frames.findings_frame(
+                tables.get("findings", pd.DataFrame()), units=tables.get("units")
+            ),
+            fmt,
+            2,
+            **kw,
+        )
+        _write_frame(
+            book,
+            "通报名单",
+            frames.notice_frame(tables.get("notice", pd.DataFrame())),
+            fmt,
+            2,
+            **kw,
+        )
         changes = tables.get("changes", pd.DataFrame())
         if changes is not None and not changes.empty:
             _write_frame(book, "与上一轮比较", frames.changes_frame(changes, scores), fmt, 1, **kw)
         if "rectification" in tables:
             from pipeline.report import act_frames
 
-            _write_frame(book, "等次", act_frames.grades_frame(scores), fmt, 2, **kw,
-                         note="等次按综合得分的固定分界划分；“等次边界”= 排名区间跨越等次分界，宜结合实地检查")
-            _write_frame(book, "整改情况", act_frames.rectification_frame(tables["rectification"]), fmt, 2, **kw,
-                         note="整改事项与复查：上轮事项按同一规则逐项复查（已整改/部分整改/未整改/无法复查），本轮新问题为“新发现”")
-            _write_frame(book, "整改率", act_frames.rates_frame(tables.get("rectification_rates", pd.DataFrame())), fmt, 2,
-                         **kw, note="整改率 = 已整改 ÷（上轮事项 − 无法复查）")
-            _write_frame(book, "典型经验", act_frames.exemplary_frame(tables.get("exemplary", pd.DataFrame())), fmt, 1,
-                         **kw)
+            _write_frame(
+                book,
+                "等次",
+                act_frames.grades_frame(scores),
+                fmt,
+                2,
+                **kw,
+                note="等次按综合得分的固定分界划分；“等次边界”= 排名区间跨越等次分界，宜结合实地检查",
+            )
+            _write_frame(
+                book,
+                "整改情况",
+                act_frames.rectification_frame(tables["rectification"]),
+                fmt,
+                2,
+                **kw,
+                note="整改事项与复查：上轮事项按同一规则逐项复查（已整改/部分整改/未整改/无法复查），本轮新问题为“新发现”",
+            )
+            _write_frame(
+                book,
+                "整改率",
+                act_frames.rates_frame(tables.get("rectification_rates", pd.DataFrame())),
+                fmt,
+                2,
+                **kw,
+                note="整改率 = 已整改 ÷（上轮事项 − 无法复查）",
+            )
+            _write_frame(
+                book,
+                "典型经验",
+                act_frames.exemplary_frame(tables.get("exemplary", pd.DataFrame())),
+                fmt,
+                1,
+                **kw,
+            )
         from functools import partial
 
         from pipeline.report.survey import write_survey_sheets

@@ -75,11 +75,19 @@ def basics_measures(
     q["quality"] = q[["standard", "filed", "current", "tied"]].mean(axis=1)
     g = q.groupby("unit_id")
     present = ids.map(g["category"].nunique()).fillna(0).to_numpy(dtype=int)
-    shares = {k: ids.map(g[k].mean()).to_numpy(dtype=float) for k in ("standard", "filed", "current", "tied",
-                                                                         "quality")}
+    shares = {
+        k: ids.map(g[k].mean()).to_numpy(dtype=float)
+        for k in ("standard", "filed", "current", "tied", "quality")
+    }
     total_copies = ids.map(g["copies"].sum()).fillna(0).to_numpy(dtype=float)
-    have = (q.groupby(["unit_id", "category"]).size().unstack(fill_value=0)
-            .reindex(index=ids, columns=req, fill_value=0).to_numpy() > 0)
+    have = (
+        q.groupby(["unit_id", "category"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=ids, columns=req, fill_value=0)
+        .to_numpy()
+        > 0
+    )
     names = np.array(req, dtype=object)
     missing = ["、".join(names[~row]) for row in have]
 
@@ -91,8 +99,13 @@ def basics_measures(
     anyfmt = ids.map(fa[fa["format"].notna()].groupby("unit_id").size()).fillna(0).to_numpy() > 0
     n_formats = np.where((n_formats == 0) & anyfmt, 1, n_formats)  # only 其他: one format
     pub = a["publicity"].astype("string")
-    pa = pd.DataFrame({"unit_id": fa["unit_id"], "pub": (pub.notna() & (pub != NO_PUBLICITY)).to_numpy(dtype=bool),
-                       "public": _bool(a["public_participation"])})
+    pa = pd.DataFrame(
+        {
+            "unit_id": fa["unit_id"],
+            "pub": (pub.notna() & (pub != NO_PUBLICITY)).to_numpy(dtype=bool),
+            "public": _bool(a["public_participation"]),
+        }
+    )
     pg = pa.groupby("unit_id")
     n_act = ids.map(pg.size()).fillna(0).to_numpy(dtype=int)
     pub_share = ids.map(pg["pub"].mean()).fillna(0).to_numpy(dtype=float)
@@ -102,9 +115,12 @@ def basics_measures(
     quality = np.nan_to_num(shares["quality"], nan=0.0)
     variety = np.clip((n_formats - 1) / (params.formats_full - 1), 0, 1)
     publicity = np.clip(pub_share / params.publicity_full, 0, 1)
-    index = 100 * (w["coverage"] * (1 - coverage)
-                   + w["quality"] * np.clip((1 - quality) / params.quality_full, 0, 1)
-                   + w["variety"] * (1 - variety) + w["publicity"] * (1 - publicity))
+    index = 100 * (
+        w["coverage"] * (1 - coverage)
+        + w["quality"] * np.clip((1 - quality) / params.quality_full, 0, 1)
+        + w["variety"] * (1 - variety)
+        + w["publicity"] * (1 - publicity)
+    )
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),

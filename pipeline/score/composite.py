@@ -38,7 +38,9 @@ def overall_score(indices: pd.DataFrame, weights: Mapping[str, float]) -> np.nda
     return goodness(indices) @ normalised_weights(weights)
 
 
-def rank_desc(values: np.ndarray | pd.Series, groups: np.ndarray | pd.Series | None = None) -> np.ndarray:
+def rank_desc(
+    values: np.ndarray | pd.Series, groups: np.ndarray | pd.Series | None = None
+) -> np.ndarray:
     """Rank 1 = largest value; ties share the smallest rank; optionally within groups."""
     s = pd.Series(np.asarray(values, dtype=float)).round(9)
     if groups is None:
@@ -48,6 +50,8 @@ def rank_desc(values: np.ndarray | pd.Series, groups: np.ndarray | pd.Series | N
 
 def flags(indices: pd.DataFrame, thresholds: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
     """Comma-separated weakness keys at or above their threshold, and their count."""
-    hit = np.column_stack([indices[k].to_numpy(dtype=float) >= float(thresholds[k]) for k in WEAKNESSES])
+    hit = np.column_stack(
+        [indices[k].to_numpy(dtype=float) >= float(thresholds[k]) for k in WEAKNESSES]
+    )
     names = [",".join(k for k, h in zip(WEAKNESSES, row, strict=True) if h) for row in hit]
     return names, hit.sum(axis=1)

@@ -58,7 +58,12 @@ def progress_facts(r: dict, sc: Scoring) -> list[Fact]:
         head += f"，与{peer}中位数{_n(med)}项持平"
     facts = [(shortfall + lag_pts, head)]
     if r["progress_outlier"]:
-        facts.append((lag_pts * 0.5, f"完成进度明显落后于{peer}（稳健z值{num(r['progress_z'], 1)}，即比同类中位数低{num(abs(r['progress_z']), 1)}个典型离差）"))
+        facts.append(
+            (
+                lag_pts * 0.5,
+                f"完成进度明显落后于{peer}（稳健z值{num(r['progress_z'], 1)}，即比同类中位数低{num(abs(r['progress_z']), 1)}个典型离差）",
+            )
+        )
     return facts
 
 
@@ -72,22 +77,39 @@ def basics_facts(r: dict, sc: Scoring) -> list[Fact]:
     facts.append((100 * w["coverage"] * (1 - r["materials_coverage"]), miss))
     if present:
         copies = int(r["materials_copies"])
-        q = (f"现有资料{copies}份，其中规范{_pct(r['materials_standard_share'])}、归档"
-             f"{_pct(r['materials_filed_share'])}、近{current_days}天内更新{_pct(r['materials_current_share'])}、"
-             f"结合当前工作{_pct(r['materials_tied_share'])}")
-        if r["materials_quality"] < sc.explain.poor_quality and copies >= sc.explain.plenty_copies * present:
+        q = (
+            f"现有资料{copies}份，其中规范{_pct(r['materials_standard_share'])}、归档"
+            f"{_pct(r['materials_filed_share'])}、近{current_days}天内更新{_pct(r['materials_current_share'])}、"
+            f"结合当前工作{_pct(r['materials_tied_share'])}"
+        )
+        if (
+            r["materials_quality"] < sc.explain.poor_quality
+            and copies >= sc.explain.plenty_copies * present
+        ):
             q += "（数量多、质量不高）"
-        facts.append((100 * w["quality"] * min(1.0, (1 - r["materials_quality"]) / b.quality_full), q))
+        facts.append(
+            (100 * w["quality"] * min(1.0, (1 - r["materials_quality"]) / b.quality_full), q)
+        )
     n = int(r["activities_n"])
     if n == 0:
-        facts.append((100 * (w["variety"] + w["publicity"]), "本轮未记录任何活动，载体与宣传无从体现"))
+        facts.append(
+            (100 * (w["variety"] + w["publicity"]), "本轮未记录任何活动，载体与宣传无从体现")
+        )
         return facts
     k = int(r["formats_n"])
-    facts.append((100 * w["variety"] * (1 - r["format_variety"]),
-                  f"{n}次活动仅采用{k}种载体" if k < b.formats_full else f"{n}次活动采用{k}种载体"))
+    facts.append(
+        (
+            100 * w["variety"] * (1 - r["format_variety"]),
+            f"{n}次活动仅采用{k}种载体" if k < b.formats_full else f"{n}次活动采用{k}种载体",
+        )
+    )
     pubn = round(r["publicity_share"] * n)
-    facts.append((100 * w["publicity"] * (1 - min(1.0, r["publicity_share"] / b.publicity_full)),
-                  f"{n}次活动中{pubn}次有宣传报道" + ("，活动缺乏宣传声势" if pubn == 0 else "")))
+    facts.append(
+        (
+            100 * w["publicity"] * (1 - min(1.0, r["publicity_share"] / b.publicity_full)),
+            f"{n}次活动中{pubn}次有宣传报道" + ("，活动缺乏宣传声势" if pubn == 0 else ""),
+        )
+    )
     return facts
 
 
@@ -121,27 +143,47 @@ def theme_facts(r: dict, sc: Scoring) -> list[Fact]:
 def understanding_facts(r: dict, sc: Scoring) -> list[Fact]:
     wt, full = sc.understanding.weights.normalised(), sc.understanding.bunching_full
     late_days, min_activities = sc.late_action_days, sc.bunching_min_activities
-    n, nw, w = int(r["activities_in_period"]), int(r["activities_in_window"]), int(r["deadline_window_days"])
+    n, nw, w = (
+        int(r["activities_in_period"]),
+        int(r["activities_in_window"]),
+        int(r["deadline_window_days"]),
+    )
     facts: list[Fact] = []
     if n == 0:
         facts.append((100 * (wt["spread"] + wt["tied"]), "活动期内未记录任何活动"))
     else:
-        bunch = 100 * wt["bunching"] * (min(1.0, max(0.0, r["bunching_index_shrunk"] / full))
-                                        if r["bunching_counted"] else 0.0)
+        bunch = (
+            100
+            * wt["bunching"]
+            * (
+                min(1.0, max(0.0, r["bunching_index_shrunk"] / full))
+                if r["bunching_counted"]
+                else 0.0
+            )
+        )
         text = f"{n}次活动中{nw}次集中在检查前{w}天（均匀开展约为{_n(r['expected_share'] * n)}次）"
         if n < min_activities:
             text += "，活动次数少，不作集中判断"
         facts.append((bunch, text))
-        facts.append((100 * wt["spread"] * (1 - r["coverage_before_window"]),
-                      f"检查前{w}天以外的月份中有{_pct(r['coverage_before_window'])}开展了活动"
-                      f"（月度分布均衡度{num(r['month_entropy'], 2)}，1表示各月完全均匀）"))
+        facts.append(
+            (
+                100 * wt["spread"] * (1 - r["coverage_before_window"]),
+                f"检查前{w}天以外的月份中有{_pct(r['coverage_before_window'])}开展了活动"
+                f"（月度分布均衡度{num(r['month_entropy'], 2)}，1表示各月完全均匀）",
+            )
+        )
         tied_n = round(r["tied_share"] * n)
-        facts.append((100 * wt["tied"] * (1 - r["tied_share"]),
-                      f"{n}次活动中{tied_n}次结合业务工作"))
+        facts.append(
+            (100 * wt["tied"] * (1 - r["tied_share"]), f"{n}次活动中{tied_n}次结合业务工作")
+        )
     done, late = int(r["actions_done_due"]), int(r["actions_last_minute"])
     if done:
-        facts.append((100 * wt["late"] * r["last_minute_share"],
-                      f"已完成的{done}项规定动作中{late}项在检查前{late_days}天内才完成"))
+        facts.append(
+            (
+                100 * wt["late"] * r["last_minute_share"],
+                f"已完成的{done}项规定动作中{late}项在检查前{late_days}天内才完成",
+            )
+        )
     return facts
 
 
@@ -166,4 +208,6 @@ def explanations(ind: pd.DataFrame, scoring: Scoring | None = None) -> pd.DataFr
             ordered = sorted(facts, key=lambda f: -f[0])[:max_facts]
             rows.extend((uid, key, i + 1, text) for i, (_, text) in enumerate(ordered))
     out = pd.DataFrame(rows, columns=["unit_id", "weakness", "order", "text"])
-    return out.astype({"unit_id": "string", "weakness": "string", "order": "Int64", "text": "string"})
+    return out.astype(
+        {"unit_id": "string", "weakness": "string", "order": "Int64", "text": "string"}
+    )

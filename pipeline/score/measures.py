@@ -234,19 +234,29 @@ class OutlierScreen:
     needs_treatment: bool
 
 
-def outlier_screen(x: Sequence[float] | np.ndarray | pd.Series, skew_max: float = _SCORING.uncertainty.outlier_skew,
-                   kurt_max: float = _SCORING.uncertainty.outlier_kurtosis) -> OutlierScreen:
+def outlier_screen(
+    x: Sequence[float] | np.ndarray | pd.Series,
+    skew_max: float = _SCORING.uncertainty.outlier_skew,
+    kurt_max: float = _SCORING.uncertainty.outlier_kurtosis,
+) -> OutlierScreen:
     """Sample skewness and excess kurtosis (pandas `.skew()`, `.kurt()`) and the screen."""
     s = pd.Series(_array(x)).dropna()
     sk = float(s.skew()) if s.size > 2 else float("nan")
     ku = float(s.kurt()) if s.size > 3 else float("nan")
-    flag = bool(abs(sk) > skew_max and ku > kurt_max) if not (math.isnan(sk) or math.isnan(ku)) else False
+    flag = (
+        bool(abs(sk) > skew_max and ku > kurt_max)
+        if not (math.isnan(sk) or math.isnan(ku))
+        else False
+    )
     return OutlierScreen(sk, ku, flag)
 
 
-def winsorise(x: Sequence[float] | np.ndarray | pd.Series, max_points: int = _SCORING.uncertainty.winsorise_max_points,
-              skew_max: float = _SCORING.uncertainty.outlier_skew,
-              kurt_max: float = _SCORING.uncertainty.outlier_kurtosis) -> np.ndarray:
+def winsorise(
+    x: Sequence[float] | np.ndarray | pd.Series,
+    max_points: int = _SCORING.uncertainty.winsorise_max_points,
+    skew_max: float = _SCORING.uncertainty.outlier_skew,
+    kurt_max: float = _SCORING.uncertainty.outlier_kurtosis,
+) -> np.ndarray:
     """Winsorise the most extreme point, one at a time, until the screen passes.
 
     The extreme point on the side of the skew is set to the next value inward;
@@ -260,14 +270,22 @@ def winsorise(x: Sequence[float] | np.ndarray | pd.Series, max_points: int = _SC
         ok = ~np.isnan(v)
         vals = np.sort(v[ok])
         if sc.skew > 0:
-            v[ok & (v == vals[-1])] = vals[vals < vals[-1]].max() if (vals < vals[-1]).any() else vals[-1]
+            v[ok & (v == vals[-1])] = (
+                vals[vals < vals[-1]].max() if (vals < vals[-1]).any() else vals[-1]
+            )
         else:
-            v[ok & (v == vals[0])] = vals[vals > vals[0]].min() if (vals > vals[0]).any() else vals[0]
+            v[ok & (v == vals[0])] = (
+                vals[vals > vals[0]].min() if (vals > vals[0]).any() else vals[0]
+            )
     return v
 
 
-def minmax(x: Sequence[float] | np.ndarray | pd.Series, low: float = 1.0, high: float = 100.0,
-           bounds: tuple[float, float] | None = None) -> np.ndarray:
+def minmax(
+    x: Sequence[float] | np.ndarray | pd.Series,
+    low: float = 1.0,
+    high: float = 100.0,
+    bounds: tuple[float, float] | None = None,
+) -> np.ndarray:
     """Min-max onto [low, high] (default [1, 100], so a geometric mean stays defined).
 
     `bounds` fixes (min, max) — use the same bounds across rounds to compare
@@ -280,7 +298,9 @@ def minmax(x: Sequence[float] | np.ndarray | pd.Series, low: float = 1.0, high: 
     return low + (np.clip(v, lo, hi) - lo) * (high - low) / (hi - lo)
 
 
-def weighted_mean(values: np.ndarray | Sequence, weights: np.ndarray | Sequence) -> np.ndarray | float:
+def weighted_mean(
+    values: np.ndarray | Sequence, weights: np.ndarray | Sequence
+) -> np.ndarray | float:
     """Weighted arithmetic mean ``Σ w_k x_k / Σ w_k`` along the last axis."""
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -288,7 +308,9 @@ def weighted_mean(values: np.ndarray | Sequence, weights: np.ndarray | Sequence)
     return float(out) if np.ndim(out) == 0 else out
 
 
-def geometric_mean(values: np.ndarray | Sequence, weights: np.ndarray | Sequence | None = None) -> np.ndarray | float:
+def geometric_mean(
+    values: np.ndarray | Sequence, weights: np.ndarray | Sequence | None = None
+) -> np.ndarray | float:
     """Weighted geometric mean ``exp(Σ w_k ln x_k / Σ w_k)`` along the last axis (x > 0)."""
     v = np.asarray(values, dtype=float)
     w = np.ones(v.shape[-1]) if weights is None else np.asarray(weights, dtype=float)
@@ -296,7 +318,9 @@ def geometric_mean(values: np.ndarray | Sequence, weights: np.ndarray | Sequence
     return float(out) if np.ndim(out) == 0 else out
 
 
-def arithmetic_mean(values: np.ndarray | Sequence, weights: np.ndarray | Sequence | None = None) -> np.ndarray | float:
+def arithmetic_mean(
+    values: np.ndarray | Sequence, weights: np.ndarray | Sequence | None = None
+) -> np.ndarray | float:
     """Weighted arithmetic mean along the last axis (equal weights by default)."""
     v = np.asarray(values, dtype=float)
     w = np.ones(v.shape[-1]) if weights is None else weights

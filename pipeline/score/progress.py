@@ -29,14 +29,23 @@ from pipeline.score.measures import gini, modified_z, theil, theil_decomposition
 _SCORING = Scoring()  # the config model holds every default; signatures read it
 
 
-def action_credit(actions: pd.DataFrame, due_names: Sequence[str], partial_credit: float) -> pd.DataFrame:
+def action_credit(
+    actions: pd.DataFrame, due_names: Sequence[str], partial_credit: float
+) -> pd.DataFrame:
     """Per unit and due action, the best credit reported (1 done, partial, 0)."""
     a = actions[actions["action"].isin(list(due_names))]
     status = a["status"].astype("string")
     states = load_form().action_states
-    credit = np.where(status == states.done, 1.0, np.where(status == states.in_progress, partial_credit, 0.0))
-    out = pd.DataFrame({"unit_id": a["unit_id"].astype(str).to_numpy(), "action": a["action"].astype(str).to_numpy(),
-                        "credit": credit})
+    credit = np.where(
+        status == states.done, 1.0, np.where(status == states.in_progress, partial_credit, 0.0)
+    )
+    out = pd.DataFrame(
+        {
+            "unit_id": a["unit_id"].astype(str).to_numpy(),
+            "action": a["action"].astype(str).to_numpy(),
+            "credit": credit,
+        }
+    )
     return out.groupby(["unit_id", "action"], as_index=False)["credit"].max()
 
 
@@ -46,8 +55,11 @@ def peer_groups(units: pd.DataFrame, peer_min: int) -> pd.Series:
     p = units["parent_id"].astype("string").fillna("")
     type_n = t.map(t.value_counts())
     par_n = p.map(p.value_counts())
-    group = np.where(type_n >= peer_min, "type:" + t,
-                     np.where((p != "") & (par_n >= peer_min), "parent:" + p, "district"))
+    group = np.where(
+        type_n >= peer_min,
+        "type:" + t,
+        np.where((p != "") & (par_n >= peer_min), "parent:" + p, "district"),
+    )
     return pd.Series(group, index=units.index, name="peer_group")
 
 
@@ -72,7 +84,9 @@ def progress_measures(
     credit = action_credit(actions, due_names, partial_credit)
     by_unit = credit.groupby("unit_id")["credit"]
     done = ids.map(credit[credit["credit"] >= 1].groupby("unit_id").size()).fillna(0)
-    partial = ids.map(credit[(credit["credit"] > 0) & (credit["credit"] < 1)].groupby("unit_id").size()).fillna(0)
+    partial = ids.map(
+        credit[(credit["credit"] > 0) & (credit["credit"] < 1)].groupby("unit_id").size()
+    ).fillna(0)
     total = ids.map(by_unit.sum()).fillna(0.0).astype(float)
     progress = (total / n_due) if n_due else pd.Series(1.0, index=units.index)
     group = peer_groups(units, peer_min)
@@ -84,8 +98,10 @@ def progress_measures(
         z[idx] = modified_z(frame["p"].to_numpy()[idx])
     p = progress.to_numpy(dtype=float)
     lag = med - p
-    index = 100 * (w["shortfall"] * np.clip((1 - p) / params.shortfall_full, 0, 1)
-                   + w["lag"] * np.clip(lag / params.lag_full, 0, 1))
+    index = 100 * (
+        w["shortfall"] * np.clip((1 - p) / params.shortfall_full, 0, 1)
+        + w["lag"] * np.clip(lag / params.lag_full, 0, 1)
+    )
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),
@@ -104,8 +120,12 @@ def progress_measures(
     )
 
 
-def inequality_table(units: pd.DataFrame, progress: pd.Series, names: pd.Series,
-                     min_subunits: int = _SCORING.theil_min_subunits) -> pd.DataFrame:
+def inequality_table(
+    units: pd.DataFrame,
+    progress: pd.Series,
+    names: pd.Series,
+    min_subunits: int = _SCORING.theil_min_subunits,
+) -> pd.DataFrame:
     """Theil T (with between/within by type) and Gini of progress, district and per parent.
 
     `units`: unit_id, unit_type, parent_id of scored units; `progress` aligned
@@ -115,20 +135,62 @@ def inequality_table(units: pd.DataFrame, progress: pd.Series, names: pd.Series,
     p = np.asarray(progress, dtype=float)
     if p.size:
         split = theil_decomposition(p, units["unit_type"].astype(str).to_numpy())
-        rows.append({"level": "district", "group": "全区", "group_name": "全区（按单位类型分组）",
-                     "n": p.size, "mean_progress": float(p.mean()), "theil": split.theil,
-                     "between": split.between, "within": split.within, "gini": gini(p)})
+        rows.append(
+            {
+                "level": "district",
+                "group": "全区",
+                "group_name": "全区（按单位类型分组）",
+                "n": p.size,
+                "mean_progress": float(p.mean()),
+                "theil": split.theil,
+                "between": split.between,
+                "within": split.within,
+                "gini": gini(p),
+            }
+        )
     parent = units["parent_id"].astype("string").fillna("").to_numpy()
     for pid, idx in sorted(pd.Series(np.arange(p.size)).groupby(parent).indices.items()):
         if pid == "" or len(idx) < min_subunits:
             continue
         y = p[idx]
         name = names.get(pid, pid)
-        rows.append({"level": "parent", "group": pid, "group_name": f"{name}所属单位",
-                     "n": len(idx), "mean_progress": float(y.mean()), "theil": theil(y),
-                     "between": np.nan, "within": np.nan, "gini": gini(y)})
-    out = pd.DataFrame(rows, columns=["level", "group", "group_name", "n", "mean_progress", "theil",
-                                      "between", "within", "gini"])
-    return out.astype({"level": "string", "group": "string", "group_name": "string", "n": "Int64",
-                       "mean_progress": "Float64", "theil": "Float64", "between": "Float64",
-                       "within": "Float64", "gini": "Float64"})
+        rows.append(
+            {
+                "level": "parent",
+                "group": pid,
+                "group_name": f"{name}所属单位",
+                "n": len(idx),
+                "mean_progress": float(y.mean()),
+                "theil": theil(y),
+                "between": np.nan,
+                "within": np.nan,
+                "gini": gini(y),
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "level",
+            "group",
+            "group_name",
+            "n",
+            "mean_progress",
+            "theil",
+            "between",
+            "within",
+            "gini",
+        ],
+    )
+    return out.astype(
+        {
+            "level": "string",
+            "group": "string",
+            "group_name": "string",
+            "n": "Int64",
+            "mean_progress": "Float64",
+            "theil": "Float64",
+            "between": "Float64",
+            "within": "Float64",
+            "gini": "Float64",
+        }
+    )

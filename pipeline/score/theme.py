@@ -86,11 +86,14 @@ def keyword_hits(normalised: str, keywords: Iterable[str] | None) -> list[str]:
 
 def vectoriser() -> TfidfVectorizer:
     """Character (2, 3)-gram TF-IDF with sublinear tf (the references' setting)."""
-    return TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, lowercase=False,
-                           dtype=np.float32)
+    return TfidfVectorizer(
+        analyzer="char", ngram_range=(2, 3), sublinear_tf=True, lowercase=False, dtype=np.float32
+    )
 
 
-def weighted_tfidf(texts: Sequence[str], weights: Sequence[float] | np.ndarray) -> sparse.csr_matrix:
+def weighted_tfidf(
+    texts: Sequence[str], weights: Sequence[float] | np.ndarray
+) -> sparse.csr_matrix:
     """TF-IDF rows of distinct texts, as if each text occurred `weights` times in the corpus.
 
     Identical to `vectoriser().fit_transform` on the corpus with the repeats
@@ -100,8 +103,11 @@ def weighted_tfidf(texts: Sequence[str], weights: Sequence[float] | np.ndarray) 
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.preprocessing import normalize
 
-    counts = CountVectorizer(analyzer="char", ngram_range=(2, 3), lowercase=False,
-                             dtype=np.float32).fit_transform(list(texts)).tocsr()
+    counts = (
+        CountVectorizer(analyzer="char", ngram_range=(2, 3), lowercase=False, dtype=np.float32)
+        .fit_transform(list(texts))
+        .tocsr()
+    )
     w = np.asarray(weights, dtype=np.float64)
     present = counts.copy()
     present.data[:] = 1.0
@@ -119,8 +125,14 @@ def tfidf_cosine(texts: Sequence[str]) -> np.ndarray:
     return (x @ x.T).toarray()
 
 
-def _exact_block(x: sparse.csr_matrix, xt: sparse.csr_matrix, lo: int, hi: int, k: int,
-                 rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _exact_block(
+    x: sparse.csr_matrix,
+    xt: sparse.csr_matrix,
+    lo: int,
+    hi: int,
+    k: int,
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k of rows `rows` (default lo..hi) against all rows."""
     rows = np.arange(lo, hi) if rows is None else rows
     block = (x[rows] @ xt).toarray()
@@ -139,7 +151,7 @@ def _candidates(xr: sparse.csr_matrix, top: int, step: int) -> tuple[np.ndarray,
         xrt = xr.T.tocsr()
         rows, cols = [], []
         for lo in range(0, xr.shape[0], step):
-            block = (xr[lo:lo + step] @ xrt).toarray()
+            block = (xr[lo : lo + step] @ xrt).toarray()
             t = min(top, block.shape[1])
             part = np.argpartition(-block, t - 1, axis=1)[:, :t]
             vals = np.take_along_axis(block, part, axis=1)
@@ -151,9 +163,14 @@ def _candidates(xr: sparse.csr_matrix, top: int, step: int) -> tuple[np.ndarray,
     return cand.row.astype(np.int64), cand.col.astype(np.int64)
 
 
-def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000,
-                   exact_max: int | None = None, candidate_max_df: float | None = None,
-                   candidates: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def top_neighbours(
+    x: sparse.csr_matrix,
+    k: int,
+    chunk_cells: int = 20_000_000,
+    exact_max: int | None = None,
+    candidate_max_df: float | None = None,
+    candidates: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The k most similar other rows of each row of an l2-normalised sparse matrix.
 
     Exact for up to `exact_max` rows: all pairs, in row chunks holding at
@@ -208,7 +225,7 @@ def top_neighbours(x: sparse.csr_matrix, k: int, chunk_cells: int = 20_000_000,
     sim[ci[top], rank[top]] = np.clip(exact[top], 0, 1)
     lonely = np.setdiff1d(np.arange(n), ci)
     for lo in range(0, lonely.size, step):
-        rows = lonely[lo:lo + step]
+        rows = lonely[lo : lo + step]
         i, v = _exact_block(x, xt, 0, 0, k_eff, rows)
         idx[rows, :k_eff], sim[rows, :k_eff] = i, np.clip(v, 0, 1)
     return idx, sim
@@ -248,8 +265,9 @@ def theme_measures(
     if present.size:
         texts = [norm[i] for i in present]
         slog = [s for s in (normalise_theme(x) for x in slogans) if s]
-        uniq, inverse, counts = np.unique(np.array(texts, dtype=object).astype(str), return_inverse=True,
-                                          return_counts=True)
+        uniq, inverse, counts = np.unique(
+            np.array(texts, dtype=object).astype(str), return_inverse=True, return_counts=True
+        )
         m = len(uniq)
         # IDF over the round's themes (copies counted) plus the slogans
         xall = weighted_tfidf([*uniq.tolist(), *slog], np.r_[counts, np.ones(len(slog))])
@@ -257,8 +275,13 @@ def theme_measures(
         if slog:
             gs = (xu @ xall[m:].T).toarray().max(axis=1)
             generic[present] = np.clip(gs[inverse], 0, 1)
-        nidx, nsim = top_neighbours(xu, neighbours, exact_max=params.exact_max,
-                                    candidate_max_df=params.candidate_max_df, candidates=params.candidates)
+        nidx, nsim = top_neighbours(
+            xu,
+            neighbours,
+            exact_max=params.exact_max,
+            candidate_max_df=params.candidate_max_df,
+            candidates=params.candidates,
+        )
         best = nsim[:, 0] if nsim.shape[1] else np.zeros(len(uniq))
         best = np.where(counts > 1, 1.0, best)  # an exact copy elsewhere
         nearest[present] = best[inverse]

@@ -38,7 +38,9 @@ _DEFAULT = Uncertainty()  # the config model holds every default; signatures rea
 
 @dataclass(frozen=True)
 class UncertaintyResult:
-    table: pd.DataFrame  # rank_median, rank_p05, rank_p95, rank_unstable, rank_shift (per unit, input order)
+    table: (
+        pd.DataFrame
+    )  # rank_median, rank_p05, rank_p95, rank_unstable, rank_shift (per unit, input order)
     runs: int
     mean_rank_shift: float
     treated: tuple[int, ...]  # columns winsorised by the outlier screen
@@ -108,8 +110,15 @@ def monte_carlo(
     The keyword defaults are those of `config.scoring.uncertainty`.
     """
     n, k = g.shape
-    empty = pd.DataFrame({"rank_median": np.full(n, np.nan), "rank_p05": np.nan, "rank_p95": np.nan,
-                          "rank_unstable": False, "rank_shift": np.nan})
+    empty = pd.DataFrame(
+        {
+            "rank_median": np.full(n, np.nan),
+            "rank_p05": np.nan,
+            "rank_p95": np.nan,
+            "rank_unstable": False,
+            "rank_shift": np.nan,
+        }
+    )
     if n == 0:
         return UncertaintyResult(empty, 0, float("nan"), ())
     runs = int(max(10, min(runs, max_cells // max(n, 1))))

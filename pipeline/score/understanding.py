@@ -113,20 +113,36 @@ def understanding_measures(
         tied = np.where(n > 0, tied_n / np.maximum(n, 1), 0.0)
 
     # required actions done just before the inspection
-    a = actions[actions["action"].isin(list(due_names)) & (actions["status"].astype("string") == load_form().action_states.done)]
+    a = actions[
+        actions["action"].isin(list(due_names))
+        & (actions["status"].astype("string") == load_form().action_states.done)
+    ]
     dd = pd.to_datetime(a["done_date"], errors="coerce")
     lag = (d_ts - dd).dt.days
-    la = pd.DataFrame({"unit_id": a["unit_id"].astype(str).to_numpy(), "action": a["action"].astype(str).to_numpy(),
-                       "late": ((lag >= 0) & (lag < late_days)).fillna(False).to_numpy(dtype=bool)})
-    la = la.groupby(["unit_id", "action"], as_index=False)["late"].min()  # any earlier record counts
+    la = pd.DataFrame(
+        {
+            "unit_id": a["unit_id"].astype(str).to_numpy(),
+            "action": a["action"].astype(str).to_numpy(),
+            "late": ((lag >= 0) & (lag < late_days)).fillna(False).to_numpy(dtype=bool),
+        }
+    )
+    la = la.groupby(["unit_id", "action"], as_index=False)[
+        "late"
+    ].min()  # any earlier record counts
     lg = la.groupby("unit_id")["late"]
     done_n = ids.map(lg.size()).fillna(0).to_numpy(dtype=int)
     late_n = ids.map(lg.sum()).fillna(0).to_numpy(dtype=int)
     late_share = np.where(done_n > 0, late_n / np.maximum(done_n, 1), 0.0)
 
-    bunch = np.where(n >= min_activities, np.clip(np.nan_to_num(bi_s) / params.bunching_full, 0, 1), 0.0)
-    index = 100 * (wt["bunching"] * bunch + wt["spread"] * (1 - coverage_before) + wt["tied"] * (1 - tied)
-                   + wt["late"] * late_share)
+    bunch = np.where(
+        n >= min_activities, np.clip(np.nan_to_num(bi_s) / params.bunching_full, 0, 1), 0.0
+    )
+    index = 100 * (
+        wt["bunching"] * bunch
+        + wt["spread"] * (1 - coverage_before)
+        + wt["tied"] * (1 - tied)
+        + wt["late"] * late_share
+    )
     return pd.DataFrame(
         {
             "unit_id": units["unit_id"].to_numpy(),

@@ -31,7 +31,17 @@ def anonymise(text: str, limit: int = 40) -> str:
 def excerpts_table(comments: pd.DataFrame, limit: int = 40, per_unit: int = 3) -> pd.DataFrame:
     """unit_id, excerpt: at most `per_unit` anonymised excerpts per unit, in file order."""
     if comments.empty or per_unit == 0:
-        return pd.DataFrame({"unit_id": pd.Series(dtype="string"), "excerpt": pd.Series(dtype="string")})
+        return pd.DataFrame(
+            {"unit_id": pd.Series(dtype="string"), "excerpt": pd.Series(dtype="string")}
+        )
     c = comments.groupby("unit_id", sort=True).head(per_unit)
-    return pd.DataFrame({"unit_id": c["unit_id"].astype("string"),
-                         "excerpt": [anonymise(t, limit) for t in c["text"]]}).astype("string").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "unit_id": c["unit_id"].astype("string"),
+                "excerpt": [anonymise(t, limit) for t in c["text"]],
+            }
+        )
+        .astype("string")
+        .reset_index(drop=True)
+    )

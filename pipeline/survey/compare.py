@@ -32,9 +32,24 @@ VERDICTS: dict[str, str] = {
     "paper_weak_residents_happy": "纸面弱、群众满意",
 }
 COMPARISON_COLUMNS = (
-    "unit_id", "unit_name", "unit_type", "overall", "overall_pct", "rate", "rate_low", "rate_high",
-    "rate_shrunk", "answered", "district_rate", "overall_median", "satisfaction_pct", "disagreement", "quadrant", "verdict",
-    "verdict_label", "facts",
+    "unit_id",
+    "unit_name",
+    "unit_type",
+    "overall",
+    "overall_pct",
+    "rate",
+    "rate_low",
+    "rate_high",
+    "rate_shrunk",
+    "answered",
+    "district_rate",
+    "overall_median",
+    "satisfaction_pct",
+    "disagreement",
+    "quadrant",
+    "verdict",
+    "verdict_label",
+    "facts",
 )
 
 
@@ -42,35 +57,72 @@ def pct(x: float | None) -> str:
     return "—" if x is None or pd.isna(x) else f"{100 * float(x):.0f}%"
 
 
-def self_report_check(evaluation: pd.DataFrame, satisfaction: pd.DataFrame,
-                      margin: float = _SURVEY.overstate_margin) -> tuple[pd.DataFrame, pd.DataFrame]:
+def self_report_check(
+    evaluation: pd.DataFrame, satisfaction: pd.DataFrame, margin: float = _SURVEY.overstate_margin
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-unit comparison, findings) for units with a tally and enough survey answers."""
-    cols = ["unit_id", "self_surveyed", "self_rate", "rate", "rate_high", "answered", "overstated", "gap"]
+    cols = [
+        "unit_id",
+        "self_surveyed",
+        "self_rate",
+        "rate",
+        "rate_high",
+        "answered",
+        "overstated",
+        "gap",
+    ]
     if evaluation is None or evaluation.empty or satisfaction.empty:
         return pd.DataFrame(columns=cols), pd.DataFrame(columns=list(FINDING_COLUMNS))
     ev = evaluation.dropna(subset=["surveyed", "satisfied", "basically_satisfied"])
     ev = ev[ev["surveyed"].astype(float) > 0]
     ev = ev.assign(unit_id=ev["unit_id"].astype(str)).drop_duplicates("unit_id")
-    s = satisfaction[satisfaction["enough"].astype(bool)].assign(unit_id=lambda d: d["unit_id"].astype(str))
+    s = satisfaction[satisfaction["enough"].astype(bool)].assign(
+        unit_id=lambda d: d["unit_id"].astype(str)
+    )
     m = ev.merge(s[["unit_id", "rate", "rate_high", "answered"]], on="unit_id", how="inner")
     m["self_surveyed"] = m["surveyed"].astype(int)
-    m["self_rate"] = (m["satisfied"].astype(float) + m["basically_satisfied"].astype(float)) / m["surveyed"].astype(float)
+    m["self_rate"] = (m["satisfied"].astype(float) + m["basically_satisfied"].astype(float)) / m[
+        "surveyed"
+    ].astype(float)
     m["gap"] = m["self_rate"] - m["rate"].astype(float)
     m["overstated"] = m["self_rate"] > m["rate_high"].astype(float) + margin
     findings = []
     for r in m[m["overstated"]].itertuples(index=False):
-        findings.append({
-            "file": r.file, "sheet": r.sheet, "cell": None, "row": r.row, "column": "满意", "unit_id": r.unit_id,
-            "severity": "warning", "code": "survey_self_report_overstated",
-            "message": (f"单位自报群众满意率 {pct(r.self_rate)}（测评 {r.self_surveyed} 人，满意与基本满意合计），"
-                        f"独立调查为 {pct(r.rate)}（{int(r.answered)} 人作答，95%区间上限 {pct(r.rate_high)}），"
-                        f"自报高出 {100 * r.gap:.0f} 个百分点"),
-            "value": f"{pct(r.self_rate)} / {pct(r.rate)}", "row_rejected": False,
-        })
-    out = m[cols].reset_index(drop=True).astype({"unit_id": "string", "self_surveyed": "Int64",
-                                                 "self_rate": "Float64", "rate": "Float64",
-                                                 "rate_high": "Float64", "answered": "Int64",
-                                                 "overstated": bool, "gap": "Float64"})
+        findings.append(
+            {
+                "file": r.file,
+                "sheet": r.sheet,
+                "cell": None,
+                "row": r.row,
+                "column": "满意",
+                "unit_id": r.unit_id,
+                "severity": "warning",
+                "code": "survey_self_report_overstated",
+                "message": (
+                    f"单位自报群众满意率 {pct(r.self_rate)}（测评 {r.self_surveyed} 人，满意与基本满意合计），"
+                    f"独立调查为 {pct(r.rate)}（{int(r.answered)} 人作答，95%区间上限 {pct(r.rate_high)}），"
+                    f"自报高出 {100 * r.gap:.0f} 个百分点"
+                ),
+                "value": f"{pct(r.self_rate)} / {pct(r.rate)}",
+                "row_rejected": False,
+            }
+        )
+    out = (
+        m[cols]
+        .reset_index(drop=True)
+        .astype(
+            {
+                "unit_id": "string",
+                "self_surveyed": "Int64",
+                "self_rate": "Float64",
+                "rate": "Float64",
+                "rate_high": "Float64",
+                "answered": "Int64",
+                "overstated": bool,
+                "gap": "Float64",
+            }
+        )
+    )
     return out, pd.DataFrame(findings, columns=list(FINDING_COLUMNS))
 
 
@@ -86,11 +138,17 @@ def paper_vs_residents(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.D
     median = float(sc["overall"].astype(float).median())
     total = len(sc)
     sc = sc.assign(overall=sc["overall"].astype(float))
-    rank_of = dict(zip(sc["unit_id"], sc["overall"].rank(ascending=False, method="min"), strict=True))
-    s = satisfaction[satisfaction["enough"].astype(bool)].assign(unit_id=lambda d: d["unit_id"].astype(str))
+    rank_of = dict(
+        zip(sc["unit_id"], sc["overall"].rank(ascending=False, method="min"), strict=True)
+    )
+    s = satisfaction[satisfaction["enough"].astype(bool)].assign(
+        unit_id=lambda d: d["unit_id"].astype(str)
+    )
     m = sc[["unit_id", "unit_name", "unit_type", "overall"]].merge(
         s[["unit_id", "rate", "rate_low", "rate_high", "rate_shrunk", "answered", "district_rate"]],
-        on="unit_id", how="inner")
+        on="unit_id",
+        how="inner",
+    )
     if m.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COMPARISON_COLUMNS})
     for c in ("overall", "rate", "rate_low", "rate_high", "rate_shrunk", "district_rate"):
@@ -103,22 +161,51 @@ def paper_vs_residents(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.D
     strong = m["overall"] >= median
     happy = m["rate_shrunk"] >= p
     m["quadrant"] = [QUADRANTS[(bool(a), bool(b))] for a, b in zip(strong, happy, strict=True)]
-    verdict = np.where(strong & (m["rate_high"] < p), "paper_strong_residents_unhappy",
-                       np.where(~strong & (m["rate_low"] > p), "paper_weak_residents_happy", ""))
+    verdict = np.where(
+        strong & (m["rate_high"] < p),
+        "paper_strong_residents_unhappy",
+        np.where(~strong & (m["rate_low"] > p), "paper_weak_residents_happy", ""),
+    )
     m["verdict"] = verdict
     m["verdict_label"] = [VERDICTS.get(v, "") for v in verdict]
     m["facts"] = [
-        (f"综合得分 {r.overall:.1f}（全区第 {int(rank_of[r.unit_id])}/{total} 名，中位数 {median:.1f}）；"
-         f"群众满意率 {pct(r.rate)}（{int(r.answered)} 人作答，95%区间 {pct(r.rate_low)}–{pct(r.rate_high)}），"
-         f"全区 {pct(p)}")
+        (
+            f"综合得分 {r.overall:.1f}（全区第 {int(rank_of[r.unit_id])}/{total} 名，中位数 {median:.1f}）；"
+            f"群众满意率 {pct(r.rate)}（{int(r.answered)} 人作答，95%区间 {pct(r.rate_low)}–{pct(r.rate_high)}），"
+            f"全区 {pct(p)}"
+        )
         for r in m.itertuples(index=False)
     ]
     m = m.sort_values("disagreement", key=lambda d: -d.abs(), kind="stable").reset_index(drop=True)
-    types = {c: "string" for c in ("unit_id", "unit_name", "unit_type", "quadrant", "verdict", "verdict_label",
-                                     "facts")}
-    types.update({c: "Float64" for c in ("overall", "overall_pct", "rate", "rate_low", "rate_high",
-                                          "rate_shrunk", "district_rate", "overall_median", "satisfaction_pct",
-                                          "disagreement")})
+    types = {
+        c: "string"
+        for c in (
+            "unit_id",
+            "unit_name",
+            "unit_type",
+            "quadrant",
+            "verdict",
+            "verdict_label",
+            "facts",
+        )
+    }
+    types.update(
+        {
+            c: "Float64"
+            for c in (
+                "overall",
+                "overall_pct",
+                "rate",
+                "rate_low",
+                "rate_high",
+                "rate_shrunk",
+                "district_rate",
+                "overall_median",
+                "satisfaction_pct",
+                "disagreement",
+            )
+        }
+    )
     types["answered"] = "Int64"
     return m[list(COMPARISON_COLUMNS)].astype(types)
 
@@ -127,8 +214,10 @@ def satisfaction_note(row: pd.Series | dict) -> str:
     """群众满意度 xx%（n 人作答，95%区间 a–b%） or 样本不足 (n 人)."""
     if not bool(row["enough"]):
         return f"群众满意度：样本不足（{int(row['answered'])} 人作答）"
-    return (f"群众满意度 {pct(row['rate'])}（{int(row['answered'])} 人作答，95%区间 "
-            f"{pct(row['rate_low'])}–{pct(row['rate_high'])}）")
+    return (
+        f"群众满意度 {pct(row['rate'])}（{int(row['answered'])} 人作答，95%区间 "
+        f"{pct(row['rate_low'])}–{pct(row['rate_high'])}）"
+    )
 
 
 def annotate_notice(notice: pd.DataFrame, satisfaction: pd.DataFrame | None) -> pd.DataFrame:
@@ -136,13 +225,18 @@ def annotate_notice(notice: pd.DataFrame, satisfaction: pd.DataFrame | None) -> 
     if satisfaction is None or satisfaction.empty or notice.empty:
         return notice
     by = {str(r["unit_id"]): r for r in satisfaction.to_dict("records")}
-    reasons = [f"{reason}；{satisfaction_note(by[str(u)])}" if str(u) in by and bool(by[str(u)]["enough"]) else reason
-               for u, reason in zip(notice["unit_id"], notice["reason"], strict=True)]
+    reasons = [
+        f"{reason}；{satisfaction_note(by[str(u)])}"
+        if str(u) in by and bool(by[str(u)]["enough"])
+        else reason
+        for u, reason in zip(notice["unit_id"], notice["reason"], strict=True)
+    ]
     return notice.assign(reason=pd.array(reasons, dtype="string"))
 
 
-def blend_satisfaction(overall: np.ndarray, unit_ids: pd.Series, satisfaction: pd.DataFrame | None,
-                       weight: float) -> np.ndarray:
+def blend_satisfaction(
+    overall: np.ndarray, unit_ids: pd.Series, satisfaction: pd.DataFrame | None, weight: float
+) -> np.ndarray:
     """(1 − w)·composite + w·100·rate_shrunk where the survey has enough answers; else the composite."""
     out = np.asarray(overall, dtype=float).copy()
     if satisfaction is None or satisfaction.empty or weight <= 0:

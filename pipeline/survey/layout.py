@@ -63,12 +63,16 @@ class Layout:
     def named(self) -> tuple[str, ...]:
         """Every header the layout reads (nothing else in the file is read)."""
         extra = (self.respondent_id, self.submitted_at, *self.comments)
-        return tuple(dict.fromkeys([*self.required, *self.answer_columns, *(c for c in extra if c)]))
+        return tuple(
+            dict.fromkeys([*self.required, *self.answer_columns, *(c for c in extra if c)])
+        )
 
 
 @cache
 def _spec() -> dict:
-    return tomllib.loads(resources.files(__package__).joinpath("layout_v1.toml").read_text(encoding="utf-8"))
+    return tomllib.loads(
+        resources.files(__package__).joinpath("layout_v1.toml").read_text(encoding="utf-8")
+    )
 
 
 @cache
@@ -76,8 +80,12 @@ def scales() -> dict[str, Scale]:
     out = {}
     for name, s in _spec()["scales"].items():
         answers = tuple(
-            Answer(a["label"], float(a["score"]) if a.get("counted", True) else None,
-                   bool(a.get("satisfied", False)), bool(a.get("counted", True)))
+            Answer(
+                a["label"],
+                float(a["score"]) if a.get("counted", True) else None,
+                bool(a.get("satisfied", False)),
+                bool(a.get("counted", True)),
+            )
             for a in s["answers"]
         )
         lookup: dict[str, Answer] = {}
@@ -90,14 +98,32 @@ def scales() -> dict[str, Scale]:
 
 def default_layout() -> Layout:
     d = _spec()["default"]
-    return Layout(d["name"], d["scale"], d["unit"], d["overall"], d.get("respondent_id", ""),
-                  d.get("submitted_at", ""), tuple(d.get("answers", ())), tuple(d.get("comments", ())))
+    return Layout(
+        d["name"],
+        d["scale"],
+        d["unit"],
+        d["overall"],
+        d.get("respondent_id", ""),
+        d.get("submitted_at", ""),
+        tuple(d.get("answers", ())),
+        tuple(d.get("comments", ())),
+    )
 
 
 def load_layouts(config) -> list[Layout]:
     """The default layout, then the configuration's layouts."""
     out = [default_layout()]
     for c in config.survey.layouts:
-        out.append(Layout(c.name, c.scale, c.unit, c.overall, c.respondent_id, c.submitted_at,
-                          tuple(c.answers), tuple(c.comments)))
+        out.append(
+            Layout(
+                c.name,
+                c.scale,
+                c.unit,
+                c.overall,
+                c.respondent_id,
+                c.submitted_at,
+                tuple(c.answers),
+                tuple(c.comments),
+            )
+        )
     return out

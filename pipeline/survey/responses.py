@@ -29,8 +29,18 @@ _INGEST = Ingest()  # the config model holds every default; signatures read it
 _CHOICE_MARK = re.compile(r"^\s*(?:[A-Za-z]|\d{1,2})\s*[\.、．:：)）]\s*")
 
 # the same columns as ingestion's findings table (docs/data-dictionary.md)
-RESPONSE_COLUMNS = ("file", "row", "unit_id", "written_unit", "submitted_at", "layout", "answered",
-                    "satisfied", "score", "has_comment")
+RESPONSE_COLUMNS = (
+    "file",
+    "row",
+    "unit_id",
+    "written_unit",
+    "submitted_at",
+    "layout",
+    "answered",
+    "satisfied",
+    "score",
+    "has_comment",
+)
 LEDGER_COLUMNS = ("file", "sheet", "layout", "rows_read", "rows_kept", "rows_set_aside")
 
 
@@ -74,36 +84,92 @@ def _time(v: object) -> pd.Timestamp | None:
     if _blank(v):
         return None
     t = pd.to_datetime(v, errors="coerce") if not isinstance(v, pd.Timestamp) else v
-    return None if pd.isna(t) else pd.Timestamp(t).tz_localize(None) if pd.Timestamp(t).tzinfo else pd.Timestamp(t)
+    return (
+        None
+        if pd.isna(t)
+        else pd.Timestamp(t).tz_localize(None)
+        if pd.Timestamp(t).tzinfo
+        else pd.Timestamp(t)
+    )
 
 
-def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = _INGEST.name_match_cutoff,
-                duplicate_seconds: float = Survey().duplicate_seconds) -> SurveyRows:
+def survey_rows(
+    files: list[SurveyFile],
+    index: NameIndex,
+    cutoff: float = _INGEST.name_match_cutoff,
+    duplicate_seconds: float = Survey().duplicate_seconds,
+) -> SurveyRows:
     """Check every row of every file; keep the good ones, set the bad ones aside with findings."""
     findings: list[dict] = []
     kept: list[dict] = []
     comments: list[dict] = []
     ledger: list[dict] = []
 
-    def add(sf: SurveyFile, row: int | None, header: str | None, code: str, message: str, value=None,
-            severity: str = "error", unit_id=None) -> None:
+    def add(
+        sf: SurveyFile,
+        row: int | None,
+        header: str | None,
+        code: str,
+        message: str,
+        value=None,
+        severity: str = "error",
+        unit_id=None,
+    ) -> None:
         cell = f"{_col_letter(sf.columns[header])}{row}" if header in sf.columns and row else None
-        findings.append({"file": sf.file, "sheet": sf.sheet, "cell": cell, "row": row, "column": header,
-                         "unit_id": unit_id, "severity": severity, "code": code, "message": message,
-                         "value": None if value is None else str(value)[:60],
-                         "row_rejected": severity == "error" and code in SET_ASIDE_CODES})
+        findings.append(
+            {
+                "file": sf.file,
+                "sheet": sf.sheet,
+                "cell": cell,
+                "row": row,
+                "column": header,
+                "unit_id": unit_id,
+                "severity": severity,
+                "code": code,
+                "message": message,
+                "value": None if value is None else str(value)[:60],
+                "row_rejected": severity == "error" and code in SET_ASIDE_CODES,
+            }
+        )
 
     for sf in files:
         if sf.error:
-            add(sf, None, None, "survey_unreadable", f"问卷导出文件无法读取（{sf.error}），请重新导出为 .xlsx 或 .csv")
-            ledger.append({"file": sf.file, "sheet": sf.sheet, "layout": None, "rows_read": 0, "rows_kept": 0,
-                           "rows_set_aside": 0})
+            add(
+                sf,
+                None,
+                None,
+                "survey_unreadable",
+                f"问卷导出文件无法读取（{sf.error}），请重新导出为 .xlsx 或 .csv",
+            )
+            ledger.append(
+                {
+                    "file": sf.file,
+                    "sheet": sf.sheet,
+                    "layout": None,
+                    "rows_read": 0,
+                    "rows_kept": 0,
+                    "rows_set_aside": 0,
+                }
+            )
             continue
         if sf.layout is None:
-            add(sf, None, None, "survey_unknown_layout",
-                f"表头不属于任何已配置的问卷格式，{sf.rows_read} 行未使用（请在配置 [[survey.layouts]] 中登记该格式）")
-            ledger.append({"file": sf.file, "sheet": sf.sheet, "layout": None, "rows_read": sf.rows_read,
-                           "rows_kept": 0, "rows_set_aside": sf.rows_read})
+            add(
+                sf,
+                None,
+                None,
+                "survey_unknown_layout",
+                f"表头不属于任何已配置的问卷格式，{sf.rows_read} 行未使用（请在配置 [[survey.layouts]] 中登记该格式）",
+            )
+            ledger.append(
+                {
+                    "file": sf.file,
+                    "sheet": sf.sheet,
+                    "layout": None,
+                    "rows_read": sf.rows_read,
+                    "rows_kept": 0,
+                    "rows_set_aside": sf.rows_read,
+                }
+            )
             continue
         lay = sf.layout
         scale = scales()[lay.scale]
@@ -121,13 +187,34 @@ def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = _INGE
                 uid, how, cands = match_respondent_unit(written, index, cutoff)
                 if uid is None and how == "near_miss":
                     names = "、".join(f"{c.unit_name}（{c.unit_id}）" for c in cands)
-                    add(sf, row, lay.unit, "survey_unit_near_miss",
-                        f"所填单位“{written}”与名册不完全一致，可能是：{names}；未自动归并，请核对后更正", written)
+                    add(
+                        sf,
+                        row,
+                        lay.unit,
+                        "survey_unit_near_miss",
+                        f"所填单位“{written}”与名册不完全一致，可能是：{names}；未自动归并，请核对后更正",
+                        written,
+                    )
                     bad = True
                 elif uid is None:
-                    hint = match_unit(written, index, max(cutoff - 20, 0)).candidates  # a hint, never a merge
-                    near = "（相近的有：" + "、".join(f"{c.unit_name}（{c.unit_id}）" for c in hint) + "）" if hint else ""
-                    add(sf, row, lay.unit, "survey_unknown_unit", f"所填单位“{written}”不在单位名册中{near}", written)
+                    hint = match_unit(
+                        written, index, max(cutoff - 20, 0)
+                    ).candidates  # a hint, never a merge
+                    near = (
+                        "（相近的有："
+                        + "、".join(f"{c.unit_name}（{c.unit_id}）" for c in hint)
+                        + "）"
+                        if hint
+                        else ""
+                    )
+                    add(
+                        sf,
+                        row,
+                        lay.unit,
+                        "survey_unknown_unit",
+                        f"所填单位“{written}”不在单位名册中{near}",
+                        written,
+                    )
                     bad = True
             answers = {}
             for h in lay.answer_columns:
@@ -135,16 +222,38 @@ def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = _INGE
                 a = None if _blank(v) else scale.parse(v)
                 if h == lay.overall:
                     if _blank(v):
-                        add(sf, row, h, "survey_empty_answer", f"“{h}”未作答，该份问卷不计入满意度", unit_id=uid)
+                        add(
+                            sf,
+                            row,
+                            h,
+                            "survey_empty_answer",
+                            f"“{h}”未作答，该份问卷不计入满意度",
+                            unit_id=uid,
+                        )
                         bad = True
                     elif a is None:
-                        add(sf, row, h, "survey_bad_answer",
-                            f"“{h}”的答案“{_text(v)}”不是量表选项（{labels}）", _text(v), unit_id=uid)
+                        add(
+                            sf,
+                            row,
+                            h,
+                            "survey_bad_answer",
+                            f"“{h}”的答案“{_text(v)}”不是量表选项（{labels}）",
+                            _text(v),
+                            unit_id=uid,
+                        )
                         bad = True
                 elif a is None and h in sf.columns:
                     what = "未作答" if _blank(v) else f"的答案“{_text(v)}”不是量表选项（{labels}）"
-                    add(sf, row, h, "survey_item_unanswered", f"分项“{h}”{what}，该项不计", _text(v) or None,
-                        severity="warning", unit_id=uid)
+                    add(
+                        sf,
+                        row,
+                        h,
+                        "survey_item_unanswered",
+                        f"分项“{h}”{what}，该项不计",
+                        _text(v) or None,
+                        severity="warning",
+                        unit_id=uid,
+                    )
                 answers[h] = a
             if bad:
                 set_aside.add(row)
@@ -152,46 +261,80 @@ def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = _INGE
             overall = answers[lay.overall]
             scores = [a.score for a in answers.values() if a is not None and a.counted]
             text = " ".join(_text(rec.get(c)) for c in lay.comments if _text(rec.get(c)))
-            file_kept.append({
-                "file": sf.file, "row": row, "unit_id": uid, "written_unit": written,
-                "submitted_at": _time(rec.get(lay.submitted_at)) if lay.submitted_at else None,
-                "layout": lay.name, "answered": overall.counted,
-                "satisfied": overall.satisfied if overall.counted else None,
-                "score": sum(scores) / len(scores) if scores else None,
-                "has_comment": bool(text),
-                "_id": _text(rec.get(lay.respondent_id)) if lay.respondent_id else "",
-                "_key": (uid, tuple((a.label if a else None) for a in answers.values()), text),
-                "_text": text, "_sheet": sf.sheet,
-            })
+            file_kept.append(
+                {
+                    "file": sf.file,
+                    "row": row,
+                    "unit_id": uid,
+                    "written_unit": written,
+                    "submitted_at": _time(rec.get(lay.submitted_at)) if lay.submitted_at else None,
+                    "layout": lay.name,
+                    "answered": overall.counted,
+                    "satisfied": overall.satisfied if overall.counted else None,
+                    "score": sum(scores) / len(scores) if scores else None,
+                    "has_comment": bool(text),
+                    "_id": _text(rec.get(lay.respondent_id)) if lay.respondent_id else "",
+                    "_key": (uid, tuple((a.label if a else None) for a in answers.values()), text),
+                    "_text": text,
+                    "_sheet": sf.sheet,
+                }
+            )
         # duplicates within the file: a respondent id seen before
         seen_ids: dict[str, int] = {}
         for r in file_kept:
             if r["_id"] and r["_id"] in seen_ids:
                 sf_row = r["row"]
-                add(sf, sf_row, lay.respondent_id, "survey_duplicate_id",
-                    f"{lay.respondent_id}“{r['_id']}”与第{seen_ids[r['_id']]}行重复，只计一次", r["_id"],
-                    unit_id=r["unit_id"])
+                add(
+                    sf,
+                    sf_row,
+                    lay.respondent_id,
+                    "survey_duplicate_id",
+                    f"{lay.respondent_id}“{r['_id']}”与第{seen_ids[r['_id']]}行重复，只计一次",
+                    r["_id"],
+                    unit_id=r["unit_id"],
+                )
                 r["_dup"] = True
                 set_aside.add(sf_row)
             elif r["_id"]:
                 seen_ids[r["_id"]] = r["row"]
         kept.extend(r for r in file_kept if not r.get("_dup"))
-        ledger.append({"file": sf.file, "sheet": sf.sheet, "layout": lay.name, "rows_read": sf.rows_read,
-                       "rows_kept": 0, "rows_set_aside": len(set_aside)})
+        ledger.append(
+            {
+                "file": sf.file,
+                "sheet": sf.sheet,
+                "layout": lay.name,
+                "rows_read": sf.rows_read,
+                "rows_kept": 0,
+                "rows_set_aside": len(set_aside),
+            }
+        )
     # identical answers from the same unit submitted within seconds (a double submission), across files
     last: dict[tuple, pd.Timestamp] = {}
     by_file = {sf.file: sf for sf in files}
-    for r in sorted(kept, key=lambda r: (r["submitted_at"] is None, r["submitted_at"] or pd.Timestamp(0),
-                                         r["file"], r["row"])):
+    for r in sorted(
+        kept,
+        key=lambda r: (
+            r["submitted_at"] is None,
+            r["submitted_at"] or pd.Timestamp(0),
+            r["file"],
+            r["row"],
+        ),
+    ):
         t = r["submitted_at"]
         if t is None:
             continue
         prev = last.get(r["_key"])
         if prev is not None and (t - prev).total_seconds() <= duplicate_seconds:
             sf = by_file[r["file"]]
-            add(sf, r["row"], sf.layout.submitted_at if sf.layout else None, "survey_duplicate_row",
+            add(
+                sf,
+                r["row"],
+                sf.layout.submitted_at if sf.layout else None,
+                "survey_duplicate_row",
                 f"与同一单位 {int((t - prev).total_seconds())} 秒前提交的问卷内容完全相同，疑为重复提交，只计一次",
-                str(t), unit_id=r["unit_id"])
+                str(t),
+                unit_id=r["unit_id"],
+            )
             r["_dup"] = True
         last[r["_key"]] = t
     for led in ledger:
@@ -202,17 +345,24 @@ def survey_rows(files: list[SurveyFile], index: NameIndex, cutoff: float = _INGE
     for r in kept:
         if r["_text"]:
             comments.append({"unit_id": r["unit_id"], "text": r["_text"]})
-    return SurveyRows(_responses_frame(kept), pd.DataFrame(comments, columns=["unit_id", "text"]),
-                      findings_frame(findings), _ledger_frame(ledger))
+    return SurveyRows(
+        _responses_frame(kept),
+        pd.DataFrame(comments, columns=["unit_id", "text"]),
+        findings_frame(findings),
+        _ledger_frame(ledger),
+    )
 
 
 def _responses_frame(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame([{k: r[k] for k in RESPONSE_COLUMNS} for r in rows], columns=list(RESPONSE_COLUMNS))
+    df = pd.DataFrame(
+        [{k: r[k] for k in RESPONSE_COLUMNS} for r in rows], columns=list(RESPONSE_COLUMNS)
+    )
     for c in ("file", "unit_id", "written_unit", "layout"):
         df[c] = df[c].astype("string")
     df["row"] = df["row"].astype("Int64")
-    df["submitted_at"] = pd.Series(pd.to_datetime(pd.Series(df["submitted_at"], dtype=object)),
-                                   dtype="datetime64[ms]")
+    df["submitted_at"] = pd.Series(
+        pd.to_datetime(pd.Series(df["submitted_at"], dtype=object)), dtype="datetime64[ms]"
+    )
     df["answered"] = df["answered"].astype("boolean")
     df["satisfied"] = df["satisfied"].astype("boolean")
     df["score"] = df["score"].astype("Float64")

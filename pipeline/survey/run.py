@@ -23,8 +23,15 @@ from pipeline.survey.responses import survey_rows
 from pipeline.survey.stats import satisfaction_table
 from pipeline.tables import SURVEY_TABLES, read_tables, table_path, write_tables
 
-__all__ = ["SURVEY_TABLES", "ScoreWithSurvey", "SurveyResult", "compare_round", "score_with_survey", "survey_round",
-           "survey_tables"]
+__all__ = [
+    "SURVEY_TABLES",
+    "ScoreWithSurvey",
+    "SurveyResult",
+    "compare_round",
+    "score_with_survey",
+    "survey_round",
+    "survey_tables",
+]
 
 
 def survey_files(folder: Path) -> list[tuple[Path, str]]:
@@ -39,18 +46,36 @@ def survey_files(folder: Path) -> list[tuple[Path, str]]:
     return out
 
 
-def survey_tables(files: list[tuple[Path, str]], roster: pd.DataFrame, config,
-                  evaluation: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def survey_tables(
+    files: list[tuple[Path, str]],
+    roster: pd.DataFrame,
+    config,
+    evaluation: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
     sv = config.survey
     layouts = load_layouts(config)
     read = [read_survey_file(p, label, layouts, config.ingest.max_file_mb) for p, label in files]
-    rows = survey_rows(read, build_name_index(roster), config.ingest.name_match_cutoff, sv.duplicate_seconds)
-    sat = satisfaction_table(rows.responses, roster, sv.min_respondents, sv.confidence, sv.prior_strength)
+    rows = survey_rows(
+        read, build_name_index(roster), config.ingest.name_match_cutoff, sv.duplicate_seconds
+    )
+    sat = satisfaction_table(
+        rows.responses, roster, sv.min_respondents, sv.confidence, sv.prior_strength
+    )
     self_report, self_findings = self_report_check(evaluation, sat, sv.overstate_margin)
-    findings = pd.concat([rows.findings, self_findings.astype(rows.findings.dtypes.to_dict())], ignore_index=True)
-    excerpts = excerpts_table(rows.comments, sv.excerpt_chars, sv.max_excerpts if sv.excerpts else 0)
-    return {"satisfaction": sat, "survey_responses": rows.responses, "survey_findings": findings,
-            "survey_ledger": rows.ledger, "survey_self_report": self_report, "survey_excerpts": excerpts}
+    findings = pd.concat(
+        [rows.findings, self_findings.astype(rows.findings.dtypes.to_dict())], ignore_index=True
+    )
+    excerpts = excerpts_table(
+        rows.comments, sv.excerpt_chars, sv.max_excerpts if sv.excerpts else 0
+    )
+    return {
+        "satisfaction": sat,
+        "survey_responses": rows.responses,
+        "survey_findings": findings,
+        "survey_ledger": rows.ledger,
+        "survey_self_report": self_report,
+        "survey_excerpts": excerpts,
+    }
 
 
 @dataclass
@@ -63,24 +88,38 @@ class SurveyResult:
         led = self.tables["survey_ledger"]
         sat = self.tables["satisfaction"]
         f = self.tables["survey_findings"]
-        read, kept, aside = (int(led[c].sum()) for c in ("rows_read", "rows_kept", "rows_set_aside"))
+        read, kept, aside = (
+            int(led[c].sum()) for c in ("rows_read", "rows_kept", "rows_set_aside")
+        )
         over = int((f["code"] == "survey_self_report_overstated").sum())
         enough = sat[sat["enough"]]
         rate = f"{100 * float(sat['district_rate'].iloc[0]):.0f}%" if len(sat) else "—"
-        return "\n".join([
-            f"群众满意度调查 {self.round_id}：{len(led)} 个导出文件，读取 {read} 行 = 采用 {kept} + 剔除 {aside}",
-            f"  有调查结果的单位 {len(sat)} 个（样本足够 {len(enough)} 个，样本不足 {len(sat) - len(enough)} 个），"
-            f"全区满意率 {rate}",
-            f"  问题 {len(f)} 处（其中自报群众评价明显偏高 {over} 个单位）",
-        ])
+        return "\n".join(
+            [
+                f"群众满意度调查 {self.round_id}：{len(led)} 个导出文件，读取 {read} 行 = 采用 {kept} + 剔除 {aside}",
+                f"  有调查结果的单位 {len(sat)} 个（样本足够 {len(enough)} 个，样本不足 {len(sat) - len(enough)} 个），"
+                f"全区满意率 {rate}",
+                f"  问题 {len(f)} 处（其中自报群众评价明显偏高 {over} 个单位）",
+            ]
+        )
 
 
-def survey_round(config, round_id: str, processed_dir: Path | None = None, survey_dir: Path | None = None,
-                 roster: pd.DataFrame | None = None) -> SurveyResult | None:
+def survey_round(
+    config,
+    round_id: str,
+    processed_dir: Path | None = None,
+    survey_dir: Path | None = None,
+    roster: pd.DataFrame | None = None,
+) -> SurveyResult | None:
     """Read the round's survey exports and write the survey tables; None when there are none."""
-    folder = Path(processed_dir) if processed_dir is not None else config.paths.processed_round(round_id)
-    sdir = Path(survey_dir) if survey_dir is not None else \
-        config.survey.survey_dir(config.paths.raw_round(round_id), round_id)
+    folder = (
+        Path(processed_dir) if processed_dir is not None else config.paths.processed_round(round_id)
+    )
+    sdir = (
+        Path(survey_dir)
+        if survey_dir is not None
+        else config.survey.survey_dir(config.paths.raw_round(round_id), round_id)
+    )
     files = survey_files(sdir)
     if not files:
         return None
@@ -94,13 +133,19 @@ def survey_round(config, round_id: str, processed_dir: Path | None = None, surve
 
 def compare_round(config, round_id: str, processed_dir: Path | None = None) -> pd.DataFrame | None:
     """After scoring: write `paper_vs_residents` when the round has satisfaction and scores."""
-    folder = Path(processed_dir) if processed_dir is not None else config.paths.processed_round(round_id)
-    if not (table_path(folder, "satisfaction").is_file() and table_path(folder, "scores").is_file()):
+    folder = (
+        Path(processed_dir) if processed_dir is not None else config.paths.processed_round(round_id)
+    )
+    if not (
+        table_path(folder, "satisfaction").is_file() and table_path(folder, "scores").is_file()
+    ):
         return None
     t = read_tables(folder, ["scores", "satisfaction", "indicators"], missing_ok=True)
     scores = t["scores"]
     ind = t.get("indicators")
-    if ind is not None and "overall" in ind:  # what the returns show, even when satisfaction is mixed in
+    if (
+        ind is not None and "overall" in ind
+    ):  # what the returns show, even when satisfaction is mixed in
         returns = dict(zip(ind["unit_id"].astype(str), ind["overall"].astype(float), strict=True))
         scores = scores.assign(overall=scores["unit_id"].astype(str).map(returns).astype("Float64"))
     out = paper_vs_residents(scores, t["satisfaction"])
@@ -122,14 +167,21 @@ class ScoreWithSurvey:
     def summary(self) -> str:
         parts = [self.survey.summary()] if self.survey is not None else []
         if self.survey is not None:
-            parts.append(f"  组织部门说好 vs 老百姓说好：{self.compared} 个单位同时有评分和足够的调查样本")
+            parts.append(
+                f"  组织部门说好 vs 老百姓说好：{self.compared} 个单位同时有评分和足够的调查样本"
+            )
         fn = getattr(self.score, "summary", None)
         parts.append(str(fn()) if callable(fn) else "")
         return "\n".join(p for p in parts if p)
 
 
-def score_with_survey(score_fn, config, round_id: str, processed_dir: Path | None = None,
-                      previous_dir: Path | None = None) -> ScoreWithSurvey:
+def score_with_survey(
+    score_fn,
+    config,
+    round_id: str,
+    processed_dir: Path | None = None,
+    previous_dir: Path | None = None,
+) -> ScoreWithSurvey:
     """The survey (after ingest), then scoring, then the paper-vs-residents table."""
     survey = survey_round(config, round_id, processed_dir=processed_dir)
     result = score_fn(config, round_id, processed_dir=processed_dir, previous_dir=previous_dir)

@@ -25,13 +25,31 @@ _SURVEY = Survey()  # the config model holds every default; signatures read it
 INSUFFICIENT = "样本不足"
 
 SATISFACTION_COLUMNS = (
-    "unit_id", "unit_name", "unit_type", "parent_id", "respondents", "answered", "satisfied", "rate",
-    "rate_low", "rate_high", "rate_shrunk", "mean_score", "mean_low", "mean_high", "n_comments",
-    "enough", "status", "rank", "district_rate",
+    "unit_id",
+    "unit_name",
+    "unit_type",
+    "parent_id",
+    "respondents",
+    "answered",
+    "satisfied",
+    "rate",
+    "rate_low",
+    "rate_high",
+    "rate_shrunk",
+    "mean_score",
+    "mean_low",
+    "mean_high",
+    "n_comments",
+    "enough",
+    "status",
+    "rank",
+    "district_rate",
 )
 
 
-def wilson(x: np.ndarray, n: np.ndarray, confidence: float = _SURVEY.confidence) -> tuple[np.ndarray, np.ndarray]:
+def wilson(
+    x: np.ndarray, n: np.ndarray, confidence: float = _SURVEY.confidence
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of x successes in n trials (NaN where n = 0)."""
     x = np.asarray(x, float)
     n = np.asarray(n, float)
@@ -46,16 +64,23 @@ def wilson(x: np.ndarray, n: np.ndarray, confidence: float = _SURVEY.confidence)
     return low, high
 
 
-def satisfaction_table(responses: pd.DataFrame, roster: pd.DataFrame, min_respondents: int = _SURVEY.min_respondents,
-                       confidence: float = _SURVEY.confidence, prior_strength: float = _SURVEY.prior_strength,
-                       n_comments: pd.Series | None = None) -> pd.DataFrame:
+def satisfaction_table(
+    responses: pd.DataFrame,
+    roster: pd.DataFrame,
+    min_respondents: int = _SURVEY.min_respondents,
+    confidence: float = _SURVEY.confidence,
+    prior_strength: float = _SURVEY.prior_strength,
+    n_comments: pd.Series | None = None,
+) -> pd.DataFrame:
     """One row per roster unit with at least one kept response (see docs/data-dictionary.md)."""
     r = responses.assign(unit_id=responses["unit_id"].astype(str))
     ans = r[r["answered"].fillna(False).astype(bool)]
     g = r.groupby("unit_id")
     out = pd.DataFrame({"respondents": g.size()})
     out["answered"] = ans.groupby("unit_id").size().reindex(out.index).fillna(0).astype(int)
-    out["satisfied"] = ans.groupby("unit_id")["satisfied"].sum().reindex(out.index).fillna(0).astype(int)
+    out["satisfied"] = (
+        ans.groupby("unit_id")["satisfied"].sum().reindex(out.index).fillna(0).astype(int)
+    )
     n = out["answered"].to_numpy(float)
     x = out["satisfied"].to_numpy(float)
     pooled = float(x.sum() / n.sum()) if n.sum() else math.nan
@@ -80,13 +105,33 @@ def satisfaction_table(responses: pd.DataFrame, roster: pd.DataFrame, min_respon
     out["rank"] = ranked.rank(ascending=False, method="min").reindex(out.index)
     out["district_rate"] = pooled
     out = out.reset_index()
-    meta = roster.assign(unit_id=roster["unit_id"].astype(str))[["unit_id", "unit_name", "unit_type", "parent_id"]]
+    meta = roster.assign(unit_id=roster["unit_id"].astype(str))[
+        ["unit_id", "unit_name", "unit_type", "parent_id"]
+    ]
     out = meta.merge(out, on="unit_id", how="inner")
     out = out[list(SATISFACTION_COLUMNS)].sort_values("unit_id").reset_index(drop=True)
-    types = {"unit_id": "string", "unit_name": "string", "unit_type": "string", "parent_id": "string",
-             "respondents": "Int64", "answered": "Int64", "satisfied": "Int64", "n_comments": "Int64",
-             "enough": bool, "status": "string", "rank": "Int64"}
-    for c in ("rate", "rate_low", "rate_high", "rate_shrunk", "mean_score", "mean_low", "mean_high",
-              "district_rate"):
+    types = {
+        "unit_id": "string",
+        "unit_name": "string",
+        "unit_type": "string",
+        "parent_id": "string",
+        "respondents": "Int64",
+        "answered": "Int64",
+        "satisfied": "Int64",
+        "n_comments": "Int64",
+        "enough": bool,
+        "status": "string",
+        "rank": "Int64",
+    }
+    for c in (
+        "rate",
+        "rate_low",
+        "rate_high",
+        "rate_shrunk",
+        "mean_score",
+        "mean_low",
+        "mean_high",
+        "district_rate",
+    ):
         types[c] = "Float64"
     return out.astype(types)

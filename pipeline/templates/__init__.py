@@ -50,7 +50,10 @@ def template_units(config: Config, unit_id: str | None = None) -> list[TemplateU
 
 
 def write_templates(
-    config: Config, round_id: str, unit_id: str | None = None, out_dir: Path | None = None,
+    config: Config,
+    round_id: str,
+    unit_id: str | None = None,
+    out_dir: Path | None = None,
     carry_over: bool = False,
 ) -> list[Path]:
     """Write one template per unit; returns the paths written, in roster order.
@@ -60,13 +63,17 @@ def write_templates(
     round_ = config.round(round_id)
     form = load_form(config.campaign.form_version)
     units = template_units(config, unit_id)
-    out = Path(out_dir) if out_dir is not None else config.paths.reports_round(round_id) / "templates"
+    out = (
+        Path(out_dir) if out_dir is not None else config.paths.reports_round(round_id) / "templates"
+    )
     out.mkdir(parents=True, exist_ok=True)
     carried = carried_over(config, round_id) if carry_over else {}
     written: list[Path] = []
     for unit in units:
         filename = template_filename(unit.unit_name, round_id, unit.unit_id)
-        wb = build_workbook(form, config.campaign, round_, unit, filename, carry=carried.get(unit.unit_id))
+        wb = build_workbook(
+            form, config.campaign, round_, unit, filename, carry=carried.get(unit.unit_id)
+        )
         target = out / filename
         with atomic_path(target, prefix=".tmp-", suffix=".xlsx") as tmp:
             wb.save(tmp)

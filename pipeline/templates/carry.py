@@ -20,7 +20,15 @@ from pipeline.tables import read_table, table_path
 
 KEYVALUE_KEYS: tuple[str, ...] = ("theme", "theme_note")
 ACTION_KEYS: tuple[str, ...] = ("status", "done_date", "evidence")
-MATERIAL_KEYS: tuple[str, ...] = ("category", "copies", "standard", "filed", "updated", "tied_to_work", "note")
+MATERIAL_KEYS: tuple[str, ...] = (
+    "category",
+    "copies",
+    "standard",
+    "filed",
+    "updated",
+    "tied_to_work",
+    "note",
+)
 
 
 @dataclass
@@ -65,9 +73,19 @@ def carried_over(config: Config, round_id: str) -> dict[str, Carry]:
                 continue
             c = Carry(r.id, r.name)
             row = info[info["unit_id"] == uid].iloc[0]
-            c.values = {k: _plain(row[k]) for k in KEYVALUE_KEYS if k in row and _plain(row[k]) not in (None, "")}
+            c.values = {
+                k: _plain(row[k])
+                for k in KEYVALUE_KEYS
+                if k in row and _plain(row[k]) not in (None, "")
+            }
             if not actions.empty and "action" in actions:
-                mine = actions[(actions["unit_id"] == uid) & (actions.get("status") == load_form(config.campaign.form_version).action_states.done)]
+                mine = actions[
+                    (actions["unit_id"] == uid)
+                    & (
+                        actions.get("status")
+                        == load_form(config.campaign.form_version).action_states.done
+                    )
+                ]
                 for a in mine.itertuples(index=False):
                     c.actions[str(a.action)] = {k: _plain(getattr(a, k, None)) for k in ACTION_KEYS}
             if not materials.empty and "unit_id" in materials:
@@ -82,4 +100,3 @@ def yes_no(v: object, yes: str, no: str) -> object:
     if isinstance(v, bool):
         return yes if v else no
     return v
-

@@ -112,7 +112,11 @@ def sheet_paragraph(
     else:
         lines.append(Line("表头在第1行，从第2行起每条记录填一行，中间不留空行，不加“合计”行。"))
     if prefilled:
-        lines.append(Line(f"{_quoted(prefilled)}已按单位名册预先填好，请核对；如有错误请联系活动办公室，不要自行改动。"))
+        lines.append(
+            Line(
+                f"{_quoted(prefilled)}已按单位名册预先填好，请核对；如有错误请联系活动办公室，不要自行改动。"
+            )
+        )
     if listed_actions:
         lines.append(
             Line(
@@ -141,11 +145,16 @@ def instruction_lines(
     lines = [
         Line(f"{form.title}（{round_.name}）", "title"),
         Line(f"填报单位：{unit.unit_name}（单位编码 {unit.unit_id}）", "field"),
-        Line(f"检查轮次：{round_.name}（{round_.id}），{campaign.name}{_stage_text(campaign, round_)}", "field"),
+        Line(
+            f"检查轮次：{round_.name}（{round_.id}），{campaign.name}{_stage_text(campaign, round_)}",
+            "field",
+        ),
         Line(f"数据截至：{cn_date(round_.as_of)}（填写截至这一天的情况）", "field"),
         Line(f"报送截止：{cn_date(round_.deadline)} 24时前（逾期按迟报统计）", "field"),
         Line(f"检查日期：{cn_date(round_.inspection)}", "field"),
-        Line(f"报送方式：填好后按原文件名“{filename}”报送{campaign.office}，不要改文件名。", "field"),
+        Line(
+            f"报送方式：填好后按原文件名“{filename}”报送{campaign.office}，不要改文件名。", "field"
+        ),
         Line(f"联系方式：{campaign.contact or campaign.office}", "field"),
         Line("一、通用要求", "heading"),
         Line("1. 不要修改、删除或重命名工作表，不要改动表头，不要插入标题行、合并单元格。"),

@@ -135,7 +135,12 @@ def _validation(col: Column, form: FormSpec, lists: _Lists) -> DataValidation:
         error = f"只能填“{form.yes[0]}”或“{form.no[0]}”。"
     elif col.type == "date":
         lo, hi = DATE_RANGE
-        kwargs = {"type": "date", "operator": "between", "formula1": _serial(lo), "formula2": _serial(hi)}
+        kwargs = {
+            "type": "date",
+            "operator": "between",
+            "formula1": _serial(lo),
+            "formula2": _serial(hi),
+        }
         error = f"请输入日期，如 {DATE_EXAMPLE}。"
     elif col.type in ("integer", "number"):
         kind = "whole" if col.type == "integer" else "decimal"
@@ -173,7 +178,9 @@ def _style_header(cell: Cell, required: bool) -> None:
 def _print_setup(ws: Worksheet, landscape: bool) -> None:
     """Printed on A4, one page wide, the header row and first column repeated, title and page numbers."""
     title = f"{ws.parent.properties.title or ''} {ws.title}".strip()
-    apply_openpyxl(ws, PrintSetup(title=title, header_rows=(0, 0), name_columns=(0, 0), landscape=landscape))
+    apply_openpyxl(
+        ws, PrintSetup(title=title, header_rows=(0, 0), name_columns=(0, 0), landscape=landscape)
+    )
 
 
 def _notes_sheet(ws: Worksheet, lines: list[Line]) -> None:
@@ -190,7 +197,11 @@ def _notes_sheet(ws: Worksheet, lines: list[Line]) -> None:
 
 
 def _keyvalue_sheet(
-    ws: Worksheet, sheet: Sheet, form: FormSpec, lists: _Lists, values: dict[str, object],
+    ws: Worksheet,
+    sheet: Sheet,
+    form: FormSpec,
+    lists: _Lists,
+    values: dict[str, object],
     carried: frozenset[str] = frozenset(),
 ) -> None:
     for j, text in enumerate((sheet.key_header, sheet.value_header), start=1):
@@ -219,7 +230,11 @@ def _keyvalue_sheet(
 
 
 def _table_sheet(
-    ws: Worksheet, sheet: Sheet, form: FormSpec, lists: _Lists, rows: list[dict[str, object]],
+    ws: Worksheet,
+    sheet: Sheet,
+    form: FormSpec,
+    lists: _Lists,
+    rows: list[dict[str, object]],
     carried: frozenset[tuple[int, str]] = frozenset(),
 ) -> None:
     for j, col in enumerate(sheet.columns, start=1):
@@ -269,8 +284,9 @@ _UNIT_FIELDS = ("unit_name", "unit_type")
 """Keys of a key-value sheet that are pre-filled from the roster."""
 
 
-def _carried_rows(sheet: Sheet, form: FormSpec, rows: list[dict[str, object]], carry: Carry | None,
-                  actions: bool) -> tuple[list[dict[str, object]], frozenset[tuple[int, str]]]:
+def _carried_rows(
+    sheet: Sheet, form: FormSpec, rows: list[dict[str, object]], carry: Carry | None, actions: bool
+) -> tuple[list[dict[str, object]], frozenset[tuple[int, str]]]:
     """Table rows with the unit's last accepted return filled in, and the cells that came from it."""
     if carry is None:
         return rows, frozenset()
@@ -294,7 +310,11 @@ def _carried_rows(sheet: Sheet, form: FormSpec, rows: list[dict[str, object]], c
 
 
 def build_workbook(
-    form: FormSpec, campaign: Campaign, round_: Round, unit: TemplateUnit, filename: str,
+    form: FormSpec,
+    campaign: Campaign,
+    round_: Round,
+    unit: TemplateUnit,
+    filename: str,
     carry: Carry | None = None,
 ) -> Workbook:
     """The template of one unit for one round (`carry`: pre-filled from its last accepted return)."""
@@ -315,7 +335,11 @@ def build_workbook(
             values = {k: v for k, v in unit_values.items() if k in {c.key for c in sheet.columns}}
             if values:
                 prefilled[sheet.name] = tuple(sheet.column(k).header for k in values)
-            carried = {k: v for k, v in (carry.values if carry else {}).items() if k in {c.key for c in sheet.columns}}
+            carried = {
+                k: v
+                for k, v in (carry.values if carry else {}).items()
+                if k in {c.key for c in sheet.columns}
+            }
             _keyvalue_sheet(ws, sheet, form, lists, {**values, **carried}, frozenset(carried))
         else:
             rows: list[dict[str, object]] = []
@@ -332,8 +356,14 @@ def build_workbook(
         )
         if carry is not None:
             at = next((i for i, x in enumerate(lines) if x.style == "heading"), len(lines))
-            lines.insert(at, Line(f"浅绿色单元格沿用了本单位{carry.round_name}已采用报表的内容（活动主题、已完成的规定动作、"
-                                  "基础资料），请逐项核对：有变化的直接修改，已不属实的删除。", "field"))
+            lines.insert(
+                at,
+                Line(
+                    f"浅绿色单元格沿用了本单位{carry.round_name}已采用报表的内容（活动主题、已完成的规定动作、"
+                    "基础资料），请逐项核对：有变化的直接修改，已不属实的删除。",
+                    "field",
+                ),
+            )
         _notes_sheet(notes, lines)
         wb.active = wb.sheetnames.index(notes.title)
     return wb
