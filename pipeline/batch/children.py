@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psutil
+import psutil  # type: ignore[import-untyped]  # no stubs in the venv
 
 log = logging.getLogger(__name__)
 

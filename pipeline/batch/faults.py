@@ -57,10 +57,7 @@ class RunFault(ScorecardError):
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
-
-    @property
-    def exit_code(self) -> int:
-        return FAULTS[self.kind][0]
+        self.exit_code = FAULTS[self.kind][0]
 
     @property
     def message(self) -> str:
@@ -80,14 +77,15 @@ def _cause(exc: OSError) -> str:
 def fault_from_exception(exc: BaseException, path: Path | str | None = None) -> RunFault | None:
     """The fault an exception (or one it was raised from) stands for, or None."""
     seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, RunFault):
-            return exc
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return RunFault("disk_full", str(exc.filename or path or "?"))
-        if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            return RunFault("read_only", str(exc.filename or path or "?"), _cause(exc))
-        exc = exc.__cause__ or exc.__context__
+    cur: BaseException | None = exc
+    while cur is not None and seen < 10:
+        if isinstance(cur, RunFault):
+            return cur
+        if isinstance(cur, OSError) and cur.errno in (errno.ENOSPC, errno.EDQUOT):
+            return RunFault("disk_full", str(cur.filename or path or "?"))
+        if isinstance(cur, OSError) and cur.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return RunFault("read_only", str(cur.filename or path or "?"), _cause(cur))
+        cur = cur.__cause__ or cur.__context__
         seen += 1
     return None
 
@@ -110,7 +108,7 @@ def check_writable(folder: Path) -> None:
 
 
 def check_scheduler(address: str, seconds: float = CONNECT_SECONDS) -> None:
-    """RunFault unless something accepts a TCP connection at the scheduler's address (fails fast)."""
+    """RunFault unless something accepts a TCP connection at the scheduler's address (fast)."""
     parts = urlsplit(address)
     if parts.scheme not in ("tcp", "tls") or not parts.hostname:
         return

@@ -40,7 +40,7 @@ def run_logging(reports_root: Path, round_id: str, started: datetime) -> Iterato
     file_handler = logging.FileHandler(path, encoding="utf-8")
     file_handler.setFormatter(logging.Formatter(FORMAT))
     file_handler.setLevel(logging.INFO)
-    added = [file_handler]
+    added: list[logging.Handler] = [file_handler]
     if not logging.getLogger().handlers and not logger.handlers:
         err = logging.StreamHandler(sys.stderr)
         err.setFormatter(logging.Formatter(FORMAT))

@@ -7,7 +7,7 @@ import threading
 import time
 from types import TracebackType
 
-import psutil
+import psutil  # type: ignore[import-untyped]  # no stubs in the venv
 
 MB = 1024 * 1024
 

@@ -59,7 +59,7 @@ class RunOutcome:
     stage_summaries: dict[str, str] = field(default_factory=dict)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
-    # raw files added / removed / changed since the published run, with their hashes before and after
+    # raw files added / removed / changed since the published run, hashes before and after
     input_changes: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -94,7 +94,8 @@ class RoundStatus:
                 label = r["group_name"] if pd.notna(r.get("group_name")) else r["group"]
                 lines.append(
                     f"  {label}: 应报 {_int(r['expected'])}，已报 {_int(r['received'])}，"
-                    f"按时 {_int(r['on_time'])}，迟报 {_int(r['late'])}，{_unusable_part(r)}未报 {_int(r['missing'])}"
+                    f"按时 {_int(r['on_time'])}，迟报 {_int(r['late'])}，"
+                    f"{_unusable_part(r)}未报 {_int(r['missing'])}"
                 )
         return lines
 
@@ -157,7 +158,7 @@ class RoundStatus:
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     cols = [c for c in ("unit_id", "unit_name", "unit_type", "received_at") if c in df.columns]
-    return df[cols].astype("object").to_dict("records")
+    return cast(list[dict[str, Any]], df[cols].astype("object").to_dict("records"))
 
 
 def round_status(config: Config, round_id: str) -> RoundStatus:
