@@ -22,14 +22,15 @@ A run is skipped when the fingerprint equals the one in the published manifest
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pipeline
+from pipeline.batch.paths import RoundPaths
 from pipeline.config import Config
 from pipeline.hashing import code_digest, file_sha256, form_digest
 from pipeline.hashing import digest_of as _digest_of
-from pipeline.ingest.intake import receipt_path
 
 __all__ = [
     "Fingerprint",
@@ -112,16 +113,18 @@ def folder_tables_digest(folder: Path) -> str:
     return _digest_of([(p.name, file_sha256(p)) for p in sorted(folder.glob("*.parquet"))])
 
 
-def _today():
+def _today() -> date:
     from pipeline.report.provisional import today_local
 
     return today_local()
 
 
-def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
-    files = hash_files(config.paths.raw_round(round_id))
+def compute_fingerprint(config: Config, round_: RoundPaths | str) -> Fingerprint:
+    """The fingerprint of a round's inputs (`round_`: its resolved paths, or its id)."""
+    paths = round_ if isinstance(round_, RoundPaths) else RoundPaths.of(config, round_)
+    round_id = paths.round_id
+    files = hash_files(paths.raw)
     roster = config.paths.roster
-    prev = config.previous_round(round_id)
     parts = {
         "raw": _digest_of([asdict(f) for f in files]),
         "roster": file_sha256(roster) if roster.is_file() else "missing",
@@ -129,19 +132,14 @@ def compute_fingerprint(config: Config, round_id: str) -> Fingerprint:
         "form": form_digest(config.campaign.form_version),
         "package": pipeline.__version__,
         "code": code_digest(),
-        "previous_round": (
-            folder_tables_digest(config.paths.processed_round(prev.id)) if prev else "none"
-        ),
-        # provisional results (临时结果) end when the deadline passes: the reports must be rebuilt then
+        "previous_round": folder_tables_digest(paths.previous) if paths.previous else "none",
+        # provisional results (临时结果) end when the deadline passes: rebuild the reports then
         "deadline_passed": str(_today() > config.round(round_id).deadline),
     }
-    receipts = receipt_path(
-        config, round_id
-    )  # the receipt log decides timeliness: a change re-runs
-    if receipts is not None:
-        parts["receipts"] = file_sha256(receipts)
-    survey_dir = config.survey.survey_dir(config.paths.raw_round(round_id), round_id)
+    if paths.receipts is not None:  # the receipt log decides timeliness: a change re-runs
+        parts["receipts"] = file_sha256(paths.receipts)
     if config.survey.path:  # survey exports kept outside the round's raw folder count as inputs too
+        survey_dir = config.survey.survey_dir(paths.raw, round_id)
         parts["survey"] = _digest_of([asdict(f) for f in hash_files(survey_dir)])
     return Fingerprint(digest=_digest_of(parts), files=files, parts=parts)
 

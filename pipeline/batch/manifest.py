@@ -13,14 +13,23 @@ import json
 import platform
 import re
 import sys
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pipeline.atomic import atomic_path
+from pipeline.batch.measure import max_rss_mb
+from pipeline.batch.paths import CARRY_OVER, StagedRound
+from pipeline.hashing import file_sha256
 from pipeline.tables import read_tables
+
+if TYPE_CHECKING:
+    from pipeline.batch.fingerprint import Fingerprint
+    from pipeline.batch.outcome import RunOutcome
+    from pipeline.config import Config
 
 MANIFEST_NAME = "manifest.json"
 DIST_NAME = "grassroots-scorecard"
@@ -89,10 +98,10 @@ def count_outputs(processed: Path) -> dict[str, Any]:
     """Files by status, units by reporting state, findings by severity, table rows."""
     tables = read_tables(processed, ["submissions", "units", "findings"], missing_ok=True)
     sub, units, findings = (tables.get(n) for n in ("submissions", "units", "findings"))
-    rows = {}
+    rows: dict[str, int | None] = {}
     for p in sorted(Path(processed).glob("*.parquet")):
         try:
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
             rows[p.stem] = int(pq.ParquetFile(p).metadata.num_rows)
         except Exception:  # a table we cannot open is counted as unknown
@@ -124,3 +133,77 @@ def append_run_record(processed_root: Path, round_id: str, record: dict[str, Any
 def last_run(processed_root: Path, round_id: str) -> dict[str, Any] | None:
     data = read_json(runs_path(processed_root, round_id))
     return data.get("last") if isinstance(data, dict) else None
+
+
+def table_hashes(folder: Path) -> dict[str, str]:
+    return {p.name: file_sha256(p) for p in sorted(Path(folder).glob("*.parquet"))}
+
+
+def report_files(folder: Path) -> int:
+    """Files in a reports folder, not counting the manifest and carried-over entries."""
+    folder = Path(folder)
+    n = 0
+    for p in folder.rglob("*"):
+        rel = p.relative_to(folder).parts
+        if p.is_file() and rel[0] not in CARRY_OVER and rel != (MANIFEST_NAME,):
+            n += 1
+    return n
+
+
+def outputs_intact(manifest: dict[str, Any], processed: Path, reports: Path) -> bool:
+    """The published outputs are the ones the manifest describes."""
+    out = manifest.get("outputs") or {}
+    tables = out.get("processed_tables")
+    if not tables or table_hashes(processed) != tables:
+        return False
+    index = out.get("index")
+    if index and not (reports / index).is_file():
+        return False
+    return report_files(reports) == out.get("report_files")
+
+
+def build_manifest(
+    config: Config,
+    fp: Fingerprint,
+    outcome: RunOutcome,
+    staged: StagedRound,
+    execution: dict[str, Any],
+    started: datetime,
+    finished: datetime,
+) -> dict[str, Any]:
+    """The manifest of a run about to publish `staged` (its outputs are hashed there)."""
+    paths, index = staged.paths, outcome.index
+    return {
+        "round": paths.round_id,
+        "outcome": outcome.status,
+        "exit_code": outcome.exit_code,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 3),
+        "fingerprint": fp.to_dict(),
+        "inputs": {
+            "raw_dir": str(paths.raw),
+            "files": fp.files_list(),
+            "roster": {"path": str(config.paths.roster), "sha256": fp.parts["roster"]},
+            # the analyst's settled matches and the receipt log of this round (intake.py)
+            "overrides": dict(config.intake.overrides.get(paths.round_id, {})),
+            "receipts": {"path": str(paths.receipts), "sha256": fp.parts.get("receipts")}
+            if paths.receipts
+            else None,
+        },
+        "config_file": str(config.source) if config.source else None,
+        "config": config.model_dump(mode="json"),
+        "versions": versions(),
+        "execution": execution,
+        "counts": outcome.counts,
+        "timings": outcome.timings,
+        "peak_rss_mb": max_rss_mb(),
+        "outputs": {
+            "processed_tables": table_hashes(staged.processed),
+            "report_files": report_files(staged.reports),
+            "index": index.relative_to(paths.reports).as_posix()
+            if index and index.is_relative_to(paths.reports)
+            else None,
+        },
+        "stage_summaries": outcome.stage_summaries,
+    }

@@ -17,6 +17,22 @@ from different runs; a run killed before it publishes nothing.
 
 from __future__ import annotations
 
+__all__ = [
+    "CARRY_OVER",
+    "complete_publication",
+    "discard",
+    "discard_round",
+    "journal_path",
+    "publish",
+    "publish_all",
+    "publish_round",
+    "recover",
+    "recover_round",
+    "retarget",
+    "stage_round",
+    "staging_dir",
+]
+
 import json
 import logging
 import os
@@ -28,12 +44,9 @@ from pathlib import Path
 
 from pipeline.atomic import atomic_path
 from pipeline.batch.manifest import read_json
+from pipeline.batch.paths import CARRY_OVER, RoundPaths, StagedRound, journal_path
 
 log = logging.getLogger(__name__)
-
-CARRY_OVER: tuple[str, ...] = ("templates",)
-"""Entries of a published folder that a run does not make and must keep
-(`scorecard template` writes `reports/<round>/templates/`)."""
 
 
 def staging_dir(target: Path) -> Path:
@@ -62,11 +75,6 @@ def publish(staged: Path, target: Path, carry: Iterable[str] = CARRY_OVER) -> No
         _carry(old, target, carry)
         shutil.rmtree(old, ignore_errors=True)
     log.debug("published %s", target)
-
-
-def journal_path(processed_root: Path, round_id: str) -> Path:
-    """The publication journal of a round (`data/processed/.<round>.publishing.json`)."""
-    return Path(processed_root) / f".{round_id}.publishing.json"
 
 
 def publish_all(pairs: Iterable[tuple[Path, Path]], journal: Path) -> None:
@@ -154,3 +162,24 @@ def recover(target: Path, carry: Iterable[str] = CARRY_OVER) -> list[str]:
             shutil.rmtree(old, ignore_errors=True)
             done.append(f"删除了旧目录 {old.name}")
     return done
+
+
+def stage_round(paths: RoundPaths) -> StagedRound:
+    """Make the run's hidden build folders beside the round's published ones."""
+    return StagedRound(paths, staging_dir(paths.processed), staging_dir(paths.reports))
+
+
+def publish_round(staged: StagedRound) -> None:
+    """Swap a run's built tables and reports into place as one (journal first)."""
+    publish_all(staged.renames().items(), staged.paths.journal)
+
+
+def recover_round(paths: RoundPaths) -> list[str]:
+    """Under the lock, before a run: finish a committed publication, clean up a killed run."""
+    return complete_publication(paths.journal) + recover(paths.processed) + recover(paths.reports)
+
+
+def discard_round(staged: StagedRound) -> None:
+    """Delete a run's build folders (a failed or stopped run publishes nothing)."""
+    for folder in staged.renames():
+        discard(folder)
