@@ -97,11 +97,22 @@ def _enter(config: Config, stage: str) -> None:
         time.sleep(600)
 
 
+# The fakes' results implement the one result protocol of the stages
+# (pipeline/batch/stages.StageResult), as the real ones do.
+
+
 @dataclass
 class FakeIngestResult:
     tables: dict[str, pd.DataFrame]
     has_errors: bool
     out_dir: Path | None = None
+    files_reused: int | None = None  # a test sets it; None: not counted
+    failures: tuple[str, ...] = ()
+    index: Path | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {} if self.files_reused is None else {"files_reused": self.files_reused}
 
     def summary(self) -> str:
         return f"读取 {len(self.tables['submissions'])} 个文件，结果已写入 {self.out_dir}"
@@ -110,6 +121,10 @@ class FakeIngestResult:
 @dataclass
 class FakeScoreResult:
     tables: dict[str, pd.DataFrame]
+    has_errors: bool = False
+    failures: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+    index: Path | None = None
 
     def summary(self) -> str:
         return "评分完成"
@@ -119,6 +134,8 @@ class FakeScoreResult:
 class FakeReportResult:
     index: Path | None
     failures: list[str] = field(default_factory=list)
+    has_errors: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         return "报告完成"

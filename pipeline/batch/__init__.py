@@ -1,11 +1,13 @@
 """Unattended batch runs: `scorecard run` and `scorecard status`.
 
 - `lock`: one run per round at a time (file lock; a second run waits or exits 4).
+- `paths`: `RoundPaths`, a round's folders and its previous round, resolved once per run.
 - `publish`: build in hidden temporary folders, swap into place at the end.
 - `fingerprint`: content hashes of inputs, roster, config, form and code.
+- `stages`: ingest, score, report, and `StageResult`, the one result every stage returns.
 - `manifest`: `reports/<round>/manifest.json` and the run record.
 - `logs`, `measure`: a log file per run; time and peak memory per stage.
-- `run`: `run_round`; `status`: `round_status`.
+- `run`: `run_round`, the steps in order; `status`: `round_status`.
 """
 
 from pipeline.batch.outcome import (

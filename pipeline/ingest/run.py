@@ -15,6 +15,7 @@ from collections import Counter
 from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import pandas as pd
@@ -74,6 +75,13 @@ class IngestResult:
     feedback_dir: Path
     feedback_files: list[Path] = field(default_factory=list)
     files_reused: int = 0  # files not read again: their earlier read was kept (reuse.py)
+    # with has_errors and summary: what `scorecard run` reads (batch/stages.StageResult)
+    failures: ClassVar[tuple[str, ...]] = ()  # a file that cannot be read is a finding, not this
+    index: ClassVar[Path | None] = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"files_reused": self.files_reused}
 
     @property
     def has_errors(self) -> bool:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 from urllib.parse import quote
 
@@ -76,6 +77,12 @@ class ReportResult:
     failures: list[ReportFailure] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    # with index, failures and summary: what `scorecard run` reads (batch/stages.StageResult)
+    has_errors: ClassVar[bool] = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {}
 
     def summary(self) -> str:
         lines = [

@@ -7,6 +7,7 @@ reads `data/processed/<round>/`, scores and writes the results beside them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import pandas as pd
@@ -319,6 +320,14 @@ class ScoreResult:
     out_dir: Path
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     previous_round: str | None = None
+    # with summary: what `scorecard run` reads (batch/stages.StageResult)
+    has_errors: ClassVar[bool] = False
+    failures: ClassVar[tuple[str, ...]] = ()
+    index: ClassVar[Path | None] = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {}
 
     def summary(self) -> str:
         s = self.tables["scores"]
