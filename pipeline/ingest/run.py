@@ -15,8 +15,8 @@ from collections import Counter
 from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 

@@ -7,8 +7,8 @@ reads `data/processed/<round>/`, scores and writes the results beside them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
