@@ -27,6 +27,7 @@ from benchmarks import git
 
 SEED = 20260719
 STAGES = ("fingerprint", "ingest", "score", "report", "publish")
+SNAPSHOT = ("pipeline", "notebooks", "scorecard.toml")  # what a run's code is
 
 
 def sizes(quick: bool) -> list[int]:
@@ -37,14 +38,16 @@ def sizes(quick: bool) -> list[int]:
 
 
 def snapshot_code(work: Path) -> tuple[Path, str]:
-    """The committed package and notebooks (`git archive HEAD`), frozen: the
-    working tree may be mid-edit, and edits made while the benchmark runs
-    would both mix versions and change the run's fingerprint."""
+    """The committed package, notebooks and `scorecard.toml` (`git archive HEAD`),
+    frozen: the working tree may be mid-edit, and edits made while the benchmark
+    runs would both mix versions and change the run's fingerprint. The demo
+    writes the checkout's `scorecard.toml` (`pipeline/demo/settings.py`), so the
+    snapshot carries it too."""
     dest = Path(work) / "code"
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     rev = git("rev-parse", "--short", "HEAD").decode().strip()
-    archive = git("archive", "--format=tar", "HEAD", "pipeline", "notebooks")
+    archive = git("archive", "--format=tar", "HEAD", *SNAPSHOT)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     return dest, rev
