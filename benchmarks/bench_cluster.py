@@ -47,7 +47,7 @@ def _units(quick: bool) -> int:
 
 def _warm(i: int) -> int:
     """A task that leaves its worker as the report stage finds it after ingestion."""
-    import papermill  # noqa: F401
+    import papermill  # type: ignore[import-untyped]  # noqa: F401
 
     import pipeline.report.runner  # noqa: F401
 
