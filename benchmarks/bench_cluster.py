@@ -9,7 +9,8 @@ thread each (`open_executor(scheduler=ADDRESS)`, the `--scheduler` path). The
 cluster is started once, as a standing cluster would be; each executor is
 opened and warmed (every worker has imported the report runner) before its
 report stage is timed, as the batch run's ingest stage leaves it. The runs
-alternate a, b, b, a so that drift in the machine's load falls on both paths.
+alternate a, b, b, a so that drift in the machine's load falls on both paths
+(--quick, which only checks that the benchmark works, runs a, b).
 
 Sizing: one more cluster run at a tenth of the size (a quarter with --quick)
 puts a straight line through each figure (worker-seconds of the unit-card
@@ -38,6 +39,7 @@ TOLERANCE = 0.10  # target: the cluster's report stage within 10 % of the proces
 TARGET_UNITS = 20_000
 BUDGET_SECONDS = 600.0  # the target run: 20,000 units in at most 10 minutes
 MAX_WORKERS = 2_000
+ORDER = ("pool", "cluster", "cluster", "pool")
 
 
 def _units(quick: bool) -> int:
@@ -91,11 +93,21 @@ class Figures:
     longest_page: float
     failures: int
     load: float  # 1-minute load average before the run
+    summary_xlsx: float  # the rest runs in the calling process, not on the workers
+    notice_feedback: float  # 通报 .docx and every scored unit's feedback workbook
+    area_pages: float
+    briefing: float
 
     @property
     def in_process(self) -> float:
         """Seconds in the calling process: summary.xlsx, feedback, 通报, areas, index."""
         return self.seconds - self.notebooks
+
+    @property
+    def index_and_rest(self) -> float:
+        """In the calling process besides the named parts: index.html, opening the round."""
+        named = self.summary_xlsx + self.notice_feedback + self.area_pages + self.briefing
+        return self.in_process - named
 
 
 def _time_report(config: Any, round_id: str, executor: Any, out: Path, path: str) -> Figures:
@@ -120,6 +132,10 @@ def _time_report(config: Any, round_id: str, executor: Any, out: Path, path: str
         longest_page=max(pages.values(), default=0.0),
         failures=len(result.failures),
         load=load,
+        summary_xlsx=result.timings.get("summary_xlsx", 0.0),
+        notice_feedback=result.timings.get("notice_docx_feedback", 0.0),
+        area_pages=result.timings.get("area_pages", 0.0),
+        briefing=result.timings.get("briefing", 0.0),
     )
 
 
@@ -134,21 +150,28 @@ def _warmed(opener: Callable[[], AbstractContextManager[Any]]) -> Iterator[tuple
         yield ex, time.perf_counter() - t0
 
 
-def measure(config: Any, round_id: str, work: Path) -> dict[str, Any]:
+def _local_cluster() -> Any:
     import logging
+    import warnings
 
     import distributed
 
+    with warnings.catch_warnings():  # the scheduler's HTTP port, taken by another cluster
+        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+        return distributed.LocalCluster(
+            n_workers=WORKERS,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,  # not the nanny's "still alive, killing" at close
+        )
+
+
+def measure(config: Any, round_id: str, work: Path, order: tuple[str, ...]) -> dict[str, Any]:
     from pipeline.executors import open_executor
 
     t0 = time.perf_counter()
-    cluster = distributed.LocalCluster(
-        n_workers=WORKERS,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    cluster = _local_cluster()
     cluster_start = time.perf_counter() - t0
     openers: dict[str, Callable[[], AbstractContextManager[Any]]] = {
         "pool": lambda: open_executor(WORKERS),
@@ -157,7 +180,7 @@ def measure(config: Any, round_id: str, work: Path) -> dict[str, Any]:
     runs: list[Figures] = []
     opening: dict[str, list[float]] = {"pool": [], "cluster": []}
     try:
-        for i, path in enumerate(("pool", "cluster", "cluster", "pool")):
+        for i, path in enumerate(order):
             with _warmed(openers[path]) as (ex, opened):
                 opening[path].append(opened)
                 runs.append(_time_report(config, round_id, ex, work / f"reports-{i}", path))
@@ -219,7 +242,15 @@ def _mean(runs: list[Figures], path: str, attr: str) -> float:
     return statistics.fmean(getattr(r, attr) for r in runs if r.path == path)
 
 
-SIZED = ("card_work", "page_work", "longest_page", "in_process")
+CALLER = {  # the parts of the report stage in the calling process
+    "notice_feedback": "通报 and feedback workbooks",
+    "summary_xlsx": "summary.xlsx",
+    "area_pages": "area pages",
+    "briefing": "briefing",
+    "index_and_rest": "index.html and the rest",
+}
+STAGES = {"ingest": "ingest", "score": "score"}
+SIZED = ("card_work", "page_work", "longest_page", *CALLER)
 
 
 def sizing(sizes: dict[int, dict[str, float]], units: int = TARGET_UNITS) -> dict[str, Any]:
@@ -231,15 +262,16 @@ def sizing(sizes: dict[int, dict[str, float]], units: int = TARGET_UNITS) -> dic
     def at(key: str) -> float:
         return extrapolate((n0, small[key]), (n1, big[key]), units)
 
+    serial = {key: at(key) for key in (*CALLER, *STAGES)}
     figures = {
         "card_work": at("card_work"),
         "page_work": at("page_work"),
         "longest_page": at("longest_page"),
-        "serial": at("in_process") + at("ingest") + at("score"),
+        "serial": sum(serial.values()),
     }
     cards = round(big["cards"] * units / n1)  # one per unit expected to report
     need = workers_needed(cards, **figures)
-    return {"figures": figures, "cards": cards, "workers": need, "sizes": (n0, n1)}
+    return {"figures": figures, "serial": serial, "cards": cards, "workers": need}
 
 
 def cluster_figures(runs: list[Figures], stages: dict[str, float]) -> dict[str, float]:
@@ -255,6 +287,7 @@ def render(
     small: tuple[int, dict[str, float]],
 ) -> str:
     runs: list[Figures] = m["runs"]
+    order = tuple(r.path for r in runs)
     pool, cluster = _mean(runs, "pool", "seconds"), _mean(runs, "cluster", "seconds")
     ratio = cluster / pool
     met = ratio <= 1 + TOLERANCE
@@ -284,6 +317,8 @@ def render(
     s = sizing({small[0]: small[1], n_units: big})
     f = s["figures"]
     per_card = f["card_work"] / max(1, s["cards"])
+    parts = sorted(s["serial"].items(), key=lambda kv: -kv[1])
+    serial_text = ", ".join(f"{({**CALLER, **STAGES})[k]} {v:,.0f} s" for k, v in parts)
     if s["workers"] is None:
         answer = (
             f"no number of workers brings a {TARGET_UNITS:,}-unit run under "
@@ -311,7 +346,7 @@ def render(
             f"and a client of a `distributed.LocalCluster` of {WORKERS} worker processes with "
             "one thread each (`open_executor(scheduler=ADDRESS)`, what `--scheduler` uses), "
             "on this machine. Each executor is opened and warmed before the stage is timed; "
-            "the paths alternate (a, b, b, a) in one run.",
+            f"the paths alternate ({', '.join('ab'[p == 'cluster'] for p in order)}) in one run.",
             "",
             table,
             "",
@@ -321,7 +356,12 @@ def render(
             f"| notebook phase, mean s | {_mean(runs, 'pool', 'notebooks'):.1f} | "
             f"{_mean(runs, 'cluster', 'notebooks'):.1f} |",
             "| in the calling process (summary, feedback, 通报, areas, index), mean s | "
-            f"{_mean(runs, 'pool', 'in_process'):.1f} | {big['in_process']:.1f} |",
+            f"{_mean(runs, 'pool', 'in_process'):.1f} | "
+            f"{_mean(runs, 'cluster', 'in_process'):.1f} |",
+            *(
+                f"| — {label} | {_mean(runs, 'pool', key):.1f} | {big[key]:.1f} |"
+                for key, label in CALLER.items()
+            ),
             "| per unit card, worker-seconds (batch seconds / cards) | "
             f"{_mean(runs, 'pool', 'card_work') / max(1, _mean(runs, 'pool', 'cards')):.3f} | "
             f"{big['card_work'] / max(1, big['cards']):.3f} |",
@@ -340,7 +380,7 @@ def render(
             f"{TARGET_UNITS:,} units make {s['cards']:,} unit cards of "
             f"{per_card:.3f} worker-seconds each, {f['page_work']:,.0f} worker-seconds of "
             f"district and type notebooks and {f['serial']:,.0f} s in the process that runs "
-            "the command (ingest and score counted there whole, though ingestion spreads over "
+            f"the command ({serial_text}; ingest counted there whole, though it spreads over "
             f"the workers too); so {answer}. The end-to-end section measures how a whole "
             "20,000-unit run actually grows; where it grows faster than linearly, add that.",
         ]
@@ -349,16 +389,12 @@ def render(
 
 def _small(work: Path, n_units: int) -> tuple[int, dict[str, float]]:
     """The cluster's figures at a tenth of the size (a quarter with --quick): one run."""
-    import distributed
-
     from pipeline.executors import open_executor
 
-    n = max(20, n_units // (10 if n_units >= 1000 else 4))
+    n = max(min(20, n_units // 2), n_units // (10 if n_units >= 1000 else 4))
     config, stages = _district(work, n)
     round_id = config.rounds_in_order()[-1].id
-    with distributed.LocalCluster(
-        n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
+    with _local_cluster() as cluster:
         opener = lambda: open_executor(WORKERS, scheduler=cluster.scheduler_address)  # noqa: E731
         with _warmed(opener) as (ex, _):
             fig = _time_report(config, round_id, ex, work / f"reports-{n}", "cluster")
@@ -372,7 +408,8 @@ def run(work: Path, quick: bool = False) -> str:
     n_units = _units(quick)
     config, stages = _district(work, n_units)
     round_id = config.rounds_in_order()[-1].id
-    m = measure(config, round_id, work)
+    # --quick checks that the benchmark works (CI); the full run's a, b, b, a cancels drift
+    m = measure(config, round_id, work, ("pool", "cluster") if quick else ORDER)
     small = _small(work, n_units)
     return render(n_units, round_id, m, stages, small) + "\n"
 
