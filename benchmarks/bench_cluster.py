@@ -327,12 +327,11 @@ def render(
         )
     else:
         w = s["workers"]
-        wall = run_wall(s["cards"], w, **f)
+        wall, now = run_wall(s["cards"], w, **f), run_wall(s["cards"], WORKERS, **f)
         answer = (
             f"a {TARGET_UNITS:,}-unit run needs **{w} workers** (one process with one thread "
             f"on one core of this machine each) for ≤ {BUDGET_SECONDS / 60:.0f} minutes "
-            f"(about {wall / 60:.1f} minutes with {w}, {run_wall(s['cards'], WORKERS, **f) / 60:.0f}"
-            f" with {WORKERS})"
+            f"(about {wall / 60:.1f} minutes with {w}, {now / 60:.0f} with {WORKERS})"
         )
         if batches_for(s["cards"], w) > batches_for(s["cards"], WORKERS):
             answer += f"; pass `--jobs {w}` so that the cards come in enough batches"
