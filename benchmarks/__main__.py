@@ -5,7 +5,7 @@
     python -m benchmarks --only e2e --only ingest   # some modules; keep the others' sections
 
 Each module's section is kept between `<!-- bench:NAME -->` markers with the
-command and date that produced it, so `--only` refreshes some sections and
+command, commit and date that produced it, so `--only` refreshes some sections and
 leaves the rest as they were.
 """
 
@@ -119,8 +119,8 @@ def render(sections: dict[str, str], command: str, when: str) -> str:
         "# Benchmarks",
         "",
         "Written by `python -m benchmarks` (see `benchmarks/`); do not edit by hand.",
-        f"Last command: `{command}` at {when}. Each section says which command and",
-        "date produced it. The machine is noisy: seconds move by ±30 % between runs,",
+        f"Last command: `{command}` at {when}. Each section says which command, commit",
+        "and date produced it. The machine is noisy: seconds move by ±30 % between runs,",
         "ratios measured within one run hold better.",
         "",
         "## Machine",
@@ -163,19 +163,22 @@ def main(argv: list[str] | None = None) -> int:
         }
     sections = {n: existing[n] for n in names if n in existing and n not in selected}
     failed = []
+    commit = _git()  # the code every section of this run measured
     for name in selected:
         print(f"[benchmarks] {name} …", file=sys.stderr, flush=True)
         body, error, seconds = run_one(name, args.work, args.quick)
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         if body is not None:
             sections[name] = (
-                body + f"\n_Produced by `{command}` on {when} (took {seconds:.0f} s)._\n"
+                body + f"\n_Produced by `{command}` at commit {commit} on {when}"
+                f" (took {seconds:.0f} s)._\n"
             )
         elif name in existing:  # keep the last good figures, say that a refresh failed
             last = error.strip().splitlines()[-1] if error else "?"
             sections[name] = (
                 existing[name].rstrip()
-                + f"\n\n_A later run (`{command}`, {when}) failed ({last}); the figures above are older._\n"
+                + f"\n\n_A later run (`{command}` at commit {commit}, {when}) failed ({last});"
+                " the figures above are older._\n"
             )
         else:
             sections[name] = f"## {name}\n\n**This benchmark failed:**\n\n```\n{error}```\n"

@@ -27,6 +27,7 @@ from benchmarks import git
 
 SEED = 20260719
 STAGES = ("fingerprint", "ingest", "score", "report", "publish")
+SNAPSHOT = ("pipeline", "notebooks", "scorecard.toml")  # what a run's code is
 
 
 def sizes(quick: bool) -> list[int]:
@@ -37,14 +38,16 @@ def sizes(quick: bool) -> list[int]:
 
 
 def snapshot_code(work: Path) -> tuple[Path, str]:
-    """The committed package and notebooks (`git archive HEAD`), frozen: the
-    working tree may be mid-edit, and edits made while the benchmark runs
-    would both mix versions and change the run's fingerprint."""
+    """The committed package, notebooks and `scorecard.toml` (`git archive HEAD`),
+    frozen: the working tree may be mid-edit, and edits made while the benchmark
+    runs would both mix versions and change the run's fingerprint. The demo
+    writes the checkout's `scorecard.toml` (`pipeline/demo/settings.py`), so the
+    snapshot carries it too."""
     dest = Path(work) / "code"
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     rev = git("rev-parse", "--short", "HEAD").decode().strip()
-    archive = git("archive", "--format=tar", "HEAD", "pipeline", "notebooks")
+    archive = git("archive", "--format=tar", "HEAD", *SNAPSHOT)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     return dest, rev
@@ -125,10 +128,11 @@ def render(results: list[dict], note: str = "", rev: str = "") -> str:
         "processes, sampled every 0.1 s) come from the run record",
         "(`data/processed/.runs/<round>.json`, the same figures as the manifest);",
         '"run" is the wall time of the whole command including Python start-up. The',
-        f"code is `pipeline/` and `notebooks/` as committed at {rev or 'HEAD'}, copied",
-        "when the benchmark starts (the run's fingerprint covers the code).",
+        f"code is `pipeline/`, `notebooks/` and `scorecard.toml` as committed at {rev or 'HEAD'},",
+        "copied when the benchmark starts (the run's fingerprint covers the code).",
         "",
-        "| units | files | ingest s | score s | report s | run s | rerun s | rerun / run | demo generation s |",
+        "| units | files | ingest s | score s | report s | run s | rerun s | rerun / run "
+        "| demo generation s |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
@@ -136,7 +140,8 @@ def render(results: list[dict], note: str = "", rev: str = "") -> str:
         lines.append(
             f"| {r['units']:,} | {r['files']:,} | {_fmt(_stage(r, 'ingest', 'seconds'))} | "
             f"{_fmt(_stage(r, 'score', 'seconds'))} | {_fmt(_stage(r, 'report', 'seconds'))} | "
-            f"{_fmt(r['first_s'])} | {_fmt(r['rerun_s'])}{'' if r['rerun_skipped'] else ' (did work!)'} | "
+            f"{_fmt(r['first_s'])} | {_fmt(r['rerun_s'])}"
+            f"{'' if r['rerun_skipped'] else ' (did work!)'} | "
             f"{_fmt(frac * 100 if frac is not None else None)} % | {_fmt(r['generate_s'])} |"
         )
     lines += [
@@ -177,10 +182,12 @@ def render(results: list[dict], note: str = "", rev: str = "") -> str:
     )
     lines += [
         "",
-        f"1-minute load average before → after each size (2 cores; other work on the machine inflates times): {loads}.",
+        "1-minute load average before → after each size (2 cores; other work on the "
+        f"machine inflates times): {loads}.",
     ]
     counts = [
-        f"{r['units']:,} units: files {r['counts'].get('files_by_status', {})}, exit code {r['exit_code']}"
+        f"{r['units']:,} units: files {r['counts'].get('files_by_status', {})}, "
+        f"exit code {r['exit_code']}"
         for r in results
     ]
     lines += ["", "Outcome: " + "; ".join(counts) + "."]

@@ -170,7 +170,8 @@ def run(work: Path, quick: bool = False) -> str:
     table = "\n".join(f"| {a} | {b} |" for a, b in rows)
     return (
         "## Scoring (`pipeline.score`)\n\n"
-        f"`score_tables` on {n_units:,} demo units (seed {SEED}, round {ROUND}) on this machine, one process.\n\n"
+        f"`score_tables` on {n_units:,} demo units (seed {SEED}, round {ROUND}) "
+        "on this machine, one process.\n\n"
         "| measure | value |\n| --- | --- |\n"
         f"{table}\n\n"
         "The theme search never builds the n × n similarity matrix: above "

@@ -51,7 +51,9 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
 
         client = Client(scheduler, set_as_default=False)
         try:
-            yield client.get_executor()
+            # pure=False: every task writes files (pages, parsed returns), so two equal
+            # submissions must both run, and no argument is hashed to make a task key
+            yield client.get_executor(pure=False)
         finally:
             client.close()
         return
