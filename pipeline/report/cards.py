@@ -16,24 +16,22 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.charts import activity_timeline, unit_profile_chart
-from pipeline.charts.activity import days_to_deadline
+from pipeline.charts.activity import activity_timeline_svg, days_to_deadline
+from pipeline.charts.weakness import unit_profile_svg
 from pipeline.codes import Reason, label
 from pipeline.report import commentary as cm
 from pipeline.report.context import RoundContext
-from pipeline.report.display import figure_img, html_table
+from pipeline.report.display import html_table
 from pipeline.report.frames import REPORTING_LABELS, explanations_frame, findings_frame, flags_text
 from pipeline.report.pagename import page_file_name
 from pipeline.report.pages import page_context, render, write_text
-
-CARD_DPI = 110
 
 
 @dataclass
 class CardSection:
     title: str
     text: list[str]
-    figure: str | None = None  # trusted HTML (<img> with data: URI)
+    figure: str | None = None  # trusted HTML (inline <svg>, its text escaped by matplotlib)
     table: str | None = None  # trusted HTML (escaped by html_table)
 
 
@@ -152,7 +150,7 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
         CardSection(
             "四项不足与同类单位比较",
             [],
-            figure=figure_img(unit_profile_chart(scores, unit_id, th), dpi=CARD_DPI),
+            figure=unit_profile_svg(scores, unit_id, th, reuse=ctx.cache),
         ),
         CardSection(
             "评分依据",
@@ -170,15 +168,13 @@ def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
             CardSection(
                 "活动时间分布",
                 cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
-                figure=figure_img(
-                    activity_timeline(
-                        acts,
-                        ctx.round.deadline,
-                        window,
-                        unit_id=unit_id,
-                        district_days=district_days,
-                    ),
-                    dpi=CARD_DPI,
+                figure=activity_timeline_svg(
+                    acts,
+                    ctx.round.deadline,
+                    window,
+                    unit_id,
+                    district_days=district_days,
+                    reuse=ctx.cache,
                 ),
             )
         )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pipeline.charts._style import figure_png
+from pipeline.charts._style import figure_png, figure_title
 
 FIGURE_DPI = 150
 SCREEN_DPI = 96
@@ -93,20 +93,6 @@ def show_heading(text: str, level: int = 2) -> None:
 
 def show_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（无）") -> None:
     _display_html(html_table(df, max_rows=max_rows, empty=empty))
-
-
-def figure_title(fig: Figure) -> str:
-    """The chart's title (for alt text), or 图表."""
-    for ax in fig.axes:
-        for loc in ("left", "center"):
-            title = ax.get_title(loc=loc)
-            if title:
-                return title.replace("\n", " ")
-    for ax in fig.axes:  # charts that only say there is nothing to draw
-        for text in ax.texts:
-            if text.get_text():
-                return text.get_text()
-    return "图表"
 
 
 def show_figure(fig: Figure, dpi: int = FIGURE_DPI, alt: str | None = None) -> None:
