@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,31 @@ def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "ï¼ˆæ
         df = df.head(max_rows)
     table = display_cells(df).to_html(index=False, escape=True, border=0, classes="data")
     return f'<div class="table-wrap">{table}</div>{note}'
+
+
+_ROW = re.compile(r"    <tr>\n.*?    </tr>\n", re.S)
+
+
+def html_tables_by(df: pd.DataFrame, keys: Sequence[object]) -> dict[object, str]:
+    """`html_table` of each group of rows of `df` (rows with the same key, in their
+    order), from one ``to_html`` of the whole frame: a batch of unit cards renders
+    its tables at once. Keys with no rows are absent (their page shows the
+    `html_table` empty note)."""
+    if df is None or df.empty:
+        return {}
+    text = display_cells(df.reset_index(drop=True)).to_html(
+        index=False, escape=True, border=0, classes="data"
+    )
+    start = text.index("<tbody>\n") + len("<tbody>\n")
+    end = text.rindex("  </tbody>")
+    head, tail = text[:start], text[end:]
+    rows = _ROW.findall(text, start, end)
+    if len(rows) != len(df):
+        raise ValueError(f"{len(rows)} table rows for {len(df)} frame rows")
+    groups: dict[object, list[str]] = {}
+    for key, row in zip(keys, rows, strict=True):
+        groups.setdefault(key, []).append(row)
+    return {k: f'<div class="table-wrap">{head}{"".join(r)}{tail}</div>' for k, r in groups.items()}
 
 
 def figure_img(fig: Figure, alt: str | None = None, dpi: int = FIGURE_DPI) -> str:
