@@ -57,9 +57,10 @@ def test_profile_from_the_type_template_equals_the_full_drawing(tables):
         fast = unit_profile_svg(scores, uid, TH, reuse=reuse)
         fig = unit_profile_chart(scores, uid, TH)
         assert _same_drawing(fast, figure_svg(fig, figure_title(fig), salt="profile")), uid
-    # one template per unit type (plus the row index), reused by every unit of the type
-    types = scores.set_index("unit_id").loc[ids, "unit_type"].nunique()
-    assert len([k for k in reuse if len(k) == 4]) == types
+    # one template per unit type, reused by every unit of the type, all from one figure
+    types = set(scores.set_index("unit_id").loc[ids, "unit_type"])
+    assert {k[2] for k in reuse if len(k) == 4 and k[2] != "drawing"} == types
+    assert len([k for k in reuse if len(k) == 4 and k[2] == "drawing"]) == 1
 
 
 def test_profile_shows_the_units_own_values(tables):

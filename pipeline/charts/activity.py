@@ -30,7 +30,7 @@ from pipeline.charts._style import (
     set_title,
     style_axes,
 )
-from pipeline.charts.svg import SvgTemplate, figure_svg, num, with_attrs, with_text
+from pipeline.charts.svg import SvgTemplate, figure_svg, num, with_text
 from pipeline.config import Scoring
 
 
@@ -155,7 +155,10 @@ class _TimelineTemplate:
         rug_mark, legend_mark = self.svg.placeholders
         use = re.search(r"<use [^>]*/>", rug_mark)
         assert use is not None  # the one tick of the placeholder rug
-        self.rug = (rug_mark[: use.start()], use.group(0), rug_mark[use.end() :])
+        x_at = re.search(r' x="[^"]*"', use.group(0))
+        assert x_at is not None
+        self.rug = (rug_mark[: use.start()], rug_mark[use.end() :])
+        self.tick = (use.group(0)[: x_at.start()] + ' x="', '"' + use.group(0)[x_at.end() :])
         label = re.search(r"<text[^>]*>本单位活动[^<]*</text>", legend_mark)
         assert label is not None
         self.legend = (legend_mark[: label.start()], label.group(0), legend_mark[label.end() :])
@@ -164,10 +167,10 @@ class _TimelineTemplate:
     def render(self, own_days: np.ndarray) -> str:
         if not len(own_days):
             return self.svg.render(["", ""])
-        xs, ys = self.svg.to_svg(self.ax, own_days, 0.0)
-        y = num(ys[0])
-        head, use, tail = self.rug
-        rug = head + "".join(with_attrs(use, x=num(x), y=y) for x in xs) + tail
+        xs, _ = self.svg.to_svg(self.ax, own_days, 0.0)  # y: the placeholder's (y = 0)
+        head, tail = self.rug
+        before, after = self.tick
+        rug = head + "".join(f"{before}{num(x)}{after}" for x in xs) + tail
         head, text, tail = self.legend
         legend = head + with_text(text, RUG_LABEL.format(n=len(own_days))) + tail
         return self.svg.render([rug, legend])

@@ -107,18 +107,19 @@ def _root(svg: str, alt: str) -> str:
     return head + style + svg[head_end:]
 
 
-def _render(fig: Figure, salt: str) -> str:
+def _render(fig: Figure, salt: str, dpi: float | None = None) -> str:
     buf = io.StringIO()
     with matplotlib.rc_context(_rc(salt)):
-        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None}, dpi=dpi)
     return buf.getvalue()
 
 
-def figure_svg(fig: Figure, alt: str, salt: str | None = None) -> str:
+def figure_svg(fig: Figure, alt: str, salt: str | None = None, dpi: float | None = None) -> str:
     """A figure as an inline ``<svg class="chart">`` (text as text, escaped by matplotlib).
 
-    `salt` makes the ids stable (default: the alt text)."""
-    return _root(tidy(_render(fig, salt or alt)), alt)
+    `salt` makes the ids stable (default: the alt text): equal ids then mean equal
+    definitions. `dpi` is the resolution of raster parts (a heat map's cells)."""
+    return _root(tidy(_render(fig, salt or alt, dpi)), alt)
 
 
 def _group_span(svg: str, gid: str) -> tuple[int, int]:
@@ -178,8 +179,10 @@ class SvgTemplate:
 
 
 def num(x: float) -> str:
-    """A coordinate as `tidy` writes it (matplotlib's format, 1/100 pt)."""
-    return _LONG_FLOAT.sub(r"\1", f"{x:f}".rstrip("0").rstrip("."))
+    """A coordinate as `tidy` writes it (matplotlib's format, cut at 1/100 pt)."""
+    s = f"{x:f}".rstrip("0").rstrip(".")
+    dot = s.find(".")
+    return s if dot < 0 or len(s) - dot <= 3 else s[: dot + 3]
 
 
 def with_attrs(element: str, **attrs: str) -> str:

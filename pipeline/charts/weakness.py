@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from pipeline.charts._style import (
     BLUE,
@@ -101,25 +103,39 @@ def _unit_values(row: pd.Series) -> np.ndarray:
 BAR_HEIGHT = 0.38
 
 
-def _profile_figure(
-    unit_type: object, med: pd.Series, n_peers: int, thresholds: Mapping[str, float] | None
-) -> tuple[Figure, list[Artist]]:
-    """The profile chart without the unit's own values; returns the figure and the unit's
-    marks (four bars, then four value labels) for `_set_unit_values`."""
+@dataclass
+class _ProfileDrawing:
+    """The profile chart's figure and the artists that change: the type's median bars
+    and legend label (`set_type`), the unit's bars and value labels (`unit_marks`)."""
+
+    fig: Figure
+    unit_marks: list[Artist]
+    median_bars: list[Rectangle]
+    median_label: Text
+
+    def set_type(self, unit_type: object, med: pd.Series, n_peers: int) -> None:
+        for bar, m in zip(self.median_bars, med.to_numpy(), strict=True):
+            bar.set_width(m)
+        self.median_label.set_text(f"{unit_type}类单位中位数（{n_peers}个）")
+
+
+def _profile_figure(thresholds: Mapping[str, float] | None) -> _ProfileDrawing:
+    """The profile chart with neither a type's medians nor a unit's values (`set_type`,
+    `_set_unit_values` put them in)."""
     y = np.arange(len(WEAKNESSES))
     fig = new_figure(6.5, 3.0, layout=None)
     fig.subplots_adjust(left=0.15, right=0.97, top=0.88, bottom=0.3)
     ax = fig.add_subplot()
     h = BAR_HEIGHT
     bars = ax.barh(y - h / 2, np.full(len(y), 50.0), height=h, color=BLUE, label="本单位")
-    ax.barh(
+    medians = ax.barh(
         y + h / 2,
-        med.to_numpy(),
+        np.full(len(y), 50.0),
         height=h,
         color=LIGHT,
         edgecolor=GREY,
         linewidth=0.6,
-        label=f"{unit_type}类单位中位数（{n_peers}个）",
+        label="类单位中位数",
     )
     values = [ax.text(0, yi - h / 2, "0", va="center", fontsize=8) for yi in y]
     if thresholds:
@@ -135,9 +151,17 @@ def _profile_figure(
     ax.set_xlim(0, 105)
     ax.set_xlabel("指数（0–100，越高越严重）", fontsize=9)
     style_axes(ax, "x")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False, ncols=3)
+    legend = ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False, ncols=3
+    )
+    label = next(t for t in legend.get_texts() if t.get_text() == "类单位中位数")
     set_title(ax, "四项不足：本单位与同类单位比较", 11)
-    return fig, [*bars.patches, *values]
+    return _ProfileDrawing(fig, [*bars.patches, *values], list(medians.patches), label)
+
+
+def _type_medians(scores: pd.DataFrame, unit_type: object) -> tuple[pd.Series, int]:
+    peers = _peers(scores, unit_type)
+    return peers[list(WEAKNESSES)].astype(float).median(), len(peers)
 
 
 def _set_unit_values(marks: list[Artist], vals: np.ndarray) -> None:
@@ -163,11 +187,10 @@ def unit_profile_chart(
     row = row.iloc[0]
     if not bool(row.get("scored", False)):
         return empty_figure("该单位本轮未评分")
-    peers = _peers(scores, row["unit_type"])
-    med = peers[list(WEAKNESSES)].astype(float).median()
-    fig, marks = _profile_figure(row["unit_type"], med, len(peers), thresholds)
-    _set_unit_values(marks, _unit_values(row))
-    return fig
+    drawing = _profile_figure(thresholds)
+    drawing.set_type(row["unit_type"], *_type_medians(scores, row["unit_type"]))
+    _set_unit_values(drawing.unit_marks, _unit_values(row))
+    return drawing.fig
 
 
 PROFILE_ALT = "四项不足：本单位与同类单位比较"
@@ -186,12 +209,10 @@ class _ProfileRows:
 class _ProfileTemplate:
     """The chart of one unit type without the unit's values, and how to write them."""
 
-    def __init__(self, scores: pd.DataFrame, unit_type: object, thresholds) -> None:
-        peers = _peers(scores, unit_type)
-        med = peers[list(WEAKNESSES)].astype(float).median()
-        fig, marks = _profile_figure(unit_type, med, len(peers), thresholds)
-        self.svg = SvgTemplate(fig, marks, PROFILE_ALT, salt="profile")
-        self.ax = fig.axes[0]
+    def __init__(self, drawing: _ProfileDrawing, scores: pd.DataFrame, unit_type: object) -> None:
+        drawing.set_type(unit_type, *_type_medians(scores, unit_type))
+        self.svg = SvgTemplate(drawing.fig, drawing.unit_marks, PROFILE_ALT, salt="profile")
+        self.ax = drawing.fig.axes[0]
         n = len(WEAKNESSES)
         y = np.arange(n) - BAR_HEIGHT / 2
         self.bar_y = (y - BAR_HEIGHT / 2, y + BAR_HEIGHT / 2)
@@ -200,7 +221,6 @@ class _ProfileTemplate:
             re.search(r"<text[^>]*>[^<]*</text>", t)[0] for t in self.svg.placeholders[n:]
         ]
         self.x0 = self.svg.to_svg(self.ax, 0, 0)[0][0]
-        fig.clear()  # the template keeps the SVG text, not the artists
 
     def render(self, vals: np.ndarray) -> str:
         ok = np.isfinite(vals)
@@ -248,8 +268,13 @@ def unit_profile_svg(
             if i is not None:
                 reuse[note_key] = note
         return str(note)
-    key = (*rows_key, rows.types[i], tuple(sorted((thresholds or {}).items())))
+    th_key = tuple(sorted((thresholds or {}).items()))
+    key = (*rows_key, rows.types[i], th_key)
     template = reuse.get(key)
-    if template is None:
-        template = reuse[key] = _ProfileTemplate(scores, rows.types[i], thresholds)
+    if template is None:  # one figure for every type: its medians and legend label change
+        drawing_key = (*rows_key, "drawing", th_key)
+        drawing = reuse.get(drawing_key) or reuse.setdefault(
+            drawing_key, _profile_figure(thresholds)
+        )
+        template = reuse[key] = _ProfileTemplate(drawing, scores, rows.types[i])
     return template.render(rows.values[i])

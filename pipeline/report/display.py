@@ -3,8 +3,9 @@
 `html_table`, `html_paragraphs` and `html_heading` return strings of HTML in
 which all data text is escaped (unit names such as ``<script>`` stay inert).
 `show_*` display them in a notebook (IPython imported lazily), and
-`show_figure` renders a chart to an embedded PNG (so the output does not
-depend on the matplotlib backend) and closes nothing global.
+`show_figure` renders a chart to inline SVG (so the output does not depend on
+the matplotlib backend; text stays text) and closes nothing global.
+`figure_img` embeds a chart as a PNG data: URI (the briefing).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from pipeline.charts._style import figure_png, figure_title
+from pipeline.charts.svg import figure_svg
 
 FIGURE_DPI = 150
 SCREEN_DPI = 96
@@ -122,15 +124,6 @@ def show_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "ï¼ˆæ
 
 
 def show_figure(fig: Figure, dpi: int = FIGURE_DPI, alt: str | None = None) -> None:
-    """Display a chart as an embedded PNG image with alt text."""
-    from IPython.display import Image, display
-
-    png = figure_png(fig, dpi=dpi)
-    display(
-        Image(
-            data=png,
-            format="png",
-            width=int(fig.get_figwidth() * SCREEN_DPI),
-            alt=alt or figure_title(fig),
-        )
-    )
+    """Display a chart as inline SVG with alt text (`figure_svg`: text as text, a few
+    kilobytes, sharp on screen and in print); `dpi` is for raster parts (a heat map)."""
+    _display_html(figure_svg(fig, alt or figure_title(fig), dpi=dpi))
