@@ -99,7 +99,7 @@ def test_html_is_offline_without_code_and_prints(built):
         assert "No description has been provided" not in text, page.name
         assert "open_round(" not in text and "import " not in text, page.name
     district = (out / "district.html").read_text(encoding="utf-8")
-    assert district.count('src="data:image/png;base64,') >= 5
+    assert district.count('<svg class="chart" role="img" aria-label="') >= 5  # charts inline
     assert "一、报送完整性" in district and "四项不足" in district
 
 
@@ -214,13 +214,23 @@ def test_pages_in_headless_chromium(built, tmp_path, chromium):
                 page.goto(target.as_uri())
                 page.wait_for_load_state("load")
                 widths = page.evaluate(
-                    "Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)"
-                )
+                    "Array.from(document.querySelectorAll('img, svg.chart')).map(e =>"
+                    " e.tagName == 'IMG' ? (e.complete ? e.naturalWidth : 0)"
+                    " : e.getBoundingClientRect().width)"
+                )  # charts: PNG images or inline SVG, each drawn with a size
                 assert all(w > 0 for w in widths), (target.name, widths)
                 if target.name != "index.html":
                     assert widths, target.name
                 assert page.evaluate("document.querySelectorAll('script').length") == 0
             page.goto((out / "units" / "U002.html").as_uri())
+            # the card's SVG charts keep their text as text, in a Chinese font stack
+            texts = page.evaluate(
+                "Array.from(document.querySelectorAll('svg.chart text')).map(t =>"
+                " [t.textContent, getComputedStyle(t).fontFamily,"
+                " t.getBoundingClientRect().width])"
+            )
+            assert any("本单位" in t for t, _, _ in texts), texts[:5]
+            assert all("Noto Sans SC" in f and w > 0 for t, f, w in texts if t.strip()), texts[:5]
             shot = tmp_path / "unit-card.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000

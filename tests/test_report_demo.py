@@ -37,12 +37,14 @@ def _execute(
 
 
 def _images(nb: nbformat.NotebookNode) -> int:
+    """Charts in the outputs: inline SVG (`show_figure`) or PNG images."""
     return sum(
         1
         for c in nb.cells
         if c.cell_type == "code"
         for o in c.get("outputs", [])
         if "image/png" in o.get("data", {})
+        or '<svg class="chart"' in "".join(o.get("data", {}).get("text/html", ""))
     )
 
 

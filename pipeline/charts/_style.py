@@ -122,3 +122,17 @@ def figure_png(fig: Figure, dpi: int = 150) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()
+
+
+def figure_title(fig: Figure) -> str:
+    """The chart's title (for alt text), or 图表."""
+    for ax in fig.axes:
+        for loc in ("left", "center"):
+            title = ax.get_title(loc=loc)
+            if title:
+                return title.replace("\n", " ")
+    for ax in fig.axes:  # charts that only say there is nothing to draw
+        for text in ax.texts:
+            if text.get_text():
+                return text.get_text()
+    return "图表"

@@ -247,3 +247,23 @@ def configure_cjk_font(prefer_system: bool = True) -> str:
     matplotlib.rcParams["font.sans-serif"] = families + tail
     matplotlib.rcParams["axes.unicode_minus"] = False
     return choice.family
+
+
+WEB_FONTS: tuple[str, ...] = (
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+)
+"""Chinese sans families a reader's browser likely has (Windows, macOS, Linux, the
+packaged Noto Sans SC): the CSS stack of SVG chart text, after the chart's own font."""
+
+
+def web_font_stack(first: str) -> str:
+    """A CSS font-family list: `first` (the font the chart was laid out with), then
+    `WEB_FONTS`, then the generic sans-serif."""
+    names = dict.fromkeys([first, *WEB_FONTS])
+    safe = [n for n in names if n and not set(n) & set("'\"<>&;{}")]
+    return ", ".join([*(f"'{n}'" for n in safe), "sans-serif"])

@@ -128,9 +128,20 @@ def unit_trend_svg(history: pd.DataFrame, unit_id: str, width: int = 560, height
     )
     if len(h) < 2:
         return ""
+    series = {c: h[c].astype(float).to_numpy() for c in ("overall", *WEAKNESSES)}
+    return trend_svg(h["round_name"].astype(str).tolist(), series, width, height)
+
+
+def trend_svg(
+    round_names: list[str], series: Mapping[str, np.ndarray], width: int = 560, height: int = 190
+) -> str:
+    """`unit_trend_svg` from one unit's scored rounds: their names and, per column
+    (overall and the four weaknesses), the values round by round ("" if < 2 rounds)."""
+    n = len(round_names)
+    if n < 2:
+        return ""
     left, right, top, bottom = 36, 120, 12, 28
     pw, ph = width - left - right, height - top - bottom
-    n = len(h)
     xs = [left + (pw * i / (n - 1)) for i in range(n)]
 
     def yv(v: float) -> float:
@@ -145,15 +156,15 @@ def unit_trend_svg(history: pd.DataFrame, unit_id: str, width: int = 560, height
             f'<line x1="{left}" x2="{left + pw}" y1="{yv(g):.1f}" y2="{yv(g):.1f}" stroke="{LIGHT}"/>'
             f'<text x="{left - 4}" y="{yv(g) + 4:.1f}" font-size="10" text-anchor="end" fill="{GREY}">{g}</text>'
         )
-    for x, name in zip(xs, h["round_name"].astype(str), strict=True):
+    for x, name in zip(xs, round_names, strict=True):
         parts.append(
             f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{html.escape(name)}</text>'
         )
-    series = [("overall", "综合得分", OVERALL_COLOUR, 2.5)] + [
+    styles = [("overall", "综合得分", OVERALL_COLOUR, 2.5)] + [
         (w, weakness_label(w), WEAKNESS_COLOURS[w], 1.5) for w in WEAKNESSES
     ]
-    for i, (col, label, colour, lw) in enumerate(series):
-        vals = h[col].astype(float).to_numpy()
+    for i, (col, label, colour, lw) in enumerate(styles):
+        vals = series[col]
         pts = " ".join(
             f"{x:.1f},{yv(v):.1f}" for x, v in zip(xs, vals, strict=True) if np.isfinite(v)
         )

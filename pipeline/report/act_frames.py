@@ -5,6 +5,9 @@ Used by summary.xlsx and the pages; no personal data (contact names and phones a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
 from pipeline.config import WEAKNESS_LABELS
@@ -185,14 +188,21 @@ def previous_notice_frame(rect: pd.DataFrame, previous_notice: pd.DataFrame | No
     return pd.DataFrame(rows, columns=cols)
 
 
+ITEM_COLUMNS = ["问题类别", "整改事项", "具体要求", "整改状态", "复查情况", "整改时限"]
+_STATUS_ORDER = {"not_fixed": 0, "partly_fixed": 1, "not_checkable": 2, "new": 3, "fixed": 4}
+
+
 def unit_items_frame(rect: pd.DataFrame, unit_id: str) -> pd.DataFrame:
     """One unit's items for its page: the open ones first, then the fixed ones."""
-    cols = ["问题类别", "整改事项", "具体要求", "整改状态", "复查情况", "整改时限"]
     if rect is None or rect.empty:
-        return pd.DataFrame(columns=cols)
-    order = {"not_fixed": 0, "partly_fixed": 1, "not_checkable": 2, "new": 3, "fixed": 4}
-    r = rect[rect["unit_id"] == unit_id]
-    r = r.assign(_o=r["status"].map(order)).sort_values(["_o", "weakness", "item_key"])
+        return pd.DataFrame(columns=ITEM_COLUMNS)
+    return items_frame(rect[rect["unit_id"] == unit_id]).reset_index(drop=True)
+
+
+def items_frame(r: pd.DataFrame) -> pd.DataFrame:
+    """`unit_items_frame` of these rows (index kept; the sort is stable, so a batch of
+    units sorted at once keeps each unit's rows in that unit's own order)."""
+    r = r.assign(_o=r["status"].map(_STATUS_ORDER)).sort_values(["_o", "weakness", "item_key"])
     return pd.DataFrame(
         {
             "问题类别": r["weakness"].map(WEAKNESS_LABELS),
@@ -202,14 +212,27 @@ def unit_items_frame(rect: pd.DataFrame, unit_id: str) -> pd.DataFrame:
             "复查情况": r["status_evidence"],
             "整改时限": _date(r["due_date"]),
         }
-    ).reset_index(drop=True)
+    )
 
 
 def unit_items_lines(rect: pd.DataFrame, scores: pd.DataFrame, unit_id: str) -> list[str]:
-    lines: list[str] = []
     s = scores[scores["unit_id"] == unit_id]
-    if len(s) and "grade_label" in s and pd.notna(s["grade_label"].iloc[0]):
-        g = s.iloc[0]
+    grade = s.iloc[0] if len(s) else None
+    r = rect[rect["unit_id"] == unit_id] if rect is not None and not rect.empty else pd.DataFrame()
+    if r.empty:
+        return items_lines(grade, 0, {}, None)
+    st = r["status"].astype(str).value_counts()
+    return items_lines(grade, len(r), st.to_dict(), pd.to_datetime(r["due_date"]).min())
+
+
+def items_lines(
+    grade: Mapping[str, Any] | None, n: int, status: Mapping[str, int], due: Any
+) -> list[str]:
+    """`unit_items_lines` from the unit's scores row, its number of items, the items per
+    status and the earliest due date."""
+    lines: list[str] = []
+    if grade is not None and "grade_label" in grade and pd.notna(grade["grade_label"]):
+        g = grade
         lines.append(
             f"等次：{g['grade_label']}"
             + (
@@ -219,14 +242,12 @@ def unit_items_lines(rect: pd.DataFrame, scores: pd.DataFrame, unit_id: str) -> 
             )
             + "。"
         )
-    r = rect[rect["unit_id"] == unit_id] if rect is not None and not rect.empty else pd.DataFrame()
-    if r.empty:
+    if not n:
         return [*lines, "本轮没有需要整改的事项。"]
-    st = r["status"].astype(str).value_counts()
-    open_n = int(len(r) - st.get("fixed", 0))
-    due = pd.to_datetime(r["due_date"]).min()
+    st = status
+    open_n = int(n - st.get("fixed", 0))
     lines.append(f"需整改{open_n}项，请于{due.year}年{due.month}月{due.day}日前整改到位。")
-    carried = int(len(r) - st.get("new", 0))
+    carried = int(n - st.get("new", 0))
     if carried:
         lines.append(
             f"上轮指出的{carried}项：已整改{int(st.get('fixed', 0))}项、部分整改{int(st.get('partly_fixed', 0))}项、"

@@ -1,39 +1,45 @@
 """Unit report cards (单位画像) as HTML pages, many per process.
 
 `write_unit_cards(ctx, unit_ids, units_dir)` renders one page per unit from
-the round's tables — charts as data: URIs, all unit text escaped by the jinja
-template — and returns the units that failed (one failure never stops the
+the round's tables — charts as inline SVG (text escaped by matplotlib), all unit
+text escaped by the jinja template — and returns the units that failed (one failure never stops the
 others). The report run calls it from the batch notebook `unit_cards.ipynb`,
 so hundreds of cards cost one kernel start per batch, not one per unit.
 """
 
 from __future__ import annotations
 
+import logging
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from pipeline.charts import activity_timeline, unit_profile_chart
-from pipeline.charts.activity import days_to_deadline
+from pipeline.charts.activity import activity_timeline_svg, days_to_deadline
+from pipeline.charts.trends import trend_svg
+from pipeline.charts.weakness import unit_profile_svg
 from pipeline.codes import Reason, label
 from pipeline.report import commentary as cm
+from pipeline.report.act_frames import items_lines
+from pipeline.report.card_parts import CardParts, card_parts
 from pipeline.report.context import RoundContext
-from pipeline.report.display import figure_img, html_table
-from pipeline.report.frames import REPORTING_LABELS, explanations_frame, findings_frame, flags_text
+from pipeline.report.display import html_table
+from pipeline.report.frames import REPORTING_LABELS, flags_text
 from pipeline.report.pagename import page_file_name
 from pipeline.report.pages import page_context, render, write_text
 
-CARD_DPI = 110
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class CardSection:
     title: str
     text: list[str]
-    figure: str | None = None  # trusted HTML (<img> with data: URI)
+    figure: str | None = None  # trusted HTML (inline <svg>, its text escaped by matplotlib)
     table: str | None = None  # trusted HTML (escaped by html_table)
 
 
@@ -46,9 +52,13 @@ def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | 
     if changes is None or changes.empty or "overall_change" not in changes:
         return ["没有上一轮数据。"]
     c = changes[changes["unit_id"] == unit_id]
-    if c.empty:
+    return change_lines(c.iloc[0] if len(c) else None, previous_name)
+
+
+def change_lines(r: Mapping[str, Any] | None, previous_name: str | None) -> list[str]:
+    """`unit_change_lines` from the unit's row of `changes` (None: not scored last round)."""
+    if r is None:
         return ["上一轮没有本单位的评分，无法比较。"]
-    r = c.iloc[0]
     prev = previous_name or "上一轮"
     lines = []
     if pd.notna(r["overall_change"]):
@@ -67,33 +77,41 @@ def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | 
     return lines or ["与上一轮相比没有可比较的数据。"]
 
 
-def _findings_section(ctx: RoundContext, unit_id: str, submitted: bool) -> CardSection:
-    findings = ctx.table("findings")
-    mine = findings[findings["unit_id"] == unit_id] if not findings.empty else findings
-    arrived = _unusable_line(ctx, unit_id) if not submitted else None
-    if mine.empty:
+def _parts(ctx: RoundContext, unit_id: str) -> CardParts:
+    """The batch's card parts (`narrow_to_units`), or this unit's alone."""
+    parts = ctx.cache.get("card_parts")
+    if isinstance(parts, CardParts) and unit_id in parts.units:
+        return parts
+    from pipeline.report.trends import round_history
+
+    return card_parts(ctx, [unit_id], round_history(ctx))
+
+
+def _findings_section(
+    ctx: RoundContext, unit_id: str, submitted: bool, parts: CardParts | None = None
+) -> CardSection:
+    parts = parts or card_parts(ctx, [unit_id])
+    arrived = _unusable_line(parts.unit_rows.get(unit_id)) if not submitted else None
+    counts = parts.finding_counts.get(unit_id)
+    if counts is None:
         text = (
             "报表未发现需要修改的问题。"
             if submitted
             else (arrived or "本轮没有收到本单位的报表，请尽快报送。")
         )
         return CardSection("需要改正的填报差错", [text])
-    table = findings_frame(mine, unit_id).drop(columns=["单位编码", "单位名称"])
     lead = [arrived] if arrived else []
     return CardSection(
-        "需要改正的填报差错", lead + cm.findings_commentary(mine, unit_id), table=html_table(table)
+        "需要改正的填报差错",
+        lead + cm.findings_lines(*counts),
+        table=parts.findings[unit_id],
     )
 
 
-def _unusable_line(ctx: RoundContext, unit_id: str) -> str | None:
+def _unusable_line(r: Mapping[str, Any] | None) -> str | None:
     """What arrived, when, and why it could not be used (reporting = received_unusable)."""
-    units = ctx.table("units")
-    if units.empty or "unusable_files" not in units:
+    if r is None or "unusable_files" not in r or pd.isna(r["unusable_files"]):
         return None
-    u = units[units["unit_id"] == unit_id]
-    if u.empty or pd.isna(u["unusable_files"].iloc[0]):
-        return None
-    r = u.iloc[0]
     when = (
         pd.Timestamp(r["unusable_received_at"])
         .tz_convert("Asia/Shanghai")
@@ -116,119 +134,118 @@ def _survey_section(ctx: RoundContext, unit_id: str) -> list[CardSection]:
     return [CardSection("群众满意度（独立调查）", unit_survey_lines(ctx.tables, unit_id))]
 
 
-def _trend_section(ctx: RoundContext, unit_id: str) -> CardSection:
+def _trend_section(parts: CardParts, unit_id: str) -> CardSection:
     """Every round so far: an inline SVG (cheap: no matplotlib) and a small table."""
-    from pipeline.charts.trends import unit_trend_svg
-    from pipeline.report.trends import round_history, unit_trend_frame
-
-    history = round_history(ctx)
-    svg = unit_trend_svg(history, unit_id)
+    names, series = parts.trend_series.get(unit_id, ([], {}))
+    svg = trend_svg(names, series)
     text = [] if svg else ["只有一轮评分，暂无趋势。"]
-    return CardSection(
-        "各轮变化", text, figure=svg or None, table=html_table(unit_trend_frame(history, unit_id))
-    )
+    table = parts.trend_tables.get(unit_id) or html_table(None)
+    return CardSection("各轮变化", text, figure=svg or None, table=table)
+
+
+def _submitted(parts: CardParts, unit_id: str, scored: bool) -> bool:
+    u = parts.unit_rows.get(unit_id)
+    if u is None or "submitted" not in u:
+        return scored
+    return bool(u["submitted"]) if pd.notna(u["submitted"]) else scored
 
 
 def unit_sections(ctx: RoundContext, unit_id: str) -> list[CardSection]:
     """The content of one unit card, in reading order (charts only for scored units)."""
+    parts = _parts(ctx, unit_id)
     scores = ctx.table("scores")
     th = ctx.thresholds
     prev = ctx.previous_round
-    row = scores[scores["unit_id"] == unit_id].iloc[0]
+    row = parts.scores[unit_id]
     scored = bool(row["scored"]) if pd.notna(row["scored"]) else False
-    units = ctx.table("units")
-    submitted = scored
-    if not units.empty and "submitted" in units:
-        u = units.loc[units["unit_id"] == unit_id, "submitted"]
-        submitted = bool(u.iloc[0]) if len(u) and pd.notna(u.iloc[0]) else scored
-    sections = [CardSection("总体评价", cm.unit_commentary(scores, unit_id, th))]
+    submitted = _submitted(parts, unit_id, scored)
+    sections = [CardSection("总体评价", cm.unit_lines(row, parts.stats, th))]
     if not scored:
         return [
             *sections,
             *_survey_section(ctx, unit_id),
-            _findings_section(ctx, unit_id, submitted),
+            _findings_section(ctx, unit_id, submitted, parts),
         ]
     sections += [
         CardSection(
             "四项不足与同类单位比较",
             [],
-            figure=figure_img(unit_profile_chart(scores, unit_id, th), dpi=CARD_DPI),
+            figure=unit_profile_svg(scores, unit_id, th, reuse=ctx.cache),
         ),
         CardSection(
             "评分依据",
             [],
-            table=html_table(
-                explanations_frame(ctx.table("explanations"), unit_id), empty="本单位没有评分说明。"
-            ),
+            table=parts.explanations.get(unit_id) or html_table(None, empty="本单位没有评分说明。"),
         ),
     ]
     acts = ctx.table("activities")
     window = ctx.config.scoring.deadline_window_days
     district_days = ctx.cache.get("district_days")
     if not acts.empty or district_days is not None:
+        lines = (
+            cm.timeline_lines(parts.activity_days.get(unit_id, np.empty(0)), window, "本单位")
+            if unit_id in parts.has_activities
+            else ["本单位没有填报活动记录。"]
+        )
         sections.append(
             CardSection(
                 "活动时间分布",
-                cm.timeline_commentary(acts, ctx.round.deadline, window, unit_id),
-                figure=figure_img(
-                    activity_timeline(
-                        acts,
-                        ctx.round.deadline,
-                        window,
-                        unit_id=unit_id,
-                        district_days=district_days,
-                    ),
-                    dpi=CARD_DPI,
+                lines,
+                figure=activity_timeline_svg(
+                    acts,
+                    ctx.round.deadline,
+                    window,
+                    unit_id,
+                    district_days=district_days,
+                    reuse=ctx.cache,
                 ),
             )
         )
     sections += _survey_section(ctx, unit_id)
-    sections.append(
-        CardSection(
-            "与上一轮比较",
-            unit_change_lines(ctx.table("changes"), unit_id, prev.name if prev else None),
-        )
+    changes = (
+        ["没有上一轮数据。"]
+        if parts.changes is None
+        else change_lines(parts.changes.get(unit_id), prev.name if prev else None)
     )
-    sections.append(_trend_section(ctx, unit_id))
-    sections.append(_items_section(ctx, unit_id))
-    sections.append(_findings_section(ctx, unit_id, submitted))
+    sections.append(CardSection("与上一轮比较", changes))
+    sections.append(_trend_section(parts, unit_id))
+    sections.append(_items_section(parts, unit_id))
+    sections.append(_findings_section(ctx, unit_id, submitted, parts))
     return sections
 
 
-def _items_section(ctx: RoundContext, unit_id: str) -> CardSection:
-    from pipeline.report import act_frames
-
-    rect = ctx.table("rectification")
+def _items_section(parts: CardParts, unit_id: str) -> CardSection:
+    n, status, due = parts.item_counts.get(unit_id, (0, {}, None))
     return CardSection(
         "整改事项与复查",
-        act_frames.unit_items_lines(rect, ctx.table("scores"), unit_id),
-        table=html_table(
-            act_frames.unit_items_frame(rect, unit_id), empty="本轮没有需要整改的事项。"
-        ),
+        items_lines(parts.scores.get(unit_id), n, status, due),
+        table=parts.items.get(unit_id) or html_table(None, empty="本轮没有需要整改的事项。"),
     )
 
 
+def card_header(ctx: RoundContext, unit_id: str) -> dict[str, Any]:
+    """The card's title, badges and flags (the unit's scores row as `unit`)."""
+    parts = _parts(ctx, unit_id)
+    row = parts.scores[unit_id]
+    u = parts.unit_rows.get(unit_id)
+    reporting = REPORTING_LABELS.get(str(u["reporting"]), str(u["reporting"])) if u else ""
+    return {
+        "title": f"单位画像：{row['unit_name']}",
+        "unit": row,
+        "reporting": reporting or "—",
+        "reporting_ok": reporting == "按时报送",
+        "flags": [s for s in flags_text(row.get("flags")).split("、") if s],
+    }
+
+
 def render_unit_card(ctx: RoundContext, unit_id: str) -> str:
-    scores = ctx.table("scores")
-    row = scores[scores["unit_id"] == unit_id].iloc[0]
-    units = ctx.table("units")
-    reporting = ""
-    if not units.empty:
-        u = units[units["unit_id"] == unit_id]
-        if not u.empty:
-            reporting = REPORTING_LABELS.get(
-                str(u["reporting"].iloc[0]), str(u["reporting"].iloc[0])
-            )
-    flags = [s for s in flags_text(row.get("flags")).split("、") if s]
+    head = card_header(ctx, unit_id)
     context: dict[str, Any] = page_context(
         ctx.config,
         ctx.round,
-        f"单位画像：{row['unit_name']}",
+        head.pop("title"),
         crumbs=[("../index.html", "报告目录"), ("../district.html", "全区总体情况")],
-        unit=row.to_dict(),
-        reporting=reporting or "—",
-        reporting_ok=reporting == "按时报送",
-        flags=flags,
+        **head,
         sections=unit_sections(ctx, unit_id),
         banner=ctx.banner,
     )
@@ -249,9 +266,11 @@ PER_UNIT_TABLES: tuple[str, ...] = (
 
 def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
     """A context whose per-unit tables hold only these units (scores stay whole for
-    peers and ranks); the district's activity days are computed once and cached.
-    A card then filters small frames, not the whole district's, which keeps the
-    cost per card flat as the district grows."""
+    peers and ranks); the district's activity days, every round's scores and the
+    cards' parts (`card_parts`: each table looked up and rendered once for the
+    batch) are computed once and cached. A card then looks its pieces up instead
+    of filtering tables, which keeps the cost per card small and flat as the
+    district grows."""
     wanted = set(map(str, unit_ids))
     tables = dict(ctx.tables)
     for name in PER_UNIT_TABLES:
@@ -261,11 +280,11 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
     cache = dict(ctx.cache)
     from pipeline.report.trends import round_history
 
-    cache["history"] = round_history(ctx)  # every round's scores, read once per batch
+    cache["history"] = history = round_history(ctx)  # every round's scores, read once per batch
     acts = ctx.table("activities")
     if not acts.empty:
         cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
-    return RoundContext(
+    narrow = RoundContext(
         config=ctx.config,
         round=ctx.round,
         processed_dir=ctx.processed_dir,
@@ -273,6 +292,11 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
         cache=cache,
         provisional=ctx.provisional,
     )
+    try:
+        cache["card_parts"] = card_parts(narrow, list(wanted), history)
+    except Exception:  # each card then builds its own parts and fails (or not) alone
+        log.warning("unit cards: batch lookup failed, building each card alone", exc_info=True)
+    return narrow
 
 
 def write_unit_cards(

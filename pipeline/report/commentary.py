@@ -8,8 +8,11 @@ Builders never raise on empty tables; they say there is nothing to report.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
@@ -198,10 +201,14 @@ def timeline_commentary(
     if a is None or a.empty:
         return ["没有活动记录。" if unit_id is None else "本单位没有填报活动记录。"]
     days = (pd.to_datetime(a["date"], errors="coerce") - pd.Timestamp(deadline)).dt.days.dropna()
-    if days.empty:
+    return timeline_lines(days.to_numpy(), window_days, scope if unit_id is None else "本单位")
+
+
+def timeline_lines(days: np.ndarray, window_days: int, who: str) -> list[str]:
+    """The sentence of `timeline_commentary` from the days to the deadline (no missing)."""
+    if not len(days):
         return ["活动记录中没有可用的日期。"]
     share = float(((days >= -window_days) & (days <= 0)).mean())
-    who = scope if unit_id is None else "本单位"
     text = f"{who}共{len(days)}次活动，其中{_pct(share * 100)}集中在截止前{window_days}天内。"
     if share >= 0.6:
         text += "活动明显扎堆在检查前，存在“迎检突击”迹象。"
@@ -233,6 +240,28 @@ def type_commentary(
     return out
 
 
+@dataclass(frozen=True)
+class ScoreStats:
+    """What a unit's commentary compares it with: scored units in all and per type, and
+    each type's median of the four indices."""
+
+    n_scored: int
+    n_peers: Mapping[object, int]
+    medians: Mapping[object, Mapping[str, float]]
+
+
+def score_stats(scores: pd.DataFrame) -> ScoreStats:
+    if scores is None or scores.empty:
+        return ScoreStats(0, {}, {})
+    all_s = _scored(scores)
+    n_peers: dict[object, int] = {}
+    medians: dict[object, dict[str, float]] = {}
+    for t, peers in all_s.groupby("unit_type", sort=False):  # a missing type has no peers
+        n_peers[t] = len(peers)
+        medians[t] = {w: float(peers[w].astype(float).median()) for w in WEAKNESSES}
+    return ScoreStats(len(all_s), n_peers, medians)
+
+
 def unit_commentary(
     scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str, float]
 ) -> list[str]:
@@ -240,7 +269,13 @@ def unit_commentary(
     row = scores[scores["unit_id"] == unit_id]
     if row.empty:
         return [f"名册中没有单位编码 {unit_id}。"]
-    r = row.iloc[0]
+    return unit_lines(row.iloc[0], score_stats(scores), thresholds)
+
+
+def unit_lines(
+    r: Mapping[str, Any], stats: ScoreStats, thresholds: Mapping[str, float]
+) -> list[str]:
+    """`unit_commentary` of one scores row (`stats` from `score_stats` of the whole table)."""
     scored = bool(r["scored"]) if pd.notna(r["scored"]) else False
     if not scored:
         reason = r.get("unscored_reason")
@@ -248,13 +283,12 @@ def unit_commentary(
             f"{r['unit_name']}本轮未评分"
             + (f"：{reason}。" if pd.notna(reason) and reason else "。")
         ]
-    all_s = _scored(scores)
-    peers = all_s[all_s["unit_type"] == r["unit_type"]]
     ranks = []
     if pd.notna(r.get("rank")):
-        ranks.append(f"全区第{int(r['rank'])}名（共{len(all_s)}个）")
+        ranks.append(f"全区第{int(r['rank'])}名（共{stats.n_scored}个）")
     if pd.notna(r.get("rank_in_type")):
-        ranks.append(f"{r['unit_type']}类第{int(r['rank_in_type'])}名（共{len(peers)}个）")
+        n_peers = stats.n_peers.get(r["unit_type"], 0)
+        ranks.append(f"{r['unit_type']}类第{int(r['rank_in_type'])}名（共{n_peers}个）")
     rank_text = "，".join(ranks) if ranks else "已报送单位过少，暂不排名（临时结果）"
     out = [f"{r['unit_name']}（{r['unit_type']}）综合得分{float(r['overall']):.1f}，{rank_text}。"]
     if pd.notna(r.get("rank_p05")) and pd.notna(r.get("rank_p95")):
@@ -265,8 +299,9 @@ def unit_commentary(
     flags = flags_text(r.get("flags"))
     out.append(f"达到预警线的不足：{flags}。" if flags else "四项不足均未达到预警线。")
     gaps = []
+    medians = stats.medians.get(r["unit_type"], {})
     for w in WEAKNESSES:
-        med = float(peers[w].astype(float).median())
+        med = medians.get(w, float("nan"))
         v = float(r[w]) if pd.notna(r[w]) else float("nan")
         if v - med >= 15:
             gaps.append(f"{WEAKNESS_LABELS[w]}（{v:.0f}，同类中位数{med:.0f}）")
@@ -282,10 +317,17 @@ def findings_commentary(findings: pd.DataFrame, unit_id: str | None = None) -> l
         else findings[findings["unit_id"] == unit_id]
     )
     if f is None or f.empty:
-        return ["报表未发现需要修改的问题。"]
+        return findings_lines(0, 0, 0)
     n_err = int((f["severity"] == "error").sum())
     n_warn = int((f["severity"] == "warning").sum())
+    return findings_lines(len(f), n_err, n_warn)
+
+
+def findings_lines(n: int, n_err: int, n_warn: int) -> list[str]:
+    """The sentence of `findings_commentary` from the counts of problems."""
+    if not n:
+        return ["报表未发现需要修改的问题。"]
     return [
-        f"报表中发现{len(f)}处{FINDINGS_TERM}：{n_err}处{SEVERITY_LABELS['error']}（该数据未被采用，请改正后重新报送），"
+        f"报表中发现{n}处{FINDINGS_TERM}：{n_err}处{SEVERITY_LABELS['error']}（该数据未被采用，请改正后重新报送），"
         f"{n_warn}处{SEVERITY_LABELS['warning']}。"
     ]

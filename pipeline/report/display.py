@@ -3,21 +3,24 @@
 `html_table`, `html_paragraphs` and `html_heading` return strings of HTML in
 which all data text is escaped (unit names such as ``<script>`` stay inert).
 `show_*` display them in a notebook (IPython imported lazily), and
-`show_figure` renders a chart to an embedded PNG (so the output does not
-depend on the matplotlib backend) and closes nothing global.
+`show_figure` renders a chart to inline SVG (so the output does not depend on
+the matplotlib backend; text stays text) and closes nothing global.
+`figure_img` embeds a chart as a PNG data: URI (the briefing).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pipeline.charts._style import figure_png
+from pipeline.charts._style import figure_png, figure_title
+from pipeline.charts.svg import figure_svg
 
 FIGURE_DPI = 150
 SCREEN_DPI = 96
@@ -62,6 +65,31 @@ def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（�
     return f'<div class="table-wrap">{table}</div>{note}'
 
 
+_ROW = re.compile(r"    <tr>\n.*?    </tr>\n", re.S)
+
+
+def html_tables_by(df: pd.DataFrame, keys: Sequence[object]) -> dict[object, str]:
+    """`html_table` of each group of rows of `df` (rows with the same key, in their
+    order), from one ``to_html`` of the whole frame: a batch of unit cards renders
+    its tables at once. Keys with no rows are absent (their page shows the
+    `html_table` empty note)."""
+    if df is None or df.empty:
+        return {}
+    text = display_cells(df.reset_index(drop=True)).to_html(
+        index=False, escape=True, border=0, classes="data"
+    )
+    start = text.index("<tbody>\n") + len("<tbody>\n")
+    end = text.rindex("  </tbody>")
+    head, tail = text[:start], text[end:]
+    rows = _ROW.findall(text, start, end)
+    if len(rows) != len(df):
+        raise ValueError(f"{len(rows)} table rows for {len(df)} frame rows")
+    groups: dict[object, list[str]] = {}
+    for key, row in zip(keys, rows, strict=True):
+        groups.setdefault(key, []).append(row)
+    return {k: f'<div class="table-wrap">{head}{"".join(r)}{tail}</div>' for k, r in groups.items()}
+
+
 def figure_img(fig: Figure, alt: str | None = None, dpi: int = FIGURE_DPI) -> str:
     """An <img> with the figure as a data: URI, sized for screen at ~96 dpi."""
     alt = alt or figure_title(fig)
@@ -95,30 +123,7 @@ def show_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（�
     _display_html(html_table(df, max_rows=max_rows, empty=empty))
 
 
-def figure_title(fig: Figure) -> str:
-    """The chart's title (for alt text), or 图表."""
-    for ax in fig.axes:
-        for loc in ("left", "center"):
-            title = ax.get_title(loc=loc)
-            if title:
-                return title.replace("\n", " ")
-    for ax in fig.axes:  # charts that only say there is nothing to draw
-        for text in ax.texts:
-            if text.get_text():
-                return text.get_text()
-    return "图表"
-
-
 def show_figure(fig: Figure, dpi: int = FIGURE_DPI, alt: str | None = None) -> None:
-    """Display a chart as an embedded PNG image with alt text."""
-    from IPython.display import Image, display
-
-    png = figure_png(fig, dpi=dpi)
-    display(
-        Image(
-            data=png,
-            format="png",
-            width=int(fig.get_figwidth() * SCREEN_DPI),
-            alt=alt or figure_title(fig),
-        )
-    )
+    """Display a chart as inline SVG with alt text (`figure_svg`: text as text, a few
+    kilobytes, sharp on screen and in print); `dpi` is for raster parts (a heat map)."""
+    _display_html(figure_svg(fig, alt or figure_title(fig), dpi=dpi))

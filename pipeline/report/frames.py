@@ -146,11 +146,17 @@ def explanations_frame(explanations: pd.DataFrame, unit_id: str) -> pd.DataFrame
     if explanations is None or explanations.empty:
         return pd.DataFrame(columns=["不足", "依据"])
     e = explanations[explanations["unit_id"] == unit_id]
+    return explanation_rows(e).reset_index(drop=True)
+
+
+def explanation_rows(e: pd.DataFrame) -> pd.DataFrame:
+    """`explanations_frame` of these rows (index kept; a stable sort, so a batch of
+    units sorted at once keeps each unit's own order)."""
     order = {w: i for i, w in enumerate(WEAKNESSES)}
     e = e.assign(_w=e["weakness"].map(order)).sort_values(["_w", "order"])
     return pd.DataFrame(
         {"不足": e["weakness"].map(WEAKNESS_LABELS).fillna(e["weakness"]), "依据": e["text"]}
-    ).reset_index(drop=True)
+    )
 
 
 def changes_frame(

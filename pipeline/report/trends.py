@@ -52,7 +52,11 @@ def round_history(ctx: RoundContext) -> pd.DataFrame:
 
 def unit_trend_frame(history: pd.DataFrame, unit_id: str) -> pd.DataFrame:
     """Rows = rounds; columns = overall and the four indices of one unit."""
-    h = history[history["unit_id"] == unit_id]
+    return trend_rows(history[history["unit_id"] == unit_id]).reset_index(drop=True)
+
+
+def trend_rows(h: pd.DataFrame) -> pd.DataFrame:
+    """`unit_trend_frame` of these history rows, in their order (index kept)."""
     out = pd.DataFrame(
         {
             "轮次": h["round_name"].astype(str),
@@ -64,7 +68,7 @@ def unit_trend_frame(history: pd.DataFrame, unit_id: str) -> pd.DataFrame:
     )
     for w in WEAKNESSES:
         out[WEAKNESS_LABELS[w]] = [num(v) if pd.notna(v) else "—" for v in h[w]]
-    return out.reset_index(drop=True)
+    return out
 
 
 def weakness_trend_frame(counts: pd.DataFrame) -> pd.DataFrame:
