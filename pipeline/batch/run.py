@@ -494,6 +494,7 @@ def _run_stages(
                 out_dir=staged_reports,
                 jobs=n_jobs,
                 executor=report_executor(),
+                reuse=not force,  # --force: every unit card drawn anew (card cache refreshed)
             ),
         }
         for name in STAGE_NAMES:
