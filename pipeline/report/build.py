@@ -299,14 +299,18 @@ def _index(
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
 
 
-def _action_outputs(config: Config, ctx: RoundContext, out_dir: Path, round_id: str) -> list[Path]:
+def _action_outputs(
+    config: Config, ctx: RoundContext, out_dir: Path, round_id: str, reuse: bool = True
+) -> list[Path]:
     """The 通报 draft (.docx) and every scored unit's feedback workbook with its 整改清单.
 
     The feedback workbooks are rewritten here (ingest wrote them before any item existed) with the same
-    rows as ingest's plus the 整改清单 sheet, so every scored unit gets one.
+    rows as ingest's plus the 整改清单 sheet, so every scored unit gets one; an unchanged workbook
+    is copied from the stage's feedback cache (`reuse=False`: all written anew, cache refreshed).
     """
     from pipeline.act.feedback import rectification_sheets
-    from pipeline.ingest.feedback import write_feedback
+    from pipeline.ingest.feedback import FeedbackCache, write_feedback
+    from pipeline.ingest.feedback import cache_folder as feedback_cache_folder
     from pipeline.report.notice_docx import build_notice_docx, file_name
 
     written: list[Path] = []
@@ -332,6 +336,9 @@ def _action_outputs(config: Config, ctx: RoundContext, out_dir: Path, round_id: 
             office=config.campaign.office,
             extra_sheets=extra,
             banner=ctx.banner,
+            store=FeedbackCache(
+                feedback_cache_folder(config.paths.processed, round_id, "report"), read=reuse
+            ),
         )
     return written
 
@@ -376,7 +383,7 @@ def build_reports(
     result.pages.append(out_dir / "summary.xlsx")
     result.timings["summary_xlsx"] = time.perf_counter() - t
     t = time.perf_counter()
-    result.pages += _action_outputs(config, ctx, out_dir, round_id)
+    result.pages += _action_outputs(config, ctx, out_dir, round_id, reuse)
     result.timings["notice_docx_feedback"] = time.perf_counter() - t
 
     cards_cache = card_cache_folder(config.paths.processed, round_id)
