@@ -16,6 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
+from benchmarks import git
 from benchmarks.bench_e2e import SEED, _scorecard, snapshot_code
 
 STAGES = ("fingerprint", "ingest", "score", "report")
@@ -45,6 +46,8 @@ def run(work: Path, quick: bool = False) -> str:
     work = Path(work)
     n = 200 if quick else 2000
     code, rev = snapshot_code(work)
+    # the demo writes the repository's scorecard.toml, which the snapshot leaves out
+    (code / "scorecard.toml").write_bytes(git("show", "HEAD:scorecard.toml"))
     folder = work / f"demo-{n}"
     _, proc = _scorecard(code, "demo", "--units", str(n), "--seed", str(SEED), "--out", str(folder))
     if proc.returncode != 0:
