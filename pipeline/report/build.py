@@ -88,7 +88,8 @@ class ReportResult:
         kept, drawn = self.card_cache.get("kept", {}), self.card_cache.get("drawn", {})
         if kept or drawn:
             lines.append(
-                f"  单位画像沿用上次结果 {kept.get('page', 0)} 份，重新生成 {drawn.get('page', 0)} 份"
+                f"  单位画像沿用上次结果 {kept.get('page', 0)} 份，"
+                f"重新生成 {drawn.get('page', 0)} 份"
                 f"（图表重画 {sum(v for k, v in drawn.items() if k != 'page')} 张，"
                 f"沿用 {sum(v for k, v in kept.items() if k != 'page')} 张）。"
             )

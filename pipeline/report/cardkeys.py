@@ -29,6 +29,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from types import ModuleType
 from typing import Any
 
@@ -153,7 +154,7 @@ class ChartKeys:
         def compute() -> dict[str, dict[str, Any]]:
             rows: dict[str, dict[str, Any]] = {}
             for r in scores.to_dict("records"):
-                rows.setdefault(r["unit_id"], r)
+                rows.setdefault(r["unit_id"], {str(k): v for k, v in r.items()})
             return rows
 
         return self._once("rows", (scores,), (), compute).get(unit_id)
@@ -162,7 +163,9 @@ class ChartKeys:
     def values(self, kind: str, args: Mapping[str, Any]) -> object:
         return getattr(self, f"_{kind}")(**self.prepare(kind, args))
 
-    def _profile(self, scores: pd.DataFrame, unit_id: str, thresholds: object = None) -> object:
+    def _profile(
+        self, scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str, float] | None = None
+    ) -> object:
         r = self.score_row(scores, unit_id)
         if r is None:
             return ["missing", str(unit_id)]
@@ -185,7 +188,7 @@ class ChartKeys:
     def _timeline(
         self,
         activities: pd.DataFrame,
-        deadline: object,
+        deadline: date,
         window_days: int,
         unit_id: str | None = None,
         history_days: int = 120,
