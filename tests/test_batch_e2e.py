@@ -127,7 +127,9 @@ def test_cli_run_and_status(local_run, capsys):
     assert "未报单位" in capsys.readouterr().out
 
 
-def _index_only(config, round_id, processed_dir=None, out_dir=None, jobs=None, executor=None):
+def _index_only(
+    config, round_id, processed_dir=None, out_dir=None, jobs=None, executor=None, reuse=True
+):
     """A stand-in report stage (the real one is covered above): saves two minutes."""
     Path(out_dir, "index.html").write_text("<p>stand-in</p>", encoding="utf-8")
 

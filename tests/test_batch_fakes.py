@@ -231,7 +231,9 @@ def fake_score(config, round_id, processed_dir=None, previous_dir=None):
     return FakeScoreResult(tables={"scores": scores})
 
 
-def fake_report(config, round_id, processed_dir=None, out_dir=None, jobs=None, executor=None):
+def fake_report(
+    config, round_id, processed_dir=None, out_dir=None, jobs=None, executor=None, reuse=True
+):
     _enter(config, "report")
     sub = read_table(processed_dir, "submissions")
     out = Path(out_dir)

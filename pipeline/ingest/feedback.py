@@ -7,12 +7,19 @@
 - `未识别单位的文件.xlsx`: files that could not be tied to a unit.
 Everything a unit typed is written as a string (xlsxwriter with
 strings_to_formulas off), so `=1+1` or `@x` stays inert text.
+
+With a `FeedbackCache` a workbook whose content (every sheet's title, note,
+headers, rows and widths, the banner, the file name) is unchanged since an
+earlier run is copied from the cache byte for byte instead of written again;
+its file properties then keep the time it was first written.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +28,7 @@ import xlsxwriter
 from pipeline.atomic import atomic_path
 from pipeline.codes import SEVERITY_HINT, Reporting, Severity, label
 from pipeline.config import Campaign
+from pipeline.hashing import code_digest, digest_of
 from pipeline.report.printsetup import PrintSetup, apply_xlsxwriter, is_wide
 
 SEVERITY_ZH = {
@@ -35,6 +43,66 @@ _OPTIONS = {
     "strings_to_urls": False,
     "strings_to_numbers": False,
 }
+
+
+def cache_folder(processed_root: Path, round_id: str, stage: str) -> Path:
+    """Where one stage's kept feedback workbooks of a round live (beside `.cache/parsed/`).
+    Each stage that writes the workbooks keeps its own (their sheets differ)."""
+    return Path(processed_root) / ".cache" / "feedback" / round_id / stage
+
+
+@cache
+def _version() -> str:
+    return digest_of([code_digest(), xlsxwriter.__version__])
+
+
+@dataclass
+class FeedbackCache:
+    """Workbooks written by earlier runs, by a digest of their content (derived data:
+    deleting the folder changes only time). `read=False` writes every workbook anew
+    and keeps it (``scorecard run --force``)."""
+
+    folder: Path
+    read: bool = True
+    used: set[str] = field(default_factory=set)
+    kept: int = 0
+    written: int = 0
+
+    def key(self, content: object) -> str:
+        return digest_of([_version(), content])
+
+    def copy_to(self, key: str, path: Path) -> bool:
+        """Put the kept workbook at `path` (atomically); False when there is none."""
+        self.used.add(key)
+        if not self.read:
+            return False
+        try:
+            data = (self.folder / f"{key}.xlsx").read_bytes()
+        except OSError:
+            return False
+        with atomic_path(path, suffix=".tmp.xlsx") as tmp:
+            tmp.write_bytes(data)
+        self.kept += 1
+        return True
+
+    def keep(self, key: str, path: Path) -> None:
+        self.used.add(key)
+        self.written += 1
+        try:
+            with atomic_path(self.folder / f"{key}.xlsx", prefix=".tmp-", suffix=".xlsx") as tmp:
+                tmp.write_bytes(Path(path).read_bytes())
+        except OSError:  # not kept: the next run writes it again
+            pass
+
+    def prune(self) -> int:
+        """Remove kept workbooks this run did not use (and leftovers of killed writers)."""
+        removed = 0
+        if self.folder.is_dir():
+            for p in self.folder.iterdir():
+                if p.is_file() and p.name.removesuffix(".xlsx") not in self.used:
+                    p.unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
 
 def safe_filename(name: str) -> str:
@@ -61,10 +129,15 @@ def _write_sheet(
     widths: list[int],
     extra: Sequence[ExtraSheet] = (),
     banner: str = "",
+    store: FeedbackCache | None = None,
 ) -> Path:
     if banner:  # 临时结果: above every sheet's note
         note = f"{banner}｜{note}"
         extra = [(sheet, t, f"{banner}｜{n}", *more) for sheet, t, n, *more in extra]
+    content = [path.name, title, note, headers, rows, widths, list(extra)]
+    key = store.key(content) if store is not None else ""
+    if store is not None and store.copy_to(key, path):
+        return path
     with atomic_path(path, suffix=".tmp.xlsx") as tmp:
         wb = xlsxwriter.Workbook(str(tmp), _OPTIONS)
         try:
@@ -80,6 +153,8 @@ def _write_sheet(
                 _fill(wb, *sheet)
         finally:
             wb.close()
+    if store is not None:
+        store.keep(key, path)
     return path
 
 
@@ -127,12 +202,14 @@ def write_feedback(
     office: str = Campaign.model_fields["office"].default,  # the config model holds it
     extra_sheets: Mapping[str, Sequence[ExtraSheet]] | None = None,
     banner: str = "",
+    store: FeedbackCache | None = None,
 ) -> list[Path]:
     """Write the feedback workbooks; returns the paths written. Stale workbooks of earlier runs are removed.
 
     `extra_sheets` (unit_id → sheets, e.g. the 整改清单 of the action stage): every unit named there gets a
     workbook, with those sheets after its 退回修改清单 (which then may be empty). `banner` (临时结果：…)
-    heads every sheet's note.
+    heads every sheet's note. `store`: unchanged workbooks are copied from it (module docstring);
+    the ones this call did not use are removed from it afterwards.
     """
     feedback_dir = Path(feedback_dir)
     feedback_dir.mkdir(parents=True, exist_ok=True)
@@ -216,6 +293,7 @@ def write_feedback(
                 widths,
                 extra_sheets.get(uid, ()),
                 banner,
+                store,
             )
         )
     # units that sent nothing usable
@@ -250,6 +328,7 @@ def write_feedback(
             rows,
             [6, 12, 24, 10, 24, 16, 60],
             banner=banner,
+            store=store,
         )
     )
     inferred = submissions["unit_inferred"] if "unit_inferred" in submissions else False
@@ -292,6 +371,9 @@ def write_feedback(
                 rows,
                 [6, 36, 20, 16, 60, 60],
                 banner=banner,
+                store=store,
             )
         )
+    if store is not None:
+        store.prune()
     return written

@@ -29,6 +29,8 @@ from pipeline.config import Config
 from pipeline.errors import TRACEBACK_LOGGER
 from pipeline.report.areas import write_area_pages
 from pipeline.report.briefing import write_briefing
+from pipeline.report.cardcache import cache_folder as card_cache_folder
+from pipeline.report.cardcache import clear_used, prune, run_counts
 from pipeline.report.cards import unit_file_name
 from pipeline.report.context import RoundContext, open_round
 from pipeline.report.frames import REPORTING_LABELS, flags_text
@@ -77,6 +79,7 @@ class ReportResult:
     failures: list[ReportFailure] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    card_cache: dict[str, dict[str, int]] = field(default_factory=dict)  # kept/drawn by kind
     # with index, failures and summary: what `scorecard run` reads (batch/stages.StageResult)
     has_errors: ClassVar[bool] = False
 
@@ -89,6 +92,14 @@ class ReportResult:
             f"轮次 {self.round_id}：生成报告 {len(self.pages)} 页、单位画像 {self.unit_pages} 份，"
             f"用时 {self.seconds:.1f} 秒。"
         ]
+        kept, drawn = self.card_cache.get("kept", {}), self.card_cache.get("drawn", {})
+        if kept or drawn:
+            lines.append(
+                f"  单位画像沿用上次结果 {kept.get('page', 0)} 份，"
+                f"重新生成 {drawn.get('page', 0)} 份"
+                f"（图表重画 {sum(v for k, v in drawn.items() if k != 'page')} 张，"
+                f"沿用 {sum(v for k, v in kept.items() if k != 'page')} 张）。"
+            )
         if self.failures:
             lines.append(f"有 {len(self.failures)} 项失败（其余报告已生成）：")
             lines += [f"  - {f}" for f in self.failures]
@@ -141,6 +152,7 @@ def _jobs(
     config_path: Path,
     jobs: int,
     notebooks_dir: Path,
+    card_cache: dict[str, object] | None = None,
 ) -> tuple[list[NotebookJob], dict[str, dict]]:
     base = {
         "round_id": ctx.round.id,
@@ -169,7 +181,13 @@ def _jobs(
         name = f"unit-cards-{i}"
         failures_path = nb_dir / f"{name}.failures.json"
         card_jobs.append(
-            job(name, "unit_cards.ipynb", unit_ids=ids, failures_path=str(failures_path))
+            job(
+                name,
+                "unit_cards.ipynb",
+                unit_ids=ids,
+                failures_path=str(failures_path),
+                **(card_cache or {}),
+            )
         )
         meta[name] = {"kind": "cards", "ids": ids, "failures": failures_path}
     page_jobs = [job("district", "district.ipynb")]
@@ -289,14 +307,18 @@ def _index(
     return write_text(out_dir / "index.html", render("index.html.j2", **context))
 
 
-def _action_outputs(config: Config, ctx: RoundContext, out_dir: Path, round_id: str) -> list[Path]:
+def _action_outputs(
+    config: Config, ctx: RoundContext, out_dir: Path, round_id: str, reuse: bool = True
+) -> list[Path]:
     """The 通报 draft (.docx) and every scored unit's feedback workbook with its 整改清单.
 
     The feedback workbooks are rewritten here (ingest wrote them before any item existed) with the same
-    rows as ingest's plus the 整改清单 sheet, so every scored unit gets one.
+    rows as ingest's plus the 整改清单 sheet, so every scored unit gets one; an unchanged workbook
+    is copied from the stage's feedback cache (`reuse=False`: all written anew, cache refreshed).
     """
     from pipeline.act.feedback import rectification_sheets
-    from pipeline.ingest.feedback import write_feedback
+    from pipeline.ingest.feedback import FeedbackCache, write_feedback
+    from pipeline.ingest.feedback import cache_folder as feedback_cache_folder
     from pipeline.report.notice_docx import build_notice_docx, file_name
 
     written: list[Path] = []
@@ -322,6 +344,9 @@ def _action_outputs(config: Config, ctx: RoundContext, out_dir: Path, round_id: 
             office=config.campaign.office,
             extra_sheets=extra,
             banner=ctx.banner,
+            store=FeedbackCache(
+                feedback_cache_folder(config.paths.processed, round_id, "report"), read=reuse
+            ),
         )
     return written
 
@@ -334,8 +359,13 @@ def build_reports(
     jobs: int | None = None,
     executor: Executor | None = None,
     notebooks_dir: Path | None = None,
+    reuse: bool = True,
 ) -> ReportResult:
-    """Build the round's report set in `out_dir` (default reports/<round>/)."""
+    """Build the round's report set in `out_dir` (default reports/<round>/).
+
+    Unit cards come from the card cache where what they show is unchanged
+    (`report/cardcache.py`); `reuse=False` (``scorecard run --force``) draws
+    every card anew and refreshes the cache."""
     t0 = time.perf_counter()
     processed_dir = Path(processed_dir or config.paths.processed_round(round_id)).resolve()
     out_dir = Path(out_dir or config.paths.reports_round(round_id)).resolve()
@@ -361,12 +391,23 @@ def build_reports(
     result.pages.append(out_dir / "summary.xlsx")
     result.timings["summary_xlsx"] = time.perf_counter() - t
     t = time.perf_counter()
-    result.pages += _action_outputs(config, ctx, out_dir, round_id)
+    result.pages += _action_outputs(config, ctx, out_dir, round_id, reuse)
     result.timings["notice_docx_feedback"] = time.perf_counter() - t
 
+    cards_cache = card_cache_folder(config.paths.processed, round_id)
+    clear_used(cards_cache)
     job_list, meta = _jobs(
-        config, ctx, processed_dir, out_dir, nb_dir, config_path, n_jobs, notebooks_dir
+        config,
+        ctx,
+        processed_dir,
+        out_dir,
+        nb_dir,
+        config_path,
+        n_jobs,
+        notebooks_dir,
+        card_cache={"card_cache": str(cards_cache), "card_cache_read": reuse},
     )
+    cards_ok = True
     t = time.perf_counter()
     type_pages: list[dict] = []
     with _executor(executor, n_jobs) as ex:
@@ -397,6 +438,7 @@ def build_reports(
                 if outcome.traceback:  # the run log only (reports/.logs), not the terminal
                     TRACEBACK_LOG.error("报告 %s 失败的完整回溯:\n%s", j.name, outcome.traceback)
             if info["kind"] == "cards":
+                cards_ok = cards_ok and outcome.ok
                 result.failures += _card_failures(j, info)
                 result.unit_pages += sum(
                     (out_dir / "units" / unit_file_name(u)).is_file() for u in info["ids"]
@@ -415,6 +457,9 @@ def build_reports(
                         }
                     )
     result.timings["notebooks"] = time.perf_counter() - t
+    result.card_cache = run_counts(cards_cache)
+    if cards_ok:  # every batch said what it used: drop the rest (bounded growth)
+        prune(cards_cache)
     type_pages.sort(key=lambda p: p["order"])
     t = time.perf_counter()
     areas = _extra_pages(result, "areas", lambda: write_area_pages(ctx, out_dir), [])

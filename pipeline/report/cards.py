@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from pipeline.codes import Reason, label
 from pipeline.report import commentary as cm
 from pipeline.report.act_frames import items_lines
 from pipeline.report.card_parts import CardParts, card_parts
+from pipeline.report.cardcache import CardCache
 from pipeline.report.context import RoundContext
 from pipeline.report.display import html_table
 from pipeline.report.frames import REPORTING_LABELS, flags_text
@@ -300,16 +301,31 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
 
 
 def write_unit_cards(
-    ctx: RoundContext, unit_ids: list[str], units_dir: Path
+    ctx: RoundContext,
+    unit_ids: list[str],
+    units_dir: Path,
+    cache: CardCache | None = None,
 ) -> list[dict[str, str]]:
-    """Write units/<unit_id>.html for each unit; return the failures (unit, error)."""
+    """Write units/<unit_id>.html for each unit; return the failures (unit, error).
+
+    With `cache` (`report/cardcache.py`) a card whose content is unchanged is
+    copied from it, byte for byte, and a changed card reuses its unchanged charts."""
     units_dir = Path(units_dir)
     units_dir.mkdir(parents=True, exist_ok=True)
     ctx = narrow_to_units(ctx, unit_ids)
+    cache = cache or CardCache.none()  # drawn the same way (rounded as shown), nothing kept
+    failures = _write_cached_cards(ctx, unit_ids, units_dir, cache)
+    cache.save_used()
+    return failures
+
+
+def _write_cards(
+    ctx: RoundContext, unit_ids: list[str], units_dir: Path, card: Callable[[str], str]
+) -> list[dict[str, str]]:
     failures: list[dict[str, str]] = []
     for uid in unit_ids:
         try:
-            write_text(units_dir / unit_file_name(uid), render_unit_card(ctx, uid))
+            write_text(units_dir / unit_file_name(uid), card(uid))
         except Exception as exc:  # one bad unit must not stop the others
             failures.append(
                 {
@@ -319,3 +335,62 @@ def write_unit_cards(
                 }
             )
     return failures
+
+
+def _write_cached_cards(
+    ctx: RoundContext, unit_ids: list[str], units_dir: Path, cache: CardCache
+) -> list[dict[str, str]]:
+    """Cards from `cache` where their page key is kept, else rendered (charts from the
+    cache where theirs are) and kept, once the render read nothing its key lacks."""
+    import sys
+
+    from pipeline.report import cardkeys as ck
+
+    charts = ck.ChartKeys()
+    try:
+        keys = ck.page_keys(ctx, unit_ids, cache, charts) if cache.folder is not None else {}
+    except Exception:  # no keys: every card is rendered, none kept
+        log.warning("单位画像缓存键计算失败，本批全部重新生成", exc_info=True)
+        keys = {}
+    tables, values = ck.ReadLog(ctx.tables), ck.ReadLog(ctx.cache)
+    watched = RoundContext(
+        config=ctx.config,
+        round=ctx.round,
+        processed_dir=ctx.processed_dir,
+        tables=tables,
+        cache=values,
+        provisional=ctx.provisional,
+    )
+    server = ck.ChartServer(cache, charts)
+
+    def card(uid: str) -> str:
+        key = keys.get(str(uid))
+        kept = cache.get_page(key) if key else None
+        if kept is not None:
+            return kept
+        tables.read.clear()
+        values.read.clear()
+        server.start_page()
+        text = render_unit_card(watched, uid)
+        if key and _keyed(
+            tables.read, values.read, server.observed, ck.chart_values(ctx, uid, charts)
+        ):
+            cache.put_page(key, text, server.entries)
+        return text
+
+    with ck.cached_charts(sys.modules[__name__], server):
+        return _write_cards(watched, unit_ids, units_dir, card)
+
+
+def _keyed(tables: set, values: set, observed: dict, expected: dict) -> bool:
+    """Did the page read only what its key holds? (else it is written but not kept)"""
+    from pipeline.report import cardkeys as ck
+
+    extra = (tables - set(ck.CARD_TABLES)) | (values - ck.CACHE_VALUES)
+    if extra or observed != expected:
+        log.warning(
+            "单位画像读取了缓存键以外的内容（%s），该页不缓存",
+            "、".join(sorted(map(str, extra))) or "图表参数",
+        )
+        return False
+    return True
