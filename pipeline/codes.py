@@ -189,7 +189,8 @@ def label(code: object, kind: type[_Coded] | None = None) -> str:
     text = str(code)
     if kind is not None:
         try:
-            return kind(text).label
+            # a lookup by value (EnumMeta.__call__); mypy checks it against _Coded.__new__
+            return kind(text).label  # type: ignore[call-arg]
         except ValueError:
             return text
     return _LABELS.get(text, text)

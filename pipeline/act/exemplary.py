@@ -99,7 +99,7 @@ def exemplary_table(
                     }
                 )
         if uid in ind.index:
-            i = ind.loc[uid]
+            i = ind.loc[uid].to_dict()  # unit_id is unique: one row
             if bool(i.get("theme_keyword")) and not bool(i.get("theme_missing")):
                 rows.append(
                     {
@@ -119,7 +119,8 @@ def exemplary_table(
                     {
                         **base,
                         "practice_kind": "materials",
-                        "practice": f"基础资料{int(i.get('materials_required'))}类齐全，均在近{current_days}天内更新",
+                        "practice": f"基础资料{int(i['materials_required'])}类齐全，"
+                        f"均在近{current_days}天内更新",
                         "source": "基础资料",
                         "date": dates.get(uid),
                     }

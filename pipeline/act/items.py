@@ -86,7 +86,7 @@ class RuleContext:
     cuts: ActItems
 
 
-def _pct(x: float) -> str:
+def _pct(x: float | None) -> str:
     return (
         "—"
         if x is None or (isinstance(x, float) and math.isnan(x))

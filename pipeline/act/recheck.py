@@ -154,7 +154,7 @@ def rectification_table(
         evid = (
             before
             + "；"
-            + pd.Series(after, index=m.index)
+            + pd.Series(after, index=m.index, dtype="string")
             + pd.Series(np.where(verdict != "", "，" + verdict.astype(object), ""), index=m.index)
         )
         use_fact = has & sc

@@ -88,7 +88,7 @@ def assign_plants(
             if placed == PER_CODE:
                 break
             if code == "changed_since_previous":
-                if not prev_members.get(p.unit_id):
+                if not prev_members or not prev_members.get(p.unit_id):
                     continue
                 p.style["prev_members"] = int(prev_members[p.unit_id])
             p.errors.append(code)
@@ -159,7 +159,7 @@ def apply_plant(
     info = values["info"]
     a, acts, mats = values["actions"], values["activities"], values["materials"]
     done_word, _, not_started = form.sheet("actions").column("status").choices[:3]
-    report = pd.Timestamp(info.loc[0, "report_date"])
+    report = pd.Timestamp(info["report_date"].loc[0])
     if code == "unit_type_mismatch":
         now = info.loc[0, "unit_type"]
         info.loc[0, "unit_type"] = next(
@@ -218,19 +218,19 @@ def apply_plant(
             if campaign_start is not None
             and campaign_start + pd.Timedelta(days=x.due_day - 1) <= as_of
         ]
-        rows = [
+        due_rows = [
             j
             for j in range(len(a))
             if a.loc[j, "action"] in due and a.loc[j, "status"] != done_word
         ]
-        if not rows:
+        if not due_rows:
             return None
-        values["actions"] = a.drop(index=rows[0]).reset_index(drop=True)
+        values["actions"] = a.drop(index=due_rows[0]).reset_index(drop=True)
         return {
             "table": "actions",
             "data_row": None,
             "column": "action",
-            "value": str(a.loc[rows[0], "action"]),
+            "value": str(a.loc[due_rows[0], "action"]),
         }
     if code == "duplicate_row":
         if not len(acts):

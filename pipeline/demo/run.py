@@ -203,7 +203,9 @@ def _round(
     typed = {t: df.drop(columns="_u") for t, df in rm.tables.items()}
     # per-file work on plain Python values (arrow-backed cells are slow to touch one by one)
     tables = {t: df.astype(object) for t, df in typed.items()}
-    by_unit = {t: dict(tuple(df.groupby("unit_id", sort=False))) for t, df in tables.items()}
+    by_unit = {
+        t: {str(u): g for u, g in df.groupby("unit_id", sort=False)} for t, df in tables.items()
+    }
     empty = {t: df.iloc[0:0] for t, df in tables.items()}
     notes = _notes(form, world.config, rid)
     file_recs: list[dict] = []
@@ -227,15 +229,13 @@ def _round(
                 values_out[t].append(v)
             for e in perrs:
                 err_recs.append({"file": plan.file, "sheet": form.sheet(e["table"]).name, **e})
-        findings = {e["code"] for e in perrs}
+        found = {e["code"] for e in perrs}
         if "filename_mismatch" in plan.tags:
-            findings.add("filename_mismatch")
+            found.add("filename_mismatch")
         if "missing_optional_column" in plan.tags:
-            findings.add(
-                "missing_column"
-            )  # a warning: the optional column is reported, the file used
+            found.add("missing_column")  # a warning: the optional column is reported, the file used
         if "late_correction" in plan.tags and plan.status == "accepted":
-            findings.add("late_correction")
+            found.add("late_correction")
         if (
             plan.status == "accepted"
             and prev_info
@@ -244,10 +244,10 @@ def _round(
         ):
             theme = w.values["info"].loc[0, "theme"] if len(w.values["info"]) else None
             if isinstance(theme, str) and theme != prev_info[plan.unit_id][1]:
-                findings.add(
+                found.add(
                     "changed_since_previous"
                 )  # the unit's theme changed with its planted weakness
-        findings = sorted(findings)
+        findings = sorted(found)
         reason = plan.reason
         if plan.status == "accepted" and findings:
             reason = "ok_with_findings"

@@ -46,7 +46,7 @@ def action_credit(
             "credit": credit,
         }
     )
-    return out.groupby(["unit_id", "action"], as_index=False)["credit"].max()
+    return out.groupby(["unit_id", "action"])["credit"].max().reset_index()
 
 
 def peer_groups(units: pd.DataFrame, peer_min: int) -> pd.Series:

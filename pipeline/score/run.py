@@ -6,10 +6,12 @@ reads `data/processed/<round>/`, scores and writes the results beside them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pandas.api.typing import NAType
 
 from pipeline.act import act_tables
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES, Config
@@ -75,7 +77,7 @@ def _sheet(tables: dict[str, pd.DataFrame], name: str, ids: set[str]) -> pd.Data
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     for c in cols:
         if c not in df:
-            df = df.assign(**{c: pd.NA})
+            df = df.assign(**{c: pd.NA})  # type: ignore[arg-type]  # stub: no NA scalar
     df = df[df["unit_id"].astype(str).isin(ids)]
     return df
 
@@ -98,9 +100,9 @@ def _unscored_reasons(units: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> d
     return reasons
 
 
-def _keyword_list(k: object) -> list[str]:
+def _keyword_list(k: Iterable[object] | float | str | NAType | None) -> list[str]:
     """Roster keywords as a list of str (a list, an array from parquet, or missing)."""
-    if k is None or isinstance(k, (float, str)) or k is pd.NA:
+    if k is None or isinstance(k, (float, str, NAType)):
         return [k] if isinstance(k, str) and k else []
     return [str(x) for x in k]
 

@@ -303,7 +303,7 @@ def theme_measures(
         first = frame.groupby("c")["u"].min().sort_values()
         renum = {c: i + 1 for i, c in enumerate(first.index)}
         sizes = frame.groupby("c").size()
-        for i in np.flatnonzero(cluster >= 0):
+        for i in np.flatnonzero(cluster >= 0).tolist():
             cluster_id[i] = renum[cluster[i]]
             size[i] = sizes[cluster[i]]
 

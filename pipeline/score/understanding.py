@@ -126,9 +126,7 @@ def understanding_measures(
             "late": ((lag >= 0) & (lag < late_days)).fillna(False).to_numpy(dtype=bool),
         }
     )
-    la = la.groupby(["unit_id", "action"], as_index=False)[
-        "late"
-    ].min()  # any earlier record counts
+    la = la.groupby(["unit_id", "action"])["late"].min().reset_index()  # any earlier record counts
     lg = la.groupby("unit_id")["late"]
     done_n = ids.map(lg.size()).fillna(0).to_numpy(dtype=int)
     late_n = ids.map(lg.sum()).fillna(0).to_numpy(dtype=int)

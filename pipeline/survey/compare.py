@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -58,7 +61,9 @@ def pct(x: float | None) -> str:
 
 
 def self_report_check(
-    evaluation: pd.DataFrame, satisfaction: pd.DataFrame, margin: float = _SURVEY.overstate_margin
+    evaluation: pd.DataFrame | None,
+    satisfaction: pd.DataFrame,
+    margin: float = _SURVEY.overstate_margin,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-unit comparison, findings) for units with a tally and enough survey answers."""
     cols = [
@@ -87,6 +92,7 @@ def self_report_check(
     m["gap"] = m["self_rate"] - m["rate"].astype(float)
     m["overstated"] = m["self_rate"] > m["rate_high"].astype(float) + margin
     findings = []
+    r: Any  # an itertuples row: pandas-stubs types every field as any scalar (bytes, dates, ...)
     for r in m[m["overstated"]].itertuples(index=False):
         findings.append(
             {
@@ -168,13 +174,14 @@ def paper_vs_residents(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.D
     )
     m["verdict"] = verdict
     m["verdict_label"] = [VERDICTS.get(v, "") for v in verdict]
+    rows: Iterator[Any] = m.itertuples(index=False)  # fields typed as any scalar by pandas-stubs
     m["facts"] = [
         (
             f"综合得分 {r.overall:.1f}（全区第 {int(rank_of[r.unit_id])}/{total} 名，中位数 {median:.1f}）；"
             f"群众满意率 {pct(r.rate)}（{int(r.answered)} 人作答，95%区间 {pct(r.rate_low)}–{pct(r.rate_high)}），"
             f"全区 {pct(p)}"
         )
-        for r in m.itertuples(index=False)
+        for r in rows
     ]
     m = m.sort_values("disagreement", key=lambda d: -d.abs(), kind="stable").reset_index(drop=True)
     types = {

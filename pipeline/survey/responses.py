@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -80,7 +81,8 @@ def match_respondent_unit(written: str, index: NameIndex, cutoff: float):
     return m.unit_id, m.how, m.candidates
 
 
-def _time(v: object) -> pd.Timestamp | None:
+def _time(v: Any) -> pd.Timestamp | None:
+    """A cell read as a time (any cell value: text, a number, a datetime, blank)."""
     if _blank(v):
         return None
     t = pd.to_datetime(v, errors="coerce") if not isinstance(v, pd.Timestamp) else v
@@ -259,7 +261,12 @@ def survey_rows(
                 set_aside.add(row)
                 continue
             overall = answers[lay.overall]
-            scores = [a.score for a in answers.values() if a is not None and a.counted]
+            assert overall is not None  # a blank or unknown overall answer set the row aside
+            scores = [
+                a.score
+                for a in answers.values()
+                if a is not None and a.counted and a.score is not None
+            ]
             text = " ".join(_text(rec.get(c)) for c in lay.comments if _text(rec.get(c)))
             file_kept.append(
                 {
