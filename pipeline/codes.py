@@ -138,7 +138,8 @@ class Finding(_Coded):
 
 
 class RunError(_Coded):
-    """`error` of a run record (`data/processed/.runs/<round>.json`) that could not start or was killed."""
+    """`error` of a run record (`data/processed/.runs/<round>.json`) that could not start or
+    was killed."""
 
     READ_ONLY = "read_only", "目录无法写入"
     DISK_FULL = "disk_full", "磁盘已满"

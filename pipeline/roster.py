@@ -217,7 +217,8 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
                 rows[positions[ids[-1]][0]],
                 "单位编码",
                 "page_collision",
-                f"单位编码 {where} 只差大小写或特殊字符，单位画像页的文件名会相同；请改用能区分的编码",
+                f"单位编码 {where} 只差大小写或特殊字符，单位画像页的文件名会相同；"
+                "请改用能区分的编码",
             )
         )
     known = {u for u in unit_ids if u}

@@ -1,4 +1,5 @@
-"""Exemplary units and practices (典型经验): the best of each type, with stable ranks, and what they did.
+"""Exemplary units and practices (典型经验): the best of each type, with stable ranks, and
+what they did.
 
 Per unit type the candidates are scored units flagged on no weakness, with a
 stable rank and a certain grade, among the best ⌈`top_share` × n⌉ of the
@@ -93,7 +94,8 @@ def exemplary_table(
                     {
                         **base,
                         "practice_kind": "activity",
-                        "practice": f"「{x.get('name')}」（{fmt}结合业务工作，群众参与，{x.get('publicity')}宣传）",
+                        "practice": f"「{x.get('name')}」（{fmt}结合业务工作，群众参与，"
+                        f"{x.get('publicity')}宣传）",
                         "source": "活动记录",
                         "date": x.get("date"),
                     }

@@ -35,7 +35,8 @@ def _date(x: Any) -> str:
 def rectification_sheets(
     rect: pd.DataFrame, scored_ids: list[str], round_name: str = "", office: str = OFFICE
 ) -> dict[str, list[tuple]]:
-    """unit_id → [(sheet, title, note, headers, rows, widths)] for every scored unit (an empty list is said so)."""
+    """unit_id → [(sheet, title, note, headers, rows, widths)] for every scored unit (an empty
+    list is said so)."""
     out: dict[str, list[tuple]] = {}
     groups = {str(u): g for u, g in rect.groupby("unit_id")} if len(rect) else {}
     for uid in scored_ids:

@@ -33,7 +33,8 @@ def band(overall: float, cuts: Sequence[float]) -> int:
 
 
 def grade_columns(scores: pd.DataFrame, bands: ActGrades | None = None) -> pd.DataFrame:
-    """scores + grade (Int64, 1 = best), grade_label, grade_low/high_label, grade_uncertain, grade_note."""
+    """scores + grade (Int64, 1 = best), grade_label, grade_low/high_label, grade_uncertain,
+    grade_note."""
     g = bands or ActGrades()
     out = scores.copy()
     ok = out["scored"].astype(bool) & out["overall"].notna()

@@ -30,7 +30,8 @@ def as_string(values: object) -> pd.api.extensions.ExtensionArray:
 
 @dataclass(frozen=True)
 class Coded:
-    """A string column as codes into a list of labels (None = missing): cheap to build and filter."""
+    """A string column as codes into a list of labels (None = missing): cheap to build and
+    filter."""
 
     codes: np.ndarray
     labels: Sequence[str | None] | pd.Series

@@ -17,7 +17,8 @@ import pandas as pd
 
 from pipeline.form import FormSpec
 
-# row-level plants, each on its own file; `changed_since_previous` only where a previous round exists
+# row-level plants, each on its own file; `changed_since_previous` only where a previous
+# round exists
 ROW_PLANTS = (
     "unit_type_mismatch",
     "no_members",
@@ -40,7 +41,8 @@ HYPERLINK = '=HYPERLINK("http://example.com/活动照片","{name}")'
 
 
 class Formula(str):
-    """A cell written as a formula with no cached value (as a program such as openpyxl writes it)."""
+    """A cell written as a formula with no cached value (as a program such as openpyxl writes
+    it)."""
 
 
 def _eligible(p) -> bool:
@@ -114,7 +116,8 @@ def _late_correction(plans: list, deadline_end: pd.Timestamp, rng) -> bool:
             or draft.received_at >= deadline_end
         ):
             continue
-        # the draft stays as received (on time, never before the day it is dated); the correction comes late
+        # the draft stays as received (on time, never before the day it is dated);
+        # the correction comes late
         final.received_at = deadline_end + pd.Timedelta(hours=int(rng.integers(10, 30)))
         final.tags.append("late_correction")
         return True
@@ -129,7 +132,8 @@ def _base(name: str, unit_type: str) -> str:
 
 
 def _ambiguous(pool: list, roster: pd.DataFrame) -> bool:
-    """A unit writes only the name it shares with another unit (清香坪 for 清香坪社区 and 清香坪街道)."""
+    """A unit writes only the name it shares with another unit (清香坪 for 清香坪社区 and
+    清香坪街道)."""
     names = dict(zip(roster["unit_id"].astype(str), roster["unit_name"].astype(str), strict=True))
     kinds = dict(zip(roster["unit_id"].astype(str), roster["unit_type"].astype(str), strict=True))
     taken = set(names.values()) | {a for al in roster["aliases"] for a in al}

@@ -124,7 +124,8 @@ def _xlsx(path: Path, sheet: str, df: pd.DataFrame, received: pd.Timestamp, crea
 def plant_units(
     roster: pd.DataFrame, labels: pd.DataFrame, tallies: set[str], rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Per expected unit: surveyed, planned respondents, the residents' true rate and the planted labels."""
+    """Per expected unit: surveyed, planned respondents, the residents' true rate and the
+    planted labels."""
     lab = labels.set_index("unit_id")
     ids = roster.loc[roster["expected"].astype(bool), "unit_id"].astype(str).tolist()
     n_planted = lab[[c for c in lab.columns if c.endswith("_planted")]].sum(axis=1)
@@ -255,7 +256,8 @@ def write_survey(
         ).strftime("%Y/%m/%d %H:%M:%S")
         t_rows.insert(j + 1, dup)
         planted.append({"file": t_file, "data_row": j + 1, "code": "survey_duplicate_row"})
-    # paper tally: 问卷编号 P0001..., answers in words, an interviewer column the layout does not read
+    # paper tally: 问卷编号 P0001..., answers in words, an interviewer column the layout does
+    # not read
     p_rows = []
     for i, p in enumerate(paper, start=1):
         rec = {

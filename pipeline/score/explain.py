@@ -61,7 +61,8 @@ def progress_facts(r: dict, sc: Scoring) -> list[Fact]:
         facts.append(
             (
                 lag_pts * 0.5,
-                f"完成进度明显落后于{peer}（稳健z值{num(r['progress_z'], 1)}，即比同类中位数低{num(abs(r['progress_z']), 1)}个典型离差）",
+                f"完成进度明显落后于{peer}（稳健z值{num(r['progress_z'], 1)}，"
+                f"即比同类中位数低{num(abs(r['progress_z']), 1)}个典型离差）",
             )
         )
     return facts

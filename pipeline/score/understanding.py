@@ -14,7 +14,8 @@ least as close to the check as one on the deadline day.
 - last-minute actions: share of the done due actions completed within
   `late_action_days` before D.
 
-    shallow_understanding = 100 × (w_bunching × clip(BI' / bunching_full, 0, 1) [0 when N < min_activities]
+    shallow_understanding = 100 × (w_bunching × clip(BI' / bunching_full, 0, 1)
+                                   [0 when N < min_activities]
                                    + w_spread × (1 − coverage_before)
                                    + w_tied × (1 − tied share)
                                    + w_late × last-minute share)

@@ -160,7 +160,8 @@ def survey_rows(
                 None,
                 None,
                 "survey_unknown_layout",
-                f"表头不属于任何已配置的问卷格式，{sf.rows_read} 行未使用（请在配置 [[survey.layouts]] 中登记该格式）",
+                f"表头不属于任何已配置的问卷格式，{sf.rows_read} 行未使用"
+                "（请在配置 [[survey.layouts]] 中登记该格式）",
             )
             ledger.append(
                 {
@@ -315,7 +316,8 @@ def survey_rows(
                 "rows_set_aside": len(set_aside),
             }
         )
-    # identical answers from the same unit submitted within seconds (a double submission), across files
+    # identical answers from the same unit submitted within seconds (a double submission),
+    # across files
     last: dict[tuple, pd.Timestamp] = {}
     by_file = {sf.file: sf for sf in files}
     for r in sorted(
@@ -338,7 +340,8 @@ def survey_rows(
                 r["row"],
                 sf.layout.submitted_at if sf.layout else None,
                 "survey_duplicate_row",
-                f"与同一单位 {int((t - prev).total_seconds())} 秒前提交的问卷内容完全相同，疑为重复提交，只计一次",
+                f"与同一单位 {int((t - prev).total_seconds())} 秒前提交的问卷内容完全相同，"
+                "疑为重复提交，只计一次",
                 str(t),
                 unit_id=r["unit_id"],
             )

@@ -294,7 +294,8 @@ _UNIT_FIELDS = ("unit_name", "unit_type")
 def _carried_rows(
     sheet: Sheet, form: FormSpec, rows: list[dict[str, object]], carry: Carry | None, actions: bool
 ) -> tuple[list[dict[str, object]], frozenset[tuple[int, str]]]:
-    """Table rows with the unit's last accepted return filled in, and the cells that came from it."""
+    """Table rows with the unit's last accepted return filled in, and the cells that came from
+    it."""
     if carry is None:
         return rows, frozenset()
     keys = {c.key for c in sheet.columns}
@@ -324,7 +325,8 @@ def build_workbook(
     filename: str,
     carry: Carry | None = None,
 ) -> Workbook:
-    """The template of one unit for one round (`carry`: pre-filled from its last accepted return)."""
+    """The template of one unit for one round (`carry`: pre-filled from its last accepted
+    return)."""
     wb = Workbook()
     wb.remove(wb.worksheets[0])  # the empty sheet a new workbook starts with
     wb.properties.title = f"{form.title}（{round_.name}）"
