@@ -10,7 +10,7 @@ KERNEL := grassroots-scorecard
 help:
 	@echo "make demo   - build the environment and run the whole batch on the demo district"
 	@echo "make test   - build the environment and run the test suite"
-	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make lint   - ruff check, ruff format --check and mypy (the type checker)"
 	@echo "make bench  - run the benchmarks and write docs/benchmarks.md"
 	@echo "make lab    - JupyterLab on the project kernel (notebooks/explore.ipynb)"
 
@@ -34,11 +34,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks
 	$(BIN)/ruff format --check pipeline tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -rs -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks
 	$(BIN)/ruff format --check pipeline tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -163,7 +163,8 @@ def with_chinese_labels(df: pd.DataFrame) -> pd.DataFrame:
 def round_table(
     ctx: RoundContext | str, name: str, chinese: bool = False, config_path: str | Path = ""
 ) -> pd.DataFrame:
-    """One table of a round (a RoundContext, or a round id): Beijing time; Chinese headers if asked."""
+    """One table of a round (a RoundContext, or a round id): Beijing time; Chinese headers if
+    asked."""
     if isinstance(ctx, str):
         ctx = open_round(config_path, ctx)
     df = ctx.table(name)
@@ -176,7 +177,8 @@ def round_table(
 
 
 def history(config_path: str | Path = "", table: str = "scores") -> pd.DataFrame:
-    """One table over every scored round, with round_id / round_name / as_of columns, in time order."""
+    """One table over every scored round, with round_id / round_name / as_of columns, in time
+    order."""
     config = load_any_config(config_path)
     parts = []
     for r in config.rounds_in_order():

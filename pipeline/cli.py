@@ -88,7 +88,8 @@ def cmd_round(args: argparse.Namespace) -> int:
     config = add_round(path, new)
     r = config.round(new.id)
     print(
-        f"已在 {path} 中新增检查轮次 {r.id}（{r.name}，{r.stage}）：数据截至 {r.as_of}，报送截止 {r.deadline}，"
+        f"已在 {path} 中新增检查轮次 {r.id}（{r.name}，{r.stage}）："
+        f"数据截至 {r.as_of}，报送截止 {r.deadline}，"
         f"检查日期 {r.inspection}。\n下一步：scorecard template --round {r.id} --carry-over"
     )
     return EXIT_OK
@@ -151,7 +152,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     config = _config(args)
     code = EXIT_OK
     for rid in _rounds(config, args.round):
-        # a missing prerequisite (ReportPrerequisiteError) stops here, once for all pages: main() prints it
+        # a missing prerequisite (ReportPrerequisiteError) stops here, once for all pages:
+        # main() prints it
         result = build_reports(config, rid, jobs=args.jobs)
         print(result.summary())
         if result.failures:

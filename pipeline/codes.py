@@ -138,7 +138,8 @@ class Finding(_Coded):
 
 
 class RunError(_Coded):
-    """`error` of a run record (`data/processed/.runs/<round>.json`) that could not start or was killed."""
+    """`error` of a run record (`data/processed/.runs/<round>.json`) that could not start or
+    was killed."""
 
     READ_ONLY = "read_only", "目录无法写入"
     DISK_FULL = "disk_full", "磁盘已满"
@@ -189,7 +190,8 @@ def label(code: object, kind: type[_Coded] | None = None) -> str:
     text = str(code)
     if kind is not None:
         try:
-            return kind(text).label
+            # a lookup by value (EnumMeta.__call__); mypy checks it against _Coded.__new__
+            return kind(text).label  # type: ignore[call-arg]
         except ValueError:
             return text
     return _LABELS.get(text, text)

@@ -200,9 +200,11 @@ class Ingest(_Frozen):
 
 
 class IntakeChecks(_Frozen):
-    """Thresholds of the checks a reviewer makes within a return and across rounds (methodology.md)."""
+    """Thresholds of the checks a reviewer makes within a return and across rounds
+    (methodology.md)."""
 
-    # 参加人数 above exp(median + k·MAD) of log 参加人数 of the same unit type's rows this round (and above the floor)
+    # 参加人数 above exp(median + k·MAD) of log 参加人数 of the same unit type's rows this round
+    # (and above the floor)
     participants_mad_k: Annotated[float, Field(gt=0)] = 4.0
     participants_floor: Annotated[int, Field(ge=0)] = 300
     participants_min_rows: Annotated[int, Field(ge=1)] = (
@@ -213,7 +215,8 @@ class IntakeChecks(_Frozen):
     members_change_min: Annotated[int, Field(ge=0)] = 10
     materials_change_ratio: Annotated[float, Field(gt=1)] = 3.0
     materials_change_min: Annotated[int, Field(ge=0)] = 10
-    # a theme is "rewritten" when its character-bigram overlap (Jaccard) with the previous one is below this
+    # a theme is "rewritten" when its character-bigram overlap (Jaccard) with the previous one
+    # is below this
     theme_similarity_min: Annotated[float, Field(ge=0, le=1)] = 0.3
 
 
@@ -221,7 +224,8 @@ class Intake(_Frozen):
     """Who sent what and when: overrides of a match, the correction rule, the reviewer's checks."""
 
     # a correction received after the deadline: `first_on_time` = a unit whose first usable return
-    # came on time stays on time (the correction's lateness is shown); `latest` = the return used decides
+    # came on time stays on time (the correction's lateness is shown);
+    # `latest` = the return used decides
     late_correction: Literal["first_on_time", "latest"] = "first_on_time"
     # round id -> {file (as listed in submissions) -> unit code, or "ignore"}
     overrides: dict[str, dict[str, str]] = {}
@@ -283,7 +287,8 @@ class ProgressWeights(_IndexWeights):
 
 
 class ScoringProgress(_Frozen):
-    """uneven_progress = 100 × (w_shortfall × clip((1 − progress)/shortfall_full) + w_lag × clip(lag/lag_full))."""
+    """uneven_progress = 100 × (w_shortfall × clip((1 − progress)/shortfall_full)
+    + w_lag × clip(lag/lag_full))."""
 
     shortfall_full: _Share = 0.5
     lag_full: _Share = 0.5
@@ -313,7 +318,8 @@ class ThemeWeights(_IndexWeights):
 
 
 class ScoringTheme(_Frozen):
-    """unclear_theme: missing theme, distinctiveness, business keyword, concrete target; search tuning."""
+    """unclear_theme: missing theme, distinctiveness, business keyword, concrete target;
+    search tuning."""
 
     min_chars: Annotated[int, Field(ge=1)] = 4
     exact_max: Annotated[int, Field(ge=0)] = 20_000
@@ -330,7 +336,8 @@ class UnderstandingWeights(_IndexWeights):
 
 
 class ScoringUnderstanding(_Frozen):
-    """shallow_understanding: bunching (full at BI' = `bunching_full`), spread, tied share, last-minute."""
+    """shallow_understanding: bunching (full at BI' = `bunching_full`), spread, tied share,
+    last-minute."""
 
     bunching_full: _Share = 0.5
     weights: UnderstandingWeights = UnderstandingWeights()
@@ -407,7 +414,8 @@ class Notice(_Frozen):
 
 
 class ActItems(_Frozen):
-    """Cut-offs of the rectification item rules (`[act.items]`); one rule opens and re-checks an item."""
+    """Cut-offs of the rectification item rules (`[act.items]`); one rule opens and re-checks
+    an item."""
 
     quality_min: _Share = 0.6
     formats_min: Annotated[int, Field(ge=2)] = 2
@@ -419,7 +427,8 @@ class ActItems(_Frozen):
 
 
 class ActGrades(_Frozen):
-    """Grade bands on the composite (`[act.grades]`): `cuts` descending, one more label than cuts."""
+    """Grade bands on the composite (`[act.grades]`): `cuts` descending, one more label than
+    cuts."""
 
     cuts: tuple[float, ...] = (85.0, 75.0, 60.0, 45.0)
     labels: tuple[str, ...] = ("五星", "四星", "三星", "二星", "一星")
@@ -431,7 +440,8 @@ class ActGrades(_Frozen):
             problems.append(
                 (
                     "labels",
-                    f"等次名称应比分界点多 1 个（现有分界点 {len(self.cuts)} 个、名称 {len(self.labels)} 个）",
+                    f"等次名称应比分界点多 1 个（现有分界点 {len(self.cuts)} 个、"
+                    f"名称 {len(self.labels)} 个）",
                 )
             )
         if list(self.cuts) != sorted(self.cuts, reverse=True) or len(set(self.cuts)) != len(
@@ -505,7 +515,8 @@ class Survey(_Frozen):
     layouts: tuple[SurveyLayout, ...] = ()
 
     def survey_dir(self, raw_round: Path, round_id: str) -> Path:
-        """The round's survey folder: `path` (with {round}) if set, else `<raw>/<round>/<folder>`."""
+        """The round's survey folder: `path` (with {round}) if set, else
+        `<raw>/<round>/<folder>`."""
         if self.path:
             return Path(self.path.replace("{round}", round_id))
         return raw_round / self.folder
@@ -560,7 +571,8 @@ class Config(_Frozen):
                 problems.append(
                     (
                         f"rounds[{i}].as_of",
-                        f"数据截至日期 {r.as_of} 早于活动开始日期 campaign.start {self.campaign.start}",
+                        f"数据截至日期 {r.as_of} 早于活动开始日期 "
+                        f"campaign.start {self.campaign.start}",
                     )
                 )
         if problems:

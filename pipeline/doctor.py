@@ -55,7 +55,8 @@ def _python() -> Check:
         f"Python {v.major}.{v.minor}.{v.micro}（{sys.executable}）",
         ""
         if ok
-        else f"需要 Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} 或更高版本；安装后删除 .venv 再运行 make install",
+        else f"需要 Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} 或更高版本；"
+        "安装后删除 .venv 再运行 make install",
     )
 
 
@@ -102,7 +103,8 @@ def _dependencies(import_module: Callable[[str], object] = importlib.import_modu
             "依赖包",
             False,
             f"未找到已安装的 {DIST_NAME}（项目没有安装到当前 Python 环境）",
-            "在仓库根目录运行 make install（或 .venv/bin/pip install -e '.[dev]'），并用 .venv/bin/scorecard 运行",
+            "在仓库根目录运行 make install（或 .venv/bin/pip install -e '.[dev]'），"
+            "并用 .venv/bin/scorecard 运行",
         )
     broken: list[str] = []
     for req in reqs:
@@ -116,7 +118,8 @@ def _dependencies(import_module: Callable[[str], object] = importlib.import_modu
             "依赖包",
             False,
             "无法导入: " + "；".join(broken),
-            "运行 .venv/bin/pip install -e '.[dev]' 重新安装依赖（或删除 .venv 后运行 make install）",
+            "运行 .venv/bin/pip install -e '.[dev]' 重新安装依赖"
+            "（或删除 .venv 后运行 make install）",
         )
     return Check("依赖包", True, f"{len(reqs)} 个运行依赖均可导入")
 
@@ -323,7 +326,8 @@ def print_report(checks: list[Check]) -> None:
     failed = [c.name for c in checks if not c.ok]
     if failed:
         print(
-            f"\n有 {len(failed)} 项检查未通过: {'、'.join(failed)}。按上面的解决办法处理后再运行 scorecard doctor。"
+            f"\n有 {len(failed)} 项检查未通过: {'、'.join(failed)}。"
+            "按上面的解决办法处理后再运行 scorecard doctor。"
         )
     else:
         print("\n环境检查全部通过。")

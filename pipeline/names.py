@@ -85,7 +85,10 @@ def name_finding(raw: str, label: str) -> dict | None:
         )
     else:
         code, severity = "filename_recoded", "warning"
-        message = f"文件名不是 UTF-8 编码（多为 Windows 压缩包解压所致），已按 {how.upper()} 识别为“{label}”"
+        message = (
+            "文件名不是 UTF-8 编码（多为 Windows 压缩包解压所致），"
+            f"已按 {how.upper()} 识别为“{label}”"
+        )
     return {
         "file": label,
         "sheet": None,

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rapidfuzz import fuzz, process
@@ -157,37 +158,43 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
         s = unicodedata.normalize("NFKC", str(v)).strip()
         return s or None
 
-    cols = {
-        "unit_id": [text(v) for v in df["unit_id"]],
-        "unit_name": [text(v) for v in df["unit_name"]],
-        "aliases": [_split(v) for v in df["aliases"]],
-        "unit_type": [text(v) for v in df["unit_type"]],
-        "parent_id": [text(v) for v in df["parent_id"]],
-        "keywords": [_split(v) for v in df["keywords"]],
-        "expected": [_yes(v) for v in df["expected"]],
-    }
     # validate on plain Python values (a DataFrame would turn None into NaN)
+    unit_ids = [text(v) for v in df["unit_id"]]
+    names = [text(v) for v in df["unit_name"]]
+    aliases = [_split(v) for v in df["aliases"]]
+    kinds = [text(v) for v in df["unit_type"]]
+    parents = [text(v) for v in df["parent_id"]]
+    expected = [_yes(v) for v in df["expected"]]
+    cols: dict[str, list[Any]] = {
+        "unit_id": unit_ids,
+        "unit_name": names,
+        "aliases": aliases,
+        "unit_type": kinds,
+        "parent_id": parents,
+        "keywords": [_split(v) for v in df["keywords"]],
+        "expected": expected,
+    }
     out = pd.DataFrame(cols, dtype=object)
     rows = [i + 2 for i in range(len(out))]  # header is row 1
     unit_types = load_form().unit_types  # the form's 单位类型 choices: the one list
-    for row, rec in zip(rows, out.itertuples(index=False), strict=True):
-        if not rec.unit_id:
+    for row, uid, name, kind, exp in zip(rows, unit_ids, names, kinds, expected, strict=True):
+        if not uid:
             problems.append(RosterProblem(row, "单位编码", "missing_id", "单位编码为空"))
-        if not rec.unit_name:
+        if not name:
             problems.append(RosterProblem(row, "单位名称", "missing_name", "单位名称为空"))
-        if rec.unit_type not in unit_types:
+        if kind not in unit_types:
             problems.append(
                 RosterProblem(
                     row,
                     "单位类型",
                     "unknown_type",
-                    f"单位类型“{rec.unit_type or ''}”不在 {'/'.join(unit_types)} 之中",
+                    f"单位类型“{kind or ''}”不在 {'/'.join(unit_types)} 之中",
                 )
             )
-        if rec.expected is None:
+        if exp is None:
             problems.append(RosterProblem(row, "应报", "bad_expected", "应报应填“是”或“否”"))
     positions: dict[str, list[int]] = {}
-    for i, uid in enumerate(cols["unit_id"]):
+    for i, uid in enumerate(unit_ids):
         if uid:
             positions.setdefault(uid, []).append(i)
     for uid, group in positions.items():
@@ -210,24 +217,25 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
                 rows[positions[ids[-1]][0]],
                 "单位编码",
                 "page_collision",
-                f"单位编码 {where} 只差大小写或特殊字符，单位画像页的文件名会相同；请改用能区分的编码",
+                f"单位编码 {where} 只差大小写或特殊字符，单位画像页的文件名会相同；"
+                "请改用能区分的编码",
             )
         )
-    known = {u for u in cols["unit_id"] if u}
-    parent = dict(zip(cols["unit_id"], cols["parent_id"], strict=True))
-    for row, rec in zip(rows, out.itertuples(index=False), strict=True):
-        if rec.parent_id and rec.parent_id not in known:
+    known = {u for u in unit_ids if u}
+    parent = dict(zip(unit_ids, parents, strict=True))
+    for row, pid in zip(rows, parents, strict=True):
+        if pid and pid not in known:
             problems.append(
                 RosterProblem(
                     row,
                     "上级单位编码",
                     "unknown_parent",
-                    f"上级单位编码 {rec.parent_id} 不在名册中",
+                    f"上级单位编码 {pid} 不在名册中",
                 )
             )
     # cycles: follow parents; a walk longer than the roster or back to the start is a cycle
     reported: set[str] = set()
-    for uid in cols["unit_id"]:
+    for uid in unit_ids:
         if not uid or uid in reported:
             continue
         seen = [uid]
@@ -241,7 +249,7 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
                 reported.update(cycle)
                 problems.append(
                     RosterProblem(
-                        rows[cols["unit_id"].index(cur)],
+                        rows[unit_ids.index(cur)],
                         "上级单位编码",
                         "parent_cycle",
                         f"上级关系成环: {' → '.join([*cycle, cur])}",
@@ -249,10 +257,10 @@ def read_roster_frame(raw: pd.DataFrame, source: str = "<frame>") -> pd.DataFram
                 )
     # a name (or alias) that stands for two units makes matching ambiguous
     owners: dict[str, set[str]] = {}
-    for rec in out.itertuples(index=False):
-        for name in [rec.unit_name, *rec.aliases]:
-            if name and rec.unit_id:
-                owners.setdefault(normalise_name(name), set()).add(rec.unit_id)
+    for uid, official, als in zip(unit_ids, names, aliases, strict=True):
+        for name in [official, *als]:
+            if name and uid:
+                owners.setdefault(normalise_name(name), set()).add(uid)
     for name, units in owners.items():
         if len(units) > 1:
             problems.append(
@@ -334,12 +342,14 @@ def build_name_index(roster: pd.DataFrame) -> NameIndex:
     exact: dict[str, str] = {}
     alias: dict[str, str] = {}
     norm: dict[str, str] = {}
-    for rec in roster.itertuples(index=False):
-        exact[str(rec.unit_name)] = str(rec.unit_id)
-        norm.setdefault(normalise_name(rec.unit_name), str(rec.unit_id))
-        for a in rec.aliases:
-            alias[a] = str(rec.unit_id)
-            norm.setdefault(normalise_name(a), str(rec.unit_id))
+    for uid, name, aliases in zip(
+        roster["unit_id"], roster["unit_name"], roster["aliases"], strict=True
+    ):
+        exact[str(name)] = str(uid)
+        norm.setdefault(normalise_name(name), str(uid))
+        for a in aliases:
+            alias[a] = str(uid)
+            norm.setdefault(normalise_name(a), str(uid))
     names = dict(zip(roster["unit_id"].astype(str), roster["unit_name"].astype(str), strict=True))
     return NameIndex(exact, alias, norm, names, dict(norm))
 

@@ -26,7 +26,8 @@ SCORE_TABLES: tuple[str, ...] = (
     "notice",
 )
 ACT_TABLES: tuple[str, ...] = ("rectification", "rectification_rates", "exemplary")
-"""Written beside the score tables by the action stage (pipeline/act), which also adds grades to `scores`."""
+"""Written beside the score tables by the action stage (pipeline/act), which also adds grades
+to `scores`."""
 
 SURVEY_TABLES: tuple[str, ...] = (  # pipeline/survey: written only for a round with survey exports
     "satisfaction",

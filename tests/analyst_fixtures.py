@@ -1,4 +1,5 @@
-"""A fabricated district with parent units (社区 under 街道, 村 under 镇), built once for the analyst tests."""
+"""A fabricated district with parent units (社区 under 街道, 村 under 镇), built once for the
+analyst tests."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def pdf_pages(pdf: Path) -> list[str]:
 
 
 def need(marker: str) -> str:
-    """The client for a marker of conftest.CLIENTS (skip, or fail under SCORECARD_REQUIRE_CLIENTS=1)."""
+    """The client for a marker of conftest.CLIENTS (skip, or fail under
+    SCORECARD_REQUIRE_CLIENTS=1)."""
     return require_client(marker)
 
 

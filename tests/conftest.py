@@ -16,7 +16,7 @@ from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-# the 200 real spreadsheets (never committed): beside the checkout, or where SCORECARD_REALFILES says
+# the 200 real spreadsheets (never committed): beside the checkout, or at SCORECARD_REALFILES
 REALFILES = Path(os.environ.get("SCORECARD_REALFILES") or SHARED / "realfiles")
 REFERENCE_DATA = (
     Path(__file__).resolve().parent / "data"
@@ -25,7 +25,7 @@ REFERENCE_DATA = (
 DEMO_SEED = 7
 DEMO_UNITS = 60
 
-# Real clients some tests drive: (marker, executables tried in order, the Debian package to install).
+# Real clients some tests drive: (marker, executables tried in order, the Debian package).
 CLIENTS: dict[str, tuple[tuple[str, ...], str]] = {
     "browser": (("chromium", "chromium-browser", "google-chrome"), "chromium"),
     "libreoffice": (("soffice", "libreoffice"), "libreoffice-calc-nogui libreoffice-writer-nogui"),
@@ -54,7 +54,7 @@ def require_client(marker: str) -> str:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A test marked `browser`, `libreoffice` or `poppler` needs that client (see require_client)."""
+    """A test marked `browser`, `libreoffice` or `poppler` needs that client (require_client)."""
     for marker in CLIENTS:
         if item.get_closest_marker(marker) is not None:
             require_client(marker)

@@ -1,4 +1,5 @@
-"""The action stage (pipeline/act): item rules, re-check statuses, rates, grades, notice, exemplary units."""
+"""The action stage (pipeline/act): item rules, re-check statuses, rates, grades, notice,
+exemplary units."""
 
 from __future__ import annotations
 

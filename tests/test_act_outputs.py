@@ -1,4 +1,5 @@
-"""The action stage's outputs: the 通报 draft (.docx), feedback 整改清单 for every scored unit, summary sheets."""
+"""The action stage's outputs: the 通报 draft (.docx), feedback 整改清单 for every scored unit,
+summary sheets."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The analysis API: `from pipeline import open_round`, rounds, tables in Chinese and Beijing time, export,
-and notebooks/explore.ipynb runs on a district."""
+"""The analysis API: `from pipeline import open_round`, rounds, tables in Chinese and Beijing
+time, export, and notebooks/explore.ipynb runs on a district."""
 
 from __future__ import annotations
 

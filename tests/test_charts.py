@@ -1,4 +1,5 @@
-"""Charts: every chart renders with Chinese text and no missing glyph; fonts are found or the error says how to fix it."""
+"""Charts: every chart renders with Chinese text and no missing glyph; fonts are found or the
+error says how to fix it."""
 
 from __future__ import annotations
 

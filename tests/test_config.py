@@ -358,7 +358,7 @@ def test_all_index_weights_zero(tmp_path: Path, index: str) -> None:
 
 
 def test_demo_config_is_the_repository_config_with_its_own_paths() -> None:
-    """The demo writes the repository's scorecard.toml: only [paths] differs; no second copy exists."""
+    """The demo writes the repository's scorecard.toml: only [paths] differs; no second copy."""
     from pipeline.demo import settings
 
     assert not list(

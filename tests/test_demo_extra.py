@@ -21,7 +21,8 @@ def test_product_modules_import_without_the_demo_extra(tmp_path):
     code = (
         "import pkgutil, importlib, pipeline\n"
         "names = [m.name for m in pkgutil.walk_packages(pipeline.__path__, 'pipeline.')\n"
-        "         if not m.name.startswith(('pipeline.demo', 'pipeline.notebooks', 'pipeline.__main__'))]\n"
+        "         if not m.name.startswith(\n"
+        "             ('pipeline.demo', 'pipeline.notebooks', 'pipeline.__main__'))]\n"
         "for n in names: importlib.import_module(n)\n"
         "print(len(names))\n"
     )

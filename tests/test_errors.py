@@ -1,4 +1,5 @@
-"""One ScorecardError base: exit codes and messages mapped in one place; report tracebacks in the run log."""
+"""One ScorecardError base: exit codes and messages mapped in one place; report tracebacks in
+the run log."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Faults of the surroundings give a Chinese cause and fix, an exit code, no traceback (issue 19, point 7)."""
+"""Faults of the surroundings give a Chinese cause and fix, an exit code, no traceback
+(issue 19, point 7)."""
 
 from __future__ import annotations
 

@@ -106,7 +106,8 @@ def test_with_jobs_1_the_crafted_file_is_rejected_and_the_round_goes_on(tmp_path
 
 @pytest.mark.slow
 def test_a_reader_that_aborts_costs_only_its_file_with_jobs_1(tmp_path):
-    """Limits raised so the check lets the file through: calamine really aborts, in its own process."""
+    """Limits raised so the check lets the file through: calamine really aborts, in its own
+    process."""
     cfg = make_config(tmp_path)
     text = cfg.source.read_text(encoding="utf-8")
     text = text.replace("max_rows = 20000", "max_rows = 2000000").replace(

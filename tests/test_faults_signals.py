@@ -35,14 +35,16 @@ def report(config, round_id, executor=None, **kw):
     spawn_and_sleep()
 
 try:
-    run_round(load_config(sys.argv[1]), "R1", jobs={jobs}, stages={{**FAKE_STAGES, "report": report}})
+    stages = {{**FAKE_STAGES, "report": report}}
+    run_round(load_config(sys.argv[1]), "R1", jobs={jobs}, stages=stages)
 except RunTerminated:
     sys.exit(1)
 """
 
 
 def spawn_and_sleep() -> None:
-    """Like a notebook kernel: a child in a session of its own, out of reach of the process group."""
+    """Like a notebook kernel: a child in a session of its own, out of the process group's
+    reach."""
     kid = subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
     )

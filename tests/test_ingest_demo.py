@@ -1,4 +1,5 @@
-"""End to end on the demo district: every outcome, row count, date and unit against the generated truth."""
+"""End to end on the demo district: every outcome, row count, date and unit against the
+generated truth."""
 
 from __future__ import annotations
 
@@ -223,7 +224,8 @@ def test_feedback_for_units_with_findings_and_the_missing_list(rounds, demo_inge
             assert (folder / f"{units.loc[uid, 'unit_name']}.xlsx").is_file(), uid
 
 
-# issue 14 (and the formula cells of issue 12): every kind planted in the demo, found where it is planted
+# issue 14 (and the formula cells of issue 12): every kind planted in the demo, found where
+# it is planted
 ISSUE14_ROW = {
     "unit_type_mismatch",
     "no_members",

@@ -1,4 +1,5 @@
-"""Who sent what and when (issue 14.1-14.3, issue 19.8): unusable returns, overrides, receipt log, the winner."""
+"""Who sent what and when (issue 14.1-14.3, issue 19.8): unusable returns, overrides, receipt
+log, the winner."""
 
 from __future__ import annotations
 

@@ -21,7 +21,9 @@ from pipeline.ingest.read import FileTimeout, Limits, ReadError, read_workbook, 
 
 pytestmark = pytest.mark.skipif(
     not REALFILES.is_dir(),
-    reason=f"{REALFILES} is not present (set SCORECARD_REALFILES to the folder of real spreadsheets)",
+    reason=(
+        f"{REALFILES} is not present (set SCORECARD_REALFILES to the folder of real spreadsheets)"
+    ),
 )
 
 SPECIFIC = {

@@ -127,7 +127,8 @@ def test_units_and_timeliness(district):
         u.loc["JD01", "reporting"] == "on_time"
     )  # the identical copy after the deadline changes nothing
     assert u.loc["Z01", "reporting"] == "late"
-    # its only file names a unit the sheet misspelt: received but unusable, the unit inferred from the file name
+    # its only file names a unit the sheet misspelt: received but unusable, the unit inferred
+    # from the file name
     assert u.loc["C0101", "reporting"] == "received_unusable"
     assert (
         u.loc["C0101", "unusable_files"] == "金家村_2026-07.xlsx"

@@ -1,4 +1,5 @@
-"""The words people write (issue 14.6): variants from the form spec, kept rows, lost leading zeros."""
+"""The words people write (issue 14.6): variants from the form spec, kept rows, lost leading
+zeros."""
 
 from __future__ import annotations
 

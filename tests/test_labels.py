@@ -121,7 +121,10 @@ def _all_charts(t):
         "heatmap_long": charts.weakness_heatmap(
             t["scores"],
             TH,
-            title="区级部门类单位：四项不足热力图（共1830个单位，显示综合得分最低的60个）（黑框 = 达到预警线）",
+            title=(
+                "区级部门类单位：四项不足热力图"
+                "（共1830个单位，显示综合得分最低的60个）（黑框 = 达到预警线）"
+            ),
         ),
         "progress": charts.progress_by_type(values, t["inequality"], column=column, label=label),
         "ranking": charts.ranking_chart(t["scores"]),

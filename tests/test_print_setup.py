@@ -1,5 +1,5 @@
-"""Every workbook the pipeline writes has the one page setup (A4, one page wide, header rows and name
-column repeated, title and page numbers in header/footer; landscape when wide)."""
+"""Every workbook the pipeline writes has the one page setup (A4, one page wide, header rows
+and name column repeated, title and page numbers in header/footer; landscape when wide)."""
 
 from __future__ import annotations
 

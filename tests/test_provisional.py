@@ -1,4 +1,5 @@
-"""Provisional results: a 临时结果 banner before the deadline or below the reporting share; no rank among too few."""
+"""Provisional results: a 临时结果 banner before the deadline or below the reporting share;
+no rank among too few."""
 
 from __future__ import annotations
 

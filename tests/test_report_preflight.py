@@ -1,4 +1,5 @@
-"""Check once, fail once: a missing font, folder or kernel stops the report stage before any notebook."""
+"""Check once, fail once: a missing font, folder or kernel stops the report stage before any
+notebook."""
 
 from __future__ import annotations
 

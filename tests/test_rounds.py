@@ -1,4 +1,5 @@
-"""Rounds without hand-editing TOML: `scorecard round add`, stage/date validation, templates carried over."""
+"""Rounds without hand-editing TOML: `scorecard round add`, stage/date validation, templates
+carried over."""
 
 from __future__ import annotations
 

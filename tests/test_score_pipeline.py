@@ -1,4 +1,5 @@
-"""score_tables / score_round end to end on synthetic tables: contract, edge cases, rounds, notice."""
+"""score_tables / score_round end to end on synthetic tables: contract, edge cases, rounds,
+notice."""
 
 from __future__ import annotations
 

@@ -144,8 +144,8 @@ def test_candidate_search_close_to_exact():
     ]
     places = "东南西北青龙凤凰太平红旗新华光明金沙"
     texts = [
-        f"聚焦{rng.choice(kws)}，{''.join(rng.choice(list(places), 2))}年内完成{rng.integers(5, 400)}户"
-        f"{rng.choice(kws)}任务"
+        f"聚焦{rng.choice(kws)}，{''.join(rng.choice(list(places), 2))}年内"
+        f"完成{rng.integers(5, 400)}户{rng.choice(kws)}任务"
         for _ in range(400)
     ]
     texts = sorted(set(texts))

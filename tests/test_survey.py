@@ -298,7 +298,8 @@ def test_demo_overstated_self_reports_found(demo_survey) -> None:
         found = set(f.loc[f["code"] == "survey_self_report_overstated", "unit_id"])
         recall = len(planted & found) / max(len(planted), 1)
         print(
-            f"{rid}: overstated 群众评价 planted {len(planted)}, found {len(found)}, recall {recall:.2f}"
+            f"{rid}: overstated 群众评价 planted {len(planted)}, found {len(found)}, "
+            f"recall {recall:.2f}"
         )
         assert planted and recall >= 0.8, (rid, sorted(planted), sorted(found))
 
@@ -328,7 +329,8 @@ def test_demo_ledger_balances_and_planted_rows_are_findings(demo_survey) -> None
         assert (sat.loc[~sat["enough"], "status"] == "样本不足").all() and sat.loc[
             ~sat["enough"], "rank"
         ].isna().all()
-        # nothing personal: the tool's name and phone columns and phone numbers in comments never reach a table
+        # nothing personal: the tool's name and phone columns and phone numbers in comments
+        # never reach a table
         for name, df in tables.items():
             for col in df.select_dtypes(include=["string", "object"]).columns:
                 text = " ".join(df[col].dropna().astype(str))
@@ -459,7 +461,8 @@ def test_the_demo_survey_writer_does_not_import_the_survey_or_the_scorer() -> No
 
     code = (
         "import sys, pipeline.demo.survey, pipeline.demo.run; "
-        "bad = [m for m in sys.modules if m.startswith(('pipeline.survey', 'pipeline.score'))]; print(bad)"
+        "bad = [m for m in sys.modules if m.startswith(('pipeline.survey', 'pipeline.score'))]; "
+        "print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout

@@ -110,7 +110,8 @@ def test_installed_package_is_the_wheel(wheel_env):
         [
             str(venv / "bin" / "python"),
             "-c",
-            "import pipeline, pipeline.report.runner as r; print(pipeline.__file__); print(r.NOTEBOOKS_DIR)",
+            "import pipeline, pipeline.report.runner as r; "
+            "print(pipeline.__file__); print(r.NOTEBOOKS_DIR)",
         ],
         venv,
         env,

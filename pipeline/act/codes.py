@@ -1,4 +1,5 @@
-"""Every code the action stage writes, with its Chinese label (for the central registry `pipeline/codes.py`)."""
+"""Every code the action stage writes, with its Chinese label (for the central registry
+`pipeline/codes.py`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pipeline.act.recheck import STATUS_LABELS
 
 ACT_CODES: dict[str, dict[str, str]] = {
     "rectification.status": STATUS_LABELS,
-    "rectification.item_key": KEY_LABELS,  # `action` and `materials` stand for `action:<name>`, `materials:<name>`
+    # `action` and `materials` stand for `action:<name>`, `materials:<name>`
+    "rectification.item_key": KEY_LABELS,
     "notice.basis": BASIS_LABELS,
 }
 

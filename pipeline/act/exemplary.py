@@ -1,4 +1,5 @@
-"""Exemplary units and practices (典型经验): the best of each type, with stable ranks, and what they did.
+"""Exemplary units and practices (典型经验): the best of each type, with stable ranks, and
+what they did.
 
 Per unit type the candidates are scored units flagged on no weakness, with a
 stable rank and a certain grade, among the best ⌈`top_share` × n⌉ of the
@@ -93,13 +94,14 @@ def exemplary_table(
                     {
                         **base,
                         "practice_kind": "activity",
-                        "practice": f"「{x.get('name')}」（{fmt}结合业务工作，群众参与，{x.get('publicity')}宣传）",
+                        "practice": f"「{x.get('name')}」（{fmt}结合业务工作，群众参与，"
+                        f"{x.get('publicity')}宣传）",
                         "source": "活动记录",
                         "date": x.get("date"),
                     }
                 )
         if uid in ind.index:
-            i = ind.loc[uid]
+            i = ind.loc[uid].to_dict()  # unit_id is unique: one row
             if bool(i.get("theme_keyword")) and not bool(i.get("theme_missing")):
                 rows.append(
                     {
@@ -119,7 +121,8 @@ def exemplary_table(
                     {
                         **base,
                         "practice_kind": "materials",
-                        "practice": f"基础资料{int(i.get('materials_required'))}类齐全，均在近{current_days}天内更新",
+                        "practice": f"基础资料{int(i['materials_required'])}类齐全，"
+                        f"均在近{current_days}天内更新",
                         "source": "基础资料",
                         "date": dates.get(uid),
                     }

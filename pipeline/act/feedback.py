@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from pipeline.config import WEAKNESS_LABELS, Campaign
@@ -24,7 +26,8 @@ WIDTHS = [6, 12, 20, 44, 40, 10, 56, 10, 12]
 ORDER = {"not_fixed": 0, "partly_fixed": 1, "not_checkable": 2, "new": 3, "fixed": 4}
 
 
-def _date(x: object) -> str:
+def _date(x: Any) -> str:
+    """A due date as 2026年8月1日 (a cell: Timestamp, date, string, NaT, NaN or None)."""
     t = pd.Timestamp(x) if x is not None and not pd.isna(x) else None
     return f"{t.year}年{t.month}月{t.day}日" if t is not None else ""
 
@@ -32,7 +35,8 @@ def _date(x: object) -> str:
 def rectification_sheets(
     rect: pd.DataFrame, scored_ids: list[str], round_name: str = "", office: str = OFFICE
 ) -> dict[str, list[tuple]]:
-    """unit_id → [(sheet, title, note, headers, rows, widths)] for every scored unit (an empty list is said so)."""
+    """unit_id → [(sheet, title, note, headers, rows, widths)] for every scored unit (an empty
+    list is said so)."""
     out: dict[str, list[tuple]] = {}
     groups = {str(u): g for u, g in rect.groupby("unit_id")} if len(rect) else {}
     for uid in scored_ids:

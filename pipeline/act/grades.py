@@ -33,25 +33,28 @@ def band(overall: float, cuts: Sequence[float]) -> int:
 
 
 def grade_columns(scores: pd.DataFrame, bands: ActGrades | None = None) -> pd.DataFrame:
-    """scores + grade (Int64, 1 = best), grade_label, grade_low/high_label, grade_uncertain, grade_note."""
+    """scores + grade (Int64, 1 = best), grade_label, grade_low/high_label, grade_uncertain,
+    grade_note."""
     g = bands or ActGrades()
     out = scores.copy()
     ok = out["scored"].astype(bool) & out["overall"].notna()
     overall = out["overall"].astype("Float64")
     nominal = np.sort(overall[ok].to_numpy(dtype=float))[::-1]  # rank r → nominal[r-1]
 
-    def at_rank(r: object) -> float:
+    def at_rank(r: float | None) -> float:
         if nominal.size == 0 or r is None or pd.isna(r):
             return float("nan")
         i = int(min(max(round(float(r)), 1), nominal.size)) - 1
         return float(nominal[i])
 
-    grade, hi, lo = [], [], []
+    grade: list[int | None] = []  # None: not graded (<NA> in the Int64 column)
+    hi: list[int | None] = []
+    lo: list[int | None] = []
     for is_ok, o, p05, p95 in zip(ok, overall, out["rank_p05"], out["rank_p95"], strict=True):
         if not is_ok:
-            grade.append(pd.NA)
-            hi.append(pd.NA)
-            lo.append(pd.NA)
+            grade.append(None)
+            hi.append(None)
+            lo.append(None)
             continue
         b = band(float(o), g.cuts)
         grade.append(b)
@@ -63,16 +66,16 @@ def grade_columns(scores: pd.DataFrame, bands: ActGrades | None = None) -> pd.Da
     label = {i + 1: lab for i, lab in enumerate(g.labels)}
     out["grade"] = pd.array(grade, dtype="Int64")
     out["grade_label"] = pd.array(
-        [label.get(x) if not pd.isna(x) else pd.NA for x in grade], dtype="string"
+        [label.get(x) if x is not None else None for x in grade], dtype="string"
     )
     out["grade_range"] = pd.array(
         [
-            pd.NA if pd.isna(a) else label[a] if a == b else f"{label[a]}—{label[b]}"
+            None if a is None or b is None else label[a] if a == b else f"{label[a]}—{label[b]}"
             for a, b in zip(hi, lo, strict=True)
         ],
         dtype="string",
     )
-    unc = [False if pd.isna(a) else a != b for a, b in zip(hi, lo, strict=True)]
+    unc = [False if a is None else a != b for a, b in zip(hi, lo, strict=True)]
     out["grade_uncertain"] = pd.array(unc, dtype=bool)
     out["grade_note"] = pd.array([BOUNDARY_NOTE if u else pd.NA for u in unc], dtype="string")
     return out

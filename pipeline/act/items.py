@@ -6,23 +6,24 @@ cut-off (0 when it does not hold), and the Chinese evidence. The same facts
 open items (this round's `holds`) and re-check last round's items (the fact
 for the same unit and key this round), so a key means the same thing in
 every round. Item keys (stable strings; the part after ``:`` is a name from
-the form spec):
+the form spec), each with its weakness and when it holds:
 
-| key | weakness | holds when |
-| --- | --- | --- |
-| `action:<规定动作>` | uneven_progress | the action is due by the as-of date and not 已完成 |
-| `materials:<资料类别>` | weak_basics | the required category is absent (no row or 0 copies) |
-| `materials:quality` | weak_basics | share of the four standards met < `quality_min` |
-| `carrier:single` | weak_basics | activities use fewer than `formats_min` formats |
-| `publicity:none` | weak_basics | publicity reports on < `publicity_min` of the activities |
-| `theme:missing` | unclear_theme | no usable theme |
-| `theme:copied` | unclear_theme | the theme is in a copy cluster with other units |
-| `theme:generic` | unclear_theme | not copied, and close to a district slogan (≥ `similar_cosine`) |
-| `theme:no_keyword` | unclear_theme | names none of the unit's business keywords |
-| `activity:none` | shallow_understanding | no activity recorded in the period |
-| `timing:bunched` | shallow_understanding | shrunk bunching index ≥ `bunching_max` (no fact below `bunching_min_activities`) |
-| `timing:last_minute` | shallow_understanding | ≥ `last_minute_max` of the done due actions in the last week |
-| `work:not_tied` | shallow_understanding | < `tied_min` of the activities tied to work |
+- `action:<规定动作>` (uneven_progress): the action is due by the as-of date and not 已完成
+- `materials:<资料类别>` (weak_basics): the required category is absent (no row or 0 copies)
+- `materials:quality` (weak_basics): share of the four standards met < `quality_min`
+- `carrier:single` (weak_basics): activities use fewer than `formats_min` formats
+- `publicity:none` (weak_basics): publicity reports on < `publicity_min` of the activities
+- `theme:missing` (unclear_theme): no usable theme
+- `theme:copied` (unclear_theme): the theme is in a copy cluster with other units
+- `theme:generic` (unclear_theme): not copied, and close to a district slogan
+  (≥ `similar_cosine`)
+- `theme:no_keyword` (unclear_theme): names none of the unit's business keywords
+- `activity:none` (shallow_understanding): no activity recorded in the period
+- `timing:bunched` (shallow_understanding): shrunk bunching index ≥ `bunching_max`
+  (no fact below `bunching_min_activities`)
+- `timing:last_minute` (shallow_understanding): ≥ `last_minute_max` of the done due actions
+  in the last week
+- `work:not_tied` (shallow_understanding): < `tied_min` of the activities tied to work
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class RuleContext:
     cuts: ActItems
 
 
-def _pct(x: float) -> str:
+def _pct(x: float | None) -> str:
     return (
         "—"
         if x is None or (isinstance(x, float) and math.isnan(x))
@@ -125,7 +126,8 @@ def _row(
 
 
 def action_facts(ids: Sequence[str], actions: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """`action:<name>` for every due action of every scored unit (a missing row counts as 未开始); vectorised."""
+    """`action:<name>` for every due action of every scored unit (a missing row counts as
+    未开始); vectorised."""
     due = list(ctx.due_actions)
     states = load_form().action_states  # the form's words for done / in progress / not started
     grid = pd.DataFrame(
@@ -285,7 +287,8 @@ def unit_facts(r: dict, ctx: RuleContext, copy_peers: str = "") -> list[dict]:
                 lm >= c.last_minute_max,
                 lm,
                 lm - c.last_minute_max + 1e-9,
-                f"{rn}已完成的{done}项规定动作中{int(_f(r.get('actions_last_minute')) or 0)}项在检查前"
+                f"{rn}已完成的{done}项规定动作中"
+                f"{int(_f(r.get('actions_last_minute')) or 0)}项在检查前"
                 f"{ctx.late_days}天内才完成",
                 "按时间节点推进规定动作，不在检查前突击完成",
             )
@@ -386,7 +389,8 @@ UNIT_COLUMNS = (
 
 
 def copy_peer_names(ind: pd.DataFrame, names: dict[str, str], limit: int = 2) -> dict[str, str]:
-    """Per unit in a copy cluster: the names of up to `limit` other members ("某某社区、某某村等")."""
+    """Per unit in a copy cluster: the names of up to `limit` other members
+    ("某某社区、某某村等")."""
     out: dict[str, str] = {}
     if "theme_cluster" not in ind:
         return out

@@ -92,7 +92,8 @@ def rectification_table(
     previous: pd.DataFrame | None = None,
     partial_share: float = _ITEMS.partial_share,
 ) -> pd.DataFrame:
-    """This round's items: carried ones with their re-check status, then new ones (vectorised: merges, no loops).
+    """This round's items: carried ones with their re-check status, then new ones
+    (vectorised: merges, no loops).
 
     `units`: unit_id, unit_name, unit_type, scored (every unit expected this round);
     `facts`: `items.facts_table` of this round; `previous`: last round's published table or None.
@@ -154,7 +155,7 @@ def rectification_table(
         evid = (
             before
             + "；"
-            + pd.Series(after, index=m.index)
+            + pd.Series(after, index=m.index, dtype="string")
             + pd.Series(np.where(verdict != "", "，" + verdict.astype(object), ""), index=m.index)
         )
         use_fact = has & sc
@@ -213,7 +214,8 @@ def rectification_table(
 
 
 def _counts(df: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
-    """Status counts per group (one crosstab, not a loop over groups), with carried, checkable, fix_rate."""
+    """Status counts per group (one crosstab, not a loop over groups), with carried, checkable,
+    fix_rate."""
     status = df["status"].astype(str)
     keys = by.astype(str) if by is not None else pd.Series("all", index=df.index)
     c = pd.crosstab(keys, status).reindex(columns=[*CARRIED_STATUSES, "new"], fill_value=0)
@@ -224,7 +226,8 @@ def _counts(df: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
 
 
 def fixing_rates(rect: pd.DataFrame, previous_notice: pd.DataFrame | None = None) -> pd.DataFrame:
-    """整改率 = fixed / carried items that could be checked; per district, unit type, weakness, unit, last notice."""
+    """整改率 = fixed / carried items that could be checked; per district, unit type, weakness,
+    unit, last notice."""
     parts: list[pd.DataFrame] = []
     if len(rect):
         parts.append(_counts(rect, None).assign(scope="district", group_label="全区"))
@@ -264,7 +267,8 @@ def fixing_rates(rect: pd.DataFrame, previous_notice: pd.DataFrame | None = None
 
 
 def weakness_verdicts(rect: pd.DataFrame) -> pd.DataFrame:
-    """Per (unit, weakness) among carried items: not_fixed if any not_fixed/partly_fixed, else fixed if any
+    """Per (unit, weakness) among carried items: not_fixed if any not_fixed/partly_fixed, else
+    fixed if any
     fixed, else not_checkable (all carried items unverifiable)."""
     c = rect[rect["status"].astype(str).isin(CARRIED_STATUSES)]
     rows = []

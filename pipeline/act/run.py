@@ -1,4 +1,5 @@
-"""The action stage of one round: scores and facts in; items, statuses, grades, exemplary units, notice out.
+"""The action stage of one round: scores and facts in; items, statuses, grades, exemplary
+units, notice out.
 
 `act_tables` is pure (tables → tables). The score stage calls it at the end
 of `score_tables` (so every caller of the scorer gets the action tables) with

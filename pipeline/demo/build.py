@@ -104,7 +104,8 @@ def generate_tables(
     units["report_date"] = d["report_date"].where(submitted).astype("datetime64[ms]")
     units["received_at"] = d["received_at"].where(submitted)
     on_time = on_time_flag(d["received_at"], rm.round).astype("boolean")
-    units["on_time"] = on_time.where(submitted, pd.NA)
+    # pandas-stubs wants a bool for `other`; NA is what a `boolean` column holds for missing
+    units["on_time"] = on_time.where(submitted, pd.NA)  # type: ignore[call-overload]
     reporting = np.where(
         ~roster["expected"].to_numpy(bool),
         "not_expected",

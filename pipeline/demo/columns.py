@@ -9,6 +9,7 @@ final, and fill text templates one template at a time.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,15 +24,17 @@ def as_string(values: object) -> pd.api.extensions.ExtensionArray:
         arr = pa.array(items, type=pa.large_string())  # None → null; fastest path
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         arr = pa.array(items, type=pa.large_string(), from_pandas=True)  # NaN → null
-    return pd.arrays.ArrowStringArray(arr)
+    # pandas-stubs lists string and chunked storage only; large_string is accepted as well
+    return pd.arrays.ArrowStringArray(arr)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
 class Coded:
-    """A string column as codes into a list of labels (None = missing): cheap to build and filter."""
+    """A string column as codes into a list of labels (None = missing): cheap to build and
+    filter."""
 
     codes: np.ndarray
-    labels: object  # sequence of str | None
+    labels: Sequence[str | None] | pd.Series
 
     def to_array(self) -> pd.api.extensions.ExtensionArray:
         labels = (
@@ -40,14 +43,16 @@ class Coded:
             else self.labels
         )
         dictionary = pa.array(list(labels), type=pa.large_string())
-        return pd.arrays.ArrowStringArray(
-            dictionary.take(pa.array(np.asarray(self.codes, dtype=np.int64)))
-        )
+        codes = pa.array(np.asarray(self.codes, dtype=np.int64), type=pa.int64())
+        return pd.arrays.ArrowStringArray(dictionary.take(codes))  # type: ignore[arg-type]  # as above
 
 
-def frame(cols: dict[str, object], keep: np.ndarray | None = None) -> pd.DataFrame:
+Column = Coded | np.ndarray | pd.api.extensions.ExtensionArray
+
+
+def frame(cols: Mapping[str, Column], keep: np.ndarray | None = None) -> pd.DataFrame:
     """Build a table (rows where `keep` is true); strings become `string` columns."""
-    out = {}
+    out: dict[str, np.ndarray | pd.api.extensions.ExtensionArray] = {}
     for k, v in cols.items():
         if keep is not None:
             v = Coded(v.codes[keep], v.labels) if isinstance(v, Coded) else v[keep]

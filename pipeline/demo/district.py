@@ -191,7 +191,7 @@ def build_roster(n_units: int, rng: np.random.Generator) -> pd.DataFrame:
     names = df["unit_name"].to_numpy()
     n_kw = rng.integers(2, 4, size=n)
     picks = rng.random(size=(n, 16))
-    keywords = [[] for _ in range(n)]
+    keywords: list[list[str]] = [[] for _ in range(n)]
     for kind, pool in pools.TYPE_KEYWORDS.items():
         idx = np.flatnonzero(types == kind)
         if not len(idx):

@@ -171,7 +171,10 @@ def truncated_bytes(plain: bytes) -> bytes:
 
 def not_a_workbook_bytes(unit_name: str) -> bytes:
     """A PDF-looking file saved with an .xlsx name."""
-    body = f"%PDF-1.4\n% {unit_name} 创先争优活动情况汇报（扫描件）\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    body = (
+        f"%PDF-1.4\n% {unit_name} 创先争优活动情况汇报（扫描件）\n"
+        "1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+    )
     return body.encode("utf-8")
 
 

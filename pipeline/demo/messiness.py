@@ -9,6 +9,7 @@ turns a plan and the unit's clean tables into cells.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -212,19 +213,17 @@ def plan_round(
     fmt = np.where(u[:, 2] < 0.04, "xls", np.where(u[:, 2] < 0.06, "xlsm", "xlsx")).astype(object)
     name_form = np.full(n, "official", dtype=object)
     mismatch = ok & (u[:, 4] < 0.03)
-    for i in np.flatnonzero(ok & (u[:, 3] < 0.12)):
+    for i in np.flatnonzero(ok & (u[:, 3] < 0.12)).tolist():
         forms = _eligible_forms(types[i], list(aliases[i]))
         name_form[i] = forms[int(rng.integers(0, len(forms)))]
     # make sure each habit shows at least once this round
-    pool = list(
-        rng.permutation(
-            np.flatnonzero(
-                ok & ~twice & ~identical & ~mismatch & (name_form == "official") & (fmt == "xlsx")
-            )
+    pool: list[int] = rng.permutation(
+        np.flatnonzero(
+            ok & ~twice & ~identical & ~mismatch & (name_form == "official") & (fmt == "xlsx")
         )
-    )
+    ).tolist()
 
-    def take(pred=None) -> int | None:
+    def take(pred: Callable[[int], bool] | None = None) -> int | None:
         for j, i in enumerate(pool):
             if pred is None or pred(i):
                 return pool.pop(j)
@@ -233,18 +232,22 @@ def plan_round(
     # the scarcest first: only some units have an old name or a short form
     for form_ in ("name_old", "name_short", "name_long"):
         if not (name_form == form_).any():
-            i = take(lambda k, f=form_: f in _eligible_forms(types[k], list(aliases[k])))
-            if i is not None:
-                name_form[i] = form_
+
+            def eligible(k: int, f: str = form_) -> bool:
+                return f in _eligible_forms(types[k], list(aliases[k]))
+
+            pick = take(eligible)
+            if pick is not None:
+                name_form[pick] = form_
     for f in ("xls", "xlsm"):
-        if not (fmt == f).any() and (i := take()) is not None:
-            fmt[i] = f
-    if not twice.any() and (i := take()) is not None:
-        twice[i] = True
-    if not identical.any() and (i := take()) is not None:
-        identical[i] = True
-    if not mismatch.any() and (i := take()) is not None:
-        mismatch[i] = True
+        if not (fmt == f).any() and (pick := take()) is not None:
+            fmt[pick] = f
+    if not twice.any() and (pick := take()) is not None:
+        twice[pick] = True
+    if not identical.any() and (pick := take()) is not None:
+        identical[pick] = True
+    if not mismatch.any() and (pick := take()) is not None:
+        mismatch[pick] = True
     # per-file cosmetic habits and planted errors, forced to show once on plain xlsx finals
     cosmetic = rng.random((n, len(COSMETIC))) < COSMETIC_P
     errors = rng.random((n, len(ERROR_CODES))) < ERROR_P
@@ -445,7 +448,7 @@ def match_kind(plan: FilePlan, aliases: set[str]) -> str | None:
     return "exact"
 
 
-def _office_hours(day: object, shift_days: int) -> pd.Timestamp:
+def _office_hours(day: np.datetime64 | date, shift_days: int) -> pd.Timestamp:
     """08:30 Asia/Shanghai on `day` + shift, as a UTC timestamp."""
     local = pd.Timestamp(day).normalize() + pd.Timedelta(days=shift_days, hours=8, minutes=30)
     return local.tz_localize("Asia/Shanghai").tz_convert("UTC")

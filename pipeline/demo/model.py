@@ -165,7 +165,8 @@ def _actions(
     rng,
     prev: dict | None = None,
 ) -> tuple[dict, dict]:
-    """The 规定动作 rows; `prev` (the previous round's state) keeps done actions done, on their dates."""
+    """The 规定动作 rows; `prev` (the previous round's state) keeps done actions done, on their
+    dates."""
     k = len(rows)
     acts = form.actions
     a = len(acts)
@@ -292,7 +293,8 @@ def _materials(
     )
     copies = np.where(wb[:, None], rng.integers(15, 61, (k, c)), rng.integers(1, 13, (k, c)))
     if prev is not None and "copies" in prev:
-        # a kind of material kept in both rounds keeps its count, a few copies added (counts do not jump)
+        # a kind of material kept in both rounds keeps its count, a few copies added
+        # (counts do not jump)
         copies = np.where(prev["present"] & present, prev["copies"] + copies % 3, copies)
     p_yes = np.where(wb, 0.35 - 0.4 * (s - 0.5), 0.9)[:, None]
     standard = rng.random((k, c)) < p_yes

@@ -17,7 +17,8 @@ import pandas as pd
 
 from pipeline.form import FormSpec
 
-# row-level plants, each on its own file; `changed_since_previous` only where a previous round exists
+# row-level plants, each on its own file; `changed_since_previous` only where a previous
+# round exists
 ROW_PLANTS = (
     "unit_type_mismatch",
     "no_members",
@@ -40,7 +41,8 @@ HYPERLINK = '=HYPERLINK("http://example.com/活动照片","{name}")'
 
 
 class Formula(str):
-    """A cell written as a formula with no cached value (as a program such as openpyxl writes it)."""
+    """A cell written as a formula with no cached value (as a program such as openpyxl writes
+    it)."""
 
 
 def _eligible(p) -> bool:
@@ -88,7 +90,7 @@ def assign_plants(
             if placed == PER_CODE:
                 break
             if code == "changed_since_previous":
-                if not prev_members.get(p.unit_id):
+                if not prev_members or not prev_members.get(p.unit_id):
                     continue
                 p.style["prev_members"] = int(prev_members[p.unit_id])
             p.errors.append(code)
@@ -114,7 +116,8 @@ def _late_correction(plans: list, deadline_end: pd.Timestamp, rng) -> bool:
             or draft.received_at >= deadline_end
         ):
             continue
-        # the draft stays as received (on time, never before the day it is dated); the correction comes late
+        # the draft stays as received (on time, never before the day it is dated);
+        # the correction comes late
         final.received_at = deadline_end + pd.Timedelta(hours=int(rng.integers(10, 30)))
         final.tags.append("late_correction")
         return True
@@ -129,7 +132,8 @@ def _base(name: str, unit_type: str) -> str:
 
 
 def _ambiguous(pool: list, roster: pd.DataFrame) -> bool:
-    """A unit writes only the name it shares with another unit (清香坪 for 清香坪社区 and 清香坪街道)."""
+    """A unit writes only the name it shares with another unit (清香坪 for 清香坪社区 and
+    清香坪街道)."""
     names = dict(zip(roster["unit_id"].astype(str), roster["unit_name"].astype(str), strict=True))
     kinds = dict(zip(roster["unit_id"].astype(str), roster["unit_type"].astype(str), strict=True))
     taken = set(names.values()) | {a for al in roster["aliases"] for a in al}
@@ -159,7 +163,7 @@ def apply_plant(
     info = values["info"]
     a, acts, mats = values["actions"], values["activities"], values["materials"]
     done_word, _, not_started = form.sheet("actions").column("status").choices[:3]
-    report = pd.Timestamp(info.loc[0, "report_date"])
+    report = pd.Timestamp(info["report_date"].loc[0])
     if code == "unit_type_mismatch":
         now = info.loc[0, "unit_type"]
         info.loc[0, "unit_type"] = next(
@@ -218,19 +222,19 @@ def apply_plant(
             if campaign_start is not None
             and campaign_start + pd.Timedelta(days=x.due_day - 1) <= as_of
         ]
-        rows = [
+        due_rows = [
             j
             for j in range(len(a))
             if a.loc[j, "action"] in due and a.loc[j, "status"] != done_word
         ]
-        if not rows:
+        if not due_rows:
             return None
-        values["actions"] = a.drop(index=rows[0]).reset_index(drop=True)
+        values["actions"] = a.drop(index=due_rows[0]).reset_index(drop=True)
         return {
             "table": "actions",
             "data_row": None,
             "column": "action",
-            "value": str(a.loc[rows[0], "action"]),
+            "value": str(a.loc[due_rows[0], "action"]),
         }
     if code == "duplicate_row":
         if not len(acts):

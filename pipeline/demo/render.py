@@ -10,6 +10,7 @@ and headers, reordered columns, and its date, number and yes/no styles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ def file_values(
     info = values["info"]
     if plan.kind == "draft":
         # an earlier version: dated a day earlier, without the last activities
-        report = info.loc[0, "report_date"] - pd.Timedelta(days=1)
+        report = info["report_date"].loc[0] - pd.Timedelta(days=1)
         info.loc[0, "report_date"] = report
         acts = values["activities"]
         acts = acts[acts["date"] <= report]
@@ -80,7 +81,7 @@ def file_values(
     if plan.written_name is not None:
         info.loc[0, "unit_name"] = plan.written_name
     if plan.style.get("force_phone"):
-        digits = "".join(ch for ch in str(info.loc[0, "phone"]) if ch.isdigit())[-7:]
+        digits = "".join(ch for ch in str(info["phone"].loc[0]) if ch.isdigit())[-7:]
         info.loc[0, "phone"] = f"0812{digits}"  # a number with a leading zero, typed as text
     cos = set(plan.tags)
     if "formula_text" in cos:
@@ -88,7 +89,7 @@ def file_values(
         acts = values["activities"]
         rows_ = rng.permutation(len(acts))[:4]
         for prefix, j in zip(("=", "+", "-", "@"), rows_, strict=False):
-            acts.loc[int(j), "name"] = f"{prefix}{acts.loc[int(j), 'name']}"
+            acts.loc[int(j), "name"] = f"{prefix}{acts['name'].loc[int(j)]}"
         done = np.flatnonzero(
             (values["actions"]["status"] == done_word).fillna(False).to_numpy(bool)
         )
@@ -97,23 +98,23 @@ def file_values(
                 '=HYPERLINK("http://example.com/照片","照片")'
             )
     if "html_text" in cos:
-        info.loc[0, "theme_note"] = "<b>重点：</b>" + str(
-            info.loc[0, "theme_note"] if pd.notna(info.loc[0, "theme_note"]) else ""
-        )
+        note = info["theme_note"].loc[0]
+        info.loc[0, "theme_note"] = "<b>重点：</b>" + str(note if pd.notna(note) else "")
         values["actions"].loc[0, "note"] = "<script>alert('创先争优')</script>"
         if len(values["activities"]):
             j = int(rng.integers(0, len(values["activities"])))
-            values["activities"].loc[j, "name"] = f"<b>{values['activities'].loc[j, 'name']}</b>"
+            acts = values["activities"]
+            acts.loc[j, "name"] = f"<b>{acts['name'].loc[j]}</b>"
     if "percent" in cos and len(values["evaluation"]):
         ev = values["evaluation"]
-        pct = round(100 * int(ev.loc[0, "satisfied"]) / max(int(ev.loc[0, "surveyed"]), 1))
+        pct = round(100 * int(ev["satisfied"].loc[0]) / max(int(ev["surveyed"].loc[0]), 1))
         overrides[("evaluation", 0, "satisfied")] = f"{pct}%"
         ev.loc[0, "satisfied"] = pd.NA
         planted.append(
             {"table": "evaluation", "data_row": 0, "column": "satisfied", "code": "bad_number"}
         )
     values["info"] = info
-    report = info.loc[0, "report_date"]
+    report = info["report_date"].loc[0]
     for code in plan.errors:
         if code == "bad_choice":
             a = values["actions"]
@@ -170,9 +171,8 @@ class Grid:
     date_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
-def _fmt_date(
-    value: object, style: str, rng: np.random.Generator, mixed: bool, year: int
-) -> object:
+def _fmt_date(value: Any, style: str, rng: np.random.Generator, mixed: bool, year: int) -> object:
+    """A date cell as the style writes it (`value`: any cell of a date column, or missing)."""
     if value is None or pd.isna(value):
         return None
     d = pd.Timestamp(value).date()
@@ -193,7 +193,8 @@ def _fmt_date(
     return f"{d.month}月{d.day}日"
 
 
-def _fmt_number(value: object, key: str, style: str) -> object:
+def _fmt_number(value: Any, key: str, style: str) -> object:
+    """An integer cell as the style writes it (`value`: any cell of an integer column)."""
     if value is None or pd.isna(value):
         return None
     v = int(value)
@@ -239,7 +240,7 @@ def sheet_name(sheet: Sheet, tags: set[str]) -> str:
     return name
 
 
-def _title(unit_name: str, sheet: Sheet, form: FormSpec, report: object) -> list[str]:
+def _title(unit_name: str, sheet: Sheet, form: FormSpec, report: Any) -> list[str]:
     d = pd.Timestamp(report).date() if report is not None and not pd.isna(report) else None
     second = (
         f"填报单位（盖章）：{unit_name}    填报日期：{d.year}年{d.month}月{d.day}日"
@@ -300,14 +301,14 @@ def render(
         if "reordered_columns" in tags:
             perm = rng.permutation(len(cols))
             cols = [cols[int(k)] for k in perm]
-        headers = [_header(c, tags, rng) for c in cols]
+        headers: list[object] = [_header(c, tags, rng) for c in cols]
         if "merged_header" in tags and len(cols) >= 4:
             top = len(rows)
             group = 3
             first = len(cols) - group
-            row1 = [h if k < first else None for k, h in enumerate(headers)]
+            row1: list[object] = [h if k < first else None for k, h in enumerate(headers)]
             row1[first] = "其他情况"
-            row2 = [None if k < first else h for k, h in enumerate(headers)]
+            row2: list[object] = [None if k < first else h for k, h in enumerate(headers)]
             for k in range(first):
                 merges.append((top, k, top + 1, k, headers[k]))
             merges.append((top, first, top, len(cols) - 1, "其他情况"))
@@ -319,13 +320,16 @@ def render(
         if "blank_rows" in tags and n:
             blanks = {int(x) for x in rng.integers(0, n + 1, size=2)}
         records = frame.to_dict("records")
-        for j, rec in enumerate(records):
+        for j, record in enumerate(records):
             if j in blanks:
                 rows.append([None] * len(cols))
             row = []
             for c in cols:
                 key = (sheet.table, j, c.key)
-                row.append(overrides[key] if key in overrides else _cell(rec[c.key], c, style, rng))
+                if key in overrides:
+                    row.append(overrides[key])
+                else:
+                    row.append(_cell(record[c.key], c, style, rng))
             rows.append(row)
         if n in blanks:
             rows.append([None] * len(cols))
@@ -333,7 +337,7 @@ def render(
             total: list[object] = [form.total_row_markers[0]] + [None] * (len(cols) - 1)
             for k, c in enumerate(cols):
                 if k and c.key in ("participants", "copies"):
-                    total[k] = int(pd.array(frame[c.key], dtype="Int64").sum())
+                    total[k] = int(frame[c.key].astype("Int64").sum())
             rows.append(total)
         grids.append(Grid(name, rows, merges))
     return grids

@@ -52,12 +52,14 @@ class DemoResult:
 
     def summary(self) -> str:
         lines = [
-            f"演示区已生成：{self.n_units} 个单位，随机种子 {self.seed}，用时 {self.seconds:.1f} 秒。",
+            f"演示区已生成：{self.n_units} 个单位，随机种子 {self.seed}，"
+            f"用时 {self.seconds:.1f} 秒。",
             f"  单位名册: {self.roster}",
         ]
         if self.config_file:
             lines.append(
-                f"  配置文件: {self.config_file}（用 scorecard --config {self.config_file} ... 处理这份演示数据）"
+                f"  配置文件: {self.config_file}"
+                f"（用 scorecard --config {self.config_file} ... 处理这份演示数据）"
             )
         for r in self.rounds:
             counts = "，".join(
@@ -95,11 +97,13 @@ def _write_roster(roster: pd.DataFrame, path: Path) -> None:
     path.write_bytes(data)
 
 
-NOT_A_RETURN = "补报说明材料.xlsx"  # a workbook that is no return; the demo's config tells ingestion to ignore it
+# a workbook that is no return; the demo's config tells ingestion to ignore it
+NOT_A_RETURN = "补报说明材料.xlsx"
 
 
 def _not_a_return(raw: Path, rid: str, rnd) -> dict:
-    """A note a unit sent beside its return: settled by the analyst as "ignore" (intake.overrides)."""
+    """A note a unit sent beside its return: settled by the analyst as "ignore"
+    (intake.overrides)."""
     when = pd.Timestamp(datetime.combine(rnd.deadline, dtime(10, 0), tzinfo=SHANGHAI))
     data = fw.xlsx_bytes(
         [Grid("说明", [["关于补报材料的说明"], ["本单位报表已另行报送，此件为补充说明。"]])],
@@ -145,7 +149,8 @@ RECEIPT_BAD_LINE = (
 
 
 def _receipt_log(config: Config, rid: str, files: pd.DataFrame) -> Path | None:
-    """The office's receipt log (收文登记) of the round: every file as received, and one unreadable line."""
+    """The office's receipt log (收文登记) of the round: every file as received, and one
+    unreadable line."""
     folder = getattr(config.paths, "receipts", None)
     if folder is None:
         return None
@@ -203,7 +208,9 @@ def _round(
     typed = {t: df.drop(columns="_u") for t, df in rm.tables.items()}
     # per-file work on plain Python values (arrow-backed cells are slow to touch one by one)
     tables = {t: df.astype(object) for t, df in typed.items()}
-    by_unit = {t: dict(tuple(df.groupby("unit_id", sort=False))) for t, df in tables.items()}
+    by_unit = {
+        t: {str(u): g for u, g in df.groupby("unit_id", sort=False)} for t, df in tables.items()
+    }
     empty = {t: df.iloc[0:0] for t, df in tables.items()}
     notes = _notes(form, world.config, rid)
     file_recs: list[dict] = []
@@ -227,15 +234,13 @@ def _round(
                 values_out[t].append(v)
             for e in perrs:
                 err_recs.append({"file": plan.file, "sheet": form.sheet(e["table"]).name, **e})
-        findings = {e["code"] for e in perrs}
+        found = {e["code"] for e in perrs}
         if "filename_mismatch" in plan.tags:
-            findings.add("filename_mismatch")
+            found.add("filename_mismatch")
         if "missing_optional_column" in plan.tags:
-            findings.add(
-                "missing_column"
-            )  # a warning: the optional column is reported, the file used
+            found.add("missing_column")  # a warning: the optional column is reported, the file used
         if "late_correction" in plan.tags and plan.status == "accepted":
-            findings.add("late_correction")
+            found.add("late_correction")
         if (
             plan.status == "accepted"
             and prev_info
@@ -244,15 +249,16 @@ def _round(
         ):
             theme = w.values["info"].loc[0, "theme"] if len(w.values["info"]) else None
             if isinstance(theme, str) and theme != prev_info[plan.unit_id][1]:
-                findings.add(
+                found.add(
                     "changed_since_previous"
                 )  # the unit's theme changed with its planted weakness
-        findings = sorted(findings)
+        findings = sorted(found)
         reason = plan.reason
         if plan.status == "accepted" and findings:
             reason = "ok_with_findings"
         if plan.status == "rejected":
-            # the sheet cannot say whose file it is; its name (the unit's own) does: inferred, never merged
+            # the sheet cannot say whose file it is; its name (the unit's own) does:
+            # inferred, never merged
             findings = sorted(
                 {"unit_inferred", *([plan.reason] if plan.reason != "unknown_unit" else [])}
             )
@@ -348,7 +354,8 @@ def _round(
 
 
 def _survey(world: World, rid: str, raw: Path, tdir: Path, seed: int) -> None:
-    """The residents' survey exports of the round (its own random stream: the returns stay as they were)."""
+    """The residents' survey exports of the round (its own random stream: the returns stay as
+    they were)."""
     from pipeline.demo.survey import write_survey
 
     labels = pd.read_parquet(tdir / "labels.parquet")

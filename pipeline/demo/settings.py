@@ -2,7 +2,8 @@
 
 There is no second copy of the defaults: a checkout reads the top-level
 `scorecard.toml`; a wheel carries that same file as `pipeline/demo/scorecard.toml`
-(copied by the build, setup.py). `scorecard_text` returns it with the `[paths]` table pointing inside the demo folder and, when
+(copied by the build, setup.py). `scorecard_text` returns it with the `[paths]` table
+pointing inside the demo folder and, when
 a configuration is given, with that configuration's campaign and rounds.
 """
 

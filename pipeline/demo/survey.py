@@ -23,6 +23,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,12 @@ class _Layout:
     comments: tuple[str, ...]
 
 
-def _layout(d) -> _Layout:
-    get = d.get if isinstance(d, dict) else lambda k, default=None: getattr(d, k, default)
+def _layout(d: Any) -> _Layout:
+    """The columns of a layout given as a dict or as an object with those attributes."""
+
+    def get(key: str, default: Any = None) -> Any:
+        return d.get(key, default) if isinstance(d, dict) else getattr(d, key, default)
+
     answers = tuple(dict.fromkeys([get("overall"), *get("answers", ())]))
     return _Layout(
         get("respondent_id", ""),
@@ -111,16 +116,16 @@ def _typo(name: str, rng: np.random.Generator) -> str:
 
 def _xlsx(path: Path, sheet: str, df: pd.DataFrame, received: pd.Timestamp, created) -> None:
     """A deterministic workbook (fixed dates, the demo's writer), blank cells left empty."""
-    rows = [list(df.columns)] + [
-        [None if v == "" else v for v in rec] for rec in df.itertuples(index=False)
-    ]
+    rows: list[list[object]] = [list(df.columns)]
+    rows += [[None if v == "" else v for v in rec] for rec in df.itertuples(index=False)]
     write_file(path, xlsx_bytes([Grid(sheet, rows)], created=created), received)
 
 
 def plant_units(
     roster: pd.DataFrame, labels: pd.DataFrame, tallies: set[str], rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Per expected unit: surveyed, planned respondents, the residents' true rate and the planted labels."""
+    """Per expected unit: surveyed, planned respondents, the residents' true rate and the
+    planted labels."""
     lab = labels.set_index("unit_id")
     ids = roster.loc[roster["expected"].astype(bool), "unit_id"].astype(str).tolist()
     n_planted = lab[[c for c in lab.columns if c.endswith("_planted")]].sum(axis=1)
@@ -172,6 +177,7 @@ def _respondents(
     name = dict(zip(roster["unit_id"].astype(str), roster["unit_name"].astype(str), strict=True))
     utype = dict(zip(roster["unit_id"].astype(str), roster["unit_type"].astype(str), strict=True))
     out = []
+    r: Any  # an itertuples row: pandas-stubs types every field as any scalar (bytes, dates, ...)
     for r in units[units["surveyed"]].itertuples(index=False):
         for _ in range(int(r.respondents)):
             sat = bool(rng.random() < r.true_rate)
@@ -180,7 +186,8 @@ def _respondents(
             ]
             comment = str(rng.choice(_COMMENTS)) if rng.random() < 0.25 else ""
             if comment and rng.random() < 0.3:  # personal details typed into a comment
-                comment += f"，我叫{rng.choice(list(_SURNAMES))}小明，电话139{int(rng.integers(10**7, 10**8)):08d}"
+                phone = int(rng.integers(10**7, 10**8))
+                comment += f"，我叫{rng.choice(list(_SURNAMES))}小明，电话139{phone:08d}"
             out.append(
                 {
                     "unit_id": str(r.unit_id),
@@ -249,7 +256,8 @@ def write_survey(
         ).strftime("%Y/%m/%d %H:%M:%S")
         t_rows.insert(j + 1, dup)
         planted.append({"file": t_file, "data_row": j + 1, "code": "survey_duplicate_row"})
-    # paper tally: 问卷编号 P0001..., answers in words, an interviewer column the layout does not read
+    # paper tally: 问卷编号 P0001..., answers in words, an interviewer column the layout does
+    # not read
     p_rows = []
     for i, p in enumerate(paper, start=1):
         rec = {

@@ -25,23 +25,70 @@ from pipeline.config import WEAKNESSES
 SHEET_TABLES = ("info", "actions", "materials", "activities", "evaluation")
 
 NOTES = {
-    "statuses": "accepted / superseded / rejected / ignored with the reason codes of docs/data-dictionary.md",
-    "expected_findings": "finding codes the file must raise at least (planted errors, bad_number for a percent, filename_mismatch, missing_column for a left-out optional column); an accepted file with any is ok_with_findings",
-    "planted_errors": "bad_choice (the row's status is not a choice; its value is missing in the truth), done_without_date, date_after_report, bad_number; rows.parquet counts every data row in the sheet, including rows a validator may reject",
-    "sent_twice": "the earlier file is superseded (superseded_later) by the later one, which is accepted",
-    "sent_identical": "byte-identical copy received later: the copy is ignored (duplicate_content), the first stays accepted",
-    "name_typo": "a misspelt 单位名称 is never merged: the file is rejected (unknown_unit); its file name is the unit's own, so the unit is inferred (unit_inferred) and counts as received_unusable unless it sent another file",
-    "received_unusable": "a unit whose every file is rejected (broken, misspelt or ambiguous name) sent something: reporting received_unusable, never merged into the data",
-    "plants": "issue 14 plants (pipeline/demo/plants.py): row-level ones in planted_errors.parquet (data_row empty for a missing action), file-level ones (late_correction, unit_inferred, ambiguous_unit) in files.expected_findings; returns without plants raise none of these codes",
-    "late_correction": "a unit's draft on time and its correction after the deadline: the correction is accepted, the unit stays on time (intake.late_correction = first_on_time)",
-    "continuity": "党员人数 and the 份数 of a kind of material kept in both rounds drift only a little between rounds",
-    "name_forms": "old names are roster aliases; long/short forms (街道办事处, 街办, 村民委员会, 村委, 党委) fold to the official name",
-    "filename_mismatch": "the file name names another unit; 基本情况 单位名称 decides (expected_unit_id)",
-    "percent": "an integer cell written as 85% is a bad number: value missing, planted error bad_number",
+    "statuses": (
+        "accepted / superseded / rejected / ignored with the reason codes of "
+        "docs/data-dictionary.md"
+    ),
+    "expected_findings": (
+        "finding codes the file must raise at least (planted errors, bad_number for a percent, "
+        "filename_mismatch, missing_column for a left-out optional column); an accepted file with "
+        "any is ok_with_findings"
+    ),
+    "planted_errors": (
+        "bad_choice (the row's status is not a choice; its value is missing in the truth), "
+        "done_without_date, date_after_report, bad_number; rows.parquet counts every data row in "
+        "the sheet, including rows a validator may reject"
+    ),
+    "sent_twice": (
+        "the earlier file is superseded (superseded_later) by the later one, which is accepted"
+    ),
+    "sent_identical": (
+        "byte-identical copy received later: the copy is ignored (duplicate_content), the first "
+        "stays accepted"
+    ),
+    "name_typo": (
+        "a misspelt 单位名称 is never merged: the file is rejected (unknown_unit); its file name "
+        "is the unit's own, so the unit is inferred (unit_inferred) and counts as "
+        "received_unusable unless it sent another file"
+    ),
+    "received_unusable": (
+        "a unit whose every file is rejected (broken, misspelt or ambiguous name) sent something: "
+        "reporting received_unusable, never merged into the data"
+    ),
+    "plants": (
+        "issue 14 plants (pipeline/demo/plants.py): row-level ones in planted_errors.parquet "
+        "(data_row empty for a missing action), file-level ones (late_correction, unit_inferred, "
+        "ambiguous_unit) in files.expected_findings; returns without plants raise none of these "
+        "codes"
+    ),
+    "late_correction": (
+        "a unit's draft on time and its correction after the deadline: the correction is "
+        "accepted, the unit stays on time (intake.late_correction = first_on_time)"
+    ),
+    "continuity": (
+        "党员人数 and the 份数 of a kind of material kept in both rounds drift only a little "
+        "between rounds"
+    ),
+    "name_forms": (
+        "old names are roster aliases; long/short forms (街道办事处, 街办, 村民委员会, 村委, "
+        "党委) fold to the official name"
+    ),
+    "filename_mismatch": (
+        "the file name names another unit; 基本情况 单位名称 decides (expected_unit_id)"
+    ),
+    "percent": (
+        "an integer cell written as 85% is a bad number: value missing, planted error bad_number"
+    ),
     "date_month_day": "7月15日 (no year) means the round's year",
     "keyvalue_rows": "基本情况 and 群众评价 count as 1 data row when present",
-    "received_at": "file mtime, and the same time in the round's receipt log receipts/<round>.csv (every file but lock files, plus one unreadable line: a receipt_log finding); on time = received by the end of the deadline day (Asia/Shanghai)",
-    "broken_resend": "a unit whose first file is broken may send a good one later; the later one is accepted",
+    "received_at": (
+        "file mtime, and the same time in the round's receipt log receipts/<round>.csv (every "
+        "file but lock files, plus one unreadable line: a receipt_log finding); on time = "
+        "received by the end of the deadline day (Asia/Shanghai)"
+    ),
+    "broken_resend": (
+        "a unit whose first file is broken may send a good one later; the later one is accepted"
+    ),
     "stray_file": "~$ lock files are ignored (not_a_return)",
 }
 

@@ -54,7 +54,7 @@ def _one(
     rng = np.random.default_rng(plan.style.get("seed", 0) + 1)
     vals, overrides, perrs = file_values(plan, unit_tables, form, rng)
     grids = render(plan, vals, overrides, form, notes)
-    report = vals["info"].loc[0, "report_date"]
+    report = vals["info"]["report_date"].loc[0]
     if plan.fmt == "xls":
         data = fw.xls_bytes(grids)
     else:

@@ -45,7 +45,8 @@ class Column:
     max_chars: int = 500  # longest text kept; longer is cut with a finding
     # words people write for a choice value: (as written, the form's value); mapped with a warning
     variants: tuple[tuple[str, str], ...] = ()
-    # a code or phone number that loses its leading 0 when typed as a number (warned, see LeadingZero)
+    # a code or phone number that loses its leading 0 when typed as a number
+    # (warned, see LeadingZero)
     leading_zero: LeadingZero | None = None
 
 
@@ -226,7 +227,8 @@ def parse_form(data: dict) -> FormSpec:
         name = str(s.get("name", ""))
         if not name or len(name) > 31 or any(ch in name for ch in _BAD_SHEET_CHARS):
             raise FormSpecError(
-                f"sheet {name!r}: not a valid Excel sheet name (1-31 characters, none of {_BAD_SHEET_CHARS})"
+                f"sheet {name!r}: not a valid Excel sheet name "
+                f"(1-31 characters, none of {_BAD_SHEET_CHARS})"
             )
         if name in names:
             raise FormSpecError(f"sheet {name!r}: sheet names repeat")

@@ -11,7 +11,8 @@ except 其他):
 - format variety = min(1, (distinct 活动载体 − 1) / (formats_full − 1));
 - publicity = min(1, share of activities with a publicity report / publicity_full).
 
-    weak_basics = 100 × (w_coverage (1 − coverage) + w_quality clip((1 − quality) / quality_full, 0, 1)
+    weak_basics = 100 × (w_coverage (1 − coverage)
+                         + w_quality clip((1 − quality) / quality_full, 0, 1)
                          + w_variety (1 − variety) + w_publicity (1 − publicity))
 
 The weights and scales are `config.scoring.basics` (`[scoring.basics]`,

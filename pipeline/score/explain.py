@@ -61,7 +61,8 @@ def progress_facts(r: dict, sc: Scoring) -> list[Fact]:
         facts.append(
             (
                 lag_pts * 0.5,
-                f"完成进度明显落后于{peer}（稳健z值{num(r['progress_z'], 1)}，即比同类中位数低{num(abs(r['progress_z']), 1)}个典型离差）",
+                f"完成进度明显落后于{peer}（稳健z值{num(r['progress_z'], 1)}，"
+                f"即比同类中位数低{num(abs(r['progress_z']), 1)}个典型离差）",
             )
         )
     return facts
@@ -127,7 +128,8 @@ def theme_facts(r: dict, sc: Scoring) -> list[Fact]:
         facts.append((distinct, f"活动主题与其他单位的主题相近（相似度{r['theme_nearest']:.2f}）"))
     else:
         facts.append((distinct, "活动主题有本单位特色，未与其他单位或通用口号雷同"))
-    kws = [str(k) for k in (r.get("keywords") if r.get("keywords") is not None else [])]
+    raw_kws = r.get("keywords")
+    kws = [str(k) for k in (raw_kws if raw_kws is not None else [])]
     if r["theme_keyword"]:
         facts.append((0.0, f"主题体现了本单位业务（{r['theme_keywords']}）"))
     else:

@@ -241,8 +241,9 @@ def outlier_screen(
 ) -> OutlierScreen:
     """Sample skewness and excess kurtosis (pandas `.skew()`, `.kurt()`) and the screen."""
     s = pd.Series(_array(x)).dropna()
-    sk = float(s.skew()) if s.size > 2 else float("nan")
-    ku = float(s.kurt()) if s.size > 3 else float("nan")
+    # pandas-stubs types skew()/kurt() as any scalar (str, date, ...); on floats they are floats
+    sk = float(s.skew()) if s.size > 2 else float("nan")  # type: ignore[arg-type]
+    ku = float(s.kurt()) if s.size > 3 else float("nan")  # type: ignore[arg-type]
     flag = (
         bool(abs(sk) > skew_max and ku > kurt_max)
         if not (math.isnan(sk) or math.isnan(ku))

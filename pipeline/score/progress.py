@@ -9,7 +9,8 @@ its parent's sub-units, otherwise the whole district. The index is
                              + w_lag × clip(lag / lag_full, 0, 1))
 
 with lag = peer median − progress; the weights and the `*_full` scales are
-`config.scoring.progress` (`[scoring.progress]`, defaults 0.7, 0.3, 0.5, 0.5). Both parts are on fixed scales (not
+`config.scoring.progress` (`[scoring.progress]`, defaults 0.7, 0.3, 0.5, 0.5). Both parts
+are on fixed scales (not
 re-normalised across units), so one more completed action never raises the
 index (the median moves by at most as much as the unit itself), and indices
 are comparable across rounds.
@@ -46,7 +47,7 @@ def action_credit(
             "credit": credit,
         }
     )
-    return out.groupby(["unit_id", "action"], as_index=False)["credit"].max()
+    return out.groupby(["unit_id", "action"])["credit"].max().reset_index()
 
 
 def peer_groups(units: pd.DataFrame, peer_min: int) -> pd.Series:

@@ -6,11 +6,13 @@ reads `data/processed/<round>/`, scores and writes the results beside them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
+from pandas.api.typing import NAType
 
 from pipeline.act import act_tables
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES, Config
@@ -76,7 +78,7 @@ def _sheet(tables: dict[str, pd.DataFrame], name: str, ids: set[str]) -> pd.Data
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     for c in cols:
         if c not in df:
-            df = df.assign(**{c: pd.NA})
+            df = df.assign(**{c: pd.NA})  # type: ignore[arg-type]  # stub: no NA scalar
     df = df[df["unit_id"].astype(str).isin(ids)]
     return df
 
@@ -99,9 +101,9 @@ def _unscored_reasons(units: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> d
     return reasons
 
 
-def _keyword_list(k: object) -> list[str]:
+def _keyword_list(k: Iterable[object] | float | str | NAType | None) -> list[str]:
     """Roster keywords as a list of str (a list, an array from parquet, or missing)."""
-    if k is None or isinstance(k, (float, str)) or k is pd.NA:
+    if k is None or isinstance(k, (float, str, NAType)):
         return [k] if isinstance(k, str) and k else []
     return [str(x) for x in k]
 
@@ -126,8 +128,10 @@ def score_tables(
 ) -> dict[str, pd.DataFrame]:
     """Score one round from its clean tables; returns the score tables (see data dictionary).
 
-    The action stage (`pipeline.act.act_tables`) runs at the end: it adds the grade columns to `scores`,
-    replaces the notice rule and adds the `rectification`, `rectification_rates` and `exemplary` tables;
+    The action stage (`pipeline.act.act_tables`) runs at the end: it adds the grade columns
+    to `scores`,
+    replaces the notice rule and adds the `rectification`, `rectification_rates` and
+    `exemplary` tables;
     `previous_act` holds the previous round's published `rectification` and `notice`.
     """
     sc = config.scoring
@@ -333,7 +337,8 @@ class ScoreResult:
         s = self.tables["scores"]
         ok = s[s["scored"]]
         lines = [
-            f"轮次 {self.round_id}：应报单位 {len(s)} 个，评分 {len(ok)} 个，未评分 {len(s) - len(ok)} 个。"
+            f"轮次 {self.round_id}：应报单位 {len(s)} 个，评分 {len(ok)} 个，"
+            f"未评分 {len(s) - len(ok)} 个。"
         ]
         if len(ok):
             for k in WEAKNESSES:
@@ -376,7 +381,8 @@ def _act_summary(tables: dict[str, pd.DataFrame]) -> list[str]:
     if n is not None and len(n) and "basis" in n:
         c = n["basis"].astype(str).value_counts()
         lines.append(
-            f"  其中工作差距较大 {int(c.get('performance', 0))} 个、未按时报送 {int(c.get('not_reported', 0))} 个、"
+            f"  其中工作差距较大 {int(c.get('performance', 0))} 个、"
+            f"未按时报送 {int(c.get('not_reported', 0))} 个、"
             f"迟报 {int(c.get('late', 0))} 个"
         )
     r = tables.get("rectification")
@@ -389,8 +395,11 @@ def _act_summary(tables: dict[str, pd.DataFrame]) -> list[str]:
             checkable = carried - int(st.get("not_checkable", 0))
             rate = f"{100 * int(st.get('fixed', 0)) / checkable:.0f}%" if checkable else "—"
             line += (
-                f"；上轮 {carried} 项复查：已整改 {int(st.get('fixed', 0))}、部分整改 {int(st.get('partly_fixed', 0))}、"
-                f"未整改 {int(st.get('not_fixed', 0))}、无法复查 {int(st.get('not_checkable', 0))}，整改率 {rate}"
+                f"；上轮 {carried} 项复查：已整改 {int(st.get('fixed', 0))}、"
+                f"部分整改 {int(st.get('partly_fixed', 0))}、"
+                f"未整改 {int(st.get('not_fixed', 0))}、"
+                f"无法复查 {int(st.get('not_checkable', 0))}，"
+                f"整改率 {rate}"
             )
         lines.append(line)
     return lines

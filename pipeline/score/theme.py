@@ -62,7 +62,8 @@ def normalise_theme(text: object) -> str:
 
 
 def is_missing_theme(normalised: str, min_chars: int = _DEFAULT.min_chars) -> bool:
-    """Shorter than `min_chars` (config.scoring.theme.min_chars) or a placeholder (无, 暂无, 待定 …)."""
+    """Shorter than `min_chars` (config.scoring.theme.min_chars) or a placeholder (无, 暂无,
+    待定 …)."""
     return len(normalised) < min_chars or normalised in _EMPTY_WORDS
 
 
@@ -303,7 +304,7 @@ def theme_measures(
         first = frame.groupby("c")["u"].min().sort_values()
         renum = {c: i + 1 for i, c in enumerate(first.index)}
         sizes = frame.groupby("c").size()
-        for i in np.flatnonzero(cluster >= 0):
+        for i in np.flatnonzero(cluster >= 0).tolist():
             cluster_id[i] = renum[cluster[i]]
             size[i] = sizes[cluster[i]]
 

@@ -53,7 +53,8 @@ def normalise(
     kurt_max: float = _DEFAULT.outlier_kurtosis,
     max_points: int = _DEFAULT.winsorise_max_points,
 ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Normalise each column of the goodness matrix onto [1, 100] (screen defaults: the config's)."""
+    """Normalise each column of the goodness matrix onto [1, 100] (screen defaults: the
+    config's)."""
     treated: list[int] = []
     out = np.empty_like(g, dtype=float)
     for j in range(g.shape[1]):

@@ -14,7 +14,8 @@ least as close to the check as one on the deadline day.
 - last-minute actions: share of the done due actions completed within
   `late_action_days` before D.
 
-    shallow_understanding = 100 × (w_bunching × clip(BI' / bunching_full, 0, 1) [0 when N < min_activities]
+    shallow_understanding = 100 × (w_bunching × clip(BI' / bunching_full, 0, 1)
+                                   [0 when N < min_activities]
                                    + w_spread × (1 − coverage_before)
                                    + w_tied × (1 − tied share)
                                    + w_late × last-minute share)
@@ -126,9 +127,7 @@ def understanding_measures(
             "late": ((lag >= 0) & (lag < late_days)).fillna(False).to_numpy(dtype=bool),
         }
     )
-    la = la.groupby(["unit_id", "action"], as_index=False)[
-        "late"
-    ].min()  # any earlier record counts
+    la = la.groupby(["unit_id", "action"])["late"].min().reset_index()  # any earlier record counts
     lg = la.groupby("unit_id")["late"]
     done_n = ids.map(lg.size()).fillna(0).to_numpy(dtype=int)
     late_n = ids.map(lg.sum()).fillna(0).to_numpy(dtype=int)

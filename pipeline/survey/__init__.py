@@ -1,4 +1,5 @@
-"""Residents' survey (群众满意度): survey exports → responses, findings, satisfaction with intervals.
+"""Residents' survey (群众满意度): survey exports → responses, findings, satisfaction with
+intervals.
 
 The survey layout is data (`layout_v1.toml` + `[[survey.layouts]]` in the
 configuration); respondents' units are matched with the roster's rules; the

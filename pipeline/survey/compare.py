@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -58,7 +61,9 @@ def pct(x: float | None) -> str:
 
 
 def self_report_check(
-    evaluation: pd.DataFrame, satisfaction: pd.DataFrame, margin: float = _SURVEY.overstate_margin
+    evaluation: pd.DataFrame | None,
+    satisfaction: pd.DataFrame,
+    margin: float = _SURVEY.overstate_margin,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-unit comparison, findings) for units with a tally and enough survey answers."""
     cols = [
@@ -87,6 +92,7 @@ def self_report_check(
     m["gap"] = m["self_rate"] - m["rate"].astype(float)
     m["overstated"] = m["self_rate"] > m["rate_high"].astype(float) + margin
     findings = []
+    r: Any  # an itertuples row: pandas-stubs types every field as any scalar (bytes, dates, ...)
     for r in m[m["overstated"]].itertuples(index=False):
         findings.append(
             {
@@ -99,8 +105,10 @@ def self_report_check(
                 "severity": "warning",
                 "code": "survey_self_report_overstated",
                 "message": (
-                    f"单位自报群众满意率 {pct(r.self_rate)}（测评 {r.self_surveyed} 人，满意与基本满意合计），"
-                    f"独立调查为 {pct(r.rate)}（{int(r.answered)} 人作答，95%区间上限 {pct(r.rate_high)}），"
+                    f"单位自报群众满意率 {pct(r.self_rate)}"
+                    f"（测评 {r.self_surveyed} 人，满意与基本满意合计），"
+                    f"独立调查为 {pct(r.rate)}（{int(r.answered)} 人作答，"
+                    f"95%区间上限 {pct(r.rate_high)}），"
                     f"自报高出 {100 * r.gap:.0f} 个百分点"
                 ),
                 "value": f"{pct(r.self_rate)} / {pct(r.rate)}",
@@ -168,13 +176,16 @@ def paper_vs_residents(scores: pd.DataFrame, satisfaction: pd.DataFrame) -> pd.D
     )
     m["verdict"] = verdict
     m["verdict_label"] = [VERDICTS.get(v, "") for v in verdict]
+    rows: Iterator[Any] = m.itertuples(index=False)  # fields typed as any scalar by pandas-stubs
     m["facts"] = [
         (
-            f"综合得分 {r.overall:.1f}（全区第 {int(rank_of[r.unit_id])}/{total} 名，中位数 {median:.1f}）；"
-            f"群众满意率 {pct(r.rate)}（{int(r.answered)} 人作答，95%区间 {pct(r.rate_low)}–{pct(r.rate_high)}），"
+            f"综合得分 {r.overall:.1f}（全区第 {int(rank_of[r.unit_id])}/{total} 名，"
+            f"中位数 {median:.1f}）；"
+            f"群众满意率 {pct(r.rate)}（{int(r.answered)} 人作答，"
+            f"95%区间 {pct(r.rate_low)}–{pct(r.rate_high)}），"
             f"全区 {pct(p)}"
         )
-        for r in m.itertuples(index=False)
+        for r in rows
     ]
     m = m.sort_values("disagreement", key=lambda d: -d.abs(), kind="stable").reset_index(drop=True)
     types = {
@@ -237,7 +248,8 @@ def annotate_notice(notice: pd.DataFrame, satisfaction: pd.DataFrame | None) -> 
 def blend_satisfaction(
     overall: np.ndarray, unit_ids: pd.Series, satisfaction: pd.DataFrame | None, weight: float
 ) -> np.ndarray:
-    """(1 − w)·composite + w·100·rate_shrunk where the survey has enough answers; else the composite."""
+    """(1 − w)·composite + w·100·rate_shrunk where the survey has enough answers; else the
+    composite."""
     out = np.asarray(overall, dtype=float).copy()
     if satisfaction is None or satisfaction.empty or weight <= 0:
         return out

@@ -69,7 +69,8 @@ def find_layout(
 def read_survey_file(
     path: Path, label: str, layouts: list[Layout], max_mb: float | None = None
 ) -> SurveyFile:
-    """One export; never raises on bad input (the error is in `error`). Larger than `max_mb`: not read."""
+    """One export; never raises on bad input (the error is in `error`). Larger than `max_mb`:
+    not read."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -85,7 +86,8 @@ def read_survey_file(
             pd.DataFrame(),
             {},
             0,
-            f"文件 {size / 1024 / 1024:.0f} MB，超过上限 {max_mb:g} MB（配置 [ingest] max_file_mb）",
+            f"文件 {size / 1024 / 1024:.0f} MB，超过上限 {max_mb:g} MB"
+            "（配置 [ingest] max_file_mb）",
         )
     try:
         raw, sheet = _read_raw(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -80,7 +81,8 @@ def match_respondent_unit(written: str, index: NameIndex, cutoff: float):
     return m.unit_id, m.how, m.candidates
 
 
-def _time(v: object) -> pd.Timestamp | None:
+def _time(v: Any) -> pd.Timestamp | None:
+    """A cell read as a time (any cell value: text, a number, a datetime, blank)."""
     if _blank(v):
         return None
     t = pd.to_datetime(v, errors="coerce") if not isinstance(v, pd.Timestamp) else v
@@ -158,7 +160,8 @@ def survey_rows(
                 None,
                 None,
                 "survey_unknown_layout",
-                f"表头不属于任何已配置的问卷格式，{sf.rows_read} 行未使用（请在配置 [[survey.layouts]] 中登记该格式）",
+                f"表头不属于任何已配置的问卷格式，{sf.rows_read} 行未使用"
+                "（请在配置 [[survey.layouts]] 中登记该格式）",
             )
             ledger.append(
                 {
@@ -259,7 +262,12 @@ def survey_rows(
                 set_aside.add(row)
                 continue
             overall = answers[lay.overall]
-            scores = [a.score for a in answers.values() if a is not None and a.counted]
+            assert overall is not None  # a blank or unknown overall answer set the row aside
+            scores = [
+                a.score
+                for a in answers.values()
+                if a is not None and a.counted and a.score is not None
+            ]
             text = " ".join(_text(rec.get(c)) for c in lay.comments if _text(rec.get(c)))
             file_kept.append(
                 {
@@ -308,7 +316,8 @@ def survey_rows(
                 "rows_set_aside": len(set_aside),
             }
         )
-    # identical answers from the same unit submitted within seconds (a double submission), across files
+    # identical answers from the same unit submitted within seconds (a double submission),
+    # across files
     last: dict[tuple, pd.Timestamp] = {}
     by_file = {sf.file: sf for sf in files}
     for r in sorted(
@@ -331,7 +340,8 @@ def survey_rows(
                 r["row"],
                 sf.layout.submitted_at if sf.layout else None,
                 "survey_duplicate_row",
-                f"与同一单位 {int((t - prev).total_seconds())} 秒前提交的问卷内容完全相同，疑为重复提交，只计一次",
+                f"与同一单位 {int((t - prev).total_seconds())} 秒前提交的问卷内容完全相同，"
+                "疑为重复提交，只计一次",
                 str(t),
                 unit_id=r["unit_id"],
             )

@@ -96,8 +96,10 @@ class SurveyResult:
         rate = f"{100 * float(sat['district_rate'].iloc[0]):.0f}%" if len(sat) else "—"
         return "\n".join(
             [
-                f"群众满意度调查 {self.round_id}：{len(led)} 个导出文件，读取 {read} 行 = 采用 {kept} + 剔除 {aside}",
-                f"  有调查结果的单位 {len(sat)} 个（样本足够 {len(enough)} 个，样本不足 {len(sat) - len(enough)} 个），"
+                f"群众满意度调查 {self.round_id}：{len(led)} 个导出文件，"
+                f"读取 {read} 行 = 采用 {kept} + 剔除 {aside}",
+                f"  有调查结果的单位 {len(sat)} 个（样本足够 {len(enough)} 个，"
+                f"样本不足 {len(sat) - len(enough)} 个），"
                 f"全区满意率 {rate}",
                 f"  问题 {len(f)} 处（其中自报群众评价明显偏高 {over} 个单位）",
             ]
@@ -155,7 +157,8 @@ def compare_round(config, round_id: str, processed_dir: Path | None = None) -> p
 
 @dataclass
 class ScoreWithSurvey:
-    """The score stage's result with the survey's summary before it (what `scorecard run` prints)."""
+    """The score stage's result with the survey's summary before it (what `scorecard run`
+    prints)."""
 
     score: object
     survey: SurveyResult | None

@@ -93,7 +93,7 @@ def satisfaction_table(
     sc = r.dropna(subset=["score"]).groupby("unit_id")["score"]
     mean, sd, cnt = sc.mean(), sc.std(ddof=1), sc.size()
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    half = z * sd / np.sqrt(cnt)  # NaN for a single answer: no interval
+    half: pd.Series = z * sd / np.sqrt(cnt)  # NaN for a single answer: no interval
     out["mean_score"] = mean.reindex(out.index).astype(float)
     out["mean_low"] = (mean - half).clip(0, 100).reindex(out.index).astype(float)
     out["mean_high"] = (mean + half).clip(0, 100).reindex(out.index).astype(float)
@@ -110,7 +110,7 @@ def satisfaction_table(
     ]
     out = meta.merge(out, on="unit_id", how="inner")
     out = out[list(SATISFACTION_COLUMNS)].sort_values("unit_id").reset_index(drop=True)
-    types = {
+    types: dict[str, str | type[bool]] = {
         "unit_id": "string",
         "unit_name": "string",
         "unit_type": "string",

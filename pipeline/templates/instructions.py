@@ -146,7 +146,8 @@ def instruction_lines(
         Line(f"{form.title}（{round_.name}）", "title"),
         Line(f"填报单位：{unit.unit_name}（单位编码 {unit.unit_id}）", "field"),
         Line(
-            f"检查轮次：{round_.name}（{round_.id}），{campaign.name}{_stage_text(campaign, round_)}",
+            f"检查轮次：{round_.name}（{round_.id}），"
+            f"{campaign.name}{_stage_text(campaign, round_)}",
             "field",
         ),
         Line(f"数据截至：{cn_date(round_.as_of)}（填写截至这一天的情况）", "field"),

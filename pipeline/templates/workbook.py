@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.datetime import to_excel
@@ -80,8 +81,12 @@ def number_format(col: Column) -> str:
     }.get(col.type, "General")
 
 
-def put(cell: Cell, value: object, col: Column | None = None) -> None:
-    """Write a value as the column's type; text stays text (never a formula)."""
+def put(cell: Cell | MergedCell, value: Any, col: Column | None = None) -> None:
+    """Write a value as the column's type; text stays text (never a formula).
+
+    `value`: any cell value read or built here (openpyxl checks its type)."""
+    if isinstance(cell, MergedCell):
+        raise ValueError(f"{cell.coordinate} is part of a merged range and takes no value")
     cell.value = value
     if col is not None:
         cell.number_format = number_format(col)
@@ -168,7 +173,7 @@ def _validation(col: Column, form: FormSpec, lists: _Lists) -> DataValidation:
     )
 
 
-def _style_header(cell: Cell, required: bool) -> None:
+def _style_header(cell: Cell | MergedCell, required: bool) -> None:
     cell.font = _REQUIRED_FONT if required else _HEADER_FONT
     cell.fill = _HEADER_FILL
     cell.border = _BORDER
@@ -176,8 +181,10 @@ def _style_header(cell: Cell, required: bool) -> None:
 
 
 def _print_setup(ws: Worksheet, landscape: bool) -> None:
-    """Printed on A4, one page wide, the header row and first column repeated, title and page numbers."""
-    title = f"{ws.parent.properties.title or ''} {ws.title}".strip()
+    """Printed on A4, one page wide, the header row and first column repeated, title and page
+    numbers."""
+    book = ws.parent.properties.title if ws.parent is not None else None
+    title = f"{book or ''} {ws.title}".strip()
     apply_openpyxl(
         ws, PrintSetup(title=title, header_rows=(0, 0), name_columns=(0, 0), landscape=landscape)
     )
@@ -287,7 +294,8 @@ _UNIT_FIELDS = ("unit_name", "unit_type")
 def _carried_rows(
     sheet: Sheet, form: FormSpec, rows: list[dict[str, object]], carry: Carry | None, actions: bool
 ) -> tuple[list[dict[str, object]], frozenset[tuple[int, str]]]:
-    """Table rows with the unit's last accepted return filled in, and the cells that came from it."""
+    """Table rows with the unit's last accepted return filled in, and the cells that came from
+    it."""
     if carry is None:
         return rows, frozenset()
     keys = {c.key for c in sheet.columns}
@@ -317,9 +325,10 @@ def build_workbook(
     filename: str,
     carry: Carry | None = None,
 ) -> Workbook:
-    """The template of one unit for one round (`carry`: pre-filled from its last accepted return)."""
+    """The template of one unit for one round (`carry`: pre-filled from its last accepted
+    return)."""
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the empty sheet a new workbook starts with
     wb.properties.title = f"{form.title}（{round_.name}）"
     wb.properties.creator = campaign.office
     lists = _Lists()
