@@ -51,6 +51,32 @@ def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+# the start of any element named `f` (`<f>`, `<f t="shared" …/>`, `<x:f>`): a formula
+_F_START = re.compile(rb"[<:]f[\s/>]")
+
+
+def _may_hold_formulas(z: zipfile.ZipFile, part: str | None) -> bool:
+    """False only when the sheet XML surely holds no formula element (then parsing it finds none).
+
+    A quick scan of the bytes, streamed: parsing the XML costs far more. What the
+    scan cannot judge (UTF-16 text, a DOCTYPE that may define entities) counts as
+    holding formulas, so the parser decides."""
+    if part is None or part not in z.namelist():
+        return False
+    tail = b""
+    first = True
+    with z.open(part) as fh:
+        while chunk := fh.read(1 << 20):
+            if first and (b"\x00" in chunk[:4] or chunk[:2] in (b"\xff\xfe", b"\xfe\xff")):
+                return True
+            first = False
+            buf = tail + chunk
+            if _F_START.search(buf) or b"<!DOCTYPE" in buf:
+                return True
+            tail = buf[-16:]
+    return False
+
+
 def uncached_formulas(data: bytes, sheets: Iterable[str]) -> dict[str, dict[tuple[int, int], str]]:
     """Sheet -> {(row, col) 0-based: "=formula text"} for formula cells whose cached value is empty.
 
@@ -60,9 +86,12 @@ def uncached_formulas(data: bytes, sheets: Iterable[str]) -> dict[str, dict[tupl
     if not data.startswith(b"PK"):
         return {}
     out: dict[str, dict[tuple[int, int], str]] = {}
+    sheets = list(sheets)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             paths = _sheet_paths(z)
+            if not any(_may_hold_formulas(z, paths.get(name)) for name in sheets):
+                return {}
             for name in sheets:
                 part = paths.get(name)
                 if part is None or part not in z.namelist():
