@@ -39,6 +39,8 @@ EMPTY = Cleaned(None)
 def is_blank(value: object) -> bool:
     if value is None:
         return True
+    if type(value) is str:  # most cells: checked first (called for every cell of a sheet)
+        return not value.strip()
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
@@ -249,6 +251,8 @@ _BRACKETED = re.compile(r"[(\[【〔<][^)\]】〕>]*[)\]】〕>]")
 
 def normalise_header(value: object) -> str:
     """The comparison form of a header: NFKC, no bracketed unit, no spaces or punctuation."""
+    if type(value) is str:  # the common case, without the general checks below
+        return _normalise_header(value) if value.strip() and len(value) < 64 else ""
     if is_blank(value):
         return ""
     if not isinstance(value, str):
