@@ -18,7 +18,9 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterable
+from functools import lru_cache
 
+from pipeline.ingest.package import Package
 from pipeline.ingest.read import Limits, ReadError
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -52,13 +54,19 @@ def _attrs(tag: bytes) -> dict[str, str]:
     }
 
 
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(zf: zipfile.ZipFile | Package) -> dict[str, str]:
     """Sheet name -> its XML part inside the zip (xlsx workbooks)."""
     try:
         book = zf.read("xl/workbook.xml")
         rels = zf.read("xl/_rels/workbook.xml.rels")
     except KeyError:
         return {}
+    return dict(_sheet_parts(book, rels))
+
+
+@lru_cache(maxsize=64)
+def _sheet_parts(book: bytes, rels: bytes) -> dict[str, str]:
+    """`sheet_parts` of these two parts (a round's returns mostly share them: kept; read only)."""
     targets = {}
     for tag in _REL.findall(rels):
         a = _attrs(tag)
@@ -184,22 +192,26 @@ def _far_message(sheet: str, where: str, limits: Limits) -> str:
     )
 
 
-def check_extent(data: bytes, sheets: Iterable[str], limits: Limits) -> None:
+def check_extent(
+    data: bytes, sheets: Iterable[str], limits: Limits, package: Package | None = None
+) -> None:
     """Check the named sheets of a zip-based workbook (no-op for other formats)."""
     if not data.startswith(b"PK"):
         return
+    own = package is None
+    pkg = Package(data) if package is None else package
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        return  # the reader names the fault
-    with zf:
-        parts = sheet_parts(zf)
+        try:
+            zf = pkg.zf
+        except zipfile.BadZipFile:
+            return  # the reader names the fault
+        parts = sheet_parts(pkg)
         for name in sheets:
             part = parts.get(name)
             if part is None:
                 continue
             try:
-                stream = zf.open(part)
+                stream = pkg.open(part)
             except KeyError:
                 continue
             with stream:
@@ -207,3 +219,6 @@ def check_extent(data: bytes, sheets: Iterable[str], limits: Limits) -> None:
                     continue
             with zf.open(part) as stream:  # the exact scan names the dimension or the cell
                 check_part(stream, name, limits)
+    finally:
+        if own:
+            pkg.close()

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from pipeline.form import FormSpec, Sheet
-from pipeline.ingest.clean import is_blank, map_headers, normalise_header
+from pipeline.ingest.clean import (
+    header_hits,
+    is_blank,
+    map_headers,
+    normalise_header,
+    normalise_headers,
+)
 from pipeline.roster import normalise_text
 
 HEADER_SCAN_ROWS = 30
@@ -123,7 +129,7 @@ def find_table(
         if _blank(values) or _total_or_footer(cells, markers):
             continue
         # a second header row (merged header cells) or a header repeated on a printed page
-        if sum(1 for v in values if normalise_header(v) in header_keys) >= repeat:
+        if header_hits(values, header_keys) >= repeat:
             continue
         layout.rows.append(RawRow(i, picked))
     return layout
@@ -134,8 +140,7 @@ def find_keyvalue(rows: list[list[object]], spec: Sheet) -> Layout | None:
     wanted = {normalise_header(c.header): c.key for c in spec.columns}
     hits: dict[int, list[tuple[int, str]]] = {}
     for r, cells in enumerate(rows):
-        for c, v in enumerate(cells):
-            k = normalise_header(v)
+        for c, k in enumerate(normalise_headers(cells)):
             if k in wanted:
                 hits.setdefault(c, []).append((r, wanted[k]))
     if not hits:

@@ -72,13 +72,16 @@ class Context:
     rejected: dict[str, list[dict]] = field(
         default_factory=dict
     )  # table -> the typed values of rejected rows
+    # (table, key, year) -> {(type, value): Cleaned}: `cleaner`'s results, shared by every
+    # Context of one form (`build`), since they depend on nothing else
+    kept: dict[tuple[str, str, int], dict] = field(default_factory=dict)
 
     @classmethod
     def build(
         cls, file: str, year: int, campaign_start: date, form: FormSpec, as_of: date | None = None
     ) -> Context:
-        yesno, choices, variants, yn = _lookups(form)
-        return cls(file, year, campaign_start, form, yesno, choices, variants, yn, as_of)
+        yesno, choices, variants, yn, kept = _lookups(form)
+        return cls(file, year, campaign_start, form, yesno, choices, variants, yn, as_of, kept=kept)
 
 
 _LookupSet = tuple[
@@ -86,6 +89,7 @@ _LookupSet = tuple[
     dict[tuple[str, str], dict[str, str]],
     dict[tuple[str, str], dict[str, Any]],
     dict[str, bool],
+    dict[tuple[str, str, int], dict],
 ]
 _LOOKUPS: dict[int, tuple[FormSpec, _LookupSet]] = {}
 
@@ -110,7 +114,7 @@ def _lookups(form: FormSpec) -> _LookupSet:
     yn = variant_lookup(
         [*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)]
     )
-    value = (yesno_lookup(form.yes, form.no), choices, variants, yn)
+    value = (yesno_lookup(form.yes, form.no), choices, variants, yn, {})
     if len(_LOOKUPS) > 8:
         _LOOKUPS.clear()
     _LOOKUPS[id(form)] = (form, value)
@@ -196,13 +200,17 @@ def _clean(ctx: Context, spec: Sheet, col: Column, value: object) -> Cleaned:
     return c
 
 
+KEPT_VALUES = 4096  # cleaned values kept per column (then the column starts afresh)
+
+
 def cleaner(ctx: Context, spec: Sheet, col: Column) -> Callable[[object], Cleaned]:
     """`_clean(ctx, spec, col, ·)` with the column's type and lookups settled once.
 
     A table sheet cleans every cell of a column the same way: the dispatch on
     the type and the lookups are bound here, and the results of repeated
-    values (the same 是, 已完成 or date down a column) are kept per column for
-    this sheet. Values are keyed with their type (1, 1.0 and True stay apart)."""
+    values (the same 是, 已完成, count or date down a column and across the
+    round's files) are kept per column in `ctx.kept`, up to `KEPT_VALUES` each.
+    Values are keyed with their type (1, 1.0 and True stay apart)."""
     key = (spec.table, col.key)
     t = col.type
     base: Callable[[object], Cleaned]
@@ -238,7 +246,9 @@ def cleaner(ctx: Context, spec: Sheet, col: Column) -> Callable[[object], Cleane
                     return Cleaned(None, "above_max")
             return c
 
-    kept: dict[tuple[type, object], Cleaned] = {}
+    kept: dict[tuple[type, object], Cleaned] = ctx.kept.setdefault((*key, ctx.year), {})
+    if len(kept) > KEPT_VALUES:
+        kept.clear()
 
     def clean(value: object) -> Cleaned:
         if value is None or value == "":
