@@ -13,12 +13,12 @@ a process of its own (`guard.py`, `ingest.run`).
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import IO
 
 from pipeline.ingest.package import Package
 from pipeline.ingest.read import Limits, ReadError
@@ -106,7 +106,7 @@ def _declared(ref: str) -> tuple[int, int]:
     return (int(r.group(2)) - 1, column_index(r.group(1))) if r else (0, 0)
 
 
-def within_limits(stream: io.BufferedIOBase, limits: Limits) -> bool:
+def within_limits(stream: IO[bytes], limits: Limits) -> bool:
     """True when `check_part` would pass this sheet XML; False when it may raise.
 
     The quick pass `check_extent` makes first. Every `r="…"` reference (of a
@@ -145,7 +145,7 @@ def within_limits(stream: io.BufferedIOBase, limits: Limits) -> bool:
         tail = buf[-OVERLAP:]
 
 
-def check_part(stream: io.BufferedIOBase, sheet: str, limits: Limits) -> None:
+def check_part(stream: IO[bytes], sheet: str, limits: Limits) -> None:
     """ReadError when the sheet XML declares or holds cells beyond the limits."""
     tail = b""
     first = True

@@ -11,6 +11,7 @@ keeps. Each cut is a warning finding naming the cell, its length and the limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from itertools import chain
 
 from pipeline.form import Sheet
@@ -25,7 +26,8 @@ def cut_grid(rows: list[list[object]], limit: int) -> dict[tuple[int, int], int]
     cut: dict[tuple[int, int], int] = {}
     if limit <= 0:
         return cut
-    texts = filter(str.__instancecheck__, chain.from_iterable(rows))
+    is_text: Callable[[object], bool] = str.__instancecheck__
+    texts: Iterable[str] = filter(is_text, chain.from_iterable(rows))  # type: ignore[arg-type]
     if max(map(len, texts), default=0) <= limit:
         return cut  # most sheets: nothing to cut (checked without a Python loop)
     for r, row in enumerate(rows):

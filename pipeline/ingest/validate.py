@@ -95,7 +95,7 @@ _LOOKUPS: dict[int, tuple[FormSpec, _LookupSet]] = {}
 
 
 def _lookups(form: FormSpec) -> _LookupSet:
-    """The form's word lookups, built once per form (every file's Context shares them; read only)."""
+    """The form's word lookups, built once per form (every file's Context shares them)."""
     kept = _LOOKUPS.get(id(form))
     if kept is not None and kept[0] is form:
         return kept[1]
