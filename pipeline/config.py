@@ -197,6 +197,10 @@ class Ingest(_Frozen):
     contain_readers: bool = (
         True  # jobs=1 still reads in a child process, so a reader crash costs only its file
     )
+    # a round with fewer files to read than this is read as with jobs=1, even when a local
+    # process pool is at hand: starting the pool's workers costs more than they gain
+    # (break-even measured by benchmarks/bench_ingest.py, docs/benchmarks.md)
+    pool_min_files: Annotated[int, Field(ge=0)] = 1000
 
 
 class IntakeChecks(_Frozen):

@@ -94,6 +94,11 @@ def is_broken(executor: Executor) -> bool:
     )
 
 
+def is_cold_pool(executor: Executor) -> bool:
+    """A local process pool whose workers have not started yet (its first task pays their start)."""
+    return isinstance(executor, ProcessPoolExecutor) and not getattr(executor, "_processes", None)
+
+
 def map_unordered(
     executor: Executor, fn: Callable[[T], R], items: Iterable[T]
 ) -> Iterator[tuple[T, Future[R]]]:

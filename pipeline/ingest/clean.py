@@ -39,6 +39,8 @@ EMPTY = Cleaned(None)
 def is_blank(value: object) -> bool:
     if value is None:
         return True
+    if type(value) is str:  # most cells: checked first (called for every cell of a sheet)
+        return not value.strip()
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and not value.strip()
@@ -249,11 +251,18 @@ _BRACKETED = re.compile(r"[(\[【〔<][^)\]】〕>]*[)\]】〕>]")
 
 def normalise_header(value: object) -> str:
     """The comparison form of a header: NFKC, no bracketed unit, no spaces or punctuation."""
+    if type(value) is str:  # the common case, without the general checks below
+        return _normalise_header(value) if value.strip() and len(value) < 64 else ""
     if is_blank(value):
         return ""
     if not isinstance(value, str):
         return _normalise_header(str(value))
     return _normalise_header(value) if len(value) < 64 else ""
+
+
+def header_hits(values: Iterable[object], keys: set[str]) -> int:
+    """How many of `values` are, as headers, one of `keys` (`normalise_header(v) in keys`)."""
+    return sum(1 for k in normalise_headers(values) if k in keys)
 
 
 @lru_cache(maxsize=8192)
@@ -264,9 +273,29 @@ def _normalise_header(value: str) -> str:
     return key or normalise_text(text)
 
 
-@lru_cache(maxsize=64)
+_WANTED: dict[int, tuple[tuple[Column, ...], dict[str, str]]] = {}
+
+
 def _wanted(columns: tuple[Column, ...]) -> dict[str, str]:
-    return {normalise_header(c.header): c.key for c in columns}
+    """Normalised header -> key; kept per columns object (hashing the columns costs more)."""
+    kept = _WANTED.get(id(columns))
+    if kept is not None and kept[0] is columns:
+        return kept[1]
+    wanted = {normalise_header(c.header): c.key for c in columns}
+    if len(_WANTED) > 64:
+        _WANTED.clear()
+    _WANTED[id(columns)] = (columns, wanted)
+    return wanted
+
+
+def normalise_headers(cells: Iterable[object]) -> list[str]:
+    """`[normalise_header(v) for v in cells]`, the common str case inline."""
+    return [
+        (_normalise_header(v) if len(v) < 64 and v.strip() else "")
+        if type(v) is str
+        else normalise_header(v)
+        for v in cells
+    ]
 
 
 def map_headers(cells: Sequence[object], columns: Sequence[Column]) -> dict[int, str]:
@@ -279,7 +308,14 @@ def map_headers(cells: Sequence[object], columns: Sequence[Column]) -> dict[int,
     wanted = _wanted(tuple(columns))
     found: dict[int, str] = {}
     taken: set[str] = set()
-    keys = [normalise_header(v) if isinstance(v, str) else "" for v in cells]
+    keys = [
+        (_normalise_header(v) if len(v) < 64 and v.strip() else "")
+        if type(v) is str
+        else normalise_header(v)
+        if isinstance(v, str)
+        else ""
+        for v in cells
+    ]
     for i, k in enumerate(keys):
         if k in wanted and wanted[k] not in taken:
             found[i] = wanted[k]

@@ -13,12 +13,14 @@ a process of its own (`guard.py`, `ingest.run`).
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import IO
 
+from pipeline.ingest.package import Package
 from pipeline.ingest.read import Limits, ReadError
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -29,6 +31,8 @@ _DIM = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]*)"')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
 _CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Za-z]+)(\d+)"')
 _REF = re.compile(r"\$?([A-Za-z]+)\$?(\d+)")
+# every `r="A12"` or `r="12"` (a superset of _CELL's and _ROW's references; no tag to match: fast)
+_ANY_REF = re.compile(rb'r="([A-Za-z]*)(\d+)"')
 CHUNK = 1 << 20
 OVERLAP = 512  # longer than any tag start we look for
 
@@ -50,13 +54,19 @@ def _attrs(tag: bytes) -> dict[str, str]:
     }
 
 
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(zf: zipfile.ZipFile | Package) -> dict[str, str]:
     """Sheet name -> its XML part inside the zip (xlsx workbooks)."""
     try:
         book = zf.read("xl/workbook.xml")
         rels = zf.read("xl/_rels/workbook.xml.rels")
     except KeyError:
         return {}
+    return dict(_sheet_parts(book, rels))
+
+
+@lru_cache(maxsize=64)
+def _sheet_parts(book: bytes, rels: bytes) -> dict[str, str]:
+    """`sheet_parts` of these two parts (a round's returns mostly share them: kept; read only)."""
     targets = {}
     for tag in _REL.findall(rels):
         a = _attrs(tag)
@@ -90,7 +100,52 @@ def _reason(row: int, limits: Limits, wide: str) -> str:
     return "too_many_rows" if row + 1 > limits.max_rows else wide
 
 
-def check_part(stream: io.BufferedIOBase, sheet: str, limits: Limits) -> None:
+def _declared(ref: str) -> tuple[int, int]:
+    """The 0-based last row and column of a `<dimension ref>` (0, 0 when it is no A1 range)."""
+    r = _REF.fullmatch(ref.split(":")[-1])
+    return (int(r.group(2)) - 1, column_index(r.group(1))) if r else (0, 0)
+
+
+def within_limits(stream: IO[bytes], limits: Limits) -> bool:
+    """True when `check_part` would pass this sheet XML; False when it may raise.
+
+    The quick pass `check_extent` makes first. Every `r="…"` reference (of a
+    cell, `A12`, or of a row, `12`; and any other attribute spelt so) is taken
+    in bulk, per chunk; the largest row and column among them bound those of
+    the sheet's cells and rows. The limits only grow stricter with the row and
+    the column, so when these bounds are within them no cell or row is beyond
+    them; otherwise `check_part` looks, and names the first offending cell.
+    """
+    tail = b""
+    first = True
+    top_row = top_col = 0
+    letters_seen: set[bytes] = set()
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            return True
+        buf = tail + chunk
+        if first:
+            m = _DIM.search(buf)
+            if m and _too_far(*_declared(m.group(1).decode("ascii", "replace")), limits):
+                return False
+            first = False
+        refs = _ANY_REF.findall(buf)
+        if refs:
+            letters, digits = zip(*refs, strict=True)
+            if max(map(len, digits)) > 15:
+                return False  # `check_part` turns such a number into a row (or fails as it does)
+            top_row = max(top_row, max(map(int, digits)) - 1)
+            for ref in set(letters) - letters_seen:
+                if ref:
+                    top_col = max(top_col, column_index(ref.decode("ascii")))
+            letters_seen.update(letters)
+            if _too_far(top_row, top_col, limits):
+                return False
+        tail = buf[-OVERLAP:]
+
+
+def check_part(stream: IO[bytes], sheet: str, limits: Limits) -> None:
     """ReadError when the sheet XML declares or holds cells beyond the limits."""
     tail = b""
     first = True
@@ -104,8 +159,7 @@ def check_part(stream: io.BufferedIOBase, sheet: str, limits: Limits) -> None:
             m = _DIM.search(buf)
             if m:
                 declared = m.group(1).decode("ascii", "replace")
-                r = _REF.fullmatch(declared.split(":")[-1])
-                row, col = (int(r.group(2)) - 1, column_index(r.group(1))) if r else (0, 0)
+                row, col = _declared(declared)
                 if _too_far(row, col, limits):
                     raise ReadError(
                         _reason(row, limits, "dimension_too_large"),
@@ -138,23 +192,33 @@ def _far_message(sheet: str, where: str, limits: Limits) -> str:
     )
 
 
-def check_extent(data: bytes, sheets: Iterable[str], limits: Limits) -> None:
+def check_extent(
+    data: bytes, sheets: Iterable[str], limits: Limits, package: Package | None = None
+) -> None:
     """Check the named sheets of a zip-based workbook (no-op for other formats)."""
     if not data.startswith(b"PK"):
         return
+    own = package is None
+    pkg = Package(data) if package is None else package
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        return  # the reader names the fault
-    with zf:
-        parts = sheet_parts(zf)
+        try:
+            zf = pkg.zf
+        except zipfile.BadZipFile:
+            return  # the reader names the fault
+        parts = sheet_parts(pkg)
         for name in sheets:
             part = parts.get(name)
             if part is None:
                 continue
             try:
-                stream = zf.open(part)
+                stream = pkg.open(part)
             except KeyError:
                 continue
             with stream:
+                if within_limits(stream, limits):
+                    continue
+            with zf.open(part) as stream:  # the exact scan names the dimension or the cell
                 check_part(stream, name, limits)
+    finally:
+        if own:
+            pkg.close()

@@ -11,6 +11,9 @@ keeps. Each cut is a warning finding naming the cell, its length and the limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from itertools import chain
+
 from pipeline.form import Sheet
 from pipeline.ingest.clean import clean_text
 from pipeline.ingest.sheets import Layout
@@ -23,6 +26,10 @@ def cut_grid(rows: list[list[object]], limit: int) -> dict[tuple[int, int], int]
     cut: dict[tuple[int, int], int] = {}
     if limit <= 0:
         return cut
+    is_text: Callable[[object], bool] = str.__instancecheck__
+    texts: Iterable[str] = filter(is_text, chain.from_iterable(rows))  # type: ignore[arg-type]
+    if max(map(len, texts), default=0) <= limit:
+        return cut  # most sheets: nothing to cut (checked without a Python loop)
     for r, row in enumerate(rows):
         for c, v in enumerate(row):
             if isinstance(v, str) and len(v) > limit:
@@ -45,6 +52,8 @@ def cut_layout(
         for key, (value, ci) in list(raw.cells.items()):
             if key not in limit or value is None:
                 continue
+            if not grid_cut and type(value) is str and len(value) <= limit[key]:
+                continue  # within the limit, and not cut when read: nothing to say
             if not isinstance(value, str):
                 if key not in text_keys:
                     continue

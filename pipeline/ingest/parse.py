@@ -22,6 +22,7 @@ from pipeline.hashing import file_sha256
 from pipeline.ingest.formulas import apply_formulas, uncached_formulas
 from pipeline.ingest.guard import hard_stop
 from pipeline.ingest.lengths import cut_layout
+from pipeline.ingest.package import Package
 from pipeline.ingest.read import FileTimeout, Limits, ReadError, a1, read_workbook, time_limit
 from pipeline.ingest.sheets import find_keyvalue, find_table, match_sheets
 from pipeline.ingest.validate import (
@@ -216,10 +217,15 @@ def _parse(
         found.update(match_sheets(names, form))
         return list(dict.fromkeys(found.values()))
 
-    _, grids = read_workbook(data, limits, wanted, path)
+    package = Package(data)  # the zip opened once for the reader's looks into it
+    try:
+        _, grids = read_workbook(data, limits, wanted, path, package)
+        formulas = uncached_formulas(data, grids, package)
+    finally:
+        package.close()
     ctx = Context.build(result.file, year, start, form, as_of)
     findings: list[dict] = []
-    for sheet_name, cells in uncached_formulas(data, grids).items():
+    for sheet_name, cells in formulas.items():
         for r, c, text in apply_formulas(grids[sheet_name].rows, cells):
             findings.append(
                 finding(
@@ -263,9 +269,11 @@ def _parse(
                 continue
             findings.extend(cut_layout(ctx, sheet_name, spec, layout, grids[sheet_name].cut))
             recs, fnd, n = validate_table(ctx, sheet_name, spec, layout)
+            table = spec.table
             for r in layout.rows:
+                excel_row = r.row + 1
                 for key, (_, ci) in r.cells.items():
-                    cells[(spec.table, r.row + 1, key)] = ci
+                    cells[(table, excel_row, key)] = ci
         else:
             layout = find_keyvalue(rows, spec)
             if layout is None:
@@ -291,13 +299,12 @@ def _parse(
         findings.extend(fnd)
         result.rows_read[spec.table] = n
     _name_formula_columns(findings, cells, result.sheets, form)
-    result.info_cells = {
-        key: (row - 1, ci)
-        for (table, row, key), ci in cells.items()
-        if table == "info" and ci is not None
-    }
-    for (table, _, key), ci in cells.items():
-        if table != "info" and ci is not None:
+    for (table, row, key), ci in cells.items():
+        if ci is None:
+            continue
+        if table == "info":
+            result.info_cells[key] = (row - 1, ci)
+        else:
             result.columns.setdefault(table, {})[key] = ci
     info = (records.get("info") or [None])[0]
     if info:

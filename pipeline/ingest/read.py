@@ -17,13 +17,14 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook, PasswordError
 
 from pipeline.config import Ingest
+from pipeline.ingest.package import Package
 from pipeline.names import is_clean
 
 _INGEST = Ingest()  # the config model holds every default; signatures read it
@@ -141,10 +142,10 @@ def time_limit(seconds: float) -> Iterator[None]:
 # ---------------------------------------------------------------- sniffing
 
 
-def _zip_check(data: bytes, limits: Limits) -> str:
+def _zip_check(data: bytes, limits: Limits, package: Package | None = None) -> str:
     """The workbook kind inside a zip (.xlsx, .xlsb, .ods), or ReadError."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = package.zf if package is not None else zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise ReadError(
             "truncated", "文件不完整（压缩包结构缺失，可能传输中断），请重新报送", str(exc)
@@ -153,7 +154,7 @@ def _zip_check(data: bytes, limits: Limits) -> str:
         raise ReadError(
             "truncated", "文件不完整（压缩包结构损坏），请重新报送", repr(exc)
         ) from None
-    with zf:
+    with zf if package is None else nullcontext(zf):
         infos = zf.infolist()
         total = sum(max(0, i.file_size) for i in infos)
         if total > limits.max_uncompressed_mb * 1024 * 1024:
@@ -200,7 +201,7 @@ def _ole_other_document(data: bytes) -> bool:
     return bool(streams & {"worddocument", "powerpoint document"})
 
 
-def sniff(data: bytes, limits: Limits) -> str:
+def sniff(data: bytes, limits: Limits, package: Package | None = None) -> str:
     """The workbook kind as a suffix (.xlsx, .xlsb, .ods, .xls), or ReadError for files that are not workbooks."""
     if len(data) > limits.max_file_mb * 1024 * 1024:
         raise ReadError(
@@ -210,7 +211,7 @@ def sniff(data: bytes, limits: Limits) -> str:
         raise ReadError("not_a_workbook", "文件是空的（0 字节），请重新报送")
     head = data[:8]
     if head.startswith(ZIP_MAGIC) or head.startswith(ZIP_EMPTY):
-        return _zip_check(data, limits)
+        return _zip_check(data, limits, package)
     if head == OLE_MAGIC:
         if _ole_encrypted(data):
             raise ReadError("encrypted", "文件设有密码保护，无法读取，请取消密码后重新报送")
@@ -250,10 +251,12 @@ _SAME_KIND = {
 }
 
 
-def open_workbook(data: bytes, limits: Limits, path: Path | None = None) -> CalamineWorkbook:
+def open_workbook(
+    data: bytes, limits: Limits, path: Path | None = None, package: Package | None = None
+) -> CalamineWorkbook:
     """Open with calamine: from the path when its suffix fits the content (calamine then names
     the exact fault), else from the bytes (content sniffing)."""
-    kind = sniff(data, limits)
+    kind = sniff(data, limits, package)
     try:
         # calamine takes a path as UTF-8 text: a name with escaped bytes is opened from its bytes
         if path is not None and path.suffix.lower() in _SAME_KIND[kind] and is_clean(str(path)):
@@ -346,15 +349,20 @@ def read_workbook(
     limits: Limits,
     wanted: Callable[[list[str]], Iterable[str]] | None = None,
     path: Path | None = None,
+    package: Package | None = None,
 ) -> tuple[list[str], dict[str, Grid]]:
-    """All sheet names, and the grids of the sheets `wanted(names)` picks (default: all)."""
-    wb = open_workbook(data, limits, path)
+    """All sheet names, and the grids of the sheets `wanted(names)` picks (default: all).
+
+    `package`: the file's zip opened once for every look into it (`package.py`)."""
+    wb = open_workbook(data, limits, path, package)
     try:
         names = list(wb.sheet_names)
         pick = names if wanted is None else list(wanted(names))
         from pipeline.ingest.extent import check_extent
 
-        check_extent(data, pick, limits)  # before calamine materialises a sheet (extent.py)
+        check_extent(
+            data, pick, limits, package
+        )  # before calamine materialises a sheet (extent.py)
         grids = {n: read_sheet(wb, n, limits) for n in pick}
     finally:
         try:

@@ -21,7 +21,7 @@ from typing import ClassVar
 import pandas as pd
 
 from pipeline.codes import Reason, Reporting, Severity, counts_zh
-from pipeline.executors import InlineExecutor, open_executor
+from pipeline.executors import InlineExecutor, is_cold_pool, open_executor
 from pipeline.form import load_form
 from pipeline.hashing import file_sha256
 from pipeline.ingest.feedback import write_feedback
@@ -201,8 +201,13 @@ def parse_all(
     executor: Executor,
     progress: bool | None,
     cache: ReadCache | None = None,
+    pool_min_files: int | None = None,
 ) -> tuple[list[ParsedReturn], int]:
-    """Every file's read, sorted by name, and how many came from `cache` unread."""
+    """Every file's read, sorted by name, and how many came from `cache` unread.
+
+    Fewer files to read than `pool_min_files` (default `[ingest] pool_min_files`) are read as
+    with jobs=1 when `executor` is a local pool whose workers have not started: their start-up
+    would cost more than they gain (the break-even is in docs/benchmarks.md)."""
     from tqdm import tqdm
 
     form = load_form(config.campaign.form_version)
@@ -221,6 +226,9 @@ def parse_all(
             else:
                 todo.append((path, label))
     reused = len(out)
+    least = config.ingest.pool_min_files if pool_min_files is None else pool_min_files
+    if is_cold_pool(executor) and len(todo) < least:
+        executor = InlineExecutor()
     bar = tqdm(
         total=len(files),
         initial=reused,

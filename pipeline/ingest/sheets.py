@@ -10,9 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from pipeline.form import FormSpec, Sheet
-from pipeline.ingest.clean import is_blank, map_headers, normalise_header
+from pipeline.ingest.clean import (
+    header_hits,
+    is_blank,
+    map_headers,
+    normalise_header,
+    normalise_headers,
+)
 from pipeline.roster import normalise_text
 
 HEADER_SCAN_ROWS = 30
@@ -54,28 +61,35 @@ def match_sheets(names: Sequence[str], form: FormSpec) -> dict[str, str]:
     return out
 
 
-def _is_total(cells: Sequence[object], markers: set[str]) -> bool:
-    for v in cells:
-        if isinstance(v, str) and v.strip():
-            return normalise_text(v) in markers
-        if not is_blank(v):
-            return False
-    return False
-
-
 _FOOTER = re.compile(
     r"^\s*(填表人|填报人|审核人|负责人|制表人|单位负责人|联系人|联系电话|填表日期|注|说明|备注)\s*[:：]"
 )
 
 
-def _is_footer(cells: Sequence[object]) -> bool:
-    """A signature or note line under the table (填表人：…, 注：…), not a record."""
-    filled = [v for v in cells if not is_blank(v)]
-    return 0 < len(filled) <= 3 and isinstance(filled[0], str) and bool(_FOOTER.match(filled[0]))
-
-
 def _blank(cells: Sequence[object]) -> bool:
     return all(is_blank(v) for v in cells)
+
+
+def _total_or_footer(cells: Sequence[object], markers: set[str]) -> bool:
+    """A total row (its first filled cell is a total marker, 合计) or a signature or note line
+    under the table (填表人：…, 注：…, in a row of at most 3 filled cells): not a record."""
+    i = next((i for i, v in enumerate(cells) if not is_blank(v)), None)
+    if i is None:
+        return False
+    v = cells[i]
+    if not isinstance(v, str):
+        return False
+    if normalise_text(v) in markers:
+        return True
+    if not _FOOTER.match(v):
+        return False
+    filled = 1
+    for w in islice(cells, i + 1, None):
+        if not is_blank(w):
+            filled += 1
+            if filled > 3:
+                return False
+    return True
 
 
 def find_table(
@@ -105,16 +119,17 @@ def find_table(
     header_keys = {normalise_header(rows[header_row][c]) for c in columns}
     layout = Layout(header_row, columns)
     layout.missing = [c.key for c in spec.columns if c.key not in columns.values()]
+    repeat = max(2, len(columns) // 2)
+    wanted = list(columns.items())
     for i in range(header_row + 1, len(rows)):
         cells = rows[i]
-        picked = {key: (cells[c] if c < len(cells) else None, c) for c, key in columns.items()}
+        n = len(cells)
+        picked = {key: (cells[c] if c < n else None, c) for c, key in wanted}
         values = [v for v, _ in picked.values()]
-        if _blank(values) or _is_total(cells, markers) or _is_footer(cells):
+        if _blank(values) or _total_or_footer(cells, markers):
             continue
         # a second header row (merged header cells) or a header repeated on a printed page
-        if sum(1 for v in values if normalise_header(v) in header_keys) >= max(
-            2, len(columns) // 2
-        ):
+        if header_hits(values, header_keys) >= repeat:
             continue
         layout.rows.append(RawRow(i, picked))
     return layout
@@ -125,8 +140,7 @@ def find_keyvalue(rows: list[list[object]], spec: Sheet) -> Layout | None:
     wanted = {normalise_header(c.header): c.key for c in spec.columns}
     hits: dict[int, list[tuple[int, str]]] = {}
     for r, cells in enumerate(rows):
-        for c, v in enumerate(cells):
-            k = normalise_header(v)
+        for c, k in enumerate(normalise_headers(cells)):
             if k in wanted:
                 hits.setdefault(c, []).append((r, wanted[k]))
     if not hits:

@@ -12,16 +12,24 @@ null with an error finding.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from pipeline.form import Column, FormSpec, Sheet
 from pipeline.ingest.clean import (
+    EMPTY,
     Cleaned,
     choice_lookup,
     clean_cell,
+    clean_choice,
+    clean_date,
+    clean_integer,
+    clean_number,
     clean_text,
+    clean_yesno,
     variant_lookup,
     yesno_lookup,
 )
@@ -64,37 +72,53 @@ class Context:
     rejected: dict[str, list[dict]] = field(
         default_factory=dict
     )  # table -> the typed values of rejected rows
+    # (table, key, year) -> {(type, value): Cleaned}: `cleaner`'s results, shared by every
+    # Context of one form (`build`), since they depend on nothing else
+    kept: dict[tuple[str, str, int], dict] = field(default_factory=dict)
 
     @classmethod
     def build(
         cls, file: str, year: int, campaign_start: date, form: FormSpec, as_of: date | None = None
     ) -> Context:
-        choices = {
-            (s.table, c.key): choice_lookup(c.choices)
-            for s in form.sheets
-            for c in s.columns
-            if c.choices
-        }
-        variants = {
-            (s.table, c.key): variant_lookup(c.variants)
-            for s in form.sheets
-            for c in s.columns
-            if c.variants
-        }
-        yn = variant_lookup(
-            [*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)]
-        )
-        return cls(
-            file,
-            year,
-            campaign_start,
-            form,
-            yesno_lookup(form.yes, form.no),
-            choices,
-            variants,
-            yn,
-            as_of,
-        )
+        yesno, choices, variants, yn, kept = _lookups(form)
+        return cls(file, year, campaign_start, form, yesno, choices, variants, yn, as_of, kept=kept)
+
+
+_LookupSet = tuple[
+    dict[str, bool],
+    dict[tuple[str, str], dict[str, str]],
+    dict[tuple[str, str], dict[str, Any]],
+    dict[str, bool],
+    dict[tuple[str, str, int], dict],
+]
+_LOOKUPS: dict[int, tuple[FormSpec, _LookupSet]] = {}
+
+
+def _lookups(form: FormSpec) -> _LookupSet:
+    """The form's word lookups, built once per form (every file's Context shares them)."""
+    kept = _LOOKUPS.get(id(form))
+    if kept is not None and kept[0] is form:
+        return kept[1]
+    choices = {
+        (s.table, c.key): choice_lookup(c.choices)
+        for s in form.sheets
+        for c in s.columns
+        if c.choices
+    }
+    variants = {
+        (s.table, c.key): variant_lookup(c.variants)
+        for s in form.sheets
+        for c in s.columns
+        if c.variants
+    }
+    yn = variant_lookup(
+        [*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)]
+    )
+    value = (yesno_lookup(form.yes, form.no), choices, variants, yn, {})
+    if len(_LOOKUPS) > 8:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(form)] = (form, value)
+    return value
 
 
 def zh_date(d: date) -> str:
@@ -176,6 +200,73 @@ def _clean(ctx: Context, spec: Sheet, col: Column, value: object) -> Cleaned:
     return c
 
 
+KEPT_VALUES = 4096  # cleaned values kept per column (then the column starts afresh)
+
+
+def cleaner(ctx: Context, spec: Sheet, col: Column) -> Callable[[object], Cleaned]:
+    """`_clean(ctx, spec, col, ·)` with the column's type and lookups settled once.
+
+    A table sheet cleans every cell of a column the same way: the dispatch on
+    the type and the lookups are bound here, and the results of repeated
+    values (the same 是, 已完成, count or date down a column and across the
+    round's files) are kept per column in `ctx.kept`, up to `KEPT_VALUES` each.
+    Values are keyed with their type (1, 1.0 and True stay apart)."""
+    key = (spec.table, col.key)
+    t = col.type
+    base: Callable[[object], Cleaned]
+    if t == "text":
+        return clean_text  # already cheap: nothing to keep
+    if t == "integer":
+        base = clean_integer
+    elif t == "number":
+        base = clean_number
+    elif t == "date":
+        base = partial(clean_date, year=ctx.year)
+    elif t == "yesno":
+        base = partial(clean_yesno, lookup=ctx.yesno, variants=ctx.yesno_variants)
+    elif t == "choice":
+        lookup = ctx.choices.get(key)
+        base = partial(
+            clean_choice,
+            lookup=lookup if lookup is not None else choice_lookup(col.choices),
+            variants=ctx.variants.get(key, {}),
+        )
+    else:
+        raise ValueError(f"unknown column type {t!r}")
+    lo, hi = col.min, col.max
+    if t in ("integer", "number") and (lo is not None or hi is not None):
+        plain = base
+
+        def base(value: object) -> Cleaned:
+            c = plain(value)
+            if c.code is None and c.value is not None:
+                if lo is not None and c.value < lo:
+                    return Cleaned(None, "below_min")
+                if hi is not None and c.value > hi:
+                    return Cleaned(None, "above_max")
+            return c
+
+    kept: dict[tuple[type, object], Cleaned] = ctx.kept.setdefault((*key, ctx.year), {})
+    if len(kept) > KEPT_VALUES:
+        kept.clear()
+
+    def clean(value: object) -> Cleaned:
+        if value is None or value == "":
+            return EMPTY  # every cleaner's answer for an empty cell
+        if value == 0 and type(value) is float:
+            return base(value)  # 0.0 and -0.0 are one key but not one value
+        k = (type(value), value)
+        try:
+            return kept[k]
+        except KeyError:
+            c = kept[k] = base(value)
+            return c
+        except TypeError:  # unhashable: not a value a reader gives, cleaned as it is
+            return base(value)
+
+    return clean
+
+
 def _yes_no(v: object) -> str:
     return "是" if v is True else "否" if v is False else str(v)
 
@@ -253,16 +344,22 @@ def validate_table(
     records: list[dict] = []
     findings = missing_column_findings(ctx, sheet_name, spec, layout)
     cols = {c.key: c for c in spec.columns}
+    # per column, once: its cleaner with the lookups bound, and whether it can need a note
+    plan = [(key, col, cleaner(ctx, spec, col), col.leading_zero) for key, col in cols.items()]
+    conditional = [(key, col) for key, col in cols.items() if col.required_when]
+    nothing = (None, None)
     for raw in layout.rows:
         rec: dict[str, Any] = {"row": raw.row + 1}
         row_findings: list[dict] = []
         reject: dict | None = None
-        for key, col in cols.items():
-            value, ci = raw.cells.get(key, (None, None))
-            c = _clean(ctx, spec, col, value)
+        cells = raw.cells
+        for key, col, clean, lz in plan:
+            value, ci = cells.get(key, nothing)
+            c = clean(value)
             rec[key] = c.value
             code = c.code
-            row_findings.extend(note_findings(ctx, sheet_name, col, value, c, raw.row, ci))
+            if lz or c.assumed is not None:  # note_findings has nothing to say otherwise
+                row_findings.extend(note_findings(ctx, sheet_name, col, value, c, raw.row, ci))
             if code is None and c.value is None and col.required:
                 code = "required_missing"
             if code is None:
@@ -283,11 +380,14 @@ def validate_table(
                 reject = f
             row_findings.append(f)
         if reject is None:
-            for key, col in cols.items():
+            for key, col in conditional:
                 rw = col.required_when
-                flagged = any(f["column"] == col.header for f in row_findings)
-                if rw and rec.get(key) is None and rec.get(rw.column) == rw.equals and not flagged:
-                    _, ci = raw.cells.get(key, (None, None))
+                if (
+                    rec.get(key) is None
+                    and rec.get(rw.column) == rw.equals
+                    and not any(f["column"] == col.header for f in row_findings)
+                ):
+                    _, ci = cells.get(key, nothing)
                     other = cols[rw.column].header
                     code = "done_without_date" if col.type == "date" else "required_missing"
                     row_findings.append(
