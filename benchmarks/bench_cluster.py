@@ -44,7 +44,7 @@ ORDER = ("pool", "cluster", "cluster", "pool")
 
 def _units(quick: bool) -> int:
     env = os.environ.get("BENCH_CLUSTER_UNITS")
-    return int(env) if env else (200 if quick else 2000)
+    return int(env) if env else (100 if quick else 2000)
 
 
 def _warm(i: int) -> int:

@@ -1,6 +1,6 @@
 """Incremental runs: what one new or corrected return costs a `scorecard run`.
 
-A demo district of 2,000 units (200 with --quick): a first `scorecard run`,
+A demo district of 2,000 units (100 with --quick): a first `scorecard run`,
 a rerun with nothing changed, then one accepted return re-sent (the workbook
 saved anew, so its bytes and received time change) and the run again, then
 one new file added and the run again. Per stage seconds and the number of
@@ -44,7 +44,7 @@ def run(work: Path, quick: bool = False) -> str:
     from pipeline.config import load_config
 
     work = Path(work)
-    n = 200 if quick else 2000
+    n = 100 if quick else 2000
     code, rev = snapshot_code(work)
     # the demo writes the repository's scorecard.toml, which the snapshot leaves out
     (code / "scorecard.toml").write_bytes(git("show", "HEAD:scorecard.toml"))
