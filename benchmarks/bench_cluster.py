@@ -17,7 +17,7 @@ puts a straight line through each figure (worker-seconds of the unit-card
 batches and of the page notebooks, seconds in the calling process, ingest and
 score), so fixed costs stay fixed when `sizing` extrapolates to 20,000 units;
 `workers_needed` then finds the fewest workers for ≤ 10 minutes.
-2,000 units; 200 with --quick (BENCH_CLUSTER_UNITS overrides both).
+2,000 units; 100 with --quick (BENCH_CLUSTER_UNITS overrides both).
 """
 
 from __future__ import annotations
