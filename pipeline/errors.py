@@ -17,7 +17,8 @@ EXIT_LOCKED = 4
 
 TRACEBACK_LOGGER = "scorecard.tracebacks"
 """Tracebacks (e.g. of a failed report notebook) go to this logger: into the run log file only
-(batch/logs.run_logging attaches it there); it does not propagate, so the terminal never shows them."""
+(batch/logs.run_logging attaches it there); it does not propagate, so the terminal never shows
+them."""
 
 
 class ScorecardError(Exception):

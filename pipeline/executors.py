@@ -63,7 +63,7 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
         return
     import multiprocessing
 
-    # forkserver: safe with threads in the parent (tqdm, matplotlib), cheap enough for our task sizes
+    # forkserver: safe with threads in the parent (tqdm, matplotlib), cheap enough for our tasks
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
         try:

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psutil  # type: ignore[import-untyped]  # no stubs in the venv
+import psutil
 
 log = logging.getLogger(__name__)
 

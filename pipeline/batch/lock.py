@@ -69,7 +69,7 @@ def running_holder(processed_root: Path, round_id: str) -> dict | None:
     if not holder:
         return None
     if holder.get("host") == socket.gethostname():
-        import psutil  # type: ignore[import-untyped]  # no stubs in the venv
+        import psutil
 
         if not psutil.pid_exists(int(holder.get("pid", -1))):
             return None

@@ -101,7 +101,7 @@ def count_outputs(processed: Path) -> dict[str, Any]:
     rows: dict[str, int | None] = {}
     for p in sorted(Path(processed).glob("*.parquet")):
         try:
-            import pyarrow.parquet as pq  # type: ignore[import-untyped]
+            import pyarrow.parquet as pq
 
             rows[p.stem] = int(pq.ParquetFile(p).metadata.num_rows)
         except Exception:  # a table we cannot open is counted as unknown

@@ -7,7 +7,7 @@ import threading
 import time
 from types import TracebackType
 
-import psutil  # type: ignore[import-untyped]  # no stubs in the venv
+import psutil
 
 MB = 1024 * 1024
 

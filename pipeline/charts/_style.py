@@ -6,6 +6,7 @@ The only module-level state is whether the CJK font has been configured.
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -35,11 +36,15 @@ def ensure_fonts() -> str:
 
 
 def emphasis_weight() -> str:
-    """ "bold" where the chart font has a bold face, else "normal" (no fake-bold lookup warnings)."""
+    """ "bold" where the chart font has a bold face, else "normal" (no fake-bold warnings)."""
     return "bold" if has_bold(ensure_fonts()) else "normal"
 
 
-def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+def new_figure(
+    width: float,
+    height: float,
+    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+) -> Figure:
     """A pyplot-free figure (nothing registered globally), styled for print.
 
     Charts drawn hundreds of times (unit cards) pass ``layout=None`` and set fixed

@@ -62,7 +62,7 @@ def _timeline_figure(
     ax.axvspan(-window_days, 0, color=ORANGE, alpha=0.12, linewidth=0)
     ax.hist(
         days,
-        bins=bins,
+        bins=bins,  # type: ignore[arg-type]  # the stub omits array-like bins
         color=LIGHT if per_unit else BLUE,
         edgecolor="white",
         label="全区活动" if per_unit else "活动次数",

@@ -120,14 +120,14 @@ def completeness_by_type(completeness: pd.DataFrame) -> Figure:
         left += vals
     for yi, total, rate in zip(y, left, c["reporting_rate"].astype(float), strict=True):
         txt = f"报送率 {rate:.0f}%" if pd.notna(rate) else ""
-        ax.text(total + max(left) * 0.01, yi, txt, va="center", fontsize=8)
+        ax.text(total + max(left) * 0.01, float(yi), txt, va="center", fontsize=8)
     ax.set_yticks(y, c["group_name"].astype(str).tolist(), fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, max(left) * 1.25 if max(left) > 0 else 1)
     ax.set_xlabel("应报单位数", fontsize=9)
     style_axes(ax, "x")
     ax.spines["left"].set_color(LIGHT)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # default locator is a MaxNLocator
     fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=3)
     set_title(ax, "报送完整性：按单位类型", 11)
     return fig

@@ -10,6 +10,8 @@ and labelled.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -78,7 +80,7 @@ def paper_vs_residents_chart(
     for r in flagged.itertuples(index=False):
         ax.annotate(
             short(r.unit_name, 10),
-            (float(r.overall), 100 * float(r.rate)),
+            (float(cast(float, r.overall)), 100 * float(cast(float, r.rate))),
             xytext=(4, -3),
             textcoords="offset points",
             fontsize=8,
@@ -88,7 +90,8 @@ def paper_vs_residents_chart(
     n_green = int((c["verdict"].astype(str) == "paper_weak_residents_happy").sum())
     ax.set_xlabel(
         f"综合得分（报表反映，越高越好；虚线 = 中位数 {med:.1f}）\n"
-        f"红 = 纸面强、群众不满意（{n_red}个）；绿 = 纸面弱、群众满意（{n_green}个）；共{len(c)}个单位",
+        f"红 = 纸面强、群众不满意（{n_red}个）；"
+        f"绿 = 纸面弱、群众满意（{n_green}个）；共{len(c)}个单位",
         fontsize=9,
     )
     ax.set_ylabel(f"群众满意率 %（竖线 = 95%区间；虚线 = 全区 {p:.0f}%）", fontsize=9)

@@ -25,12 +25,14 @@ import io
 import itertools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
+from matplotlib.transforms import Transform
+from matplotlib.typing import RcKeyType
 
 from pipeline.charts._style import ensure_fonts
 from pipeline.charts.fonts import web_font_stack
@@ -48,7 +50,7 @@ _NO_ROTATION = re.compile(r' transform="rotate\(-?0 [^"]*\)"')
 _ANY_GROUP = re.compile(r"<g>|<g [^>]*>|</g>")
 
 
-def _rc(salt: str) -> dict[str, object]:
+def _rc(salt: str) -> dict[RcKeyType, Any]:
     return {"svg.fonttype": "none", "svg.hashsalt": salt, "svg.image_inline": True}
 
 
@@ -103,7 +105,8 @@ def _root(svg: str, alt: str) -> str:
     head = head.replace(
         "<svg ", f'<svg class="chart" role="img" aria-label="{label}" xmlns:xlink="{xlink}" ', 1
     )
-    style = f"<style>svg.chart text{{font-family:{web_font_stack(ensure_fonts())};white-space:pre}}</style>"
+    stack = web_font_stack(ensure_fonts())
+    style = f"<style>svg.chart text{{font-family:{stack};white-space:pre}}</style>"
     return head + style + svg[head_end:]
 
 
@@ -158,7 +161,8 @@ class SvgTemplate:
         dpi = fig.dpi
         fig.dpi = SVG_DPI
         try:
-            self._transforms = {id(ax): ax.transData.frozen() for ax in fig.axes}
+            # frozen() of a Transform is a Transform (the stub says TransformNode)
+            self._transforms = {id(ax): cast(Transform, ax.transData.frozen()) for ax in fig.axes}
         finally:
             fig.dpi = dpi
 

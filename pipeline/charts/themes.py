@@ -33,10 +33,10 @@ def theme_clusters_chart(theme_clusters: pd.DataFrame, max_clusters: int = 12) -
     y = np.arange(len(sizes))
     ax.barh(y, sizes["size"].to_numpy(), color=RED, alpha=0.8, height=0.6)
     for yi, v in zip(y, sizes["size"], strict=True):
-        ax.text(v + 0.1, yi, f"{v}个单位", va="center", fontsize=8, color=GREY)
+        ax.text(v + 0.1, float(yi), f"{v}个单位", va="center", fontsize=8, color=GREY)
     ax.set_yticks(y, [f"“{short(t, 18)}”" for t in sizes["theme"]], fontsize=9)
     ax.set_ylim(max(len(sizes), 3) - 0.4, -0.6)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # default locator is a MaxNLocator
     ax.set_xlabel("主题雷同的单位数", fontsize=9)
     style_axes(ax, "x")
     more = f"，显示最大的{len(sizes)}组" if n_all > len(sizes) else ""

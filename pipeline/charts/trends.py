@@ -68,7 +68,7 @@ def weakness_trend_chart(counts: pd.DataFrame) -> Figure:
     ax.set_xticks(x, counts["round_name"].astype(str).tolist(), fontsize=9)
     ax.set_ylabel("达到预警线的单位数", fontsize=9)
     ax.set_ylim(bottom=0)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # default locator is a MaxNLocator
     style_axes(ax, "y")
     fig.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=4)
     set_title(ax, "四项不足逐轮变化：达到预警线的单位数", 11)
@@ -113,7 +113,7 @@ def weakness_counts_chart(
     ax.set_yticks(y, [weakness_label(w) for w in WEAKNESSES], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, max([*vals, *(previous or {}).values(), 1]) * 1.2)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]  # default locator is a MaxNLocator
     style_axes(ax, "x")
     set_title(ax, "达到预警线的单位数", 11)
     return fig
@@ -153,12 +153,15 @@ def trend_svg(
     ]
     for g in (0, 50, 100):
         parts.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{yv(g):.1f}" y2="{yv(g):.1f}" stroke="{LIGHT}"/>'
-            f'<text x="{left - 4}" y="{yv(g) + 4:.1f}" font-size="10" text-anchor="end" fill="{GREY}">{g}</text>'
+            f'<line x1="{left}" x2="{left + pw}" y1="{yv(g):.1f}" y2="{yv(g):.1f}" '
+            f'stroke="{LIGHT}"/>'
+            f'<text x="{left - 4}" y="{yv(g) + 4:.1f}" font-size="10" text-anchor="end" '
+            f'fill="{GREY}">{g}</text>'
         )
     for x, name in zip(xs, round_names, strict=True):
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{html.escape(name)}</text>'
+            f'<text x="{x:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">'
+            f"{html.escape(name)}</text>"
         )
     styles = [("overall", "综合得分", OVERALL_COLOUR, 2.5)] + [
         (w, weakness_label(w), WEAKNESS_COLOURS[w], 1.5) for w in WEAKNESSES

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ def weakness_heatmap(
             t = thresholds.get(w)
             if t is None:
                 continue
-            for i in np.flatnonzero(data[:, j] >= t):
+            for i in np.flatnonzero(data[:, j] >= t).tolist():
                 ax.add_patch(
                     Rectangle(
                         (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.2
@@ -167,7 +167,9 @@ def _type_medians(scores: pd.DataFrame, unit_type: object) -> tuple[pd.Series, i
 def _set_unit_values(marks: list[Artist], vals: np.ndarray) -> None:
     """One unit's four bars and value labels (a missing value draws neither)."""
     n = len(vals)
-    for bar, text, v in zip(marks[:n], marks[n:], vals, strict=True):
+    bars = cast(list[Rectangle], marks[:n])
+    texts = cast(list[Text], marks[n:])
+    for bar, text, v in zip(bars, texts, vals, strict=True):
         ok = bool(np.isfinite(v))
         bar.set_visible(ok)
         text.set_visible(ok)
@@ -181,10 +183,10 @@ def unit_profile_chart(
     scores: pd.DataFrame, unit_id: str, thresholds: Mapping[str, float] | None = None
 ) -> Figure:
     """One unit's four indices against the median of its unit type."""
-    row = scores[scores["unit_id"] == unit_id]
-    if row.empty:
+    rows = scores[scores["unit_id"] == unit_id]
+    if rows.empty:
         return empty_figure(f"名册中没有单位 {unit_id}")
-    row = row.iloc[0]
+    row = rows.iloc[0]
     if not bool(row.get("scored", False)):
         return empty_figure("该单位本轮未评分")
     drawing = _profile_figure(thresholds)
@@ -218,7 +220,8 @@ class _ProfileTemplate:
         self.bar_y = (y - BAR_HEIGHT / 2, y + BAR_HEIGHT / 2)
         self.bars = self.svg.placeholders[:n]
         self.texts = [
-            re.search(r"<text[^>]*>[^<]*</text>", t)[0] for t in self.svg.placeholders[n:]
+            cast(re.Match[str], re.search(r"<text[^>]*>[^<]*</text>", t))[0]
+            for t in self.svg.placeholders[n:]
         ]
         self.x0 = self.svg.to_svg(self.ax, 0, 0)[0][0]
 

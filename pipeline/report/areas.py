@@ -89,7 +89,8 @@ def area_lines(ctx: RoundContext, parent_id: str, parent_name: str) -> list[str]
     scored = kids[kids["scored"].fillna(False).astype(bool)]
     th = ctx.thresholds
     lines = [
-        f"{parent_name}下属{n}个单位，已报送{received}个（报送率{pct(received / n)}），其中迟报{late}个。"
+        f"{parent_name}下属{n}个单位，已报送{received}个"
+        f"（报送率{pct(received / n)}），其中迟报{late}个。"
     ]
     if len(scored):
         all_s = ctx.table("scores")
@@ -118,7 +119,8 @@ def area_lines(ctx: RoundContext, parent_id: str, parent_name: str) -> list[str]
 
 
 def rectification_frame(ctx: RoundContext, parent_id: str) -> pd.DataFrame | None:
-    """Open rectification items of the sub-units (None when pipeline/act has not written the table)."""
+    """Open rectification items of the sub-units (None when pipeline/act has not written
+    the table)."""
     path = table_path(ctx.processed_dir, "rectification")
     if not path.is_file():
         return None

@@ -118,7 +118,8 @@ def _notice_table(ctx: RoundContext) -> str:
 
 
 def write_briefing(ctx: RoundContext, out_dir: Path, pdf: bool = True) -> dict[str, str]:
-    """Write briefing.html (and briefing.pdf when a browser is installed); return links for index.html."""
+    """Write briefing.html (and briefing.pdf when a browser is installed); return links for
+    index.html."""
     from pipeline import charts
     from pipeline.charts.trends import flagged_counts, weakness_counts_chart, weakness_trend_chart
 
@@ -169,7 +170,8 @@ def browser() -> str | None:
 
 
 def print_pdf(html_path: Path, pdf_path: Path, timeout: int = 120) -> bool:
-    """Print an HTML page to PDF with headless Chromium; False (logged) when none is installed or it fails."""
+    """Print an HTML page to PDF with headless Chromium; False (logged) when none is installed
+    or it fails."""
     exe = browser()
     if exe is None:
         log.info("未找到 Chromium，简报只生成 HTML（浏览器中可打印为 PDF）")

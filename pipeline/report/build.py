@@ -312,8 +312,8 @@ def _action_outputs(
 ) -> list[Path]:
     """The 通报 draft (.docx) and every scored unit's feedback workbook with its 整改清单.
 
-    The feedback workbooks are rewritten here (ingest wrote them before any item existed) with the same
-    rows as ingest's plus the 整改清单 sheet, so every scored unit gets one; an unchanged workbook
+    The feedback workbooks are rewritten here (ingest wrote them before any item existed) with
+    the same rows as ingest's plus the 整改清单 sheet, so every scored unit gets one; an unchanged workbook
     is copied from the stage's feedback cache (`reuse=False`: all written anew, cache refreshed).
     """
     from pipeline.act.feedback import rectification_sheets

@@ -44,7 +44,8 @@ def _flag_counts(s: pd.DataFrame, thresholds: Mapping[str, float]) -> tuple[dict
 def completeness_commentary(
     completeness: pd.DataFrame, units: pd.DataFrame | None = None, unit_type: str | None = None
 ) -> list[str]:
-    """Reporting rate and timeliness (district, or one unit type), the weakest type, the units missing."""
+    """Reporting rate and timeliness (district, or one unit type), the weakest type, the units
+    missing."""
     if completeness is None or completeness.empty:
         return ["本轮暂无报送完整性数据。"]
     if unit_type is None:

@@ -59,7 +59,10 @@ def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（�
         return f'<p class="empty">{html.escape(empty)}</p>'
     note = ""
     if max_rows is not None and len(df) > max_rows:
-        note = f'<p class="note">共{len(df)}行，仅显示前{max_rows}行，完整内容见汇总表 summary.xlsx。</p>'
+        note = (
+            f'<p class="note">共{len(df)}行，仅显示前{max_rows}行，'
+            "完整内容见汇总表 summary.xlsx。</p>"
+        )
         df = df.head(max_rows)
     table = display_cells(df).to_html(index=False, escape=True, border=0, classes="data")
     return f'<div class="table-wrap">{table}</div>{note}'

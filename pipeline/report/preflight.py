@@ -65,7 +65,8 @@ def check_report_prerequisites(
 def ensure_report_ready(
     config: Config, out_dir: Path, notebooks_dir: Path, notebooks: tuple[str, ...]
 ) -> None:
-    """Raise `ReportPrerequisiteError` (once, listing every problem) when a report cannot be built."""
+    """Raise `ReportPrerequisiteError` (once, listing every problem) when a report cannot be
+    built."""
     problems = check_report_prerequisites(config, out_dir, notebooks_dir, notebooks)
     if problems:
         raise ReportPrerequisiteError(problems)

@@ -11,8 +11,10 @@ round context carries the banner and no rank among too few units.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -80,7 +82,7 @@ def assess(
     s = _scored(scores)
     district_ranked = district_share >= share_needed and len(s) >= min_units
     unranked: set[str] = set()
-    types = scores["unit_type"].dropna().unique() if not scores.empty else []
+    types: Iterable[Any] = scores["unit_type"].dropna().unique() if not scores.empty else []
     by_type = {}
     if completeness is not None and not completeness.empty:
         t = completeness[completeness["level"] == "unit_type"]

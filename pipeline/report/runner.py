@@ -168,7 +168,10 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
                 continue
             error = _error_text(exc)
             if isinstance(exc, TimeoutError) and index is not None:
-                error = f"单元格执行超过 {job.cell_timeout} 秒（report.cell_timeout_seconds），已中止: {error}"
+                error = (
+                    f"单元格执行超过 {job.cell_timeout} 秒"
+                    f"（report.cell_timeout_seconds），已中止: {error}"
+                )
             if index is None:  # the kernel itself failed: what did it say?
                 error += _log_tail(job.output.with_suffix(".kernel.log"))
             return NotebookOutcome(
