@@ -205,8 +205,11 @@ def run(work: Path, quick: bool = False) -> str:
     t, bad, cpu_ours = _ours(files, config, rid)
     ours = n / t
     rows.append(("`parse_return` (read + clean + validate), 1 process", t, bad, ours))
-    for jobs in (1, 2):
-        t = _round(config, rid, jobs, work)
+    whole = {1: float("inf"), 2: float("inf")}
+    for _ in range(2):  # in turn, the faster of each kept: the two share the machine's noise
+        for jobs in (1, 2):
+            whole[jobs] = min(whole[jobs], _round(config, rid, jobs, work))
+    for jobs, t in whole.items():
         rows.append(
             (f"`ingest_round` whole round, jobs={jobs} (incl. tables + feedback)", t, None, n / t)
         )
@@ -250,7 +253,8 @@ def run(work: Path, quick: bool = False) -> str:
         (
             "Whole round with 2 processes never slower than with 1: "
             + ("**yes**" if rows[4][1] <= rows[3][1] * 1.05 else "**no**")
-            + f" (jobs=1 {rows[3][1]:.2f} s, jobs=2 {rows[4][1]:.2f} s; 5% tolerance for noise)."
+            + f" (jobs=1 {rows[3][1]:.2f} s, jobs=2 {rows[4][1]:.2f} s, each the faster of two "
+            "runs in turn; 5% tolerance for noise)."
         ),
         "",
         f"The whole-round rows use the configured `[ingest] pool_min_files = "
