@@ -499,3 +499,37 @@ def test_an_export_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
     t = survey_tables(files, _roster(), cfg)
     assert t["survey_findings"]["code"].tolist() == ["survey_unreadable"]
     assert "max_file_mb" in t["survey_findings"]["message"].iloc[0]
+
+
+def test_a_time_column_reads_as_each_cell_would_alone():
+    """The vectorised column read gives every cell the time the one-cell read gives it."""
+    from datetime import datetime
+
+    from pipeline.survey.responses import _time, column_times
+
+    cells = [
+        "2026/7/15 10:23:45",
+        "2026/07/05 08:00:00",
+        "2026-07-15 10:23:45",
+        "2026/7/15 10:23",
+        "2026-07-15",
+        " 2026/7/15 10:23:45 ",
+        "03/04/2026",  # not year first: the one-cell read decides
+        "13/04/2026",
+        "2026-07-15T10:23:45+08:00",
+        "2026年7月15日",
+        "昨天",
+        "",
+        "   ",
+        None,
+        float("nan"),
+        datetime(2026, 7, 15, 10, 23, 45),
+        pd.Timestamp("2026-07-15 10:23:45", tz="Asia/Shanghai"),
+        "2026/2/30 10:00:00",  # no such day
+    ]
+    got = column_times(cells)
+    want = [_time(v) for v in cells]
+    assert len(got) == len(want)
+    for cell, g, w in zip(cells, got, want, strict=True):
+        assert (g is None and w is None) or g == w, (cell, g, w)
+    assert got[0] == pd.Timestamp("2026-07-15 10:23:45")

@@ -95,6 +95,42 @@ def _time(v: Any) -> pd.Timestamp | None:
     )
 
 
+# questionnaire tools export the submission time year first ("2026/7/15 10:23:45"); these
+# formats read a whole column in one vectorised call, and year first they are unambiguous, so
+# a cell they read gets the time `_time` would give it; every other cell goes through `_time`
+_YEAR_FIRST = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%d",
+)
+
+
+def column_times(values: list[Any]) -> list[pd.Timestamp | None]:
+    """`_time` of every cell of a column, without guessing a format for each cell anew."""
+    out: list[pd.Timestamp | None] = [None] * len(values)
+    text: dict[int, str] = {}
+    for i, v in enumerate(values):
+        if isinstance(v, str) and not _blank(v):
+            text[i] = v
+        else:
+            out[i] = _time(v)
+    left = pd.Series(list(text.values()), index=list(text.keys()), dtype=object)
+    for fmt in _YEAR_FIRST:
+        if left.empty:
+            break
+        got = pd.to_datetime(left, format=fmt, errors="coerce")
+        ok = got.notna()
+        for k, t in zip(left.index[ok].tolist(), got[ok].tolist(), strict=True):
+            out[k] = pd.Timestamp(t)
+        left = left[~ok]
+    for k, v in zip(left.index.tolist(), left.tolist(), strict=True):
+        out[k] = _time(v)
+    return out
+
+
 def survey_rows(
     files: list[SurveyFile],
     index: NameIndex,
@@ -179,7 +215,13 @@ def survey_rows(
         labels = "/".join(a.label for a in scale.answers)
         set_aside: set[int] = set()
         file_kept: list[dict] = []
-        for row, rec in zip(sf.frame.index, sf.frame.to_dict("records"), strict=True):
+        records = sf.frame.to_dict("records")
+        times = (
+            column_times([rec.get(lay.submitted_at) for rec in records])
+            if lay.submitted_at
+            else [None] * len(records)
+        )
+        for row, rec, at in zip(sf.frame.index, records, times, strict=True):
             bad = False
             written = _text(rec.get(lay.unit))
             uid = None
@@ -275,7 +317,7 @@ def survey_rows(
                     "row": row,
                     "unit_id": uid,
                     "written_unit": written,
-                    "submitted_at": _time(rec.get(lay.submitted_at)) if lay.submitted_at else None,
+                    "submitted_at": at,
                     "layout": lay.name,
                     "answered": overall.counted,
                     "satisfied": overall.satisfied if overall.counted else None,
