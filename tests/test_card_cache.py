@@ -309,3 +309,35 @@ def test_timeline_key_holds_what_the_chart_draws(ctx):
     # one more activity in the district: another key, another picture
     more = pd.concat([acts, acts.loc[[movable[0]]]], ignore_index=True)
     assert _timeline_png(more, ctx, unit)[0] != base[0]
+
+
+def test_kept_cards_are_copied_before_any_batch_and_changed_ones_left_to_render(
+    ctx, drawn, tmp_path
+):
+    """`copy_kept_cards` (the report process) finds the pages a batch keeps, under the
+    same keys, writes them byte for byte, and leaves only the changed unit to a batch."""
+    from pipeline.report.keptcards import copy_kept_cards
+
+    cache = _cache(tmp_path)
+    before = _build(ctx, tmp_path / "a", cache)
+    drawn.clear()
+    ids = _ids(ctx)
+
+    assert copy_kept_cards(ctx, ids, tmp_path / "b", _fresh(cache)) == []
+    assert {p.name: p.read_bytes() for p in (tmp_path / "b").glob("*.html")} == before
+    assert not drawn
+
+    unit = _top_unit(ctx.config)
+    changed = _set(ctx, "scores", unit, "weak_basics", 99.0)
+    assert copy_kept_cards(changed, ids, tmp_path / "c", _fresh(cache)) != ids
+    left = copy_kept_cards(changed, ids, tmp_path / "d", _fresh(cache))
+    assert unit in left
+    written = {p.name for p in (tmp_path / "d").glob("*.html")}
+    assert cards.unit_file_name(unit) not in written
+    assert all((tmp_path / "d" / n).read_bytes() == before[n] for n in written)
+    assert not drawn  # copying never draws
+
+    refresh = CardCache(cache.folder, cache.version, read=False)  # scorecard run --force
+    assert copy_kept_cards(ctx, ids, tmp_path / "e", refresh) == ids
+    assert copy_kept_cards(ctx, ids, tmp_path / "f", None) == ids
+    assert not (tmp_path / "e").exists() and not (tmp_path / "f").exists()

@@ -320,3 +320,15 @@ def test_failed_card_batch_leaves_no_dead_link(built, tmp_path):
     assert (tmp_path / "units" / "U001.html").read_text(encoding="utf-8") == "written by the batch"
     page = (tmp_path / "units" / "U002.html").read_text(encoding="utf-8")
     assert "单位画像生成失败" in page and "DeadKernelError" in page and EVIL_NAME not in page
+
+
+def test_a_second_build_starts_no_card_kernel_for_unchanged_cards(built, tmp_path):
+    """The report process computes the same card keys as a kernel (same renderer version),
+    so unchanged cards are copied from the card cache and no card batch runs."""
+    config, _, out = built
+    again = build_reports(config, ROUND, out_dir=tmp_path / "again", jobs=2)
+    assert not [k for k in again.timings if k.startswith("unit-cards")], again.timings
+    assert again.unit_pages == 6
+    assert again.card_cache.get("kept", {}).get("page") == 6, again.card_cache
+    for page in sorted((out / "units").glob("*.html")):
+        assert (tmp_path / "again" / "units" / page.name).read_bytes() == page.read_bytes()

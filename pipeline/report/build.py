@@ -29,11 +29,12 @@ from pipeline.config import Config
 from pipeline.errors import TRACEBACK_LOGGER
 from pipeline.report.areas import write_area_pages
 from pipeline.report.briefing import write_briefing
+from pipeline.report.cardcache import CardCache, clear_used, prune, run_counts
 from pipeline.report.cardcache import cache_folder as card_cache_folder
-from pipeline.report.cardcache import clear_used, prune, run_counts
 from pipeline.report.cards import unit_file_name
 from pipeline.report.context import RoundContext, open_round
 from pipeline.report.frames import REPORTING_LABELS, flags_text
+from pipeline.report.keptcards import copy_kept_cards
 from pipeline.report.pages import notebook_body, page_context, render, write_text
 from pipeline.report.preflight import ensure_report_ready
 from pipeline.report.runner import NotebookJob, NotebookOutcome, run_notebook
@@ -153,6 +154,7 @@ def _jobs(
     jobs: int,
     notebooks_dir: Path,
     card_cache: dict[str, object] | None = None,
+    card_ids: list[str] | None = None,
 ) -> tuple[list[NotebookJob], dict[str, dict]]:
     base = {
         "round_id": ctx.round.id,
@@ -177,7 +179,9 @@ def _jobs(
     scores = ctx.table("scores")
     meta: dict[str, dict] = {}
     card_jobs = []
-    for i, ids in enumerate(_batches(scores["unit_id"].astype(str).tolist(), jobs), start=1):
+    if card_ids is None:
+        card_ids = scores["unit_id"].astype(str).tolist()
+    for i, ids in enumerate(_batches(card_ids, jobs), start=1):
         name = f"unit-cards-{i}"
         failures_path = nb_dir / f"{name}.failures.json"
         card_jobs.append(
@@ -396,6 +400,13 @@ def build_reports(
 
     cards_cache = card_cache_folder(config.paths.processed, round_id)
     clear_used(cards_cache)
+    t = time.perf_counter()
+    all_ids = ctx.table("scores")["unit_id"].astype(str).tolist()
+    to_render = copy_kept_cards(
+        ctx, all_ids, out_dir / "units", CardCache.open(cards_cache, read=reuse)
+    )
+    result.unit_pages += len(all_ids) - len(to_render)
+    result.timings["kept_cards"] = time.perf_counter() - t
     job_list, meta = _jobs(
         config,
         ctx,
@@ -406,6 +417,7 @@ def build_reports(
         n_jobs,
         notebooks_dir,
         card_cache={"card_cache": str(cards_cache), "card_cache_read": reuse},
+        card_ids=to_render,
     )
     cards_ok = True
     t = time.perf_counter()

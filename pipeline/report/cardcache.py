@@ -53,7 +53,10 @@ def renderer_version() -> str:
     family = ensure_fonts()
     font = Path(font_manager.findfont(font_manager.FontProperties(family=family)))
     size = font.stat().st_size if font.is_file() else None
-    settings = {k: str(v) for k, v in sorted(matplotlib.rcParams.items())}
+    # every setting but the interactive backend, which differs between a kernel (inline) and
+    # a plain process (agg) and draws nothing here (charts are saved as SVG): the report
+    # process and the card kernels then agree on every key (report/keptcards.py)
+    settings = {k: str(v) for k, v in sorted(matplotlib.rcParams.items()) if k != "backend"}
     return digest_of(
         {
             "code": code_digest(),  # charts, pages, templates, labels: the whole package

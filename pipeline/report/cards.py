@@ -265,6 +265,18 @@ PER_UNIT_TABLES: tuple[str, ...] = (
 )
 
 
+def batch_values(ctx: RoundContext) -> dict[str, Any]:
+    """The district-wide values a batch of cards computes once from the whole round: every
+    round's scores (trends) and the district's activity days (`cardkeys.page_keys` keys them)."""
+    from pipeline.report.trends import round_history
+
+    values: dict[str, Any] = {"history": round_history(ctx)}
+    acts = ctx.table("activities")
+    if not acts.empty:
+        values["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
+    return values
+
+
 def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
     """A context whose per-unit tables hold only these units (scores stay whole for
     peers and ranks); the district's activity days, every round's scores and the
@@ -278,13 +290,8 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
         t = tables.get(name)
         if t is not None and not t.empty and "unit_id" in t:
             tables[name] = t[t["unit_id"].isin(wanted)]
-    cache = dict(ctx.cache)
-    from pipeline.report.trends import round_history
-
-    cache["history"] = history = round_history(ctx)  # every round's scores, read once per batch
-    acts = ctx.table("activities")
-    if not acts.empty:
-        cache["district_days"] = days_to_deadline(acts["date"], ctx.round.deadline)
+    cache = {**ctx.cache, **batch_values(ctx)}
+    history = cache["history"]
     narrow = RoundContext(
         config=ctx.config,
         round=ctx.round,
