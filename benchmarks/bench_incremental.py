@@ -85,7 +85,8 @@ def run(work: Path, quick: bool = False) -> str:
     lines = [
         "## Incremental runs: one new or corrected return",
         "",
-        f"A demo district of {n:,} units (round {rid}, {files:,} files at the end). Each row is one",
+        f"A demo district of {n:,} units (round {rid}, {files:,} files at the end). Each row "
+        "is one",
         "`scorecard run --round ROUND` in a fresh process, one after the other: the first run, a",
         "rerun with nothing changed, the same after one accepted return was saved anew (new",
         'bytes and received time), and after one more file arrived. "reused" counts files whose',

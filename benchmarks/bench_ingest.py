@@ -136,7 +136,7 @@ def _read_round(config, rid: str, raw: Path, jobs: int) -> float:
 
 
 def break_even(work: Path, config, rid: str, sizes: list[int]) -> tuple[list[tuple], int | None]:
-    """(files, jobs=1 s, jobs=2 s) per size, and the smallest size from which 2 are always faster."""
+    """(files, jobs=1 s, jobs=2 s) per size, and the smallest size from which 2 always win."""
     rows = []
     for n in sizes:
         cfg, raw = _round_of(work, config, rid, n)
@@ -217,7 +217,8 @@ def run(work: Path, quick: bool = False) -> str:
     t = _round(config, rid, 1, work, reuse=True)
     rows.append(
         (
-            "`ingest_round` again, nothing changed: every read reused (hash + load, tables + feedback)",
+            "`ingest_round` again, nothing changed: every read reused "
+            "(hash + load, tables + feedback)",
             t,
             None,
             n / t,
@@ -227,9 +228,11 @@ def run(work: Path, quick: bool = False) -> str:
     lines = [
         "## Ingestion: files per second",
         "",
-        f"{n} files of a generated demo district ({units} units, round {rid}, seed {SEED}); {cores} cores. "
+        f"{n} files of a generated demo district ({units} units, round {rid}, seed {SEED}); "
+        f"{cores} cores. "
         "Same files for every reader, measured one after the other in one run. "
-        "“not read” = files the reader raised on or rejected (broken, encrypted, stray, and for pandas' "
+        "“not read” = files the reader raised on or rejected (broken, encrypted, stray, "
+        "and for pandas' "
         "default engine also .xls, which needs xlrd).",
         "",
         "| reader | seconds | files/s | × pandas default | not read |",
@@ -263,7 +266,8 @@ def run(work: Path, quick: bool = False) -> str:
         "",
         "The last row is what one new or corrected return costs the other files of the round in a "
         "`scorecard run`: each unchanged file is only hashed and its earlier read loaded "
-        "(`pipeline/ingest/reuse.py`); the tables and feedback are still built for the whole round.",
+        "(`pipeline/ingest/reuse.py`); the tables and feedback are still built for the "
+        "whole round.",
         "",
     ]
     sizes = [25, 50, 100] if quick else [25, 50, 100, 200, n, 800]

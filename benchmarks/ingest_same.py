@@ -21,9 +21,10 @@ compare them:
 
 `--demo N` generates (once, under `--work`) the same demo district the
 ingestion benchmark reads; generate it with the old code first (a demo written
-by newer code may carry config keys the old code does not know). Values are compared by their `repr`, so 1 and 1.0,
-or a date and a datetime, differ; tables with `assert_frame_equal` (dtypes
-too). `compare` prints every difference and exits 1 when there is one.
+by newer code may carry config keys the old code does not know). Values are
+compared by their `repr`, so 1 and 1.0, or a date and a datetime, differ;
+tables with `assert_frame_equal` (dtypes too). `compare` prints every
+difference and exits 1 when there is one.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import pandas as pd
 from pipeline.form import load_form
 from pipeline.ingest.intake import TZ, local_time
 from pipeline.ingest.read import a1
-from pipeline.ingest.validate import zh_date
+from pipeline.ingest.validate import first_record, zh_date
 
 
 def _f(
@@ -191,7 +191,7 @@ def round_checks(
     # 单位类型 against the roster
     for p in accepted:
         uid = str(unit_of[p.file])
-        info = (p.records.get("info") or [None])[0]
+        info = first_record(p.records, "info")
         written = info.get("unit_type") if info else None
         if written and types.get(uid) and written != types[uid]:
             h = info_spec.column("unit_type").header
@@ -256,7 +256,7 @@ def round_checks(
         pname = config.previous_round(rnd.id).name
         for p in accepted:
             uid = str(unit_of[p.file])
-            info = (p.records.get("info") or [None])[0]
+            info = first_record(p.records, "info")
             if not info or uid not in last.index:
                 continue
             was = last.loc[uid]
@@ -314,7 +314,8 @@ def _moved(p, uid, key, now, was, ratio, least, header, pname) -> list[dict]:
         return []
     now, was = float(now), float(was)
     lo, hi = sorted((now, was))
-    # a 0 on either side is reported once as no_members (or was last round): a change from it is a correction
+    # a 0 on either side is reported once as no_members (or was last round):
+    # a change from it is a correction
     if lo == 0 or abs(now - was) < least or hi / lo < ratio:
         return []
     sheet = p.sheets.get("info") if key else p.sheets.get("materials")

@@ -157,7 +157,10 @@ def serial_to_date(serial: float) -> date | None:
 
 
 def clean_date(value: object, year: int) -> Cleaned:
-    """Real dates, Excel serials, 2026年7月15日, 2026.7.15, 2026/7/15, 2026-07-15, 20260715, 7月15日 (round's year)."""
+    """Real dates, Excel serials and written dates.
+
+    Written: 2026年7月15日, 2026.7.15, 2026/7/15, 2026-07-15, 20260715, 7月15日 (the round's year).
+    """
     if is_blank(value):
         return EMPTY
     if isinstance(value, datetime):
@@ -192,7 +195,10 @@ def yesno_lookup(yes: Iterable[str], no: Iterable[str]) -> dict[str, bool]:
 def clean_yesno(
     value: object, lookup: dict[str, bool], variants: dict[str, bool] | None = None
 ) -> Cleaned:
-    """The form's yes/no words; then a variant (`是的`, `没做`) with `assumed` set to what was written."""
+    """The form's yes/no words, then a variant (`是的`, `没做`).
+
+    A variant sets `assumed` to what was written.
+    """
     if is_blank(value):
         return EMPTY
     if isinstance(value, bool):
@@ -340,7 +346,7 @@ def clean_cell(
     choices: dict[str, str] | None = None,
     variants: dict[str, Any] | None = None,
 ) -> Cleaned:
-    """Dispatch on the spec column type (`variants`: the form's accepted variants for this column)."""
+    """Dispatch on the spec column type (`variants`: the form's accepted variants of the column)."""
     if column.type == "text":
         return clean_text(value)
     if column.type == "integer":

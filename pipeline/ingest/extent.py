@@ -6,9 +6,10 @@ allocator aborts the process (no Python exception, no way to catch it). For
 zip-based workbooks (.xlsx, .xlsm) the sheet's XML is therefore scanned first,
 streaming, for its declared `<dimension ref>`, every `<row r>` and every
 `<c r>`; a sheet longer than `max_rows` or spanning more than
-`max_rows` x `max_columns` cells is rejected with a reason naming the cell, before calamine sees it. Other formats (xls is capped
-at 65,536 x 256 by the format itself; xlsb, ods) rely on the reader running in
-a process of its own (`guard.py`, `ingest.run`).
+`max_rows` x `max_columns` cells is rejected with a reason naming the cell,
+before calamine sees it. Other formats (xls is capped at 65,536 x 256 by the
+format itself; xlsb, ods) rely on the reader running in a process of its own
+(`guard.py`, `ingest.run`).
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ def check_part(stream: IO[bytes], sheet: str, limits: Limits) -> None:
                     raise ReadError(
                         _reason(row, limits, "dimension_too_large"),
                         f"工作表“{sheet}”声明的区域为 {declared}，超出上限"
-                        f"（{limits.max_rows} 行，{limits.max_rows * limits.max_columns} 个单元格），疑为异常文件，"
+                        f"（{limits.max_rows} 行，{limits.max_rows * limits.max_columns} 个单元格）"
+                        "，疑为异常文件，"
                         "请把内容复制到报表模板后重新报送",
                     )
             first = False

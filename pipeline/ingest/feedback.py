@@ -133,7 +133,7 @@ def _write_sheet(
 ) -> Path:
     if banner:  # 临时结果: above every sheet's note
         note = f"{banner}｜{note}"
-        extra = [(sheet, t, f"{banner}｜{n}", *more) for sheet, t, n, *more in extra]
+        extra = [(sheet, t, f"{banner}｜{n}", h, r, w) for sheet, t, n, h, r, w in extra]
     content = [path.name, title, note, headers, rows, widths, list(extra)]
     key = store.key(content) if store is not None else ""
     if store is not None and store.copy_to(key, path):
@@ -204,12 +204,13 @@ def write_feedback(
     banner: str = "",
     store: FeedbackCache | None = None,
 ) -> list[Path]:
-    """Write the feedback workbooks; returns the paths written. Stale workbooks of earlier runs are removed.
+    """Write the feedback workbooks; returns the paths written. Stale ones of earlier runs go.
 
-    `extra_sheets` (unit_id → sheets, e.g. the 整改清单 of the action stage): every unit named there gets a
-    workbook, with those sheets after its 退回修改清单 (which then may be empty). `banner` (临时结果：…)
-    heads every sheet's note. `store`: unchanged workbooks are copied from it (module docstring);
-    the ones this call did not use are removed from it afterwards.
+    `extra_sheets` (unit_id → sheets, e.g. the 整改清单 of the action stage): every
+    unit named there gets a workbook, with those sheets after its 退回修改清单
+    (which then may be empty). `banner` (临时结果：…) heads every sheet's note.
+    `store`: unchanged workbooks are copied from it (module docstring); the ones
+    this call did not use are removed from it afterwards.
     """
     feedback_dir = Path(feedback_dir)
     feedback_dir.mkdir(parents=True, exist_ok=True)
@@ -280,7 +281,8 @@ def write_feedback(
                 (submissions["unit_id"] == uid) & (submissions["status"] == "rejected")
             ]
             note = (
-                f"本轮收到本单位的文件 {'、'.join(sent['file'].astype(str))}，但无法使用，本单位尚未计入已报送。"
+                f"本轮收到本单位的文件 {'、'.join(sent['file'].astype(str))}，但无法使用，"
+                "本单位尚未计入已报送。"
                 f"请按下表“问题说明”处理后，重新报送完整报表至{office}。"
             )
         written.append(

@@ -61,7 +61,7 @@ def run_isolated(
     """Run fn on each call, one after the other, in a fresh process; outcome per call.
 
     Outcomes: ('ok', result) | ('error', text) | ('timeout', None) | ('crashed', exitcode)
-    | ('nostart', None) when no process could be started (the caller may run those calls in-process).
+    | ('nostart', None) when no process could start (the caller may run those calls in-process).
     A call that hangs past `seconds` is killed, one that kills its process is
     reported; either way a new process carries on with the calls after it.
     """
@@ -87,7 +87,7 @@ def run_isolated(
 
 
 def _collect(recv, proc, out: list, start: int, seconds: float) -> int | None:
-    """Read the child's reports into `out`; the index of the call that failed it, or None when all are done."""
+    """Read the child's reports into `out`; the index of the call that failed it, or None."""
     try:
         ready = recv.poll(max(STARTUP_SECONDS, seconds)) and recv.recv()[1] == "ready"
     except EOFError:

@@ -38,7 +38,8 @@ def overrides_for(config, round_id: str) -> dict[str, str]:
 
 def override_line(round_id: str, file: str, unit_id: str) -> str:
     """The exact TOML line that settles `file` as `unit_id` (under its section header)."""
-    return f'[intake.overrides."{round_id}"] 下加入一行：{json.dumps(file, ensure_ascii=False)} = "{unit_id}"'
+    key = json.dumps(file, ensure_ascii=False)
+    return f'[intake.overrides."{round_id}"] 下加入一行：{key} = "{unit_id}"'
 
 
 @dataclass
@@ -81,7 +82,7 @@ def _seconds(value: object) -> float | None:
         return None
     try:
         ts = (
-            pd.Timestamp(value)
+            pd.Timestamp(value)  # type: ignore[arg-type]  # any cell value: a bad one raises below
             if not isinstance(value, str)
             else pd.Timestamp(value.strip().replace("/", "-"))
         )

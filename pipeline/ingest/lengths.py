@@ -69,7 +69,8 @@ def cut_layout(
                     ctx,
                     sheet_name,
                     "text_too_long",
-                    f"“{header[key]}”内容过长（{original} 字，上限 {limit[key]} 字），只保留前 {limit[key]} 字；"
+                    f"“{header[key]}”内容过长（{original} 字，上限 {limit[key]} 字），只保留前 "
+                    f"{limit[key]} 字；"
                     "请精简后重新报送",
                     row=raw.row,
                     col=ci,

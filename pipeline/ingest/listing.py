@@ -42,7 +42,7 @@ class Link:
 
 
 def _link_reason(path: Path, root: Path) -> tuple[str | None, str]:
-    """None when the link may be read (a file inside root), else the reason; and the target shown."""
+    """None when the link may be read (a file inside root), else the reason; and the target."""
     from pipeline.names import display_name
 
     try:
@@ -67,8 +67,10 @@ def _link_reason(path: Path, root: Path) -> tuple[str | None, str]:
 
 
 def list_round(raw_dir: Path, skip: str = "") -> tuple[list[Entry], list[Link]]:
-    """Regular files (and links to files inside) under raw_dir sorted by label, and the links refused;
-    a top-level subfolder named `skip` (the residents' survey exports) is not listed."""
+    """Regular files (and links to files inside) under raw_dir by label, and the links refused.
+
+    A top-level subfolder named `skip` (the residents' survey exports) is not listed.
+    """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         return [], []

@@ -31,6 +31,7 @@ from pipeline.ingest.validate import (
     cross_checks,
     drop_duplicate_rows,
     finding,
+    first_record,
     validate_keyvalue,
     validate_table,
 )
@@ -120,7 +121,7 @@ def table_frame(
         data["file"] = [file] * len(records)
     if sheet_name is not None:
         data["sheet"] = [sheet_name] * len(records)
-    out = {}
+    out: dict[str, pd.Series] = {}
     for k, dtype in cols.items():
         values = data[k]
         if dtype == "datetime64[ms]":
@@ -130,7 +131,7 @@ def table_frame(
         elif dtype == "string":
             out[k] = pd.Series(values, dtype=object).astype("string")
         else:
-            out[k] = pd.Series(values, dtype=object).astype(dtype)
+            out[k] = pd.Series(values, dtype=object).astype(dtype)  # type: ignore[call-overload]
     return pd.DataFrame(out)
 
 
@@ -225,16 +226,16 @@ def _parse(
         package.close()
     ctx = Context.build(result.file, year, start, form, as_of)
     findings: list[dict] = []
-    for sheet_name, cells in formulas.items():
-        for r, c, text in apply_formulas(grids[sheet_name].rows, cells):
+    for formula_sheet, formula_cells in formulas.items():
+        for fr, fc, text in apply_formulas(grids[formula_sheet].rows, formula_cells):
             findings.append(
                 finding(
                     ctx,
-                    sheet_name,
+                    formula_sheet,
                     "formula_as_text",
                     "单元格为公式，已按文字处理（公式不计算，请直接填写文字或数值）",
-                    row=r,
-                    col=c,
+                    row=fr,
+                    col=fc,
                     value=text,
                     severity="warning",
                 )
@@ -306,7 +307,7 @@ def _parse(
             result.info_cells[key] = (row - 1, ci)
         else:
             result.columns.setdefault(table, {})[key] = ci
-    info = (records.get("info") or [None])[0]
+    info = first_record(records, "info")
     if info:
         result.written_name = info.get("unit_name")
         result.report_date = info.get("report_date")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from python_calamine import CalamineWorkbook, PasswordError
 
@@ -160,7 +161,8 @@ def _zip_check(data: bytes, limits: Limits, package: Package | None = None) -> s
         if total > limits.max_uncompressed_mb * 1024 * 1024:
             raise ReadError(
                 "too_large",
-                f"文件解压后过大（{total / 1048576:.0f} MB，上限 {limits.max_uncompressed_mb:g} MB），疑为异常文件",
+                f"文件解压后过大（{total / 1048576:.0f} MB，上限 "
+                f"{limits.max_uncompressed_mb:g} MB），疑为异常文件",
             )
         names = {i.filename.replace("\\", "/") for i in infos}
     if "EncryptedPackage" in names:
@@ -202,7 +204,7 @@ def _ole_other_document(data: bytes) -> bool:
 
 
 def sniff(data: bytes, limits: Limits, package: Package | None = None) -> str:
-    """The workbook kind as a suffix (.xlsx, .xlsb, .ods, .xls), or ReadError for files that are not workbooks."""
+    """The workbook kind as a suffix (.xlsx, .xlsb, .ods, .xls); ReadError for non-workbooks."""
     if len(data) > limits.max_file_mb * 1024 * 1024:
         raise ReadError(
             "too_large", f"文件过大（{len(data) / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB）"
@@ -322,14 +324,15 @@ def read_sheet(wb: CalamineWorkbook, name: str, limits: Limits) -> Grid:
         if end is not None and end[0] + 1 > limits.max_rows:
             raise ReadError(
                 "too_many_rows",
-                f"工作表“{name}”行数过多（{end[0] + 1} 行，上限 {limits.max_rows} 行），疑为异常文件",
+                f"工作表“{name}”行数过多（{end[0] + 1} 行，上限 {limits.max_rows} 行），"
+                "疑为异常文件",
             )
         if end is not None and (end[0] + 1) * (end[1] + 1) > limits.max_rows * limits.max_columns:
             raise ReadError(
                 "too_large",
                 f"工作表“{name}”的区域过大（{end[0] + 1} 行 × {end[1] + 1} 列），疑为异常文件",
             )
-        rows = sheet.to_python(skip_empty_area=False)
+        rows = cast(list[list[object]], sheet.to_python(skip_empty_area=False))
         merged = list(sheet.merged_cell_ranges or [])
     except (ReadError, FileTimeout):
         raise

@@ -16,7 +16,7 @@ from concurrent.futures import Executor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import pandas as pd
 
@@ -100,7 +100,8 @@ class IngestResult:
         rep = Counter(expected["reporting"])
         reasons = Counter(subs.loc[subs["status"] == "rejected", "reason"])
         lines = [
-            f"轮次 {self.round_id}：共 {len(subs)} 个文件，采用 {n['accepted']}，被替代 {n['superseded']}，"
+            f"轮次 {self.round_id}：共 {len(subs)} 个文件，采用 {n['accepted']}，"
+            f"被替代 {n['superseded']}，"
             f"退回 {n['rejected']}，忽略 {n['ignored']}",
         ]
         if self.files_reused:
@@ -111,7 +112,8 @@ class IngestResult:
         if reasons:
             lines.append("  退回原因：" + counts_zh(reasons, Reason))
         lines.append(
-            f"应报单位 {len(expected)} 个：已报 {rep['on_time'] + rep['late']}（按时 {rep['on_time']}，迟报 {rep['late']}），"
+            f"应报单位 {len(expected)} 个：已报 {rep['on_time'] + rep['late']}"
+            f"（按时 {rep['on_time']}，迟报 {rep['late']}），"
             + (
                 f"{Reporting.UNUSABLE.label} {rep['received_unusable']}，"
                 if rep["received_unusable"]
@@ -121,7 +123,8 @@ class IngestResult:
         )
         sev = Counter(f["severity"])
         lines.append(
-            f"发现问题 {len(f)} 处：{Severity.ERROR.label} {sev['error']}，{Severity.WARNING.label} {sev['warning']}"
+            f"发现问题 {len(f)} 处：{Severity.ERROR.label} {sev['error']}，"
+            f"{Severity.WARNING.label} {sev['warning']}"
         )
         lines.append(f"清洁数据表：{self.out_dir}")
         lines.append(f"退回修改清单：{self.feedback_dir}（{len(self.feedback_files)} 个文件）")
@@ -164,14 +167,16 @@ class _NotYetRead(Exception):
 def _isolated(
     items: list[tuple[Path, str, BaseException]], config, round_id: str, limits: Limits, form
 ) -> list[ParsedReturn]:
-    """Read these files again, one after the other, in a fresh process with a hard time limit per file."""
-    calls = [((path, config, round_id, limits, label, form), {}) for path, label, _ in items]
-    out = []
+    """Read these files again, one by one, in a fresh process with a hard time limit per file."""
+    calls: list[tuple[tuple, dict]] = [
+        ((path, config, round_id, limits, label, form), {}) for path, label, _ in items
+    ]
+    out: list[ParsedReturn] = []
     for (path, label, first), (how, value) in zip(
         items, run_isolated(parse_return, calls, limits.timeout_seconds * 2 + 30), strict=True
     ):
         if how == "ok":
-            out.append(value)
+            out.append(cast(ParsedReturn, value))
             continue
         if how == "nostart":  # no worker process can start here: read it in this process
             out.append(parse_return(path, config, round_id, limits, label, form))
@@ -181,7 +186,10 @@ def _isolated(
             pr.reason = "timeout"
             pr.message = f"读取超时（超过 {limits.timeout_seconds:g} 秒仍未完成），疑为异常文件"
         elif how == "crashed":
-            pr.message = f"读取该文件时读取程序异常退出（退出码 {value}），文件可能已损坏，请用 Excel 另存为 .xlsx 后重新报送"
+            pr.message = (
+                f"读取该文件时读取程序异常退出（退出码 {value}），文件可能已损坏，"
+                "请用 Excel 另存为 .xlsx 后重新报送"
+            )
         else:
             pr.message = f"文件无法读取（{value}），请用 Excel 另存为 .xlsx 后重新报送"
         out.append(pr)
@@ -402,7 +410,11 @@ def decide(
                         + ("；属其他候选单位则换成其编码）" if len(cands) > 1 else "）")
                     )
                 file_finding(
-                    pr, code, ident.message, value=pr.written_name, sheet=pr.sheets.get("info")
+                    pr,
+                    code,
+                    ident.message or "",
+                    value=pr.written_name,
+                    sheet=pr.sheets.get("info"),
                 )
             if ident.unit_id and pr.written_name:
                 other = filename_disagrees(
@@ -426,7 +438,8 @@ def decide(
             and rec["unit_id"] is None
             and not str(rec["reason"]).startswith("link_")
         ):
-            # the sheet could not tell whose file this is: the file name may (never merged into scores);
+            # the sheet could not tell whose file this is: the file name may
+            # (never merged into scores);
             # a refused link was not delivered by anyone, so it speaks for no unit
             uid, _ = filename_unit(pr.file, index, round_id, round_name)
             if uid:
@@ -439,7 +452,7 @@ def decide(
                     unit_id=uid,
                     value=pr.file,
                 )
-        when = receipts.received(pr.file, rec["unit_id"])
+        when = receipts.received(pr.file, cast(str | None, rec["unit_id"]))
         if when is not None:
             rec["received_at"], rec["received_from"] = when, "receipt_log"
         rows.append(rec)

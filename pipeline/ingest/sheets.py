@@ -95,7 +95,7 @@ def _total_or_footer(cells: Sequence[object], markers: set[str]) -> bool:
 def find_table(
     rows: list[list[object]], spec: Sheet, total_markers: Sequence[str]
 ) -> Layout | None:
-    """The header row (the row matching most spec headers, below any title rows) and the data rows."""
+    """The header row (matching most spec headers, below any title rows) and the data rows."""
     best: tuple[int, dict[int, str]] | None = None
     for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
         if best is not None and i > best[0] + 2 and len(best[1]) >= min(3, len(spec.columns)):

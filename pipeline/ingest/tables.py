@@ -1,4 +1,4 @@
-"""One round's tables from its decided returns: submissions, units, completeness, findings, sheets, data.
+"""One round's tables from its decided returns: submissions, units, completeness, findings….
 
 `build_tables` turns the parsed returns (`parse.ParsedReturn`) and the decided
 submissions (`run.decide`) into the parquet tables of docs/data-dictionary.md;

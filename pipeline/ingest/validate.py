@@ -12,7 +12,7 @@ null with an error finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -50,7 +50,8 @@ FINDING_COLUMNS = (
     "row_rejected",
 )
 
-# columns whose dates record something that has happened: not after 填报日期, not before the campaign
+# columns whose dates record something that has happened:
+# not after 填报日期, not before the campaign
 HAPPENED_DATES = {"actions": ("done_date",), "activities": ("date",), "materials": ("updated",)}
 CAMPAIGN_DATES = {"actions": ("done_date",), "activities": ("date",)}
 # table sheets whose repeated identical rows are kept once
@@ -84,6 +85,12 @@ class Context:
         return cls(file, year, campaign_start, form, yesno, choices, variants, yn, as_of, kept=kept)
 
 
+def first_record(records: Mapping[str, list[dict]], table: str) -> dict | None:
+    """The one record of a key-value sheet (info, evaluation), or None when it has none."""
+    rows = records.get(table)
+    return rows[0] if rows else None
+
+
 _LookupSet = tuple[
     dict[str, bool],
     dict[tuple[str, str], dict[str, str]],
@@ -114,7 +121,7 @@ def _lookups(form: FormSpec) -> _LookupSet:
     yn = variant_lookup(
         [*((w, True) for w in form.yes_variants), *((w, False) for w in form.no_variants)]
     )
-    value = (yesno_lookup(form.yes, form.no), choices, variants, yn, {})
+    value: _LookupSet = (yesno_lookup(form.yes, form.no), choices, variants, yn, {})
     if len(_LOOKUPS) > 8:
         _LOOKUPS.clear()
     _LOOKUPS[id(form)] = (form, value)
@@ -274,7 +281,7 @@ def _yes_no(v: object) -> str:
 def note_findings(
     ctx: Context, sheet_name: str, col: Column, value: object, c: Cleaned, row: int, ci: int | None
 ) -> list[dict]:
-    """Warnings for a usable value that needed an assumption: a word variant, a number that lost its 0."""
+    """Warnings for a usable value that needed an assumption (a word variant, a lost leading 0)."""
     out = []
     if c.code is None and c.assumed is not None:
         out.append(
@@ -305,7 +312,8 @@ def note_findings(
                     ctx,
                     sheet_name,
                     "leading_zero_lost",
-                    f"“{col.header}”按数字填写，开头的 0（如区号）可能已丢失，请将该单元格设为文本后重新填写",
+                    f"“{col.header}”按数字填写，开头的 0（如区号）可能已丢失，"
+                    "请将该单元格设为文本后重新填写",
                     row=row,
                     col=ci,
                     column=col.header,
@@ -346,7 +354,9 @@ def validate_table(
     cols = {c.key: c for c in spec.columns}
     # per column, once: its cleaner with the lookups bound, and whether it can need a note
     plan = [(key, col, cleaner(ctx, spec, col), col.leading_zero) for key, col in cols.items()]
-    conditional = [(key, col) for key, col in cols.items() if col.required_when]
+    conditional = [
+        (key, col, col.required_when) for key, col in cols.items() if col.required_when is not None
+    ]
     nothing = (None, None)
     for raw in layout.rows:
         rec: dict[str, Any] = {"row": raw.row + 1}
@@ -380,8 +390,7 @@ def validate_table(
                 reject = f
             row_findings.append(f)
         if reject is None:
-            for key, col in conditional:
-                rw = col.required_when
+            for key, col, rw in conditional:
                 if (
                     rec.get(key) is None
                     and rec.get(rw.column) == rw.equals
@@ -466,9 +475,9 @@ def cross_checks(
     sheet_names: dict[str, str],
     cells: dict[tuple[str, int, str], int],
 ) -> list[dict]:
-    """Rules across fields and sheets. `cells[(table, excel_row, key)]` = 0-based column of a value."""
+    """Rules across fields and sheets; `cells[(table, excel_row, key)]` is a value's column."""
     out: list[dict] = []
-    info = (records.get("info") or [None])[0]
+    info = first_record(records, "info")
     report = info.get("report_date") if info else None
     form = ctx.form
 
@@ -509,7 +518,7 @@ def cross_checks(
                             **where(table, rec, key),
                         )
                     )
-    ev = (records.get("evaluation") or [None])[0]
+    ev = first_record(records, "evaluation")
     if ev and ev.get("surveyed") is not None:
         parts = [ev.get(k) for k in ("satisfied", "basically_satisfied", "dissatisfied")]
         total = sum(p for p in parts if p is not None)
@@ -558,7 +567,7 @@ def drop_duplicate_rows(
     sheet_names: dict[str, str],
     cells: dict[tuple[str, int, str], int],
 ) -> list[dict]:
-    """A data row repeated with every value the same is kept once (in place); the repeats are reported."""
+    """A data row repeated with every value the same is kept once (in place); repeats reported."""
     out: list[dict] = []
     for table in DUPLICATE_TABLES:
         recs = records.get(table) or []
@@ -638,7 +647,8 @@ def action_checks(
                     ctx,
                     sheet,
                     "action_repeated",
-                    f"规定动作“{name}”在第 {seen[name]} 行和第 {rec['row']} 行重复填写，请合并为一行",
+                    f"规定动作“{name}”在第 {seen[name]} 行和第 {rec['row']} 行重复填写，"
+                    "请合并为一行",
                     row=rec["row"] - 1,
                     col=cells.get(("actions", rec["row"], "action")),
                     column=h,
@@ -678,7 +688,7 @@ def substance_checks(
     """Counts that cannot be true and claims without substance."""
     form = ctx.form
     out: list[dict] = []
-    info = (records.get("info") or [None])[0]
+    info = first_record(records, "info")
     if info is not None and info.get("party_members") == 0:
         h = form.sheet("info").column("party_members").header
         at = next(
@@ -735,7 +745,8 @@ def substance_checks(
             why = (
                 f"“{aspec.column('evidence').header}”只写了“{text}”，没有说明是什么材料"
                 if text in empty
-                else f"佐证材料“{text}”所说的{'、'.join(missing)}，在本表“{mspec.name}”中没有（或份数为 0）"
+                else f"佐证材料“{text}”所说的{'、'.join(missing)}，"
+                f"在本表“{mspec.name}”中没有（或份数为 0）"
             )
             out.append(
                 finding(
