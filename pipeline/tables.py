@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from pipeline.atomic import atomic_path
+
+# one record of a table: a dict (to_dict("records")) or a frame row (iloc, iterrows)
+Record = Mapping[str, Any] | pd.Series
 
 SHEET_TABLES: tuple[str, ...] = ("info", "actions", "materials", "activities", "evaluation")
 INGEST_TABLES: tuple[str, ...] = ("submissions", "units", "completeness", "findings", *SHEET_TABLES)

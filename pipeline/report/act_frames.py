@@ -1,6 +1,7 @@
-"""Display frames (Chinese headers) of the action tables: grades, items and statuses, rates, exemplary units.
+"""Display frames (Chinese headers) of the action tables.
 
-Used by summary.xlsx and the pages; no personal data (contact names and phones are not in these tables).
+Grades, items and statuses, rates, exemplary units: used by summary.xlsx and
+the pages; no personal data (contact names and phones are not in these tables).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import WEAKNESS_LABELS
+from pipeline.tables import Record
 
 SCOPE_LABELS = {
     "district": "全区",
@@ -222,12 +224,11 @@ def unit_items_lines(rect: pd.DataFrame, scores: pd.DataFrame, unit_id: str) -> 
     if r.empty:
         return items_lines(grade, 0, {}, None)
     st = r["status"].astype(str).value_counts()
-    return items_lines(grade, len(r), st.to_dict(), pd.to_datetime(r["due_date"]).min())
+    counts = {str(k): int(v) for k, v in st.items()}
+    return items_lines(grade, len(r), counts, pd.to_datetime(r["due_date"]).min())
 
 
-def items_lines(
-    grade: Mapping[str, Any] | None, n: int, status: Mapping[str, int], due: Any
-) -> list[str]:
+def items_lines(grade: Record | None, n: int, status: Mapping[str, int], due: Any) -> list[str]:
     """`unit_items_lines` from the unit's scores row, its number of items, the items per
     status and the earliest due date."""
     lines: list[str] = []
@@ -250,7 +251,8 @@ def items_lines(
     carried = int(n - st.get("new", 0))
     if carried:
         lines.append(
-            f"上轮指出的{carried}项：已整改{int(st.get('fixed', 0))}项、部分整改{int(st.get('partly_fixed', 0))}项、"
+            f"上轮指出的{carried}项：已整改{int(st.get('fixed', 0))}项、"
+            f"部分整改{int(st.get('partly_fixed', 0))}项、"
             f"未整改{int(st.get('not_fixed', 0))}项、无法复查{int(st.get('not_checkable', 0))}项；"
             f"本轮新发现{int(st.get('new', 0))}项。"
         )

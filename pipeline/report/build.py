@@ -20,7 +20,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pandas as pd
@@ -243,7 +243,7 @@ def _clear_previous(out_dir: Path) -> None:
                 p.unlink()
 
 
-def _fmt(v: object, digits: int = 1) -> str:
+def _fmt(v: Any, digits: int = 1) -> str:  # a cell value
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return "—"
     return f"{float(v):.{digits}f}" if digits else f"{int(v)}"
@@ -266,16 +266,17 @@ def _index(
         dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
     )
     rows = []
-    for r in scores.sort_values(["scored", "rank"], ascending=[False, True]).itertuples():
+    ranked = scores.sort_values(["scored", "rank"], ascending=[False, True])
+    for r in ranked.to_dict("records"):
         rows.append(
             {
-                "rank": _fmt(r.rank, 0) if pd.notna(r.rank) else "—",
-                "name": r.unit_name,
-                "type": r.unit_type,
-                "overall": _fmt(r.overall),
-                "flags": flags_text(r.flags),
-                "reporting": REPORTING_LABELS.get(str(reporting.get(r.unit_id, "")), "—"),
-                "href": "units/" + quote(unit_file_name(r.unit_id)),
+                "rank": _fmt(r["rank"], 0) if pd.notna(r["rank"]) else "—",
+                "name": r["unit_name"],
+                "type": r["unit_type"],
+                "overall": _fmt(r["overall"]),
+                "flags": flags_text(r["flags"]),
+                "reporting": REPORTING_LABELS.get(str(reporting.get(r["unit_id"], "")), "—"),
+                "href": "units/" + quote(unit_file_name(str(r["unit_id"]))),
             }
         )
     feedback = []
@@ -316,9 +317,10 @@ def _action_outputs(
 ) -> list[Path]:
     """The 通报 draft (.docx) and every scored unit's feedback workbook with its 整改清单.
 
-    The feedback workbooks are rewritten here (ingest wrote them before any item existed) with
-    the same rows as ingest's plus the 整改清单 sheet, so every scored unit gets one; an unchanged workbook
-    is copied from the stage's feedback cache (`reuse=False`: all written anew, cache refreshed).
+    The feedback workbooks are rewritten here (ingest wrote them before any item
+    existed) with the same rows as ingest's plus the 整改清单 sheet, so every scored
+    unit gets one; an unchanged workbook is copied from the stage's feedback cache
+    (`reuse=False`: all written anew, cache refreshed).
     """
     from pipeline.act.feedback import rectification_sheets
     from pipeline.ingest.feedback import FeedbackCache, write_feedback

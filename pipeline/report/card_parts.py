@@ -13,7 +13,7 @@ once per card.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,7 @@ def _first_rows(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
     if df.empty:
         return {}
     first = df.drop_duplicates("unit_id", keep="first")
-    return {str(r["unit_id"]): r for r in first.to_dict("records")}
+    return {str(r["unit_id"]): cast(dict[str, Any], r) for r in first.to_dict("records")}
 
 
 def card_parts(
@@ -97,8 +97,9 @@ def card_parts(
         status = pd.crosstab(r["unit_id"], r["status"].astype(str))
         due = pd.to_datetime(r["due_date"]).groupby(r["unit_id"]).min()
         for u, row in status.iterrows():
-            st = {k: int(v) for k, v in row.items() if v}
-            parts.item_counts[str(u)] = (int(row.sum()), st, due[u])
+            uid = str(u)
+            st = {str(k): int(v) for k, v in row.items() if v}
+            parts.item_counts[uid] = (int(row.sum()), st, due[uid])
 
     a = _rows(ctx.table("activities"), wanted)
     if not a.empty:

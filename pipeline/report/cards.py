@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from pipeline.report.display import html_table
 from pipeline.report.frames import REPORTING_LABELS, flags_text
 from pipeline.report.pagename import page_file_name
 from pipeline.report.pages import page_context, render, write_text
+from pipeline.tables import Record
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class CardSection:
 
 
 def unit_file_name(unit_id: str) -> str:
-    """units/<unit_id>.html; an id unsafe in a file name gets an escaped name and a short hash (pagename.py)."""
+    """units/<unit_id>.html; an id unsafe in a file name gets an escaped name + hash (pagename)."""
     return page_file_name(unit_id)
 
 
@@ -56,17 +57,18 @@ def unit_change_lines(changes: pd.DataFrame, unit_id: str, previous_name: str | 
     return change_lines(c.iloc[0] if len(c) else None, previous_name)
 
 
-def change_lines(r: Mapping[str, Any] | None, previous_name: str | None) -> list[str]:
+def change_lines(r: Record | None, previous_name: str | None) -> list[str]:
     """`unit_change_lines` from the unit's row of `changes` (None: not scored last round)."""
     if r is None:
         return ["上一轮没有本单位的评分，无法比较。"]
     prev = previous_name or "上一轮"
-    lines = []
+    lines: list[str] = []
     if pd.notna(r["overall_change"]):
         lines.append(
             f"与{prev}相比，综合得分变化{float(r['overall_change']):+.1f}分"
             + (
-                f"，名次{'上升' if int(r['rank_change']) > 0 else '下降'}{abs(int(r['rank_change']))}位"
+                f"，名次{'上升' if int(r['rank_change']) > 0 else '下降'}"
+                f"{abs(int(r['rank_change']))}位"
                 if "rank_change" in r and pd.notna(r["rank_change"]) and int(r["rank_change"]) != 0
                 else ""
             )
@@ -109,7 +111,7 @@ def _findings_section(
     )
 
 
-def _unusable_line(r: Mapping[str, Any] | None) -> str | None:
+def _unusable_line(r: Record | None) -> str | None:
     """What arrived, when, and why it could not be used (reporting = received_unusable)."""
     if r is None or "unusable_files" not in r or pd.isna(r["unusable_files"]):
         return None
@@ -121,7 +123,8 @@ def _unusable_line(r: Mapping[str, Any] | None) -> str | None:
         else "时间不详"
     )
     return (
-        f"本轮收到本单位的文件 {r['unusable_files']}（北京时间 {when}），但无法使用（{label(r['unusable_reason'], Reason)}），"
+        f"本轮收到本单位的文件 {r['unusable_files']}（北京时间 {when}），"
+        f"但无法使用（{label(r['unusable_reason'], Reason)}），"
         f"本单位尚未计入已报送，请按下表处理后重新报送。"
     )
 

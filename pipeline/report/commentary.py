@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ import pandas as pd
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 from pipeline.report.frames import flags_text
 from pipeline.report.labels import FINDINGS_TERM, GLOSSARY, SEVERITY_LABELS, num, pct
+from pipeline.tables import Record
 
 
 def _scored(scores: pd.DataFrame) -> pd.DataFrame:
@@ -37,7 +37,8 @@ def _pct(x: float) -> str:
 def _flag_counts(s: pd.DataFrame, thresholds: Mapping[str, float]) -> tuple[dict[str, int], str]:
     """Units at or over each threshold, and the most widespread weakness (ties: higher mean)."""
     counts = {w: int((s[w].astype(float) >= thresholds[w]).sum()) for w in WEAKNESSES}
-    top = max(WEAKNESSES, key=lambda w: (counts[w], float(s[w].astype(float).mean())))
+    means = s[list(WEAKNESSES)].astype(float).mean()
+    top = max(WEAKNESSES, key=lambda w: (counts[w], float(means[w])))
     return counts, top
 
 
@@ -273,11 +274,9 @@ def unit_commentary(
     return unit_lines(row.iloc[0], score_stats(scores), thresholds)
 
 
-def unit_lines(
-    r: Mapping[str, Any], stats: ScoreStats, thresholds: Mapping[str, float]
-) -> list[str]:
+def unit_lines(r: Record, stats: ScoreStats, thresholds: Mapping[str, float]) -> list[str]:
     """`unit_commentary` of one scores row (`stats` from `score_stats` of the whole table)."""
-    scored = bool(r["scored"]) if pd.notna(r["scored"]) else False
+    scored: bool = bool(r["scored"]) if pd.notna(r["scored"]) else False
     if not scored:
         reason = r.get("unscored_reason")
         return [
@@ -303,7 +302,7 @@ def unit_lines(
     medians = stats.medians.get(r["unit_type"], {})
     for w in WEAKNESSES:
         med = medians.get(w, float("nan"))
-        v = float(r[w]) if pd.notna(r[w]) else float("nan")
+        v: float = float(r[w]) if pd.notna(r[w]) else float("nan")
         if v - med >= 15:
             gaps.append(f"{WEAKNESS_LABELS[w]}（{v:.0f}，同类中位数{med:.0f}）")
     if gaps:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -42,9 +43,8 @@ class RoundContext:
     round: Round
     processed_dir: Path
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    cache: dict[str, object] = field(
-        default_factory=dict
-    )  # values computed once per batch of pages
+    # values computed once per batch of pages (charts also keep their reused pieces here)
+    cache: dict[Any, Any] = field(default_factory=dict)
     provisional: Provisional = field(default_factory=lambda: Provisional(active=False))
 
     @property

@@ -53,7 +53,7 @@ def display_cells(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: [_cell(v) for v in df[c]] for c in df.columns}, columns=df.columns)
 
 
-def html_table(df: pd.DataFrame, max_rows: int | None = None, empty: str = "（无）") -> str:
+def html_table(df: pd.DataFrame | None, max_rows: int | None = None, empty: str = "（无）") -> str:
     """An escaped HTML table (pandas `to_html(escape=True)`), or a note when empty."""
     if df is None or df.empty:
         return f'<p class="empty">{html.escape(empty)}</p>'

@@ -7,6 +7,8 @@ frame is written (HTML: `display.html_table`; Excel: `xlsx`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from pipeline.codes import Reporting
@@ -30,7 +32,7 @@ def _scored(scores: pd.DataFrame) -> pd.Series:
     return scores["scored"].fillna(False).astype(bool)
 
 
-def _interval(lo: object, hi: object) -> str:
+def _interval(lo: Any, hi: Any) -> str:  # two cell values
     if pd.isna(lo) or pd.isna(hi):
         return ""
     return f"{float(lo):.0f}–{float(hi):.0f}"
@@ -254,7 +256,9 @@ def findings_by_unit_frame(
             }
         )
     out = pd.DataFrame(rows)
-    names = units.set_index("unit_id")["unit_name"] if units is not None and not units.empty else {}
+    names: pd.Series | dict[str, str] = (
+        units.set_index("unit_id")["unit_name"] if units is not None and not units.empty else {}
+    )
     out.insert(1, "单位名称", out["单位编码"].map(names) if len(names) else "")
     return out.sort_values(list(SEVERITY_LABELS.values()), ascending=False).reset_index(drop=True)[
         cols

@@ -180,7 +180,7 @@ def build_notice_docx(
     path: Path,
     thresholds: dict[str, float] | None = None,
 ) -> Path:
-    """Write the draft notice from the round's tables (scores, notice, rectification, exemplary, …)."""
+    """Write the draft notice from the round's tables (scores, notice, rectification, …)."""
     rnd = config.round(round_id)
     red = Redactor(personal_strings(tables.get("info")))
 
@@ -273,7 +273,7 @@ def build_notice_docx(
     if len(ex):
         _para(doc, red("以下单位各项工作扎实、排名稳定，其经验做法值得学习借鉴，予以表扬："))
         for j, (_, g) in enumerate(ex.groupby("unit_id", sort=False)):
-            r = g.iloc[0]
+            head = g.iloc[0]
             practices = []
             for x in g.to_dict("records"):
                 when = x.get("date")
@@ -286,7 +286,7 @@ def build_notice_docx(
             _para(
                 doc,
                 red(
-                    f"{j + 1}. {r['unit_name']}（{r['unit_type']}，{r['grade_label']}）："
+                    f"{j + 1}. {head['unit_name']}（{head['unit_type']}，{head['grade_label']}）："
                     + "；".join(practices)
                     + "。"
                 ),
@@ -317,11 +317,11 @@ def build_notice_docx(
         d = rates[rates["scope"] == "district"]
         pn = rates[rates["scope"] == "previous_notice"]
         if len(d) and int(d["carried"].iloc[0]):
-            r = d.iloc[0]
+            d0 = d.iloc[0]
             txt = (
-                f"对{prev.name}指出的{int(r['carried'])}项整改事项逐项复查：已整改{int(r['fixed'])}项，部分整改"
-                f"{int(r['partly_fixed'])}项，未整改{int(r['not_fixed'])}项，无法复查{int(r['not_checkable'])}项，"
-                f"整改率{_pct(int(r['fixed']), int(r['checkable']))}。"
+                f"对{prev.name}指出的{int(d0['carried'])}项整改事项逐项复查：已整改{int(d0['fixed'])}项，部分整改"
+                f"{int(d0['partly_fixed'])}项，未整改{int(d0['not_fixed'])}项，无法复查{int(d0['not_checkable'])}项，"
+                f"整改率{_pct(int(d0['fixed']), int(d0['checkable']))}。"
             )
             if len(pn):
                 q = pn.iloc[0]
@@ -336,7 +336,8 @@ def build_notice_docx(
         red(
             f"各单位要对照附件所列整改事项（共{len(open_items)}项）逐项整改"
             + (f"，于{_cn_date(due)}前整改到位" if due else "")
-            + "。下一轮检查将按同一标准逐项复查，整改情况纳入下一轮通报。通报批评单位要形成书面整改报告，"
+            + "。下一轮检查将按同一标准逐项复查，整改情况纳入下一轮通报。"
+            "通报批评单位要形成书面整改报告，"
             f"报{config.campaign.office}。"
         ),
     )
@@ -366,7 +367,10 @@ def build_notice_docx(
 
 
 def item_summary(items: pd.DataFrame) -> list[str]:
-    """One label per kind of item; named keys list their names: 基础资料缺项（整改台账、群众意见台账）."""
+    """One label per kind of item; named keys list their names.
+
+    For example 基础资料缺项（整改台账、群众意见台账）.
+    """
     named: dict[str, list[str]] = {}
     for key, label in zip(
         items["item_key"].astype(str), items["item_label"].astype(str), strict=True

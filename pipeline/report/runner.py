@@ -81,7 +81,8 @@ def _kernel_manager_class(log_path: Path):
     from jupyter_client import AsyncKernelManager
 
     class LoggedKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kw):
+        # jupyter_client declares start_kernel sync (run_sync); the async manager's is a coroutine
+        async def start_kernel(self, **kw: Any) -> Any:  # type: ignore[override]
             with open(log_path, "ab") as handle:  # the kernel keeps its own copy of the fd
                 kw.setdefault("stdout", handle)
                 kw.setdefault("stderr", handle)
@@ -160,9 +161,10 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
             from papermill.exceptions import PapermillExecutionError
 
             index, source, started = _failed_cell(job.output)
-            cell_failed = isinstance(exc, PapermillExecutionError)
-            if cell_failed:
-                index = exc.cell_index
+            # papermill ships no types: the failed cell's fields, when a cell failed
+            cell_error: Any = exc if isinstance(exc, PapermillExecutionError) else None
+            if cell_error is not None:
+                index = cell_error.cell_index
             if index is None and not started and attempts == 1 and not _no_such_kernel(exc):
                 log.warning("%s: 内核启动失败（%s），重试一次", job.name, _error_text(exc))
                 continue
@@ -183,7 +185,7 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
                 cell_index=index,
                 cell_source=source,
                 error=error,
-                exec_count=exc.exec_count if cell_failed else None,
+                exec_count=cell_error.exec_count if cell_error is not None else None,
                 traceback=_traceback_text(exc),
             )
 

@@ -10,6 +10,7 @@ empty frames and a sentence saying so. No free text but anonymised excerpts
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -23,17 +24,13 @@ _SURVEY = Survey()  # the config model holds every default; signatures read it
 NO_SURVEY = "本轮没有群众满意度调查数据（data/raw/<轮次>/survey/ 中没有问卷导出文件）。"
 
 
-def _empty(df: pd.DataFrame | None) -> bool:
-    return df is None or df.empty
-
-
-def _interval(lo: object, hi: object) -> str:
+def _interval(lo: Any, hi: Any) -> str:  # two cell values
     return "—" if pd.isna(lo) or pd.isna(hi) else f"{pct(lo)}–{pct(hi)}"
 
 
-def satisfaction_frame(sat: pd.DataFrame, unit_type: str | None = None) -> pd.DataFrame:
-    """Per unit: respondents, rate with interval, shrunk rate, mean score, comments, 样本不足, rank."""
-    if _empty(sat):
+def satisfaction_frame(sat: pd.DataFrame | None, unit_type: str | None = None) -> pd.DataFrame:
+    """Per unit: respondents, rate with interval, shrunk rate, mean, comments, 样本不足, rank."""
+    if sat is None or sat.empty:
         return pd.DataFrame()
     s = sat if not unit_type else sat[sat["unit_type"] == unit_type]
     s = s.sort_values(
@@ -64,13 +61,13 @@ def satisfaction_frame(sat: pd.DataFrame, unit_type: str | None = None) -> pd.Da
 
 
 def comparison_frame(
-    pv: pd.DataFrame,
+    pv: pd.DataFrame | None,
     unit_type: str | None = None,
     verdict_only: bool = True,
     max_rows: int | None = 20,
 ) -> pd.DataFrame:
     """The units where returns and residents disagree most, with the facts."""
-    if _empty(pv):
+    if pv is None or pv.empty:
         return pd.DataFrame()
     p = pv if not unit_type else pv[pv["unit_type"] == unit_type]
     if verdict_only:
@@ -90,12 +87,14 @@ def comparison_frame(
 
 
 def self_report_frame(
-    sr: pd.DataFrame, sat: pd.DataFrame | None = None, overstated_only: bool = True
+    sr: pd.DataFrame | None, sat: pd.DataFrame | None = None, overstated_only: bool = True
 ) -> pd.DataFrame:
-    if _empty(sr):
+    if sr is None or sr.empty:
         return pd.DataFrame()
     s = sr[sr["overstated"].astype(bool)] if overstated_only else sr
-    names = {} if _empty(sat) else dict(zip(sat["unit_id"], sat["unit_name"], strict=True))
+    names = (
+        {} if sat is None or sat.empty else dict(zip(sat["unit_id"], sat["unit_name"], strict=True))
+    )
     return (
         pd.DataFrame(
             {
@@ -114,8 +113,8 @@ def self_report_frame(
     )
 
 
-def survey_findings_frame(f: pd.DataFrame) -> pd.DataFrame:
-    if _empty(f):
+def survey_findings_frame(f: pd.DataFrame | None) -> pd.DataFrame:
+    if f is None or f.empty:
         return pd.DataFrame()
     return pd.DataFrame(
         {
@@ -138,8 +137,8 @@ def survey_findings_frame(f: pd.DataFrame) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def ledger_frame(led: pd.DataFrame) -> pd.DataFrame:
-    if _empty(led):
+def ledger_frame(led: pd.DataFrame | None) -> pd.DataFrame:
+    if led is None or led.empty:
         return pd.DataFrame()
     out = pd.DataFrame(
         {
@@ -170,25 +169,27 @@ def survey_commentary(
     min_respondents: int = _SURVEY.min_respondents,
 ) -> list[str]:
     sat = tables.get("satisfaction")
-    if _empty(sat):
+    if sat is None or sat.empty:
         return [NO_SURVEY]
     s = sat if not unit_type else sat[sat["unit_type"] == unit_type]
     led = tables.get("survey_ledger")
     lines = []
-    if not _empty(led) and not unit_type:
+    if led is not None and not led.empty and not unit_type:
         lines.append(
             f"共读取问卷 {int(led['rows_read'].sum())} 份，采用 {int(led['rows_kept'].sum())} 份，"
-            f"剔除 {int(led['rows_set_aside'].sum())} 份（未填单位、单位名称不符、重复提交、未作答等，见问卷核查清单）。"
+            f"剔除 {int(led['rows_set_aside'].sum())} 份"
+            "（未填单位、单位名称不符、重复提交、未作答等，见问卷核查清单）。"
         )
     enough = s[s["enough"].astype(bool)]
     who = f"{unit_type}类单位" if unit_type else "全区"
     lines.append(
-        f"{who}有调查结果的单位 {len(s)} 个，其中样本足够的 {len(enough)} 个、样本不足的 {len(s) - len(enough)} 个"
+        f"{who}有调查结果的单位 {len(s)} 个，其中样本足够的 {len(enough)} 个、"
+        f"样本不足的 {len(s) - len(enough)} 个"
         f"（少于 {min_respondents} 人作答不排名）；"
         f"全区群众满意率 {pct(sat['district_rate'].iloc[0])}。"
     )
     pv = tables.get("paper_vs_residents")
-    if not _empty(pv):
+    if pv is not None and not pv.empty:
         p = pv if not unit_type else pv[pv["unit_type"] == unit_type]
         red = p[p["verdict"] == "paper_strong_residents_unhappy"]
         green = p[p["verdict"] == "paper_weak_residents_happy"]
@@ -196,7 +197,8 @@ def survey_commentary(
             lines.append(
                 f"“纸面强、群众不满意”的单位 {len(red)} 个："
                 + "、".join(red["unit_name"].astype(str).head(8))
-                + "——报表得分在中位数以上，但群众满意率的 95% 区间上限仍低于全区水平，建议实地核查。"
+                + "——报表得分在中位数以上，但群众满意率的 95% 区间上限仍低于全区水平，"
+                "建议实地核查。"
             )
         if len(green):
             lines.append(
@@ -207,19 +209,20 @@ def survey_commentary(
         if not len(red) and not len(green):
             lines.append("报表反映的情况与群众评价没有明显矛盾的单位。")
     sr = tables.get("survey_self_report")
-    if not _empty(sr):
+    if sr is not None and not sr.empty:
         ids = set(s["unit_id"].astype(str))
         over = sr[sr["overstated"].astype(bool) & sr["unit_id"].astype(str).isin(ids)]
         if len(over):
             lines.append(
-                f"单位自报的“群众评价”明显高于独立调查的有 {len(over)} 个单位（见下表，已列入问卷核查清单）。"
+                f"单位自报的“群众评价”明显高于独立调查的有 {len(over)} 个单位"
+                "（见下表，已列入问卷核查清单）。"
             )
     return lines
 
 
 def unit_survey_lines(tables: Mapping[str, pd.DataFrame], unit_id: str) -> list[str]:
     sat = tables.get("satisfaction")
-    if _empty(sat):
+    if sat is None or sat.empty:
         return [NO_SURVEY]
     row = sat[sat["unit_id"] == unit_id]
     if row.empty:
@@ -228,10 +231,11 @@ def unit_survey_lines(tables: Mapping[str, pd.DataFrame], unit_id: str) -> list[
     lines = [satisfaction_note(r) + f"；全区 {pct(r['district_rate'])}。"]
     if bool(r["enough"]) and pd.notna(r["rank"]):
         lines.append(
-            f"满意度排名第 {int(r['rank'])} 名（排名用的满意率向全区水平收缩，样本少的单位不会因偶然因素垫底）。"
+            f"满意度排名第 {int(r['rank'])} 名"
+            "（排名用的满意率向全区水平收缩，样本少的单位不会因偶然因素垫底）。"
         )
     pv = tables.get("paper_vs_residents")
-    if not _empty(pv):
+    if pv is not None and not pv.empty:
         p = pv[pv["unit_id"] == unit_id]
         if len(p):
             q = p.iloc[0]
@@ -241,7 +245,7 @@ def unit_survey_lines(tables: Mapping[str, pd.DataFrame], unit_id: str) -> list[
                 + f"。{q['facts']}。"
             )
     sr = tables.get("survey_self_report")
-    if not _empty(sr):
+    if sr is not None and not sr.empty:
         s = sr[(sr["unit_id"] == unit_id) & sr["overstated"].astype(bool)]
         if len(s):
             x = s.iloc[0]
@@ -252,7 +256,7 @@ def unit_survey_lines(tables: Mapping[str, pd.DataFrame], unit_id: str) -> list[
     if int(r["n_comments"]):
         lines.append(f"群众意见建议 {int(r['n_comments'])} 条。")
     ex = tables.get("survey_excerpts")
-    if not _empty(ex):
+    if ex is not None and not ex.empty:
         for text in ex.loc[ex["unit_id"] == unit_id, "excerpt"]:
             lines.append(f"意见摘录（已去除个人信息）：“{text}”")
     return lines
@@ -262,15 +266,19 @@ def write_survey_sheets(
     book, tables: Mapping[str, pd.DataFrame], fmt: Mapping[str, object], write_frame: Callable
 ) -> None:
     """The survey's sheets of summary.xlsx (only when the round has a survey)."""
-    if _empty(tables.get("satisfaction")):
+    sat = tables.get("satisfaction")
+    if sat is None or sat.empty:
         return
     write_frame(
         book,
         "群众满意度",
-        satisfaction_frame(tables["satisfaction"]),
+        satisfaction_frame(sat),
         fmt,
         2,
-        note="群众满意率 = （满意 + 基本满意）/ 作答人数（不了解不计）；作答不足规定人数的单位为“样本不足”，不排名",
+        note=(
+            "群众满意率 = （满意 + 基本满意）/ 作答人数（不了解不计）；"
+            "作答不足规定人数的单位为“样本不足”，不排名"
+        ),
     )
     comp = comparison_frame(tables.get("paper_vs_residents"), verdict_only=False, max_rows=None)
     if not comp.empty:
@@ -280,14 +288,15 @@ def write_survey_sheets(
             comp,
             fmt,
             2,
-            note="按报表排位与群众满意度排位之差排序；“判断”只在满意率的 95% 区间与全区水平拉开差距时给出",
+            note=(
+                "按报表排位与群众满意度排位之差排序；"
+                "“判断”只在满意率的 95% 区间与全区水平拉开差距时给出"
+            ),
         )
     write_frame(
         book,
         "自报与调查对比",
-        self_report_frame(
-            tables.get("survey_self_report"), tables["satisfaction"], overstated_only=False
-        ),
+        self_report_frame(tables.get("survey_self_report"), sat, overstated_only=False),
         fmt,
         2,
     )

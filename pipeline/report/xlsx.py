@@ -14,6 +14,7 @@ import numbers
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -162,8 +163,11 @@ def write_summary(
         ranking = frames.ranking_frame(scores) if not scores.empty else pd.DataFrame()
         unscored = frames.unscored_frame(scores) if not scores.empty else pd.DataFrame()
         full = pd.concat([ranking, unscored], ignore_index=True) if not unscored.empty else ranking
-        note = f"汇总表 {round_label}：四项不足指数 0–100，越高越严重；综合得分越高越好；红底 = 达到预警线"
-        kw = {"title": f"汇总表 {round_label}".strip(), "banner": banner}
+        note = (
+            f"汇总表 {round_label}：四项不足指数 0–100，越高越严重；"
+            "综合得分越高越好；红底 = 达到预警线"
+        )
+        kw: dict[str, Any] = {"title": f"汇总表 {round_label}".strip(), "banner": banner}
         if banner:
             note = f"{banner}｜{note}"
         ws, start = _write_frame(book, "汇总表", full, fmt, freeze_cols=4, note=note, **kw)
@@ -241,7 +245,9 @@ def write_summary(
                 fmt,
                 2,
                 **kw,
-                note="等次按综合得分的固定分界划分；“等次边界”= 排名区间跨越等次分界，宜结合实地检查",
+                note=(
+                    "等次按综合得分的固定分界划分；“等次边界”= 排名区间跨越等次分界，宜结合实地检查"
+                ),
             )
             _write_frame(
                 book,
