@@ -38,32 +38,52 @@ def rectification_sheets(
     """unit_id → [(sheet, title, note, headers, rows, widths)] for every scored unit (an empty
     list is said so)."""
     out: dict[str, list[tuple]] = {}
-    groups = {str(u): g for u, g in rect.groupby("unit_id")} if len(rect) else {}
-    for uid in scored_ids:
-        g = groups.get(str(uid))
-        rows: list[list[object]] = []
-        name = ""
-        due = ""
-        if g is not None:
-            g = g.assign(_o=g["status"].map(ORDER).fillna(9)).sort_values(
-                ["_o", "weakness", "item_key"]
+    by_unit: dict[str, list[list[object]]] = {}
+    names: dict[str, str] = {}
+    dues: dict[str, str] = {}
+    if len(rect):
+        # one sort and one pass over the whole table (per-unit frames cost 5 s at 2,000 units);
+        # the stable sort keeps each unit's rows in the order a per-unit sort would give
+        items = rect.assign(
+            _u=rect["unit_id"].astype(str),
+            _o=rect["status"].map(ORDER).fillna(9),
+            _due=[_date(d) for d in rect["due_date"]],
+        ).sort_values(["_u", "_o", "weakness", "item_key"], kind="stable")
+        cols = [
+            "_u",
+            "unit_name",
+            "weakness",
+            "item_label",
+            "instruction",
+            "evidence",
+            "status_label",
+            "status_evidence",
+            "opened_round",
+            "_due",
+        ]
+        for u, name, w, label, instr, ev, st, st_ev, opened, due in items[cols].itertuples(
+            index=False, name=None
+        ):
+            rows = by_unit.setdefault(u, [])
+            if not rows:
+                names[u], dues[u] = str(name), due
+            rows.append(
+                [
+                    len(rows) + 1,
+                    WEAKNESS_LABELS.get(str(w), str(w)),
+                    label,
+                    instr,
+                    ev,
+                    st,
+                    st_ev,
+                    opened,
+                    due,
+                ]
             )
-            name = str(g["unit_name"].iloc[0])
-            due = _date(g["due_date"].iloc[0])
-            for i, r in enumerate(g.to_dict("records"), start=1):
-                rows.append(
-                    [
-                        i,
-                        WEAKNESS_LABELS.get(str(r["weakness"]), str(r["weakness"])),
-                        r["item_label"],
-                        r["instruction"],
-                        r["evidence"],
-                        r["status_label"],
-                        r["status_evidence"],
-                        r["opened_round"],
-                        _date(r["due_date"]),
-                    ]
-                )
+    for uid in scored_ids:
+        rows = by_unit.get(str(uid), [])
+        name = names.get(str(uid), "")
+        due = dues.get(str(uid), "")
         open_n = sum(1 for r in rows if r[5] not in ("已整改",))
         note = (
             (
