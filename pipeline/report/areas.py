@@ -9,7 +9,9 @@ rectification items. Tables only (no charts), so the pages cost little.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
@@ -17,7 +19,7 @@ import pandas as pd
 from pipeline.config import WEAKNESS_LABELS, WEAKNESSES
 from pipeline.report.cards import unit_file_name
 from pipeline.report.context import RoundContext
-from pipeline.report.display import html_table
+from pipeline.report.display import html_table, html_tables_by
 from pipeline.report.frames import REPORTING_LABELS, flags_text
 from pipeline.report.labels import FINDINGS_TERM, SEVERITY_LABELS, num, pct
 from pipeline.report.pages import page_context, render, write_text
@@ -38,24 +40,45 @@ def parent_units(scores: pd.DataFrame) -> list[str]:
     return [u for u in scores["unit_id"].astype(str) if u in parents]
 
 
-def children(ctx: RoundContext, parent_id: str) -> pd.DataFrame:
+def _once(ctx: RoundContext, key: str, make: Callable[[], Any]) -> Any:
+    """A value every area page reads, computed once per batch (kept in `ctx.cache`)."""
+    key = f"areas.{key}"
+    if key not in ctx.cache:
+        ctx.cache[key] = make()
+    return ctx.cache[key]
+
+
+def _children_by_parent(ctx: RoundContext) -> dict[str, pd.DataFrame]:
     s = ctx.table("scores")
-    return s[s["parent_id"].astype("string") == parent_id]
+    if s.empty or "parent_id" not in s:
+        return {}
+    parent = s["parent_id"].astype("string")
+    return {str(p): g for p, g in s[parent.notna()].groupby(parent[parent.notna()], sort=False)}
+
+
+def children(ctx: RoundContext, parent_id: str) -> pd.DataFrame:
+    """The sub-units' rows of `scores`, in roster order."""
+    kids = _once(ctx, "children", lambda: _children_by_parent(ctx)).get(parent_id)
+    return kids if kids is not None else ctx.table("scores").iloc[0:0]
+
+
+def _reporting(ctx: RoundContext) -> dict[str, str]:
+    units = ctx.table("units")
+    return dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
+
+
+def _errors(ctx: RoundContext) -> pd.Series:
+    findings = ctx.table("findings")
+    if findings.empty:
+        return pd.Series(dtype=int)
+    return findings[findings["severity"] == "error"].groupby("unit_id").size()
 
 
 def area_frame(ctx: RoundContext, parent_id: str) -> pd.DataFrame:
     """One row per sub-unit: reporting, overall, the four indices, flags, rank, errors to fix."""
     kids = children(ctx, parent_id)
-    units = ctx.table("units")
-    reporting = (
-        dict(zip(units["unit_id"], units["reporting"], strict=True)) if not units.empty else {}
-    )
-    findings = ctx.table("findings")
-    errors = (
-        findings[findings["severity"] == "error"].groupby("unit_id").size()
-        if not findings.empty
-        else pd.Series(dtype=int)
-    )
+    reporting = _once(ctx, "reporting", lambda: _reporting(ctx))
+    errors = _once(ctx, "errors", lambda: _errors(ctx))
     kids = kids.sort_values(["scored", "overall"], ascending=[False, False], na_position="last")
     out = pd.DataFrame(
         {
@@ -93,12 +116,8 @@ def area_lines(ctx: RoundContext, parent_id: str, parent_name: str) -> list[str]
         f"（报送率{pct(received / n)}），其中迟报{late}个。"
     ]
     if len(scored):
-        all_s = ctx.table("scores")
-        all_s = all_s[all_s["scored"].fillna(False).astype(bool)]
-        mean_here, mean_all = (
-            float(scored["overall"].astype(float).mean()),
-            float(all_s["overall"].astype(float).mean()),
-        )
+        mean_here = float(scored["overall"].astype(float).mean())
+        mean_all = _once(ctx, "mean_all", lambda: _district_mean(ctx))
         rel = "高于" if mean_here > mean_all else "低于" if mean_here < mean_all else "等于"
         lines.append(
             f"已评分{len(scored)}个，平均综合得分{num(mean_here)}，{rel}全区平均（{num(mean_all)}）。"
@@ -118,23 +137,45 @@ def area_lines(ctx: RoundContext, parent_id: str, parent_name: str) -> list[str]
     return lines
 
 
-def rectification_frame(ctx: RoundContext, parent_id: str) -> pd.DataFrame | None:
-    """Open rectification items of the sub-units (None when pipeline/act has not written
-    the table)."""
-    path = table_path(ctx.processed_dir, "rectification")
-    if not path.is_file():
+def _district_mean(ctx: RoundContext) -> float:
+    s = ctx.table("scores")
+    return float(s.loc[s["scored"].fillna(False).astype(bool), "overall"].astype(float).mean())
+
+
+def _rectification(ctx: RoundContext) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The round's items and the same rows labelled for display (same index), or None."""
+    if not table_path(ctx.processed_dir, "rectification").is_file():
         return None
     from pipeline.analysis import with_chinese_labels
 
     t = read_table(ctx.processed_dir, "rectification")
-    kids = children(ctx, parent_id)
+    if "unit_id" in t and "unit_name" not in t:
+        scores = ctx.table("scores")
+        names = dict(zip(scores["unit_id"], scores["unit_name"], strict=True))
+        t = t.assign(unit_name=t["unit_id"].map(names))
+    return t, with_chinese_labels(t)
+
+
+def rectification_frame(ctx: RoundContext, parent_id: str) -> pd.DataFrame | None:
+    """Open rectification items of the sub-units (None when pipeline/act has not written
+    the table)."""
+    both = _once(ctx, "rectification", lambda: _rectification(ctx))
+    if both is None:
+        return None
+    t, labelled = both
     if "unit_id" in t:
-        t = t[t["unit_id"].isin(kids["unit_id"]) | (t["unit_id"] == parent_id)]
-        names = dict(
-            zip(ctx.table("scores")["unit_id"], ctx.table("scores")["unit_name"], strict=True)
-        )
-        t = t.assign(unit_name=t["unit_id"].map(names)) if "unit_name" not in t else t
-    return with_chinese_labels(t).reset_index(drop=True)
+        kids = children(ctx, parent_id)
+        labelled = labelled[t["unit_id"].isin(kids["unit_id"]) | (t["unit_id"] == parent_id)]
+    return labelled.reset_index(drop=True)
+
+
+def _tables_by(keys: list[str], frames: list[pd.DataFrame | None]) -> dict[object, str]:
+    """`html_table` of each non-empty frame, keyed, from one ``to_html`` of them all."""
+    kept = [(k, f) for k, f in zip(keys, frames, strict=True) if f is not None and not f.empty]
+    if not kept:
+        return {}
+    both = pd.concat([f for _, f in kept], ignore_index=True)
+    return html_tables_by(both, [k for k, f in kept for _ in range(len(f))])
 
 
 def write_area_pages(ctx: RoundContext, out_dir: Path) -> list[dict[str, str]]:
@@ -142,7 +183,12 @@ def write_area_pages(ctx: RoundContext, out_dir: Path) -> list[dict[str, str]]:
     out_dir = Path(out_dir)
     scores = ctx.table("scores").set_index("unit_id", drop=False)
     links: list[dict[str, str]] = []
-    for pid in parent_units(ctx.table("scores")):
+    pids = parent_units(ctx.table("scores"))
+    # every page's tables from one to_html per kind (one per page cost seconds at 2,000 units)
+    area_tables = _tables_by(pids, [area_frame(ctx, pid) for pid in pids])
+    rects = [rectification_frame(ctx, pid) for pid in pids]
+    rect_tables = _tables_by(pids, rects)
+    for pid, rect in zip(pids, rects, strict=True):
         row = scores.loc[pid]
         name = str(row["unit_name"])
         sections = [
@@ -150,18 +196,19 @@ def write_area_pages(ctx: RoundContext, out_dir: Path) -> list[dict[str, str]]:
             {
                 "title": "下属单位得分与报送情况",
                 "text": [
-                    "四项不足指数0–100，越高越严重；综合得分越高越好。每个单位的评分依据见页末的单位画像链接。"
+                    "四项不足指数0–100，越高越严重；综合得分越高越好。"
+                    "每个单位的评分依据见页末的单位画像链接。"
                 ],
-                "table": html_table(area_frame(ctx, pid), empty="没有下属单位。"),
+                "table": area_tables.get(pid) or html_table(None, empty="没有下属单位。"),
             },
         ]
-        rect = rectification_frame(ctx, pid)
         if rect is not None:
             sections.append(
                 {
                     "title": "整改事项",
                     "text": [],
-                    "table": html_table(rect, empty="下属单位没有整改事项。"),
+                    "table": rect_tables.get(pid)
+                    or html_table(None, empty="下属单位没有整改事项。"),
                 }
             )
         kids = children(ctx, pid)
