@@ -386,20 +386,6 @@ def build_reports(
     ctx = open_round(config_path, round_id, processed_dir)
     result = ReportResult(round_id=round_id, out_dir=out_dir, index=out_dir / "index.html")
 
-    t = time.perf_counter()
-    write_summary(
-        ctx.tables,
-        out_dir / "summary.xlsx",
-        ctx.thresholds,
-        f"{ctx.round.name}（{round_id}）",
-        banner=ctx.banner,
-    )
-    result.pages.append(out_dir / "summary.xlsx")
-    result.timings["summary_xlsx"] = time.perf_counter() - t
-    t = time.perf_counter()
-    result.pages += _action_outputs(config, ctx, out_dir, round_id, reuse)
-    result.timings["notice_docx_feedback"] = time.perf_counter() - t
-
     cards_cache = card_cache_folder(config.paths.processed, round_id)
     clear_used(cards_cache)
     t = time.perf_counter()
@@ -422,11 +408,35 @@ def build_reports(
         card_ids=to_render,
     )
     cards_ok = True
-    t = time.perf_counter()
+    t_notebooks = time.perf_counter()
     type_pages: list[dict] = []
     with _executor(executor, n_jobs) as ex:
         futures = {ex.submit(run_notebook, j): j for j in job_list}
         from concurrent.futures import as_completed
+
+        # the pages written in this process need no notebook: they are written while the
+        # notebooks run in the workers (a re-run's kernels leave a core idle part of the time)
+        t = time.perf_counter()
+        write_summary(
+            ctx.tables,
+            out_dir / "summary.xlsx",
+            ctx.thresholds,
+            f"{ctx.round.name}（{round_id}）",
+            banner=ctx.banner,
+        )
+        result.pages.append(out_dir / "summary.xlsx")
+        result.timings["summary_xlsx"] = time.perf_counter() - t
+        t = time.perf_counter()
+        result.pages += _action_outputs(config, ctx, out_dir, round_id, reuse)
+        result.timings["notice_docx_feedback"] = time.perf_counter() - t
+        t = time.perf_counter()
+        areas = _extra_pages(result, "areas", lambda: write_area_pages(ctx, out_dir), [])
+        result.timings["area_pages"] = time.perf_counter() - t
+        t = time.perf_counter()
+        briefing = _extra_pages(result, "briefing", lambda: write_briefing(ctx, out_dir), None)
+        if briefing:
+            result.pages.append(out_dir / briefing["href"])
+        result.timings["briefing"] = time.perf_counter() - t
 
         for fut in as_completed(futures):
             j = futures[fut]
@@ -470,19 +480,11 @@ def build_reports(
                             "order": info["order"],
                         }
                     )
-    result.timings["notebooks"] = time.perf_counter() - t
+    result.timings["notebooks"] = time.perf_counter() - t_notebooks  # with the pages above
     result.card_cache = run_counts(cards_cache)
     if cards_ok:  # every batch said what it used: drop the rest (bounded growth)
         prune(cards_cache)
     type_pages.sort(key=lambda p: p["order"])
-    t = time.perf_counter()
-    areas = _extra_pages(result, "areas", lambda: write_area_pages(ctx, out_dir), [])
-    result.timings["area_pages"] = time.perf_counter() - t
-    t = time.perf_counter()
-    briefing = _extra_pages(result, "briefing", lambda: write_briefing(ctx, out_dir), None)
-    if briefing:
-        result.pages.append(out_dir / briefing["href"])
-    result.timings["briefing"] = time.perf_counter() - t
     result.index = _index(
         config, ctx, out_dir, type_pages, result.failures, areas=areas, briefing=briefing
     )
