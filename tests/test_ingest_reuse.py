@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.config import Config, load_config
 from pipeline.ingest import ingest_round
+from pipeline.ingest.feedback import cache_folder as feedback_cache_folder
 from pipeline.ingest.parse import ParsedReturn
 from pipeline.ingest.reuse import ReadCache, cache_folder
 
@@ -79,6 +80,28 @@ def test_unchanged_returns_are_not_read_again(district: Config, tmp_path: Path) 
     assert again.files_reused == n_files
     assert "沿用上次的读取结果" in again.summary()
     _assert_same_tables(first, again)
+
+
+def _no_workbook(*args, **kwargs):
+    raise AssertionError("a feedback workbook was written, not copied from the cache")
+
+
+def test_unchanged_feedback_workbooks_are_copied_not_rewritten(
+    district: Config, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr("pipeline.ingest.feedback.code_digest", lambda: "fixed")
+    first = _ingest(district, tmp_path, "first")
+    assert first.feedback_files
+    kept = feedback_cache_folder(district.paths.processed, R, "ingest")
+    assert len(list(kept.glob("*.xlsx"))) == len(first.feedback_files)
+    with monkeypatch.context() as m:  # nothing is written: every workbook is copied
+        m.setattr("pipeline.ingest.feedback.xlsxwriter.Workbook", _no_workbook)
+        again = _ingest(district, tmp_path, "again")
+    assert {p.name: p.read_bytes() for p in again.feedback_files} == {
+        p.name: p.read_bytes() for p in first.feedback_files
+    }
+    fresh = _ingest(district, tmp_path, "fresh", reuse=False)
+    assert [p.name for p in fresh.feedback_files] == [p.name for p in first.feedback_files]
 
 
 def test_one_changed_return_is_read_again_and_gives_the_fresh_result(

@@ -24,7 +24,8 @@ from pipeline.codes import Reason, Reporting, Severity, counts_zh
 from pipeline.executors import InlineExecutor, is_cold_pool, open_executor
 from pipeline.form import load_form
 from pipeline.hashing import file_sha256
-from pipeline.ingest.feedback import write_feedback
+from pipeline.ingest.feedback import FeedbackCache, write_feedback
+from pipeline.ingest.feedback import cache_folder as feedback_cache_folder
 from pipeline.ingest.guard import run_isolated
 from pipeline.ingest.identify import filename_disagrees, filename_unit, identify
 from pipeline.ingest.intake import (
@@ -539,5 +540,9 @@ def ingest_round(
         feedback_dir,
         round_name=rnd.name,
         office=config.campaign.office,
+        # an unchanged workbook is copied from the last run's (reuse=False: all written anew)
+        store=FeedbackCache(
+            feedback_cache_folder(config.paths.processed, round_id, "ingest"), read=reuse
+        ),
     )
     return IngestResult(round_id, tables, out_dir, feedback_dir, fb, files_reused=reused)
