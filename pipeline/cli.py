@@ -139,9 +139,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     config = _config(args)
     for rid in _rounds(config, args.round):
-        result = score_with_survey(
-            score_round, config, rid
-        )  # the residents' survey, then the scores
+        # the residents' survey, then the scores
+        result = score_with_survey(score_round, config, rid, reuse=not args.reread)
         print(result.summary())
     return EXIT_OK
 
@@ -248,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("score", cmd_score)
     add_round(p)
+    p.add_argument(
+        "--reread",
+        action="store_true",
+        help="重新读取群众满意度问卷导出文件，不沿用未变化文件上次的读取结果",
+    )
 
     p = add("report", cmd_report)
     add_round(p)

@@ -213,6 +213,7 @@ def run_stages(
                 round_id,
                 processed_dir=staged.processed,
                 previous_dir=previous_dir,
+                reuse=not settings.force,
             ),
             "report": lambda: fns["report"](
                 config,

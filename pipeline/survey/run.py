@@ -19,7 +19,8 @@ from pipeline.survey.anonymise import excerpts_table
 from pipeline.survey.compare import paper_vs_residents, self_report_check
 from pipeline.survey.layout import load_layouts
 from pipeline.survey.read import SURVEY_SUFFIXES, read_survey_file
-from pipeline.survey.responses import survey_rows
+from pipeline.survey.responses import SurveyRows, survey_rows
+from pipeline.survey.reuse import cache_folder, keep_rows, load_rows, rows_key
 from pipeline.survey.stats import satisfaction_table
 from pipeline.tables import SURVEY_TABLES, read_tables, table_path, write_tables
 
@@ -46,18 +47,28 @@ def survey_files(folder: Path) -> list[tuple[Path, str]]:
     return out
 
 
+def read_rows(files: list[tuple[Path, str]], roster: pd.DataFrame, config) -> SurveyRows:
+    """Read the exports and match every respondent to a unit (the survey's costly part)."""
+    layouts = load_layouts(config)
+    read = [read_survey_file(p, label, layouts, config.ingest.max_file_mb) for p, label in files]
+    return survey_rows(
+        read,
+        build_name_index(roster),
+        config.ingest.name_match_cutoff,
+        config.survey.duplicate_seconds,
+    )
+
+
 def survey_tables(
     files: list[tuple[Path, str]],
     roster: pd.DataFrame,
     config,
     evaluation: pd.DataFrame | None = None,
+    rows: SurveyRows | None = None,
 ) -> dict[str, pd.DataFrame]:
+    """The survey tables of these exports (`rows`: their `read_rows`, when already read)."""
     sv = config.survey
-    layouts = load_layouts(config)
-    read = [read_survey_file(p, label, layouts, config.ingest.max_file_mb) for p, label in files]
-    rows = survey_rows(
-        read, build_name_index(roster), config.ingest.name_match_cutoff, sv.duplicate_seconds
-    )
+    rows = rows if rows is not None else read_rows(files, roster, config)
     sat = satisfaction_table(
         rows.responses, roster, sv.min_respondents, sv.confidence, sv.prior_strength
     )
@@ -112,8 +123,12 @@ def survey_round(
     processed_dir: Path | None = None,
     survey_dir: Path | None = None,
     roster: pd.DataFrame | None = None,
+    reuse: bool = True,
 ) -> SurveyResult | None:
-    """Read the round's survey exports and write the survey tables; None when there are none."""
+    """Read the round's survey exports and write the survey tables; None when there are none.
+
+    With `reuse`, exports read before under the same roster and settings are not read
+    again (`reuse.py`); `reuse=False` reads them and refreshes what is kept."""
     folder = (
         Path(processed_dir) if processed_dir is not None else config.paths.processed_round(round_id)
     )
@@ -127,7 +142,13 @@ def survey_round(
         return None
     roster = roster if roster is not None else load_roster(config.paths.roster)
     evaluation = read_tables(folder, ["evaluation"], missing_ok=True).get("evaluation")
-    tables = survey_tables(files, roster, config, evaluation)
+    kept = cache_folder(config.paths.processed, round_id)
+    key = rows_key(files, roster, config)
+    rows = load_rows(kept, key) if reuse else None
+    if rows is None:
+        rows = read_rows(files, roster, config)
+        keep_rows(kept, key, rows)
+    tables = survey_tables(files, roster, config, evaluation, rows=rows)
     folder.mkdir(parents=True, exist_ok=True)
     write_tables(tables, folder)
     return SurveyResult(round_id, folder, tables)
@@ -184,9 +205,10 @@ def score_with_survey(
     round_id: str,
     processed_dir: Path | None = None,
     previous_dir: Path | None = None,
+    reuse: bool = True,
 ) -> ScoreWithSurvey:
     """The survey (after ingest), then scoring, then the paper-vs-residents table."""
-    survey = survey_round(config, round_id, processed_dir=processed_dir)
+    survey = survey_round(config, round_id, processed_dir=processed_dir, reuse=reuse)
     result = score_fn(config, round_id, processed_dir=processed_dir, previous_dir=previous_dir)
     cmp_ = compare_round(config, round_id, processed_dir) if survey is not None else None
     return ScoreWithSurvey(result, survey, 0 if cmp_ is None else len(cmp_))
