@@ -107,7 +107,8 @@ def run(work: Path, quick: bool = False) -> str:
         shutil.rmtree(out)
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
-    result = build_reports(config, round_id, out_dir=out, jobs=2)
+    # reuse=False: every card drawn (a work folder kept from an earlier run holds a card cache)
+    result = build_reports(config, round_id, out_dir=out, jobs=2, reuse=False)
     total = time.perf_counter() - t0
     load_after = os.getloadavg()[0]
     cards = sum(v for k, v in result.timings.items() if k.startswith("unit-cards-"))

@@ -109,3 +109,7 @@ def test_cluster_sizing_keeps_fixed_costs_fixed_and_counts_whole_batches():
     slow_page = {**figures, "longest_page": 300.0}
     assert bc.workers_needed(20000, budget=399.0, **slow_page) is None
     assert bc.workers_needed(20000, budget=400.0, **slow_page) == 3
+    # the pages the calling process writes while the notebooks run: overlapped, not added
+    busy = {**figures, "overlapped": 150.0}
+    assert bc.run_wall(20000, 8, **busy) == 100.0 + 150.0  # longer than 10 rounds of 10 s
+    assert bc.run_wall(20000, 2, **busy) == 100.0 + 40 * 10.0
