@@ -373,6 +373,23 @@ def test_methodology_lists_every_survey_key_with_its_default() -> None:
     assert cfg.model_dump(exclude={"layouts"}) == Survey().model_dump(exclude={"layouts"})
 
 
+def test_chart_asks_for_no_font_face_the_chart_font_lacks(demo_survey, caplog) -> None:
+    """The packaged CJK font has no bold face: asking for one logs a findfont warning
+    into every executed notebook (the corner labels did)."""
+    import logging
+
+    from matplotlib import font_manager
+
+    from pipeline.charts import paper_vs_residents_chart
+    from pipeline.charts.svg import figure_svg
+
+    tables, _, _ = demo_survey["2026-07"]
+    font_manager.fontManager._findfont_cached.cache_clear()  # it warns once per face
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        figure_svg(paper_vs_residents_chart(tables["paper_vs_residents"], title="全区"), "全区")
+    assert not [r for r in caplog.records if "findfont" in r.getMessage()]
+
+
 def test_chart_frames_and_summary_sheets(demo_survey, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 

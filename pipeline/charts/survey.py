@@ -22,6 +22,7 @@ from pipeline.charts._style import (
     GREEN,
     GREY,
     RED,
+    emphasis_weight,
     empty_figure,
     new_figure,
     short,
@@ -80,7 +81,7 @@ def paper_vs_residents_chart(
         ("报表弱·群众不满意", xmin, ax.get_ylim()[0], "left", "bottom"),
     )
     for text, cx, cy, ha, va in corners:
-        ax.text(cx, cy, text, ha=ha, va=va, fontsize=10, color=GREY, fontweight="bold")
+        ax.text(cx, cy, text, ha=ha, va=va, fontsize=10, color=GREY, fontweight=emphasis_weight())
     flagged = c[c["verdict"].astype(str) != ""]
     if "disagreement" in flagged:  # name the clearest cases; the tables list every one
         flagged = flagged.assign(_d=flagged["disagreement"].astype(float).abs()).sort_values(
