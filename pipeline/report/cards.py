@@ -27,7 +27,7 @@ from pipeline.report import commentary as cm
 from pipeline.report.act_frames import items_lines
 from pipeline.report.card_parts import CardParts, card_parts
 from pipeline.report.cardcache import CardCache
-from pipeline.report.context import RoundContext
+from pipeline.report.context import RoundContext, Tables, copy_tables
 from pipeline.report.display import html_table
 from pipeline.report.frames import REPORTING_LABELS, flags_text
 from pipeline.report.pagename import page_file_name
@@ -288,7 +288,7 @@ def narrow_to_units(ctx: RoundContext, unit_ids: list[str]) -> RoundContext:
     of filtering tables, which keeps the cost per card small and flat as the
     district grows."""
     wanted = set(map(str, unit_ids))
-    tables = dict(ctx.tables)
+    tables = copy_tables(ctx.tables)
     for name in PER_UNIT_TABLES:
         t = tables.get(name)
         if t is not None and not t.empty and "unit_id" in t:
@@ -362,7 +362,9 @@ def _write_cached_cards(
     except Exception:  # no keys: every card is rendered, none kept
         log.warning("单位画像缓存键计算失败，本批全部重新生成", exc_info=True)
         keys = {}
-    tables, values = ck.ReadLog(ctx.tables), ck.ReadLog(ctx.cache)
+    # what a page reads is noted (the card cache keeps only pages that read their key)
+    tables = ctx.tables.watched() if isinstance(ctx.tables, Tables) else ck.ReadLog(ctx.tables)
+    values = ck.ReadLog(ctx.cache)
     watched = RoundContext(
         config=ctx.config,
         round=ctx.round,

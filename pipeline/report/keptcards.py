@@ -18,7 +18,7 @@ from pathlib import Path
 from pipeline.report import cardkeys as ck
 from pipeline.report.cardcache import CardCache
 from pipeline.report.cards import batch_values, unit_file_name
-from pipeline.report.context import RoundContext
+from pipeline.report.context import RoundContext, copy_tables
 from pipeline.report.pages import write_text
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def key_context(ctx: RoundContext) -> RoundContext:
         config=ctx.config,
         round=ctx.round,
         processed_dir=ctx.processed_dir,
-        tables=dict(ctx.tables),
+        tables=copy_tables(ctx.tables),
         cache={**ctx.cache, **batch_values(ctx)},
         provisional=ctx.provisional,
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -176,7 +176,7 @@ def _heading2(doc, n: int, text: str, rest: str = "") -> None:
 def build_notice_docx(
     config: Config,
     round_id: str,
-    tables: dict[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame],
     path: Path,
     thresholds: dict[str, float] | None = None,
 ) -> Path:
