@@ -192,6 +192,20 @@ def test_force_reads_every_file_again_and_the_manifest_counts_reuse(district):
     assert seen == [True, False]
 
 
+def test_force_draws_every_card_anew(district):
+    """--force reaches the report stage too (its card and feedback caches are refreshed)."""
+    seen = []
+
+    def report(*args, **kw):
+        seen.append(kw["reuse"])
+        return FAKE_STAGES["report"](*args, **kw)
+
+    stages = {**FAKE_STAGES, "report": report}
+    run(district, stages=stages)
+    run(district, stages=stages, force=True)
+    assert seen == [True, False]
+
+
 def test_worker_count_does_not_change_the_fingerprint(district, tmp_path):
     assert run(district, jobs=1).exit_code == EXIT_OK
     assert run(district, jobs=2).status == "skipped"

@@ -222,6 +222,7 @@ def run_stages(
                 out_dir=staged.reports,
                 jobs=n_jobs,
                 executor=report_executor(),
+                reuse=not settings.force,  # --force draws every card and workbook anew
             ),
         }
         for name in STAGE_NAMES:
