@@ -23,7 +23,6 @@ from pipeline.report.display import html_table, html_tables_by
 from pipeline.report.frames import REPORTING_LABELS, flags_text
 from pipeline.report.labels import FINDINGS_TERM, SEVERITY_LABELS, num, pct
 from pipeline.report.pages import page_context, render, write_text
-from pipeline.tables import read_table, table_path
 
 AREAS_DIR = "areas"
 
@@ -144,11 +143,11 @@ def _district_mean(ctx: RoundContext) -> float:
 
 def _rectification(ctx: RoundContext) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The round's items and the same rows labelled for display (same index), or None."""
-    if not table_path(ctx.processed_dir, "rectification").is_file():
+    if "rectification" not in ctx.tables:  # pipeline/act has not written it
         return None
     from pipeline.analysis import with_chinese_labels
 
-    t = read_table(ctx.processed_dir, "rectification")
+    t = ctx.tables["rectification"]  # read once for the round (Tables), not again here
     if "unit_id" in t and "unit_name" not in t:
         scores = ctx.table("scores")
         names = dict(zip(scores["unit_id"], scores["unit_name"], strict=True))
